@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Runs the test layers given as arguments (unit, integration, cli, e2e) with Node's test runner,
+// TypeScript through tsx, and the network guard preloaded.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const layers = process.argv.slice(2);
+if (layers.length === 0) layers.push('unit', 'integration', 'cli');
+const files = [];
+const walk = (dir) => {
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries.sort()) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (/\.test\.tsx?$/.test(e)) files.push(p);
+  }
+};
+for (const l of layers) walk(join('test', l));
+if (files.length === 0) {
+  console.error(`no test files under ${layers.map((l) => `test/${l}`).join(', ')}`);
+  process.exit(1);
+}
+const args = ['--import', 'tsx', '--import', './test/helpers/net-guard.ts', '--test', '--test-timeout=120000'];
+if (process.env.TEST_REPORTER) args.push(`--test-reporter=${process.env.TEST_REPORTER}`);
+const r = spawnSync(process.execPath, [...args, ...files], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

@@ -1,0 +1,223 @@
+/**
+ * The production Resolver: our own UDP/TCP transport around dns2's wire codec.
+ * - UDP first, with EDNS0; TCP when the reply is truncated (RFC 7766 §5), EDNS dropped on FORMERR/NOTIMP.
+ * - Each attempt has the per-query timeout; servers are tried in order on timeout or network error.
+ * - Replies must match our random ID and the question (RFC 5452 §9.1); others are ignored.
+ */
+import { createSocket } from 'node:dgram';
+import { connect as tcpConnect } from 'node:net';
+import { randomInt } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import { DnsError } from '../errors.js';
+import type { DnsAnswer, DnsStatus, NameServer, QueryOptions, RecordOf, RecordType, Resolver } from './types.js';
+import { RECORD_TYPES } from './types.js';
+import { decodeMessage, encodeQuery, nameProblem, RCODE, type DecodedMessage } from './wire.js';
+
+export interface Dns2ResolverOptions {
+  servers: NameServer[];
+  /** Per attempt, in milliseconds. */
+  timeoutMs: number;
+  /** Largest reply accepted over TCP; bigger answers are treated as malformed. */
+  maxTcpReply?: number;
+}
+
+type Exchange =
+  | { kind: 'reply'; msg: DecodedMessage; size: number }
+  | { kind: 'timeout' }
+  | { kind: 'fail'; detail: string };
+
+function sameName(a: string, b: string): boolean {
+  return a.replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
+}
+
+export function formatServer(s: NameServer): string {
+  return isIPv6(s.host) ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
+}
+
+export class Dns2Resolver implements Resolver {
+  readonly servers: readonly NameServer[];
+  private readonly timeoutMs: number;
+  private readonly maxTcpReply: number;
+  /** Messages actually sent (UDP + TCP), for tests and benchmarks. */
+  sent = 0;
+
+  constructor(opts: Dns2ResolverOptions) {
+    if (opts.servers.length === 0) {
+      throw new DnsError('DNS_NO_SERVERS', '', '', 'no DNS servers configured', {
+        hint: 'pass --dns <ip[:port]> or configure a nameserver in /etc/resolv.conf',
+      });
+    }
+    this.servers = opts.servers;
+    this.timeoutMs = opts.timeoutMs;
+    this.maxTcpReply = opts.maxTcpReply ?? 65535;
+  }
+
+  async query<T extends RecordType>(name: string, type: T, opts: QueryOptions = {}): Promise<DnsAnswer<T>> {
+    const qname = name.replace(/\.$/, '');
+    const base: DnsAnswer<T> = { name: qname, type, status: 'error', records: [], cnames: [], ad: false };
+    const problem = nameProblem(qname);
+    if (problem) return { ...base, detail: `cannot query "${qname}": ${problem}` };
+
+    let last: DnsAnswer<T> = { ...base, status: 'timeout' };
+    for (const server of this.servers) {
+      if (opts.signal?.aborted) return { ...base, status: 'timeout', detail: 'aborted' };
+      const serverName = formatServer(server);
+      let edns = true;
+      let ex = await this.udp(server, qname, type, edns, opts.signal);
+      if (ex.kind === 'reply' && (ex.msg.rcode === RCODE.FORMERR || ex.msg.rcode === RCODE.NOTIMP)) {
+        // Pre-EDNS servers answer FORMERR/NOTIMP to an OPT record (RFC 6891 §7): ask again plainly.
+        edns = false;
+        ex = await this.udp(server, qname, type, edns, opts.signal);
+      }
+      if (ex.kind === 'reply' && ex.msg.tc) {
+        ex = await this.tcp(server, qname, type, edns, opts.signal);
+      }
+      if (ex.kind === 'timeout') {
+        last = { ...base, status: 'timeout', server: serverName, detail: `no reply from ${serverName} within ${this.timeoutMs} ms` };
+        continue;
+      }
+      if (ex.kind === 'fail') {
+        last = { ...base, status: 'error', server: serverName, detail: ex.detail };
+        continue;
+      }
+      return this.toAnswer(base, ex.msg, ex.size, serverName);
+    }
+    return last;
+  }
+
+  private toAnswer<T extends RecordType>(base: DnsAnswer<T>, msg: DecodedMessage, size: number, server: string): DnsAnswer<T> {
+    const out: DnsAnswer<T> = { ...base, rcode: msg.rcode, ad: msg.ad, server, size };
+    const statusByRcode: Record<number, DnsStatus> = {
+      [RCODE.SERVFAIL]: 'servfail',
+      [RCODE.REFUSED]: 'refused',
+      [RCODE.FORMERR]: 'error',
+      [RCODE.NOTIMP]: 'error',
+    };
+    if (msg.rcode !== RCODE.NOERROR && msg.rcode !== RCODE.NXDOMAIN) {
+      return { ...out, status: statusByRcode[msg.rcode] ?? 'error', detail: `rcode ${msg.rcode} from ${server}` };
+    }
+    // Follow the CNAME chain inside the answer section (RFC 1034 §3.6.2).
+    let owner = base.name;
+    const cnames: string[] = [];
+    if (base.type !== 'CNAME') {
+      for (let hop = 0; hop < 16; hop++) {
+        const c = msg.answers.find((r) => r.type === 'CNAME' && sameName(r.name, owner));
+        if (!c || c.type !== 'CNAME') break;
+        owner = c.target;
+        if (cnames.includes(owner)) break;
+        cnames.push(owner);
+      }
+    }
+    const records = msg.answers.filter(
+      (r) => r.type === base.type && (sameName(r.name, owner) || sameName(r.name, base.name)),
+    ) as RecordOf<T>[];
+    out.records = records;
+    out.cnames = cnames;
+    if (msg.rcode === RCODE.NXDOMAIN) {
+      // RFC 6604: with a CNAME chain, NXDOMAIN applies to the last name; either way nothing to use.
+      out.status = 'nxdomain';
+    } else {
+      out.status = records.length > 0 ? 'ok' : 'nodata';
+    }
+    return out;
+  }
+
+  private matches(msg: DecodedMessage, id: number, qname: string, type: RecordType): boolean {
+    if (msg.id !== id || !msg.qr) return false;
+    // A reply without a question (some servers on FORMERR) still matches by ID.
+    if (!msg.question) return true;
+    return msg.question.type === RECORD_TYPES[type] && sameName(msg.question.name, qname);
+  }
+
+  private udp(server: NameServer, qname: string, type: RecordType, edns: boolean, signal?: AbortSignal): Promise<Exchange> {
+    return new Promise((resolve) => {
+      const id = randomInt(0x10000);
+      let query: Buffer;
+      try {
+        query = encodeQuery(qname, type, { id, edns });
+      } catch (e) {
+        return resolve({ kind: 'fail', detail: `cannot encode query: ${(e as Error).message}` });
+      }
+      const sock = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
+      let done = false;
+      const finish = (ex: Exchange) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        sock.close();
+        resolve(ex);
+      };
+      const onAbort = () => finish({ kind: 'timeout' });
+      const timer = setTimeout(() => finish({ kind: 'timeout' }), this.timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      sock.on('error', (err) => finish({ kind: 'fail', detail: `UDP to ${formatServer(server)}: ${err.message}` }));
+      sock.on('message', (buf) => {
+        let msg: DecodedMessage;
+        try {
+          msg = decodeMessage(buf);
+        } catch (e) {
+          // A reply we cannot read: if it could be ours, report it; spoofed noise is ignored.
+          if (buf.length >= 2 && buf.readUInt16BE(0) === id) {
+            finish({ kind: 'fail', detail: `malformed reply from ${formatServer(server)}: ${(e as Error).message}` });
+          }
+          return;
+        }
+        if (this.matches(msg, id, qname, type)) finish({ kind: 'reply', msg, size: buf.length });
+      });
+      this.sent++;
+      sock.send(query, server.port, server.host, (err) => {
+        if (err) finish({ kind: 'fail', detail: `UDP to ${formatServer(server)}: ${err.message}` });
+      });
+    });
+  }
+
+  private tcp(server: NameServer, qname: string, type: RecordType, edns: boolean, signal?: AbortSignal): Promise<Exchange> {
+    return new Promise((resolve) => {
+      const id = randomInt(0x10000);
+      let query: Buffer;
+      try {
+        query = encodeQuery(qname, type, { id, edns });
+      } catch (e) {
+        return resolve({ kind: 'fail', detail: `cannot encode query: ${(e as Error).message}` });
+      }
+      const sock = tcpConnect({ host: server.host, port: server.port });
+      let done = false;
+      let buf = Buffer.alloc(0);
+      const finish = (ex: Exchange) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        sock.destroy();
+        resolve(ex);
+      };
+      const onAbort = () => finish({ kind: 'timeout' });
+      const timer = setTimeout(() => finish({ kind: 'timeout' }), this.timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      sock.on('error', (err) => finish({ kind: 'fail', detail: `TCP to ${formatServer(server)}: ${err.message}` }));
+      sock.on('close', () => finish({ kind: 'fail', detail: `TCP to ${formatServer(server)}: connection closed before a full reply` }));
+      sock.on('connect', () => {
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(query.length);
+        this.sent++;
+        sock.write(Buffer.concat([len, query]));
+      });
+      sock.on('data', (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        if (buf.length > this.maxTcpReply + 2) return finish({ kind: 'fail', detail: 'TCP reply too large' });
+        if (buf.length < 2) return;
+        const need = buf.readUInt16BE(0);
+        if (buf.length < need + 2) return;
+        const body = buf.subarray(2, need + 2);
+        try {
+          const msg = decodeMessage(body);
+          if (this.matches(msg, id, qname, type)) finish({ kind: 'reply', msg, size: body.length });
+          else finish({ kind: 'fail', detail: `TCP reply from ${formatServer(server)} does not match the query` });
+        } catch (e) {
+          finish({ kind: 'fail', detail: `malformed TCP reply from ${formatServer(server)}: ${(e as Error).message}` });
+        }
+      });
+    });
+  }
+}

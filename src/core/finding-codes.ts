@@ -1,0 +1,24 @@
+/**
+ * The closed vocabulary of finding codes. Each concern keeps its own table (data, with a
+ * description and a default severity); this file joins them into one type.
+ * Adding a code is fine; renaming or removing one breaks users' scripts.
+ */
+import type { Severity } from './types.js';
+import { DNS_FINDING_CODES } from './dns/codes.js';
+import { DOMAIN_FINDING_CODES } from './domain/codes.js';
+
+export interface FindingCodeInfo {
+  readonly severity: Severity;
+  readonly description: string;
+}
+
+export const FINDING_CODES = {
+  ...DNS_FINDING_CODES,
+  ...DOMAIN_FINDING_CODES,
+} as const satisfies Record<string, FindingCodeInfo>;
+
+export type FindingCode = keyof typeof FINDING_CODES;
+
+export function isFindingCode(code: string): code is FindingCode {
+  return Object.prototype.hasOwnProperty.call(FINDING_CODES, code);
+}

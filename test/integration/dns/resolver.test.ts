@@ -1,0 +1,115 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDnsServer, type DnsFixtureServer } from '../../helpers/dns-server.js';
+import { Dns2Resolver } from '../../../src/core/dns/dns2-resolver.js';
+import { CachingResolver } from '../../../src/core/dns/caching-resolver.js';
+
+let srv: DnsFixtureServer;
+let r: Dns2Resolver;
+const big = Array.from({ length: 40 }, (_, i) => `v=big${i} ${'x'.repeat(60)}`);
+
+before(async () => {
+  srv = await startDnsServer({
+    'example.test': { A: ['192.0.2.1'], TXT: ['v=spf1 -all', ['part one ', 'part two']], MX: [{ priority: 10, exchange: 'mx.example.test' }] },
+    'mx.example.test': { A: ['192.0.2.25'], AAAA: ['2001:db8::25'] },
+    'alias.example.test': { CNAME: 'example.test' },
+    'big.example.test': { TXT: big },
+    'slow.example.test': { behaviour: 'timeout' },
+    'fail.example.test': { behaviour: 'servfail' },
+    'no.example.test': { behaviour: 'refused' },
+    'junk.example.test': { behaviour: 'garbage' },
+    'old.example.test': { behaviour: 'formerr-edns', A: ['192.0.2.9'] },
+    'signed.example.test': { A: ['192.0.2.7'], ad: true },
+    'foo:bar/baz.example.test': { TXT: ['odd name'] },
+    'sub.empty.example.test': { A: ['192.0.2.3'] },
+  });
+  r = new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: srv.port }], timeoutMs: 300 });
+});
+after(() => srv.stop());
+
+test('A, MX, TXT answers with TTLs; TXT strings joined', async () => {
+  const a = await r.query('example.test', 'A');
+  assert.equal(a.status, 'ok');
+  assert.deepEqual(a.records.map((x) => x.address), ['192.0.2.1']);
+  assert.equal(a.records[0]!.ttl, 300);
+  const txt = await r.query('example.test', 'TXT');
+  assert.deepEqual(txt.records.map((x) => x.text).sort(), ['part one part two', 'v=spf1 -all']);
+  const mx = await r.query('EXAMPLE.test.', 'MX');
+  // name compression may reuse the question's spelling, so compare case-insensitively (RFC 4343)
+  assert.deepEqual(mx.records.map((x) => [x.priority, x.exchange.toLowerCase()]), [[10, 'mx.example.test']]);
+});
+
+test('NXDOMAIN, NODATA, empty non-terminal, SERVFAIL, REFUSED and timeout are distinct', async () => {
+  assert.equal((await r.query('missing.example.test', 'A')).status, 'nxdomain');
+  assert.equal((await r.query('mx.example.test', 'TXT')).status, 'nodata');
+  assert.equal((await r.query('empty.example.test', 'A')).status, 'nodata');
+  assert.equal((await r.query('fail.example.test', 'A')).status, 'servfail');
+  assert.equal((await r.query('no.example.test', 'A')).status, 'refused');
+  const t = await r.query('slow.example.test', 'A');
+  assert.equal(t.status, 'timeout');
+  assert.match(t.detail ?? '', /within 300 ms/);
+});
+
+test('garbage replies are an error, not a crash', async () => {
+  const g = await r.query('junk.example.test', 'A');
+  assert.ok(['error', 'timeout'].includes(g.status), g.status);
+});
+
+test('CNAME chains are followed', async () => {
+  const a = await r.query('alias.example.test', 'A');
+  assert.equal(a.status, 'ok');
+  assert.deepEqual(a.cnames, ['example.test']);
+  assert.equal(a.records[0]!.address, '192.0.2.1');
+});
+
+test('truncated UDP answers are retried over TCP', async () => {
+  const before = srv.log.length;
+  const a = await r.query('big.example.test', 'TXT');
+  assert.equal(a.status, 'ok');
+  assert.equal(a.records.length, 40);
+  const mine = srv.log.slice(before);
+  assert.deepEqual(mine.map((q) => q.transport), ['udp', 'tcp']);
+});
+
+test('servers that reject EDNS are asked again without it', async () => {
+  const a = await r.query('old.example.test', 'A');
+  assert.equal(a.status, 'ok');
+  assert.equal(a.records[0]!.address, '192.0.2.9');
+});
+
+test('AD flag is reported', async () => {
+  assert.equal((await r.query('signed.example.test', 'A')).ad, true);
+  assert.equal((await r.query('example.test', 'A')).ad, false);
+});
+
+test('names with any octets can be queried (RFC 7208 macro output)', async () => {
+  const a = await r.query('foo:bar/baz.example.test', 'TXT');
+  assert.equal(a.status, 'ok');
+  assert.equal(a.records[0]!.text, 'odd name');
+});
+
+test('over-long names are an error answer, not an exception', async () => {
+  const a = await r.query(`${'a'.repeat(64)}.example.test`, 'A');
+  assert.equal(a.status, 'error');
+  assert.match(a.detail!, /63 octets/);
+});
+
+test('falls through to the next server when one does not answer', async () => {
+  const dead = await startDnsServer({ '*.test': { behaviour: 'timeout' } });
+  try {
+    const r2 = new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: dead.port }, { host: '127.0.0.1', port: srv.port }], timeoutMs: 200 });
+    const a = await r2.query('example.test', 'A');
+    assert.equal(a.status, 'ok');
+    assert.equal(a.server, `127.0.0.1:${srv.port}`);
+  } finally {
+    await dead.stop();
+  }
+});
+
+test('the caching resolver asks each name/type once per run', async () => {
+  const c = new CachingResolver(r);
+  const n0 = srv.count('mx.example.test', 'A');
+  await Promise.all([c.query('mx.example.test', 'A'), c.query('MX.example.test.', 'A'), c.query('mx.example.test', 'A')]);
+  assert.equal(srv.count('mx.example.test', 'A') - n0, 1);
+  assert.equal(c.hits, 2);
+});
