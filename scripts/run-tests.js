@@ -24,7 +24,7 @@ const walk = (dir) => {
 for (const l of layers) walk(join('test', l));
 if (files.length === 0) {
   console.error(`no test files under ${layers.map((l) => `test/${l}`).join(', ')}`);
-  process.exit(1);
+  process.exit(layers.includes('e2e') && layers.length === 1 ? 0 : 1);
 }
 const args = ['--import', 'tsx', '--import', './test/helpers/net-guard.ts', '--test', '--test-timeout=120000'];
 if (process.env.TEST_REPORTER) args.push(`--test-reporter=${process.env.TEST_REPORTER}`);

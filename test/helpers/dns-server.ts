@@ -178,7 +178,8 @@ export class DnsFixtureServer {
       case 'garbage': {
         const g = randomBytes(40);
         g.writeUInt16BE(req.header.id, 0);
-        g[2] = 0x80 | (g[2]! & 0x7f);
+        g[2] = 0x81; // QR, RD
+        g[3] = 0x80; // RA, NOERROR: looks like an answer until the body is read
         g.writeUInt16BE(1, 4); // qdcount 1 over bytes that are not a question
         return g;
       }

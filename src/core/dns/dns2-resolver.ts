@@ -151,6 +151,15 @@ export class Dns2Resolver implements Resolver {
       const onAbort = () => finish({ kind: 'timeout' });
       const timer = setTimeout(() => finish({ kind: 'timeout' }), this.timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
+      // UDP loses datagrams under bursts: resend the same query (same ID) a few times within the
+      // timeout, as stub resolvers do (RFC 1536 §1), so one drop does not cost the whole timeout.
+      const interval = Math.max(50, Math.min(1000, this.timeoutMs / 4));
+      const retransmit = setInterval(() => {
+        if (done) return;
+        this.sent++;
+        sock.send(query, server.port, server.host, () => undefined);
+      }, interval);
+      sock.on('close', () => clearInterval(retransmit));
       sock.on('error', (err) => finish({ kind: 'fail', detail: `UDP to ${formatServer(server)}: ${err.message}` }));
       sock.on('message', (buf) => {
         let msg: DecodedMessage;

@@ -111,6 +111,11 @@ function mapRecord(r: Record<string, any>): DnsRecord | undefined {
 export function decodeMessage(buf: Buffer): DecodedMessage {
   if (buf.length < 12) throw new Error(`reply too short (${buf.length} octets)`);
   const p = Packet.parse(buf) as any;
+  // dns2 skips records it cannot decode; a count mismatch means the message is broken or cut short.
+  const h = p.header;
+  if ((p.questions?.length ?? 0) !== h.qdcount || (p.answers?.length ?? 0) !== h.ancount) {
+    throw new Error(`malformed message (${h.qdcount} question(s), ${h.ancount} answer(s) announced; ${p.questions?.length ?? 0} and ${p.answers?.length ?? 0} readable)`);
+  }
   const answers: DnsRecord[] = [];
   let unknownAnswers = 0;
   for (const r of p.answers ?? []) {

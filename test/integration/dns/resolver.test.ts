@@ -52,7 +52,8 @@ test('NXDOMAIN, NODATA, empty non-terminal, SERVFAIL, REFUSED and timeout are di
 
 test('garbage replies are an error, not a crash', async () => {
   const g = await r.query('junk.example.test', 'A');
-  assert.ok(['error', 'timeout'].includes(g.status), g.status);
+  assert.equal(g.status, 'error');
+  assert.match(g.detail ?? '', /malformed/);
 });
 
 test('CNAME chains are followed', async () => {

@@ -1,0 +1,91 @@
+/**
+ * Composition root: the only place that turns flags and environment into real dependencies.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import { systemClock } from '../core/clock.js';
+import type { Deps } from '../core/deps.js';
+import { CachingResolver } from '../core/dns/caching-resolver.js';
+import { Dns2Resolver } from '../core/dns/dns2-resolver.js';
+import { LimitingResolver } from '../core/dns/limiting-resolver.js';
+import { parseNameServer, systemNameServers } from '../core/dns/servers.js';
+import { parseDuration } from '../core/duration.js';
+import { defaultStorePath, type Store } from '../core/store/store.js';
+
+export interface GlobalOptions {
+  json?: boolean;
+  dns?: string[];
+  timeout?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+  store?: string;
+}
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+export const DEFAULT_DNS_IN_FLIGHT = 64;
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+export class CliContext {
+  readonly timeoutMs: number;
+  /** Colour for stdout output: only on a TTY, never with NO_COLOR or --no-color. */
+  readonly color: ChalkInstance;
+  /** Colour for stderr output. */
+  readonly errColor: ChalkInstance;
+
+  constructor(
+    readonly opts: GlobalOptions,
+    readonly io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+  ) {
+    this.timeoutMs = opts.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(opts.timeout, '--timeout');
+    const allowed = opts.color !== false && !('NO_COLOR' in io.env && io.env.NO_COLOR !== '') && !opts.json;
+    this.color = new Chalk({ level: allowed && io.stdout.isTTY ? 2 : 0 });
+    this.errColor = new Chalk({ level: allowed && io.stderr.isTTY ? 2 : 0 });
+  }
+
+  get json(): boolean {
+    return !!this.opts.json;
+  }
+
+  /** Spinners and live views: stderr is a TTY, not --json, not --quiet. */
+  get interactive(): boolean {
+    return !!this.io.stderr.isTTY && !this.opts.json && !this.opts.quiet;
+  }
+
+  /** The real dependencies: a dns2 resolver on --dns (else the system's servers), cached and bounded. */
+  deps(opts: { maxInFlight?: number } = {}): Deps {
+    const servers = this.opts.dns && this.opts.dns.length > 0 ? this.opts.dns.map(parseNameServer) : systemNameServers();
+    const base = new Dns2Resolver({ servers, timeoutMs: this.timeoutMs });
+    const resolver = new CachingResolver(new LimitingResolver(base, opts.maxInFlight ?? DEFAULT_DNS_IN_FLIGHT));
+    return { resolver, clock: systemClock, timeoutMs: this.timeoutMs };
+  }
+
+  /** Opens the store lazily: SQLite is loaded only by commands that keep state. */
+  async store(): Promise<Store> {
+    const path = this.opts.store ?? defaultStorePath(this.io.env);
+    if (path === ':memory:') {
+      const { MemoryStore } = await import('../core/store/memory-store.js');
+      return new MemoryStore();
+    }
+    const { SqliteStore } = await import('../core/store/sqlite-store.js');
+    return new SqliteStore(path);
+  }
+
+  out(text: string): void {
+    this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** A notice on stderr (suppressed by --quiet). */
+  notice(text: string): void {
+    if (!this.opts.quiet) this.io.stderr.write(`${text}\n`);
+  }
+
+  /** Verbose diagnostics on stderr. */
+  debug(text: string): void {
+    if (this.opts.verbose) this.io.stderr.write(`${this.errColor.dim(text)}\n`);
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Checks report, policy decides: the mapping from findings to an exit code.
+ * 0 all good; 1 a finding at or above --fail-on; 3 something could not be checked.
+ */
+import { UsageError } from './errors.js';
+import { SEVERITIES, SEVERITY_RANK, type Finding, type Severity } from './types.js';
+
+export const EXIT = { OK: 0, FINDINGS: 1, USAGE: 2, INCOMPLETE: 3 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export function parseFailOn(value: string | undefined): Severity {
+  const v = (value ?? 'error').toLowerCase();
+  if (!(SEVERITIES as readonly string[]).includes(v)) {
+    throw new UsageError(`--fail-on "${value}" must be one of: ${SEVERITIES.join(', ')}`);
+  }
+  return v as Severity;
+}
+
+/** Findings whose code marks a check that could not run (DNS_TIMEOUT, …). */
+export function isIncompleteFinding(f: Finding): boolean {
+  return f.code.startsWith('DNS_') || f.code.endsWith('_UNREACHABLE_CHECK');
+}
+
+export function exitCodeFor(findings: readonly Finding[], failOn: Severity, opts: { incomplete?: boolean } = {}): ExitCode {
+  // "Could not complete" wins: the verdict is partial, a retry may change it.
+  if (opts.incomplete || findings.some(isIncompleteFinding)) return EXIT.INCOMPLETE;
+  const threshold = SEVERITY_RANK[failOn];
+  return findings.some((f) => SEVERITY_RANK[f.severity] >= threshold) ? EXIT.FINDINGS : EXIT.OK;
+}

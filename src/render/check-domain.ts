@@ -1,0 +1,75 @@
+/** Human rendering of check-domain: one block per domain, a line per check, findings with fixes. */
+import type { ChalkInstance } from 'chalk';
+import type { CheckDomainReport, DomainReport } from '../core/domain/check-domain.js';
+import type { SpfNode } from '../core/domain/spf.js';
+import { SPF_LOOKUP_LIMIT } from '../core/domain/spf.js';
+import type { Finding } from '../core/types.js';
+import { plural, renderFinding } from './findings.js';
+
+const CHECKS = ['spf', 'dkim', 'dmarc', 'mx'] as const;
+
+function mark(c: ChalkInstance, findings: Finding[]): string {
+  if (findings.some((f) => f.severity === 'error')) return c.red('✗');
+  if (findings.some((f) => f.severity === 'warning')) return c.yellow('!');
+  return c.green('✓');
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+function spfTree(c: ChalkInstance, node: SpfNode, depth: number, lines: string[]): void {
+  for (const child of node.children) {
+    const label = child.via === 'redirect' ? `redirect=${child.domain}` : `${child.qualifier && child.qualifier !== '+' ? child.qualifier : ''}include:${child.domain}`;
+    const info = child.error ? c.red(` (${child.error})`) : c.dim(` (${plural(child.lookups, 'lookup')})`);
+    lines.push(`${'  '.repeat(depth + 4)}${label}${info}`);
+    if (depth < 6) spfTree(c, child, depth + 1, lines);
+  }
+}
+
+function summaryLine(c: ChalkInstance, r: DomainReport, check: (typeof CHECKS)[number]): string {
+  switch (check) {
+    case 'spf':
+      if (!r.spf.record) return c.dim('no record');
+      return `${truncate(r.spf.record, 90)} ${c.dim(`(${r.spf.lookups}/${SPF_LOOKUP_LIMIT} lookups, ${r.spf.voidLookups} void)`)}`;
+    case 'dkim': {
+      const found = r.dkim.selectors.filter((s) => s.found);
+      const desc = found.map((s) => `${s.selector} (${s.keyType ?? '?'}${s.bits ? ` ${s.bits}` : ''}${s.testing ? ', testing' : ''})`).join(', ');
+      const tried = r.dkim.source === 'common' ? c.dim(` — tried ${r.dkim.tried.length} common selectors`) : '';
+      return `${found.length > 0 ? desc : c.dim('no key found')}${tried}`;
+    }
+    case 'dmarc': {
+      if (!r.dmarc.record) return c.dim('no record');
+      const parts = [`p=${r.dmarc.policy ?? '?'}`];
+      if (r.dmarc.subdomainPolicy && r.dmarc.subdomainPolicy !== r.dmarc.policy) parts.push(`sp=${r.dmarc.subdomainPolicy}`);
+      if (r.dmarc.pct !== null && r.dmarc.pct !== 100) parts.push(`pct=${r.dmarc.pct}`);
+      if (r.dmarc.rua.length) parts.push(`rua=${r.dmarc.rua.join(',')}`);
+      if (r.dmarc.inherited) parts.push(c.dim(`(from ${r.dmarc.orgDomain})`));
+      return parts.join(' ');
+    }
+    case 'mx':
+      if (r.mx.nullMx) return 'null MX (accepts no mail)';
+      if (r.mx.hosts.length === 0) return c.dim('no MX');
+      return r.mx.hosts.map((h) => `${h.priority} ${h.exchange}${h.addresses.length ? c.dim(` (${h.addresses.join(', ')})`) : ''}`).join(', ');
+  }
+}
+
+export function renderDomain(c: ChalkInstance, r: DomainReport): string {
+  const lines = [c.bold(r.domain)];
+  for (const check of CHECKS) {
+    const fs = r.findings.filter((f) => f.check === check);
+    lines.push(`  ${mark(c, fs)} ${check.toUpperCase().padEnd(6)}${summaryLine(c, r, check)}`);
+    if (check === 'spf' && r.spf.tree) spfTree(c, r.spf.tree, 0, lines);
+    for (const f of fs) lines.push(renderFinding(c, f, '      '));
+  }
+  return lines.join('\n');
+}
+
+export function renderCheckDomain(c: ChalkInstance, report: CheckDomainReport): string {
+  const blocks = report.domains.map((d) => renderDomain(c, d));
+  const s = report.summary;
+  const total = `${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${plural(s.infos, 'info', 'infos')}`;
+  const colour = s.errors > 0 ? c.red : s.warnings > 0 ? c.yellow : c.green;
+  blocks.push(colour(`${plural(report.domains.length, 'domain')} checked: ${total}`));
+  return `${blocks.join('\n\n')}\n`;
+}

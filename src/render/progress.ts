@@ -1,0 +1,21 @@
+/** A spinner on stderr, only when interactive; ora is imported only then. */
+import type { CliContext } from '../cli/context.js';
+
+export interface Progress {
+  update(text: string): void;
+  stop(): void;
+}
+
+const silent: Progress = { update: () => undefined, stop: () => undefined };
+
+export async function startSpinner(ctx: CliContext, text: string): Promise<Progress> {
+  if (!ctx.interactive) return silent;
+  const { default: ora } = await import('ora');
+  const spinner = ora({ text, stream: ctx.io.stderr as NodeJS.WriteStream, color: 'cyan' }).start();
+  return {
+    update: (t) => {
+      spinner.text = t;
+    },
+    stop: () => spinner.stop(),
+  };
+}

@@ -1,0 +1,156 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDnsServer, type DnsFixtureServer } from '../helpers/dns-server.js';
+import { rsaPublicKeyB64 } from '../helpers/keys.js';
+import { runCli } from '../helpers/cli.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+let srv: DnsFixtureServer;
+before(async () => {
+  const key = rsaPublicKeyB64(2048);
+  srv = await startDnsServer({
+    'good.test': { TXT: ['v=spf1 mx -all'], MX: [{ priority: 10, exchange: 'mx.good.test' }] },
+    'mx.good.test': { A: ['192.0.2.1'] },
+    's1._domainkey.good.test': { TXT: [`v=DKIM1; p=${key}`] },
+    '_dmarc.good.test': { TXT: ['v=DMARC1; p=reject; rua=mailto:d@good.test'] },
+    'xn--bcher-kva.test': { TXT: ['v=spf1 mx -all'], MX: [{ priority: 10, exchange: 'mx.good.test' }] },
+    's1._domainkey.xn--bcher-kva.test': { TXT: [`v=DKIM1; p=${key}`] },
+    '_dmarc.xn--bcher-kva.test': { TXT: ['v=DMARC1; p=reject; rua=mailto:d@good.test'] },
+    'xn--bcher-kva.test._report._dmarc.good.test': { TXT: ['v=DMARC1'] },
+    'warn.test': { TXT: ['v=spf1 mx -all'], MX: [{ priority: 10, exchange: 'mx.good.test' }] },
+    's1._domainkey.warn.test': { TXT: [`v=DKIM1; p=${key}`] },
+    '_dmarc.warn.test': { TXT: ['v=DMARC1; p=none; rua=mailto:d@warn.test'] },
+    'bad.test': { MX: [{ priority: 10, exchange: 'mx.good.test' }] },
+    'dnsfail.test': { behaviour: 'servfail' },
+    '_dmarc.dnsfail.test': { TXT: ['v=DMARC1; p=reject; rua=mailto:d@dnsfail.test'] },
+  });
+});
+after(() => srv.stop());
+
+const dns = () => ['--dns', srv.address, '--timeout', '300ms'];
+
+test('clean domain: exit 0, JSON document with the documented shape', async () => {
+  const r = await runCli(['check-domain', 'good.test', '--selector', 's1', '--json', ...dns()]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.schemaVersion, 1);
+  assert.equal(doc.command, 'check-domain');
+  const d = doc.domains[0];
+  assert.equal(d.domain, 'good.test');
+  assert.deepEqual(Object.keys(d).sort(), ['dkim', 'dmarc', 'domain', 'findings', 'mx', 'spf']);
+  assert.equal(d.spf.record, 'v=spf1 mx -all');
+  assert.equal(d.spf.lookups, 1);
+  assert.equal(d.spf.voidLookups, 0);
+  assert.equal(d.spf.tree.domain, 'good.test');
+  assert.deepEqual(d.dkim.selectors[0], { selector: 's1', found: true, keyType: 'rsa', bits: 2048, testing: false, record: d.dkim.selectors[0].record });
+  assert.equal(d.dmarc.policy, 'reject');
+  assert.equal(d.dmarc.subdomainPolicy, 'reject');
+  assert.equal(d.dmarc.pct, 100);
+  assert.deepEqual(d.dmarc.rua, ['mailto:d@good.test']);
+  assert.deepEqual(d.dmarc.ruf, []);
+  assert.equal(d.dmarc.orgDomain, 'good.test');
+  assert.equal(d.dmarc.inherited, false);
+  assert.deepEqual(d.mx, { nullMx: false, hosts: [{ exchange: 'mx.good.test', priority: 10, addresses: ['192.0.2.1'] }] });
+  assert.deepEqual(d.findings, []);
+  assert.deepEqual(doc.summary, { errors: 0, warnings: 0, infos: 0 });
+  assert.equal(r.stderr, '');
+});
+
+test('error findings: exit 1, every finding has code/severity/check/message', async () => {
+  const r = await runCli(['check-domain', 'bad.test', '--json', ...dns()]);
+  assert.equal(r.code, 1, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  const codes = doc.domains[0].findings.map((f: any) => f.code);
+  assert.ok(codes.includes('SPF_MISSING'));
+  assert.ok(codes.includes('DMARC_MISSING'));
+  assert.ok(codes.includes('DKIM_NONE_FOUND'));
+  for (const f of doc.domains[0].findings) {
+    assert.ok(['error', 'warning', 'info'].includes(f.severity));
+    assert.ok(f.check && f.message);
+  }
+  assert.ok(doc.summary.errors >= 2);
+});
+
+test('--fail-on warning turns warnings into exit 1; default ignores them', async () => {
+  const a = await runCli(['check-domain', 'warn.test', '-s', 's1', '--json', ...dns()]);
+  assert.equal(a.code, 0, a.stderr);
+  const b = await runCli(['check-domain', 'warn.test', '-s', 's1', '--fail-on', 'warning', '--json', ...dns()]);
+  assert.equal(b.code, 1);
+});
+
+test('several domains in one run, IDN converted to punycode', async () => {
+  const r = await runCli(['check-domain', 'good.test', 'Bücher.TEST.', '-s', 's1', '--json', ...dns()]);
+  assert.equal(r.code, 0, r.stdout);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(doc.domains.map((d: any) => d.domain), ['good.test', 'xn--bcher-kva.test']);
+});
+
+test('a DNS failure affects only its check and exits 3', async () => {
+  const r = await runCli(['check-domain', 'dnsfail.test', '-s', 's1', '--json', ...dns()]);
+  assert.equal(r.code, 3);
+  const d = JSON.parse(r.stdout).domains[0];
+  const byCheck = (c: string) => d.findings.filter((f: any) => f.check === c).map((f: any) => f.code);
+  assert.deepEqual(byCheck('spf'), ['DNS_SERVFAIL']);
+  assert.deepEqual(byCheck('mx'), ['DNS_SERVFAIL']);
+  assert.deepEqual(byCheck('dmarc'), []);
+  assert.equal(d.dmarc.policy, 'reject');
+});
+
+test('human output: a block per domain, marks, fixes, no colour off a TTY', async () => {
+  const r = await runCli(['check-domain', 'bad.test', ...dns()]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /^bad\.test$/m);
+  assert.match(r.stdout, /✗ SPF/);
+  assert.match(r.stdout, /SPF_MISSING/);
+  assert.match(r.stdout, /fix: Publish a TXT record/);
+  assert.doesNotMatch(r.stdout, /\x1b\[/);
+});
+
+const usage: [string[], RegExp][] = [
+  [['check-domain', 'bad..name'], /empty label/],
+  [['check-domain', `${'a'.repeat(64)}.com`], /longer than 63/],
+  [['check-domain', ''], /empty name/],
+  [['check-domain'], /no domain given/],
+  [['check-domain', 'example.com', '--fail-on', 'fatal'], /fail-on/],
+  [['check-domain', 'example.com', '--timeout', 'soon'], /not a duration/],
+  [['check-domain', 'example.com', '--dns', 'resolver.example'], /not an IP address/],
+  [['check-domain', 'example.com', '--selector', 'bad selector!'], /not a valid DKIM selector/],
+  [['check-domain', 'example.com', '--no-such-flag'], /unknown option/],
+  [['no-such-command'], /unknown command/],
+];
+for (const [args, why] of usage) {
+  test(`usage error exits 2 with one line: ${args.join(' ') || '(none)'}`, async () => {
+    const r = await runCli([...args, '--dns', srv.address]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, why);
+    assert.equal(r.stdout, '');
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
+test('--help lists every command with examples and exit codes', async () => {
+  const r = await runCli(['--help']);
+  assert.equal(r.code, 0);
+  for (const s of ['check-domain', 'auth', 'Exit codes', 'Examples']) assert.match(r.stdout, new RegExp(s));
+  const c = await runCli(['check-domain', '--help']);
+  assert.match(c.stdout, /--selector/);
+  assert.match(c.stdout, /\$ mailpace-cli check-domain example.com/);
+});
+
+test('--help loads none of ink, react, mailauth, better-sqlite3', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mailpace-trace-'));
+  const trace = join(dir, 'modules.txt');
+  try {
+    const r = await runCli(['--help'], { env: { TRACE_FILE: trace, NODE_OPTIONS: `--import ${join(process.cwd(), 'test/helpers/trace-imports.mjs')}` } });
+    assert.equal(r.code, 0, r.stderr);
+    const loaded = readFileSync(trace, 'utf8');
+    assert.match(loaded, /node_modules\/commander\//, 'tracing works (commander seen)');
+    for (const m of ['node_modules/ink/', 'node_modules/react/', 'node_modules/mailauth/', 'node_modules/better-sqlite3/', 'node_modules/ora/', 'node_modules/tldts']) {
+      assert.ok(!loaded.includes(m), `${m} was loaded by --help`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
