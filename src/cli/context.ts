@@ -25,6 +25,7 @@ export const DEFAULT_TIMEOUT_MS = 5000;
 export const DEFAULT_DNS_IN_FLIGHT = 64;
 
 export interface Io {
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
@@ -39,7 +40,7 @@ export class CliContext {
 
   constructor(
     readonly opts: GlobalOptions,
-    readonly io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+    readonly io: Io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
   ) {
     this.timeoutMs = opts.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(opts.timeout, '--timeout');
     const allowed = opts.color !== false && !('NO_COLOR' in io.env && io.env.NO_COLOR !== '') && !opts.json;
@@ -73,6 +74,18 @@ export class CliContext {
     }
     const { SqliteStore } = await import('../core/store/sqlite-store.js');
     return new SqliteStore(path);
+  }
+
+  /** All of stdin as text (for `-` arguments and piped lists). */
+  async readStdin(): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const c of this.io.stdin ?? process.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** stdin is piped (not a terminal): a list may be waiting there. */
+  get stdinPiped(): boolean {
+    return !(this.io.stdin ?? process.stdin).isTTY;
   }
 
   out(text: string): void {

@@ -4,7 +4,7 @@
  * lazily, so `--help` loads none of them (nor ink, react, mailauth or SQLite).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { CliContext, type GlobalOptions } from './context.js';
+import type { CliContext, GlobalOptions } from './context.js';
 import { MailpaceError, UsageError } from '../core/errors.js';
 import { EXIT } from '../core/policy.js';
 
@@ -30,8 +30,9 @@ function action(load: Loader, state: { code: number }) {
     const cmd = params[params.length - 1] as Command;
     const args = (params.slice(0, -2) as (string | string[] | undefined)[]).flatMap((a) => (a === undefined ? [] : a));
     const global = cmd.optsWithGlobals() as GlobalOptions;
-    const ctx = new CliContext(global);
-    const mod = await load();
+    // Loaded here, not at start-up: the context pulls in the DNS stack and chalk, which --help never needs.
+    const [{ CliContext: Context }, mod] = await Promise.all([import('./context.js'), load()]);
+    const ctx = new Context(global);
     state.code = await mod.run(ctx, args, cmd.opts());
   };
 }
@@ -69,10 +70,15 @@ ${examples([
 
   program
     .command('check-domain')
-    .description("check a domain's SPF, DKIM, DMARC and MX set-up; prints each problem with its fix")
-    .argument('[domains...]', 'domain names (IDNs are accepted)')
+    .description("check a domain's SPF, DKIM, DMARC, MX and sending-IP reverse DNS; prints each problem with its fix")
+    .argument('[domains...]', 'domain names (IDNs are accepted); none: --file, stdin, or the config file')
     .option('-s, --selector <name>', 'DKIM selector to check (repeatable; default: try common selectors)', collect)
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['error', 'warning', 'info']).default('error'))
+    .option('--ip <address>', 'sending IP to check: PTR, forward-confirmed, not generic (repeatable; default: the single hosts named by the SPF record)', collect)
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe (default: error)').choices(['error', 'warning', 'info']))
+    .option('-f, --file <path>', 'read domains from a file, one per line, # comments (- for stdin)')
+    .option('--concurrency <n>', 'domains checked at once', '8')
+    .addOption(new Option('--format <format>', 'output format (--json is the same as --format json)').choices(['human', 'json', 'ndjson', 'csv']))
+    .option('--config <file>', 'project config (default: ./mailpace.config.json when present)')
     .addHelpText(
       'after',
       examples([
@@ -80,6 +86,10 @@ ${examples([
         ['mailpace-cli check-domain example.com example.org', 'several domains, checked concurrently'],
         ['mailpace-cli check-domain example.com -s s1 -s s2 --json', 'named DKIM selectors, JSON for CI'],
         ['mailpace-cli check-domain example.com --fail-on warning', 'fail the build on warnings too'],
+        ['mailpace-cli check-domain example.com --ip 203.0.113.5', 'also check a sending IP\'s reverse DNS'],
+        ['mailpace-cli check-domain -f domains.txt --format csv > report.csv', 'a fleet of domains, one CSV row each'],
+        ['cat domains.txt | mailpace-cli check-domain --format ndjson', 'stream one JSON line per domain'],
+        ['mailpace-cli check-domain', 'check the domains listed in mailpace.config.json'],
         ['mailpace-cli check-domain example.com --dns 127.0.0.1:5353', 'ask a specific resolver'],
       ]),
     )
@@ -94,13 +104,20 @@ ${examples([
     .option('--helo <name>', 'the HELO/EHLO name')
     .addHelpText(
       'after',
-      examples([
-        ['mailpace-cli auth spf --ip 203.0.113.5 --mail-from bounce@example.com', 'is 203.0.113.5 allowed to send for example.com?'],
-        ['mailpace-cli auth spf --ip 2001:db8::5 --helo mail.example.com --mail-from ""', 'check the HELO identity (null sender)'],
-        ['mailpace-cli auth spf --ip 203.0.113.5 --mail-from a@example.com --json', 'result, mechanism, lookups as JSON'],
-      ]),
+      `
+Results: pass, fail, softfail, neutral, none, permerror, temperror (RFC 7208 §2.6).
+
+Exit codes:
+  0  a result was computed, whatever it is (fail or permerror is an answer about the domain)
+  2  bad input: --ip is not an IP address, or neither --mail-from nor --helo is given
+  3  temperror: DNS did not answer (timeout, SERVFAIL); try again later
+${examples([
+  ['mailpace-cli auth spf --ip 203.0.113.5 --mail-from bounce@example.com', 'is 203.0.113.5 allowed to send for example.com?'],
+  ['mailpace-cli auth spf --ip 2001:db8::5 --helo mail.example.com --mail-from ""', 'check the HELO identity (null sender)'],
+  ['mailpace-cli auth spf --ip 203.0.113.5 --mail-from a@example.com --json', 'result, mechanism, lookups as JSON'],
+])}`,
     )
-//     .action(action(() => import('./commands/auth-spf.js'), state));
+    .action(action(() => import('./commands/auth-spf.js'), state));
   auth
     .command('message')
     .description('authenticate a received message: SPF, DKIM, DMARC and ARC, with alignment explained')
@@ -111,12 +128,94 @@ ${examples([
     .option('--mta <name>', 'this receiver\'s host name, used in Authentication-Results', 'mailpace-cli')
     .addHelpText(
       'after',
-      examples([
-        ['mailpace-cli auth message received.eml --ip 203.0.113.5 --mail-from a@example.com', 'full verdict'],
-        ['cat msg.eml | mailpace-cli auth message - --json', 'DKIM/DMARC from stdin, as JSON'],
-      ]),
+      `
+Without --ip, SPF is not evaluated (DKIM, ARC and DMARC still are). Without --mail-from, the
+envelope sender is taken from the message's Return-Path header.
+
+Exit codes:
+  0  DMARC passes, or the From domain has no DMARC record but SPF or DKIM passes aligned with From
+  1  DMARC fails, the From header is unusable, or no record and nothing passes aligned with From
+  2  bad input: unreadable, empty or binary file, missing or truncated header section, bad flags
+  3  a DNS failure made a verdict temperror and nothing passed (run again)
+${examples([
+  ['mailpace-cli auth message received.eml --ip 203.0.113.5 --mail-from a@example.com', 'full verdict'],
+  ['mailpace-cli auth message received.eml --ip 203.0.113.5 --helo mx.example.com --mail-from ""', 'null sender: SPF checks the HELO name'],
+  ['cat msg.eml | mailpace-cli auth message - --json', 'DKIM/DMARC from stdin, as JSON'],
+])}`,
     )
-//     .action(action(() => import('./commands/auth-message.js'), state));
+    .action(action(() => import('./commands/auth-message.js'), state));
+
+  const blocklist = program.command('blocklist').description('DNS blocklists (DNSBL/RHSBL): which lists an IP, a range or a domain is on, and why');
+  blocklist
+    .command('scan')
+    .description('query DNS blocklists for IPs, CIDR ranges or domains; decode return codes; tell "listed" from "the list refused us"')
+    .argument('[targets...]', 'IPv4/IPv6 addresses, CIDR ranges (expanded), domain names; - reads stdin')
+    .option('-z, --zone <zone>', 'list to ask (repeatable; replaces the defaults): a catalogue id or zone, any other zone is a custom IP list, name:domain a custom domain list', collect)
+    .option('--spamhaus-key <key>', 'Spamhaus Data Query Service key: ask the DQS zones (also adds ZRD)')
+    .option('--domain-ips <domain>', "also scan the IPs the domain's SPF authorises (ip4/ip6 hosts, a, mx) and its MX hosts")
+    .option('--max-targets <n>', 'refuse to scan more targets than this (a /22 is 1,024)', '256')
+    .option('-f, --file <path>', 'read targets from a file (one or more per line, # comments; - for stdin)')
+    .option('-c, --concurrency <n>', 'DNS queries in flight at once', '64')
+    .addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(['human', 'json', 'ndjson', 'csv']))
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 not listed anywhere; 1 a target is listed; 2 bad targets or flags; 3 nothing could be concluded
+(every query errored or timed out, e.g. the lists refused your resolver).
+${examples([
+  ['mailpace-cli blocklist scan 203.0.113.5', 'every default list, with meanings and removal links'],
+  ['mailpace-cli blocklist scan 203.0.112.0/22 --max-targets 1024', 'a whole /22 of sending IPs'],
+  ['mailpace-cli blocklist scan example.com --zone dbl.spamhaus.org', 'a domain against the Spamhaus DBL'],
+  ['mailpace-cli blocklist scan --domain-ips example.com', "the IPs example.com's SPF and MX publish"],
+  ['mailpace-cli blocklist scan -f ips.txt --format csv > report.csv', 'targets from a file, CSV out'],
+  ['mailpace-cli blocklist scan 2001:db8::5 --spamhaus-key KEY --json', 'Spamhaus DQS, JSON for CI'],
+  ['mailpace-cli blocklist scan 203.0.113.5 --zone bl.example.net --dns 127.0.0.1', 'a custom list via your own resolver'],
+])}`,
+    )
+    .action(action(() => import('./commands/blocklist-scan.js'), state));
+
+  program
+    .command('score')
+    .description('score messages through Rspamd (/checkv2), with a built-in content lint that also works without it')
+    .argument('[files...]', 'messages (.eml, RFC 5322), or - for stdin')
+    .option('--rspamd <url>', `Rspamd worker URL (env MAILPACE_RSPAMD_URL; default http://127.0.0.1:11333)`)
+    .option('--rspamd-password <password>', 'password for an Rspamd controller worker (env MAILPACE_RSPAMD_PASSWORD)')
+    .addOption(new Option('--engine <engine>', 'auto: Rspamd when reachable, else the built-in lint').choices(['auto', 'rspamd', 'builtin']).default('auto'))
+    .option('--ip <address>', 'envelope: the connecting client IP (default: from the newest outside Received header)')
+    .option('--helo <name>', 'envelope: the HELO/EHLO name (default: from that Received header)')
+    .option('--hostname <name>', "envelope: the client's reverse-DNS host name (default: from that Received header)")
+    .option('--from <address>', 'envelope: MAIL FROM (default: Return-Path, else the From address)')
+    .option('--rcpt <address>', 'envelope: RCPT TO, repeatable (default: the To, Cc and Bcc addresses)', collect)
+    .option('--user <name>', 'envelope: the SMTP AUTH user, for scoring as authenticated submission')
+    .option('--max-score <n>', 'exit 1 when a message scores above this')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a lint finding is at least this severe').choices(['error', 'warning', 'info']).default('error'))
+    .option('-c, --concurrency <n>', 'messages scored at once (and HTTP connections to Rspamd)', '8')
+    .option('--bulk', 'apply bulk-sender rules: List-Unsubscribe and RFC 8058 one-click unsubscribe')
+    .option('--allow-attachment <ext>', 'add extensions to the attachment allow-list (repeatable, comma-separated)', collect)
+    .option('--attachment-allow-list <exts>', 'replace the attachment allow-list (default: pdf,png,jpg,jpeg,gif,webp,txt,csv,ics,docx,xlsx,pptx,odt,ods,odp,zip)')
+    .option('--all-symbols', 'ask Rspamd to run every rule ("Pass: all") even once the verdict is settled')
+    .option('--check-links', 'look linked domains up in the domain blocklists of `blocklist scan` (uses --dns)')
+    .option('--link-zone <zone>', 'with --check-links: domain list to ask (repeatable; a catalogue id or zone, or zone:domain)', collect)
+    .addHelpText(
+      'after',
+      `
+The built-in lint always runs; its findings come with every result. Without Rspamd, the built-in
+engine also gives a score, from the findings, on Rspamd's default scale (actions at 4, 6 and 15).
+An explicit --rspamd, MAILPACE_RSPAMD_URL or --engine rspamd that cannot be reached is an error (exit 3).
+
+Exit codes: 0 fine; 1 a message above --max-score, or a lint finding at/above --fail-on;
+2 bad flags, or a file that cannot be read or is not a message; 3 Rspamd (or a blocklist) could not be reached.
+${examples([
+  ['mailpace-cli score welcome.eml', 'Rspamd if one runs on 127.0.0.1:11333, else the built-in lint'],
+  ['mailpace-cli score templates/*.eml --max-score 4 --json', 'CI: fail when a template drifts towards spam'],
+  ['mailpace-cli score newsletter.eml --bulk --ip 203.0.113.5 --helo mail.example.com', 'bulk rules, scored as sent from your MTA'],
+  ['mailpace-cli score msg.eml --rspamd http://rspamd.internal:11334 --rspamd-password secret', 'through a controller worker'],
+  ['cat msg.eml | mailpace-cli score - --engine builtin', 'built-in lint only, no network'],
+  ['mailpace-cli score invoice.eml --allow-attachment xml', 'allow .xml attachments besides the defaults'],
+  ['mailpace-cli score promo.eml --check-links --dns 127.0.0.1', 'linked domains against domain blocklists'],
+])}`,
+    )
+    .action(action(() => import('./commands/score.js'), state));
 
   return program;
 }

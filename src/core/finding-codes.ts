@@ -6,6 +6,10 @@
 import type { Severity } from './types.js';
 import { DNS_FINDING_CODES } from './dns/codes.js';
 import { DOMAIN_FINDING_CODES } from './domain/codes.js';
+import { POLICY_FINDING_CODES } from './domain/policy-codes.js';
+import { AUTH_FINDING_CODES } from './auth/codes.js';
+import { SCORE_FINDING_CODES } from './score/codes.js';
+import { PROBE_FINDING_CODES } from './probe/codes.js';
 
 export interface FindingCodeInfo {
   readonly severity: Severity;
@@ -15,6 +19,10 @@ export interface FindingCodeInfo {
 export const FINDING_CODES = {
   ...DNS_FINDING_CODES,
   ...DOMAIN_FINDING_CODES,
+  ...POLICY_FINDING_CODES,
+  ...AUTH_FINDING_CODES,
+  ...SCORE_FINDING_CODES,
+  ...PROBE_FINDING_CODES,
 } as const satisfies Record<string, FindingCodeInfo>;
 
 export type FindingCode = keyof typeof FINDING_CODES;

@@ -5,8 +5,9 @@ import type { SpfNode } from '../core/domain/spf.js';
 import { SPF_LOOKUP_LIMIT } from '../core/domain/spf.js';
 import type { Finding } from '../core/types.js';
 import { plural, renderFinding } from './findings.js';
+import { csvRow } from './csv.js';
 
-const CHECKS = ['spf', 'dkim', 'dmarc', 'mx'] as const;
+const CHECKS = ['spf', 'dkim', 'dmarc', 'mx', 'ptr'] as const;
 
 function mark(c: ChalkInstance, findings: Finding[]): string {
   if (findings.some((f) => f.severity === 'error')) return c.red('✗');
@@ -47,6 +48,9 @@ function summaryLine(c: ChalkInstance, r: DomainReport, check: (typeof CHECKS)[n
       if (r.dmarc.inherited) parts.push(c.dim(`(from ${r.dmarc.orgDomain})`));
       return parts.join(' ');
     }
+    case 'ptr':
+      if (r.sendingIps.length === 0) return c.dim('no single sending hosts named (give --ip)');
+      return r.sendingIps.map((p) => `${p.ip} → ${p.ptr[0] ?? c.red('no PTR')}${p.ptr.length && !p.forwardConfirmed ? c.red(' (not confirmed)') : ''}`).join(', ');
     case 'mx':
       if (r.mx.nullMx) return 'null MX (accepts no mail)';
       if (r.mx.hosts.length === 0) return c.dim('no MX');
@@ -58,7 +62,7 @@ export function renderDomain(c: ChalkInstance, r: DomainReport): string {
   const lines = [c.bold(r.domain)];
   for (const check of CHECKS) {
     const fs = r.findings.filter((f) => f.check === check);
-    lines.push(`  ${mark(c, fs)} ${check.toUpperCase().padEnd(6)}${summaryLine(c, r, check)}`);
+    lines.push(`  ${mark(c, fs)} ${(check === 'ptr' ? 'rDNS' : check.toUpperCase()).padEnd(6)}${summaryLine(c, r, check)}`);
     if (check === 'spf' && r.spf.tree) spfTree(c, r.spf.tree, 0, lines);
     for (const f of fs) lines.push(renderFinding(c, f, '      '));
   }
@@ -72,4 +76,27 @@ export function renderCheckDomain(c: ChalkInstance, report: CheckDomainReport): 
   const colour = s.errors > 0 ? c.red : s.warnings > 0 ? c.yellow : c.green;
   blocks.push(colour(`${plural(report.domains.length, 'domain')} checked: ${total}`));
   return `${blocks.join('\n\n')}\n`;
+}
+
+/** CSV: one row per domain, stable columns; raw records are included even when invalid. */
+export const CSV_COLUMNS = [
+  'domain', 'errors', 'warnings', 'infos',
+  'spf_record', 'spf_lookups', 'spf_void_lookups',
+  'dkim_selectors_found', 'dmarc_record', 'dmarc_policy', 'dmarc_subdomain_policy', 'dmarc_pct', 'dmarc_inherited',
+  'mx_hosts', 'null_mx', 'sending_ips', 'finding_codes',
+] as const;
+
+export const CSV_HEADER = csvRow([...CSV_COLUMNS]);
+
+export function csvLine(r: DomainReport): string {
+  const count = (s: string) => r.findings.filter((f) => f.severity === s).length;
+  return csvRow([
+    r.domain, count('error'), count('warning'), count('info'),
+    r.spf.record, r.spf.lookups, r.spf.voidLookups,
+    r.dkim.selectors.filter((s) => s.found).map((s) => s.selector).join(' '),
+    r.dmarc.record, r.dmarc.policy, r.dmarc.subdomainPolicy, r.dmarc.pct, r.dmarc.inherited,
+    r.mx.hosts.map((h) => `${h.priority}:${h.exchange}`).join(' '), r.mx.nullMx,
+    r.sendingIps.map((p) => `${p.ip}${p.ptr.length ? `=${p.ptr[0]}` : ''}`).join(' '),
+    [...new Set(r.findings.map((f) => f.code))].join(' '),
+  ]);
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startDnsServer, type DnsFixtureServer } from '../helpers/dns-server.js';
 import { rsaPublicKeyB64 } from '../helpers/keys.js';
 import { runCli } from '../helpers/cli.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,6 +13,7 @@ before(async () => {
   srv = await startDnsServer({
     'good.test': { TXT: ['v=spf1 mx -all'], MX: [{ priority: 10, exchange: 'mx.good.test' }] },
     'mx.good.test': { A: ['192.0.2.1'] },
+    '1.2.0.192.in-addr.arpa': { PTR: ['mx.good.test'] },
     's1._domainkey.good.test': { TXT: [`v=DKIM1; p=${key}`] },
     '_dmarc.good.test': { TXT: ['v=DMARC1; p=reject; rua=mailto:d@good.test'] },
     'xn--bcher-kva.test': { TXT: ['v=spf1 mx -all'], MX: [{ priority: 10, exchange: 'mx.good.test' }] },
@@ -29,7 +30,7 @@ before(async () => {
 });
 after(() => srv.stop());
 
-const dns = () => ['--dns', srv.address, '--timeout', '300ms'];
+const dns = () => ['--dns', srv.address, '--timeout', '3s'];
 
 test('clean domain: exit 0, JSON document with the documented shape', async () => {
   const r = await runCli(['check-domain', 'good.test', '--selector', 's1', '--json', ...dns()]);
@@ -39,7 +40,8 @@ test('clean domain: exit 0, JSON document with the documented shape', async () =
   assert.equal(doc.command, 'check-domain');
   const d = doc.domains[0];
   assert.equal(d.domain, 'good.test');
-  assert.deepEqual(Object.keys(d).sort(), ['dkim', 'dmarc', 'domain', 'findings', 'mx', 'spf']);
+  assert.deepEqual(Object.keys(d).sort(), ['dkim', 'dmarc', 'domain', 'findings', 'mx', 'sendingIps', 'spf']);
+  assert.deepEqual(d.sendingIps, [{ ip: '192.0.2.1', source: 'spf mx', ptr: ['mx.good.test'], forwardConfirmed: true, generic: false }]);
   assert.equal(d.spf.record, 'v=spf1 mx -all');
   assert.equal(d.spf.lookups, 1);
   assert.equal(d.spf.voidLookups, 0);
@@ -118,6 +120,11 @@ const usage: [string[], RegExp][] = [
   [['check-domain', 'example.com', '--dns', 'resolver.example'], /not an IP address/],
   [['check-domain', 'example.com', '--selector', 'bad selector!'], /not a valid DKIM selector/],
   [['check-domain', 'example.com', '--no-such-flag'], /unknown option/],
+  [['check-domain', 'example.com', '--concurrency', '0'], /--concurrency/],
+  [['check-domain', 'example.com', '--ip', '300.1.1.1'], /not an IPv4 or IPv6 address/],
+  [['check-domain', '--file', '/nonexistent/domains.txt'], /no such file/],
+  [['check-domain', 'example.com', '--format', 'xml'], /format/],
+  [['check-domain', 'example.com', '--config', '/nonexistent/mailpace.config.json'], /cannot read config/],
   [['no-such-command'], /unknown command/],
 ];
 for (const [args, why] of usage) {
@@ -153,4 +160,88 @@ test('--help loads none of ink, react, mailauth, better-sqlite3', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+function tempFile(name: string, text: string): { path: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'mailpace-cli-'));
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('--file: one domain per line, # comments and blank lines ignored, order kept', async () => {
+  const f = tempFile('domains.txt', '# fleet\nwarn.test\n\ngood.test  # the good one\n');
+  try {
+    const r = await runCli(['check-domain', '--file', f.path, '-s', 's1', '--json', ...dns()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).domains.map((d: any) => d.domain), ['warn.test', 'good.test']);
+  } finally {
+    f.cleanup();
+  }
+});
+
+test('domains from stdin when none are given', async () => {
+  const r = await runCli(['check-domain', '-s', 's1', '--json', ...dns()], { input: 'good.test\nwarn.test\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).domains.map((d: any) => d.domain), ['good.test', 'warn.test']);
+});
+
+test('--format ndjson streams one line per domain and a summary', async () => {
+  const r = await runCli(['check-domain', 'good.test', 'bad.test', '-s', 's1', '--format', 'ndjson', ...dns()]);
+  assert.equal(r.code, 1);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 3);
+  assert.deepEqual(lines.slice(0, 2).map((l) => l.domain).sort(), ['bad.test', 'good.test']);
+  for (const l of lines) assert.equal(l.schemaVersion, 1);
+  assert.equal(lines[2].type, 'summary');
+  assert.equal(lines[2].domains, 2);
+  assert.ok(lines[2].errors >= 1);
+});
+
+test('--format csv: header plus one row per domain, raw records kept', async () => {
+  const r = await runCli(['check-domain', 'good.test', 'bad.test', '-s', 's1', '--format', 'csv', ...dns()]);
+  assert.equal(r.code, 1);
+  const rows = r.stdout.trim().split('\r\n');
+  assert.equal(rows.length, 3);
+  assert.match(rows[0]!, /^domain,errors,warnings,infos,spf_record,/);
+  assert.match(rows[1]!, /^good\.test,0,0,0,v=spf1 mx -all,1,0,s1,/);
+  assert.match(rows[2]!, /^bad\.test,/);
+  assert.match(rows[2]!, /SPF_MISSING/);
+});
+
+test('mailpace.config.json: no arguments checks the configured domains with its selectors and failOn', async () => {
+  const f = tempFile('mailpace.config.json', JSON.stringify({ domains: ['warn.test'], selectors: ['s1'], failOn: 'warning' }));
+  try {
+    const r = await runCli(['check-domain', '--config', f.path, '--json', ...dns()]);
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual(doc.domains.map((d: any) => d.domain), ['warn.test']);
+    assert.deepEqual(doc.domains[0].dkim.tried, ['s1']);
+    // a flag beats the file
+    const r2 = await runCli(['check-domain', '--config', f.path, '--fail-on', 'error', '--json', ...dns()]);
+    assert.equal(r2.code, 0);
+  } finally {
+    f.cleanup();
+  }
+});
+
+test('a config file with an unknown key or bad JSON is a usage error', async () => {
+  for (const text of ['{"domain": ["x.test"]}', '{not json', '{"domains": "x.test"}']) {
+    const f = tempFile('c.json', text);
+    try {
+      const r = await runCli(['check-domain', '--config', f.path, ...dns()]);
+      assert.equal(r.code, 2, text);
+      assert.match(r.stderr, /config/);
+    } finally {
+      f.cleanup();
+    }
+  }
+});
+
+test('--ip checks the given sending IPs instead of the SPF ones', async () => {
+  const r = await runCli(['check-domain', 'good.test', '-s', 's1', '--ip', '192.0.2.77', '--json', ...dns()]);
+  assert.equal(r.code, 1);
+  const d = JSON.parse(r.stdout).domains[0];
+  assert.deepEqual(d.sendingIps.map((p: any) => [p.ip, p.source]), [['192.0.2.77', '--ip']]);
+  assert.ok(d.findings.some((f: any) => f.code === 'PTR_MISSING'));
 });

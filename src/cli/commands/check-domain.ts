@@ -1,31 +1,90 @@
-/** check-domain: parse flags → checkDomains → render. */
+/** check-domain: gather domains (args, --file, stdin, config) → checkDomains → render in the chosen format. */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { CliContext } from '../context.js';
-import { checkDomains } from '../../core/domain/check-domain.js';
+import { loadConfig, parseDomainList } from '../config.js';
+import { checkDomains, type DomainReport } from '../../core/domain/check-domain.js';
 import { normalizeDomain } from '../../core/domain/name.js';
 import { UsageError } from '../../core/errors.js';
 import { exitCodeFor, parseFailOn } from '../../core/policy.js';
-import { jsonDocument, toJson } from '../../render/json.js';
-import { renderCheckDomain } from '../../render/check-domain.js';
+import { summarize } from '../../core/types.js';
+import { jsonDocument, toJson, toNdjsonLine } from '../../render/json.js';
+import { CSV_HEADER, csvLine, renderCheckDomain } from '../../render/check-domain.js';
 import { startSpinner } from '../../render/progress.js';
 
+type Format = 'human' | 'json' | 'ndjson' | 'csv';
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new UsageError(`${flag} "${value}" must be a whole number from 1 to 1000`);
+  return n;
+}
+
+function readList(ctx: CliContext, path: string): Promise<string> | string {
+  if (path === '-') return ctx.readStdin();
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read --file ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}
+
 export async function run(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
-  const failOn = parseFailOn(opts.failOn);
-  if (args.length === 0) throw new UsageError('no domain given: mailpace-cli check-domain <domain…> (see --help)');
-  const domains = [...new Set(args.map(normalizeDomain))];
-  const selectors: string[] = (opts.selector ?? []).map((s: string) => {
+  const loaded = loadConfig(opts.config);
+  const cfg = loaded?.config ?? {};
+  const failOn = parseFailOn(opts.failOn ?? cfg.failOn);
+  const format: Format = ctx.json ? 'json' : (opts.format ?? 'human');
+  const concurrency = positiveInt(opts.concurrency ?? '8', '--concurrency');
+
+  let raw: string[] = [...args];
+  if (opts.file !== undefined) raw.push(...parseDomainList(await readList(ctx, opts.file)));
+  if (raw.length === 0 && cfg.domains) raw = [...cfg.domains];
+  if (raw.length === 0 && opts.file === undefined && ctx.stdinPiped) raw = parseDomainList(await ctx.readStdin());
+  if (raw.length === 0) {
+    throw new UsageError('no domain given: pass domains as arguments, with --file, on stdin, or in mailpace.config.json (see --help)');
+  }
+  const domains = [...new Set(raw.map(normalizeDomain))];
+  const selectors: string[] = (opts.selector ?? cfg.selectors ?? []).map((s: string) => {
     const sel = s.trim().toLowerCase();
     if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(sel)) throw new UsageError(`--selector "${s}" is not a valid DKIM selector`);
     return sel;
   });
-  const deps = ctx.deps();
-  const spinner = await startSpinner(ctx, `checking ${domains.join(', ')}`);
+  const ips: string[] = (opts.ip ?? cfg.ips ?? []).map((ip: string) => {
+    if (!isIP(ip.trim())) throw new UsageError(`--ip "${ip}" is not an IPv4 or IPv6 address`);
+    return ip.trim();
+  });
+
+  // Config may also name resolvers and a timeout; flags win.
+  if (!ctx.opts.dns?.length && cfg.dns?.length) ctx.opts.dns = cfg.dns;
+  const deps = ctx.deps({ maxInFlight: Math.max(64, concurrency * 8) });
+
+  const spinner = await startSpinner(ctx, domains.length === 1 ? `checking ${domains[0]}` : `checking ${domains.length} domains`);
+  let done = 0;
+  if (format === 'csv') ctx.out(CSV_HEADER);
+  const onDomain = (r: DomainReport) => {
+    done++;
+    if (domains.length > 1) spinner.update(`checked ${done}/${domains.length} domains`);
+    // ndjson streams each domain as soon as it is finished
+    if (format === 'ndjson') ctx.io.stdout.write(toNdjsonLine(jsonDocument('check-domain', { type: 'domain', ...r })));
+  };
   let report;
   try {
-    report = await checkDomains(deps, domains, { selectors });
+    report = await checkDomains(deps, domains, { selectors, ips, concurrency }, onDomain);
   } finally {
     spinner.stop();
   }
-  if (ctx.json) ctx.out(toJson(jsonDocument('check-domain', report)));
-  else ctx.out(renderCheckDomain(ctx.color, report));
+  switch (format) {
+    case 'json':
+      ctx.out(toJson(jsonDocument('check-domain', report)));
+      break;
+    case 'ndjson':
+      ctx.io.stdout.write(toNdjsonLine(jsonDocument('check-domain', { type: 'summary', domains: report.domains.length, ...summarize(report.domains.flatMap((d) => d.findings)) })));
+      break;
+    case 'csv':
+      for (const d of report.domains) ctx.io.stdout.write(csvLine(d));
+      break;
+    default:
+      ctx.out(renderCheckDomain(ctx.color, report));
+  }
   return exitCodeFor(report.domains.flatMap((d) => d.findings), failOn);
 }

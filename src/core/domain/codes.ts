@@ -45,4 +45,9 @@ export const DOMAIN_FINDING_CODES = {
   MX_TARGET_UNRESOLVABLE: { severity: 'error', description: 'An MX exchange has no A or AAAA record.' },
   MX_TARGET_CNAME: { severity: 'warning', description: 'An MX exchange is a CNAME, which RFC 2181 §10.3 forbids.' },
   MX_TARGET_IP: { severity: 'error', description: 'An MX exchange is an IP address literal, not a host name (RFC 7505 §3, RFC 5321 §5.1).' },
+  // Sending IPs — Gmail/Yahoo/Microsoft sender requirements (valid forward and reverse DNS)
+  PTR_MISSING: { severity: 'error', description: 'A sending IP has no PTR (reverse DNS) record.' },
+  PTR_NOT_FORWARD_CONFIRMED: { severity: 'error', description: 'The PTR name of a sending IP does not resolve back to that IP (no FCrDNS).' },
+  PTR_GENERIC: { severity: 'warning', description: 'The PTR name of a sending IP looks generic or dynamic (embeds the IP, "dynamic", "pool", …).' },
+  SPF_IP_NOT_AUTHORIZED: { severity: 'error', description: 'An IP given with --ip would not pass SPF for the domain.' },
 } as const;

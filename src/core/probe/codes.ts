@@ -1,0 +1,43 @@
+/**
+ * Finding codes of `probe`: what a sending MTA meets at a recipient MX.
+ * Sources: RFC 5321 (SMTP), RFC 3207 (STARTTLS), RFC 8996 (TLS 1.0/1.1 deprecated), RFC 6125
+ * (certificate names), RFC 6647 (greylisting), RFC 8461 (MTA-STS), RFC 7672 (DANE for SMTP),
+ * RFC 1912 §2.1 (PTR records).
+ * MX_NULL comes from the domain table (src/core/domain/codes.ts) and is reused, not redefined.
+ */
+export const PROBE_FINDING_CODES = {
+  // reaching the host — RFC 5321 §3.1, §4.2
+  SMTP_CONNECT_FAILED: { severity: 'error', description: 'No TCP connection to the MX on the SMTP port: refused, timed out or unreachable. Senders queue and retry, then bounce.' },
+  SMTP_BANNER_ERROR: { severity: 'error', description: 'The server did not greet with 220: it refused service (554), sent something that is not SMTP, or never greeted (RFC 5321 §3.1).' },
+  SMTP_SESSION_FAILED: { severity: 'error', description: 'The SMTP session broke after the greeting: EHLO/HELO refused, garbage or no reply to a command.' },
+  PROBE_NO_MAIL_HOSTS: { severity: 'error', description: 'The domain has no MX and no A/AAAA record: there is nowhere to deliver mail (RFC 5321 §5.1).' },
+  // STARTTLS and TLS versions — RFC 3207, RFC 8996, RFC 8446
+  MX_NO_STARTTLS: { severity: 'warning', description: 'The MX does not offer STARTTLS: mail to it travels in plaintext (RFC 3207).' },
+  STARTTLS_FAILED: { severity: 'error', description: 'STARTTLS is offered but no TLS session could be set up: most senders then defer or fall back to plaintext.' },
+  TLS_NO_MODERN_VERSION: { severity: 'error', description: 'Neither TLS 1.2 nor TLS 1.3 is accepted; TLS 1.0 and 1.1 are deprecated (RFC 8996), so senders that insist on current TLS fail.' },
+  TLS_LEGACY_VERSION_ACCEPTED: { severity: 'warning', description: 'TLS 1.0 or 1.1 is still accepted; both are deprecated (RFC 8996).' },
+  TLS_VERSION_UNTESTABLE: { severity: 'info', description: "This machine's TLS library refused to offer a protocol version, so whether the server accepts it is unknown." },
+  // certificate — RFC 5280, RFC 6125
+  CERT_EXPIRED: { severity: 'error', description: 'The certificate is past its notAfter date: MTA-STS and DANE senders refuse it (RFC 5280 §4.1.2.5).' },
+  CERT_NOT_YET_VALID: { severity: 'error', description: 'The certificate is not valid yet (notBefore is in the future).' },
+  CERT_EXPIRING_SOON: { severity: 'warning', description: 'The certificate expires in less than 14 days.' },
+  CERT_NAME_MISMATCH: { severity: 'warning', description: 'No subjectAltName (or, without SANs, CN) matches the MX host name under RFC 6125 §6.4 rules.' },
+  CERT_UNTRUSTED: { severity: 'warning', description: 'The chain does not verify against the trust store (system roots plus --ca-file): self-signed, unknown CA or incomplete chain.' },
+  // greylisting and the probe transaction — RFC 6647, RFC 5321 §4.2.5
+  GREYLISTING_DETECTED: { severity: 'info', description: 'The probe recipient got a temporary "try later" reply that looks like greylisting (RFC 6647): first mail from a new sender is delayed.' },
+  GREYLISTING_NOT_CLEARED: { severity: 'warning', description: 'With --greylist-wait, the recipient was still deferred when the wait ran out.' },
+  RCPT_REJECTED: { severity: 'error', description: 'The probe recipient was refused with a 5xx reply (postmaster must be accepted, RFC 5321 §4.5.1).' },
+  RCPT_DEFERRED: { severity: 'warning', description: 'The probe recipient got a 4xx reply that does not look like greylisting (rate limit, policy, local trouble).' },
+  MAIL_FROM_REJECTED: { severity: 'warning', description: 'The probe sender was refused: the server may reject this client (reputation, missing PTR) or the sender domain.' },
+  // reverse DNS — RFC 1912 §2.1
+  PTR_MISSING: { severity: 'warning', description: 'The address has no PTR record; many receivers distrust hosts without reverse DNS (RFC 1912 §2.1).' },
+  // MTA-STS — RFC 8461
+  MTA_STS_POLICY_UNAVAILABLE: { severity: 'warning', description: 'An _mta-sts TXT record exists but the policy could not be fetched or parsed (RFC 8461 §3.3); senders keep their cached policy or send without it.' },
+  MTA_STS_ENFORCE_FAILURE: { severity: 'error', description: 'The host fails a requirement of the domain\'s MTA-STS "enforce" policy: compliant senders will not deliver to it (RFC 8461 §5).' },
+  MTA_STS_TESTING_FAILURE: { severity: 'warning', description: 'The host fails a requirement of the domain\'s MTA-STS "testing" policy: mail still flows, TLS-RPT reports the failure (RFC 8461 §5).' },
+  // DANE — RFC 7672, RFC 6698
+  DANE_TLSA_MISMATCH: { severity: 'error', description: 'TLSA records are published but none matches the certificate chain: DANE senders defer mail (RFC 7672 §2.2).' },
+  DANE_NO_STARTTLS: { severity: 'error', description: 'TLSA records are published but the host offers no working STARTTLS: DANE senders defer mail (RFC 7672 §2.2).' },
+  DANE_TLSA_UNAUTHENTICATED: { severity: 'info', description: 'The TLSA answer was not DNSSEC-authenticated by the resolver in use (AD=0); senders ignore unsigned TLSA (RFC 7672 §2.2). Use a validating resolver to tell.' },
+  DANE_UNUSABLE_USAGE: { severity: 'warning', description: 'TLSA usage 0 (PKIX-TA) or 1 (PKIX-EE) is not for SMTP; senders treat such records as unusable (RFC 7672 §3.1.3).' },
+} as const;

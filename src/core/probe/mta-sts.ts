@@ -1,0 +1,165 @@
+/**
+ * MTA-STS (RFC 8461) as far as probe needs it: is a policy published, what mode and MX patterns
+ * does it declare, and does a probed host satisfy it. The TXT record comes through the Resolver;
+ * the policy file through an injected fetcher (HTTPS in the CLI, a fake in tests).
+ */
+import type { Resolver } from '../dns/types.js';
+import { answerError, isFailure } from '../dns/lookup.js';
+import type { DnsError } from '../errors.js';
+
+export const MTA_STS_MODES = ['enforce', 'testing', 'none'] as const;
+export type MtaStsMode = (typeof MTA_STS_MODES)[number];
+
+export interface MtaStsPolicy {
+  version: 'STSv1';
+  mode: MtaStsMode;
+  /** MX patterns: exact names or "*.example.com" (RFC 8461 §3.2). */
+  mx: string[];
+  maxAge: number;
+}
+
+export interface MtaStsDiscovery {
+  /** A single "v=STSv1" TXT record at _mta-sts.<domain> (RFC 8461 §3.1). */
+  published: boolean;
+  id?: string;
+  policy?: MtaStsPolicy;
+  policyUrl?: string;
+  /** Why the policy could not be used (fetch failed, syntax, several records). */
+  error?: string;
+  dnsError?: DnsError;
+}
+
+/** What fetching a URL returned. */
+export interface FetchedText {
+  status: number;
+  contentType?: string;
+  body: string;
+}
+export type PolicyFetcher = (url: string, signal?: AbortSignal) => Promise<FetchedText>;
+
+/** RFC 8461 §3.2: max_age is at most 31557600 seconds (about a year). */
+export const MAX_POLICY_AGE = 31_557_600;
+/** RFC 8461 §3.3: senders may refuse policies over 64 KiB. */
+export const MAX_POLICY_BYTES = 64 * 1024;
+
+export class PolicySyntaxError extends Error {}
+
+/** The "v=STSv1; id=…" TXT record (RFC 8461 §3.1), or undefined when the text is not one. */
+export function parseMtaStsRecord(txt: string): { id: string } | undefined {
+  const fields = txt.split(';').map((f) => f.trim()).filter((f) => f !== '');
+  if (fields[0] !== 'v=STSv1') return undefined;
+  const id = fields.find((f) => f.startsWith('id='))?.slice(3);
+  // id: 1–32 alphanumerics (RFC 8461 §3.1)
+  if (!id || !/^[A-Za-z0-9]{1,32}$/.test(id)) return undefined;
+  return { id };
+}
+
+/** Parses a policy file (RFC 8461 §3.2): "key: value" lines, CRLF or LF, unknown keys ignored. */
+export function parseMtaStsPolicy(text: string): MtaStsPolicy {
+  let version: string | undefined;
+  let mode: string | undefined;
+  let maxAge: number | undefined;
+  const mx: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const m = /^([A-Za-z0-9_]+)[ \t]*:[ \t]*(.*)$/.exec(line);
+    if (!m) throw new PolicySyntaxError(`not a "key: value" line: ${JSON.stringify(line.slice(0, 60))}`);
+    const key = m[1]!;
+    const value = m[2]!.trim();
+    if (key === 'version') version = value;
+    else if (key === 'mode') mode = value;
+    else if (key === 'max_age') {
+      if (!/^\d{1,10}$/.test(value)) throw new PolicySyntaxError(`max_age "${value}" is not a number of seconds`);
+      maxAge = Number(value);
+    } else if (key === 'mx') mx.push(value.toLowerCase().replace(/\.$/, ''));
+  }
+  if (version !== 'STSv1') throw new PolicySyntaxError(`version must be STSv1 (got ${version === undefined ? 'none' : JSON.stringify(version)})`);
+  if (!(MTA_STS_MODES as readonly string[]).includes(mode ?? '')) throw new PolicySyntaxError(`mode must be enforce, testing or none (got ${mode === undefined ? 'none' : JSON.stringify(mode)})`);
+  if (maxAge === undefined) throw new PolicySyntaxError('max_age is missing');
+  if (maxAge > MAX_POLICY_AGE) throw new PolicySyntaxError(`max_age ${maxAge} exceeds ${MAX_POLICY_AGE}`);
+  if (mode !== 'none' && mx.length === 0) throw new PolicySyntaxError('no mx patterns (required unless mode is none)');
+  return { version: 'STSv1', mode: mode as MtaStsMode, mx, maxAge };
+}
+
+/** RFC 8461 §4.1: an "mx" pattern is an exact name, or "*." + name matching exactly one more label. */
+export function mxPatternMatches(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase().replace(/\.$/, '');
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (!p.startsWith('*.')) return p === h;
+  const suffix = p.slice(1); // ".example.com"
+  if (!h.endsWith(suffix)) return false;
+  const label = h.slice(0, -suffix.length);
+  return label !== '' && !label.includes('.');
+}
+
+/** The HTTPS fetcher the CLI uses: no redirects (RFC 8461 §3.3), a timeout, a size cap. */
+export function httpsPolicyFetcher(timeoutMs: number): PolicyFetcher {
+  return async (url, signal) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const res = await fetch(url, { redirect: 'manual', signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    const body = await res.text();
+    return { status: res.status, contentType: res.headers.get('content-type') ?? undefined, body: body.slice(0, MAX_POLICY_BYTES + 1) };
+  };
+}
+
+export async function discoverMtaSts(resolver: Resolver, domain: string, fetcher?: PolicyFetcher, signal?: AbortSignal): Promise<MtaStsDiscovery> {
+  const answer = await resolver.query(`_mta-sts.${domain}`, 'TXT');
+  if (isFailure(answer)) return { published: false, dnsError: answerError(answer) };
+  const records = answer.records.map((r) => r.text).filter((t) => /^v=STSv1\s*(;|$)/.test(t.trim()));
+  if (records.length === 0) return { published: false };
+  // RFC 8461 §3.1: more than one record means no policy
+  if (records.length > 1) return { published: true, error: `${records.length} "v=STSv1" TXT records at _mta-sts.${domain}: senders treat that as no policy` };
+  const rec = parseMtaStsRecord(records[0]!);
+  if (!rec) return { published: true, error: `the _mta-sts.${domain} record is malformed: ${JSON.stringify(records[0])}` };
+  const policyUrl = `https://mta-sts.${domain}/.well-known/mta-sts.txt`;
+  if (!fetcher) return { published: true, id: rec.id, policyUrl, error: 'the policy was not fetched (no HTTPS fetcher)' };
+  let fetched: FetchedText;
+  try {
+    fetched = await fetcher(policyUrl, signal);
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return { published: true, id: rec.id, policyUrl, error: `fetching ${policyUrl} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}` };
+  }
+  if (fetched.status !== 200) return { published: true, id: rec.id, policyUrl, error: `${policyUrl} answered HTTP ${fetched.status} (RFC 8461 §3.3 wants 200, no redirects)` };
+  if (fetched.body.length > MAX_POLICY_BYTES) return { published: true, id: rec.id, policyUrl, error: `${policyUrl} is larger than 64 KiB` };
+  try {
+    return { published: true, id: rec.id, policyUrl, policy: parseMtaStsPolicy(fetched.body) };
+  } catch (err) {
+    return { published: true, id: rec.id, policyUrl, error: `the policy at ${policyUrl} does not parse: ${(err as Error).message}` };
+  }
+}
+
+/** What RFC 8461 §4 asks of one MX host, given what the probe saw. */
+export interface MtaStsHostFacts {
+  host: string;
+  /** STARTTLS worked (a TLS session was set up). */
+  tls: boolean;
+  /** The chain verified against the trust store. */
+  trusted: boolean | null;
+  /** The certificate names the host (RFC 6125). */
+  nameMatches: boolean | null;
+  /** The certificate is expired or not yet valid. */
+  expired: boolean;
+}
+
+export interface MtaStsHostVerdict {
+  mode: MtaStsMode;
+  mxListed: boolean;
+  /** Requirements the host fails, in words. Empty: compliant. */
+  failures: string[];
+}
+
+export function evaluateMtaSts(policy: MtaStsPolicy, facts: MtaStsHostFacts): MtaStsHostVerdict {
+  const failures: string[] = [];
+  const mxListed = policy.mx.some((p) => mxPatternMatches(p, facts.host));
+  if (policy.mode === 'none') return { mode: policy.mode, mxListed, failures };
+  if (!mxListed) failures.push(`${facts.host} matches none of the policy's mx patterns (${policy.mx.join(', ')}) (RFC 8461 §4.1)`);
+  if (!facts.tls) failures.push('no working STARTTLS (RFC 8461 §4.2)');
+  else {
+    if (facts.expired) failures.push('the certificate is expired or not yet valid (RFC 8461 §4.2)');
+    if (facts.trusted === false) failures.push('the certificate chain is not trusted (RFC 8461 §4.2)');
+    if (facts.nameMatches === false) failures.push(`the certificate does not name ${facts.host} (RFC 8461 §4.2, RFC 6125)`);
+  }
+  return { mode: policy.mode, mxListed, failures };
+}

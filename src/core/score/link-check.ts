@@ -1,0 +1,67 @@
+/**
+ * --check-links: the domains a message links to, looked up in the domain blocklists (RHSBL/URIBL,
+ * RFC 5782 §2.2) through the same engine as `blocklist scan`. Registrable domains are asked, as
+ * URI blocklists list them (a.b.example.com is looked up as example.com).
+ */
+import type { Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+import type { Finding } from '../types.js';
+import { scanBlocklists } from '../blocklist/scan.js';
+import { selectLists, type SelectionOptions } from '../blocklist/selection.js';
+import type { Target } from '../blocklist/target.js';
+import type { LinkChecker } from './engine.js';
+import { siteOf } from './lint-rules.js';
+import { isIP } from 'node:net';
+
+/** At most this many distinct domains per message are looked up (a newsletter can link to hundreds). */
+export const MAX_LINK_DOMAINS = 50;
+
+export interface LinkCheckOptions {
+  /** Blocklist selection as in `blocklist scan --zone`; only domain lists are used. */
+  selection?: SelectionOptions;
+  concurrency?: number;
+}
+
+/** The domain lists a link check asks (throws UsageError for a bad --link-zone). */
+export function linkLists(opts: LinkCheckOptions = {}) {
+  const lists = selectLists(opts.selection ?? {}).filter((l) => l.kind === 'domain');
+  if (lists.length === 0 && opts.selection?.zones?.length) {
+    throw new UsageError(`--link-zone: none of ${opts.selection.zones.join(', ')} is a domain blocklist`, {
+      hint: 'name a domain list from the catalogue (e.g. dbl.spamhaus.org), or a custom one as zone:domain',
+    });
+  }
+  return lists;
+}
+
+export function createLinkChecker(deps: Deps, opts: LinkCheckOptions = {}): LinkChecker {
+  const lists = linkLists(opts);
+  return async (hosts) => {
+    const domains = [...new Set(hosts.filter((h) => isIP(h) === 0).map(siteOf))].slice(0, MAX_LINK_DOMAINS);
+    if (domains.length === 0 || lists.length === 0) return [];
+    const targets: Target[] = domains.map((value) => ({ kind: 'domain', value }));
+    const report = await scanBlocklists(deps, targets, lists, { concurrency: opts.concurrency ?? 16 });
+    const findings: Finding[] = [];
+    for (const r of report.results) {
+      if (r.status === 'listed') {
+        findings.push({
+          code: 'LINT_LINK_BLOCKLISTED',
+          severity: 'error',
+          check: 'links',
+          message: `The linked domain ${r.target} is listed on ${r.list} (${r.zone})${r.meanings.length > 0 ? `: ${r.meanings.join('; ')}` : ''}.`,
+          fix: `Remove links to ${r.target}${r.removalUrl ? `, or request delisting at ${r.removalUrl}` : ''}; one listed link is enough for filters to junk the message.`,
+          evidence: { domain: r.target, list: r.list, zone: r.zone, codes: r.codes, txt: r.txt },
+        });
+      } else if (r.status === 'error' || r.status === 'timeout') {
+        findings.push({
+          code: 'LINT_LINK_CHECK_UNREACHABLE_CHECK',
+          severity: 'error',
+          check: 'links',
+          message: `Could not look ${r.target} up on ${r.list} (${r.zone}): ${r.detail ?? r.status}.`,
+          fix: 'Use a resolver the blocklist accepts (--dns; public resolvers are refused by most lists), then run again.',
+          evidence: { domain: r.target, list: r.list, zone: r.zone, status: r.status },
+        });
+      }
+    }
+    return findings;
+  };
+}

@@ -1,0 +1,485 @@
+/**
+ * One SMTP client session as a promise-based object, on nodemailer's lib/smtp-connection.
+ *
+ * We open the TCP connection ourselves (to an address the caller resolved through the Resolver:
+ * this layer never touches node:dns) and hand the connected socket to nodemailer, which runs the
+ * greeting, EHLO (HELO fallback), STARTTLS (RFC 3207) and the post-TLS EHLO. nodemailer's
+ * transaction log is our transcript; it is also how we see the banner and EHLO replies.
+ *
+ * After open(): command() for single commands (MAIL, RCPT, RSET, NOOP, VRFY …: used by probe,
+ * which must never send DATA), sendMessage() and login() for the `send` command (nodemailer's own
+ * envelope/DATA/BDAT and SASL code), quit() and close().
+ */
+import net from 'node:net';
+import { TLSSocket, type ConnectionOptions, type SecureVersion } from 'node:tls';
+import type { Readable } from 'node:stream';
+import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import type { Clock } from '../clock.js';
+import { parseEhlo, type EhloInfo } from './ehlo.js';
+import { tryParseReply, type SmtpReply } from './reply.js';
+import { fromNodemailerError, printable, SmtpSessionError, type NodemailerErrorLike, type SmtpPhase } from './smtp-error.js';
+import { tlsSessionInfo, type TlsSessionInfo } from './tls-session.js';
+import { Transcript, type TranscriptEntry } from './transcript.js';
+
+export type StartTlsMode = 'never' | 'opportunistic' | 'require';
+
+export interface SmtpTimeouts {
+  /** TCP connect. */
+  connectMs: number;
+  /** From connected to the 220 greeting (RFC 5321 §4.5.3.2.1 suggests 5 minutes for MTAs; probes use less). */
+  greetingMs: number;
+  /** Inactivity while waiting for any reply, and the TLS handshake. */
+  commandMs: number;
+}
+
+export interface SmtpTlsOptions {
+  minVersion?: SecureVersion;
+  maxVersion?: SecureVersion;
+  /** OpenSSL cipher string. "DEFAULT@SECLEVEL=0" is needed to offer TLS 1.0/1.1 at all with OpenSSL 3. */
+  ciphers?: string;
+  /** Trust anchors (PEM). Unset: Node's bundled roots plus NODE_EXTRA_CA_CERTS. */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Default false: the session records whether the chain verified instead of failing on it. */
+  rejectUnauthorized?: boolean;
+}
+
+export interface SmtpSessionOptions {
+  /** IP address to connect to (IPv4 or IPv6 literal). */
+  address: string;
+  port: number;
+  /** The server's host name: SNI and the label in messages. Defaults to the address. */
+  serverName?: string;
+  /** Our EHLO/HELO name (RFC 5321 §4.1.1.1: the client's FQDN or an address literal). */
+  heloName: string;
+  startTls: StartTlsMode;
+  tls?: SmtpTlsOptions;
+  timeouts: SmtpTimeouts;
+  clock: Clock;
+  signal?: AbortSignal;
+  localAddress?: string;
+  /** Every transcript entry as it happens (for --verbose). */
+  onTranscript?: (e: TranscriptEntry) => void;
+}
+
+export interface SmtpSessionTimings {
+  /** TCP connect. */
+  connectMs: number;
+  /** From connected to the end of the greeting. */
+  bannerMs: number;
+  /** The first EHLO (or HELO) round trip. */
+  ehloMs?: number;
+  /** STARTTLS command plus the TLS handshake. */
+  startTlsMs?: number;
+  /** From starting to connect until the session was ready for commands. */
+  readyMs: number;
+}
+
+interface Exchange {
+  command: string;
+  reply?: string;
+  sentAt: number;
+  repliedAt?: number;
+}
+
+type Pending = { resolve: (r: SmtpReply) => void; reject: (e: Error) => void; command: string };
+
+/** The nodemailer internals command() relies on: the same two every nodemailer command uses. */
+interface ConnectionInternals {
+  _sendCommand(str: string, logStr?: string): void;
+  _responseActions: ((str: string) => void)[];
+  _socket: net.Socket | false | null;
+  upgrading?: boolean;
+}
+
+function isDnsName(s: string): boolean {
+  return net.isIP(s) === 0 && /[a-z]/i.test(s);
+}
+
+function commandVerb(line: string): string {
+  return line.trim().split(/[\s:]/)[0]!.toUpperCase();
+}
+
+function assertLine(s: string, what: string): void {
+  // RFC 5321 §2.3.8: CR and LF only ever appear together as the line end we add.
+  if (/[\r\n]/.test(s)) throw new SmtpSessionError('SMTP_PROTOCOL_ERROR', `${what} contains a line break`, { phase: 'command' });
+}
+
+export class SmtpSession {
+  readonly transcript: Transcript;
+  banner!: SmtpReply;
+  /** The EHLO reply the session continued with (after STARTTLS when TLS is up). */
+  ehlo?: EhloInfo;
+  /** The EHLO reply before STARTTLS (equal to ehlo when there was no STARTTLS). */
+  ehloPlain?: EhloInfo;
+  /** EHLO was refused and HELO used instead (RFC 5321 §4.1.4). */
+  usedHelo = false;
+  /** The server announced STARTTLS in its plaintext EHLO. */
+  startTlsOffered = false;
+  /** The reply to STARTTLS when the server refused it (opportunistic mode goes on in plaintext). */
+  startTlsRefusal?: SmtpReply;
+  tls?: TlsSessionInfo;
+  timings!: SmtpSessionTimings;
+  readonly label: string;
+
+  private readonly conn: SMTPConnection;
+  private readonly exchanges: Exchange[] = [];
+  private pending?: Pending;
+  private failure?: SmtpSessionError;
+  private phase: SmtpPhase = 'connect';
+  private closed = false;
+  private readonly startedAt: number;
+
+  private constructor(
+    private readonly opts: SmtpSessionOptions,
+    socket: net.Socket,
+    startedAt: number,
+    transcript: Transcript,
+  ) {
+    this.startedAt = startedAt;
+    this.transcript = transcript;
+    this.label = endpointLabel(opts);
+    const logger = {
+      // nodemailer logs every reply as {tnx: 'server'} and every command as {tnx: 'client'}
+      // (transactionLog); the message argument is the raw line, never a format to expand.
+      debug: (entry: { tnx?: string } | undefined, message: unknown) => {
+        if (typeof message !== 'string') return;
+        if (entry?.tnx === 'server') this.onServer(message);
+        else if (entry?.tnx === 'client') this.onClient(message);
+      },
+      info: () => undefined,
+      warn: (_e: unknown, message: unknown) => {
+        if (typeof message === 'string' && /discarded/i.test(message)) this.transcript.event(message);
+      },
+      error: () => undefined,
+      trace: () => undefined,
+      fatal: () => undefined,
+    };
+    const tlsOpts: ConnectionOptions = {
+      rejectUnauthorized: opts.tls?.rejectUnauthorized ?? false,
+    };
+    if (opts.tls?.minVersion) tlsOpts.minVersion = opts.tls.minVersion;
+    if (opts.tls?.maxVersion) tlsOpts.maxVersion = opts.tls.maxVersion;
+    if (opts.tls?.ciphers) tlsOpts.ciphers = opts.tls.ciphers;
+    if (opts.tls?.ca) tlsOpts.ca = opts.tls.ca;
+    const serverName = opts.serverName && isDnsName(opts.serverName) ? opts.serverName.replace(/\.$/, '') : undefined;
+    this.conn = new SMTPConnection({
+      connection: socket,
+      host: serverName ?? opts.address,
+      servername: serverName,
+      port: opts.port,
+      name: opts.heloName,
+      ignoreTLS: opts.startTls === 'never',
+      requireTLS: opts.startTls === 'require',
+      opportunisticTLS: opts.startTls === 'opportunistic',
+      tls: tlsOpts,
+      greetingTimeout: opts.timeouts.greetingMs,
+      socketTimeout: opts.timeouts.commandMs,
+      // covers greeting, EHLO, STARTTLS and the handshake (nodemailer's setup deadline)
+      connectionTimeout: opts.timeouts.greetingMs + 3 * opts.timeouts.commandMs,
+      socketCloseTimeout: 500,
+      logger,
+      transactionLog: true,
+    });
+    this.conn.on('error', (err: NodemailerErrorLike) => this.onError(err));
+    this.conn.on('end', () => this.onEnd());
+  }
+
+  /** Connects, reads the greeting, says EHLO and (per startTls) upgrades to TLS. */
+  static async open(opts: SmtpSessionOptions): Promise<SmtpSession> {
+    const clock = opts.clock;
+    const startedAt = clock.now();
+    const transcript = new Transcript(() => clock.now(), startedAt, opts.onTranscript);
+    if (net.isIP(opts.address) === 0) {
+      throw new SmtpSessionError('SMTP_CONNECT_FAILED', `"${opts.address}" is not an IP address (resolve names before connecting)`, { phase: 'connect' });
+    }
+    assertLine(opts.heloName, 'the EHLO name');
+    transcript.event(`connecting to ${opts.address} port ${opts.port}`);
+    const socket = await connectTcp(opts);
+    const connectMs = clock.now() - startedAt;
+    transcript.event(`connected (${socket.localAddress}:${socket.localPort} → ${socket.remoteAddress}:${socket.remotePort})`);
+    const session = new SmtpSession(opts, socket, startedAt, transcript);
+    session.phase = 'greeting';
+    try {
+      await session.handshake();
+    } catch (err) {
+      session.close();
+      if (err instanceof SmtpSessionError) err.transcript = [...transcript.entries];
+      throw err;
+    }
+    session.describe(connectMs);
+    return session;
+  }
+
+  private handshake(): Promise<void> {
+    const { signal } = this.opts;
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      const finish = (err?: Error) => {
+        if (done) return;
+        done = true;
+        signal?.removeEventListener('abort', onAbort);
+        this.handshakeReject = undefined;
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = () => finish(new SmtpSessionError('SMTP_ABORTED', `${this.label}: cancelled`, { phase: this.phase }));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.handshakeReject = finish;
+      this.conn.connect((err?: NodemailerErrorLike) => {
+        if (err) return finish(this.toError(err));
+        this.phase = 'command';
+        finish();
+      });
+    });
+  }
+
+  private handshakeReject?: (err: Error) => void;
+
+  /** Reads banner, EHLO and TLS state out of the exchanges seen during the handshake. */
+  private describe(connectMs: number): void {
+    const greeting = this.exchanges.find((x) => x.command === '');
+    this.banner = tryParseReply(greeting?.reply ?? '') ?? { code: 0, lines: [], text: greeting?.reply ?? '' };
+    const bannerAt = greeting?.repliedAt ?? this.startedAt;
+    const ehlos = this.exchanges.filter((x) => /^(EHLO|HELO)\b/i.test(x.command) && x.reply !== undefined);
+    const okEhlos = ehlos.filter((x) => x.reply!.startsWith('2'));
+    this.usedHelo = okEhlos.some((x) => /^HELO\b/i.test(x.command));
+    const first = okEhlos[0];
+    const last = okEhlos[okEhlos.length - 1];
+    if (first) this.ehloPlain = parseEhlo(tryParseReply(first.reply!) ?? { lines: [] });
+    if (last) this.ehlo = parseEhlo(tryParseReply(last.reply!) ?? { lines: [] });
+    this.startTlsOffered = !!this.ehloPlain?.extensions.some((e) => e.keyword === 'STARTTLS');
+    const starttls = this.exchanges.find((x) => /^STARTTLS$/i.test(x.command));
+    if (starttls?.reply && !starttls.reply.startsWith('2')) this.startTlsRefusal = tryParseReply(starttls.reply);
+    const socket = (this.conn as unknown as ConnectionInternals)._socket;
+    if (socket instanceof TLSSocket) this.tls = tlsSessionInfo(socket);
+    const now = this.opts.clock.now();
+    const timings: SmtpSessionTimings = { connectMs, bannerMs: bannerAt - this.startedAt - connectMs, readyMs: now - this.startedAt };
+    const firstEhlo = ehlos[0];
+    if (firstEhlo?.repliedAt !== undefined) timings.ehloMs = firstEhlo.repliedAt - firstEhlo.sentAt;
+    if (starttls && this.tls) {
+      // the handshake ends when nodemailer sends the post-TLS EHLO
+      const after = this.exchanges.find((x) => x.sentAt >= starttls.sentAt && /^(EHLO|HELO)\b/i.test(x.command) && x !== firstEhlo);
+      timings.startTlsMs = (after?.sentAt ?? now) - starttls.sentAt;
+    }
+    this.timings = timings;
+  }
+
+  private onClient(line: string): void {
+    this.transcript.client(line);
+    // only the handshake's exchanges are kept: a long `send` session must not grow this list
+    if (!this.handshakeReject) return;
+    const verb = commandVerb(line);
+    if (verb === 'EHLO' || verb === 'HELO') this.phase = 'ehlo';
+    else if (verb === 'STARTTLS') this.phase = 'starttls';
+    this.exchanges.push({ command: line, sentAt: this.opts.clock.now() });
+  }
+
+  private onServer(reply: string): void {
+    this.transcript.server(reply);
+    if (!this.handshakeReject) return;
+    const now = this.opts.clock.now();
+    if (this.exchanges.length > 0 && tryParseReply(reply) === undefined) {
+      // Garbage after a valid greeting: nodemailer would take it for a refusal and try HELO,
+      // then wait for a reply that never comes. Call it what it is, now.
+      const e = new SmtpSessionError('SMTP_PROTOCOL_ERROR', `${this.label}: the reply to ${commandVerb(this.exchanges[this.exchanges.length - 1]!.command) || 'the greeting'} is not an SMTP reply: ${printable(reply.slice(0, 120))}`, {
+        phase: this.phase,
+        response: reply,
+      });
+      e.transcript = [...this.transcript.entries];
+      this.handshakeReject(e);
+      this.close();
+      return;
+    }
+    // the first reply is the greeting, which answers no command
+    if (this.exchanges.length === 0) this.exchanges.push({ command: '', sentAt: this.startedAt });
+    const open = this.exchanges.find((x) => x.reply === undefined);
+    if (open) {
+      open.reply = reply;
+      open.repliedAt = now;
+      if (/^STARTTLS$/i.test(open.command) && reply.startsWith('2')) this.phase = 'tls-handshake';
+    }
+  }
+
+  private toError(err: NodemailerErrorLike): SmtpSessionError {
+    const e = fromNodemailerError(err, this.phase, this.label);
+    e.transcript = [...this.transcript.entries];
+    return e;
+  }
+
+  private onError(err: NodemailerErrorLike): void {
+    const e = this.toError(err);
+    this.transcript.event(`error: ${e.message}`);
+    if (this.handshakeReject) return this.handshakeReject(e);
+    this.failure ??= e;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(e);
+  }
+
+  private onEnd(): void {
+    this.closed = true;
+    const p = this.pending;
+    this.pending = undefined;
+    const e = this.failure ?? new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the server closed the connection`, { phase: this.phase });
+    if (this.handshakeReject) return this.handshakeReject(e);
+    p?.reject(e);
+  }
+
+  /**
+   * Sends one command line and resolves with the reply, whatever its code (4xx and 5xx are
+   * results here, not errors). Rejects on transport failures, timeouts and unparseable replies.
+   */
+  command(line: string): Promise<SmtpReply> {
+    assertLine(line, 'an SMTP command');
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the session is closed`, { phase: 'command' }));
+    if (this.pending) return Promise.reject(new Error('SmtpSession.command: one command at a time'));
+    const internals = this.conn as unknown as ConnectionInternals;
+    if (typeof internals._sendCommand !== 'function' || !Array.isArray(internals._responseActions)) {
+      return Promise.reject(new Error('nodemailer smtp-connection internals changed: _sendCommand/_responseActions are missing'));
+    }
+    this.phase = commandVerb(line) === 'QUIT' ? 'quit' : 'command';
+    return new Promise<SmtpReply>((resolve, reject) => {
+      const verb = commandVerb(line);
+      this.pending = { resolve, reject, command: verb };
+      internals._responseActions.push((str: string) => {
+        const p = this.pending;
+        this.pending = undefined;
+        if (!p) return;
+        const reply = tryParseReply(str);
+        if (!reply) {
+          const e = new SmtpSessionError('SMTP_PROTOCOL_ERROR', `${this.label}: the reply to ${verb} is not an SMTP reply: ${JSON.stringify(str.slice(0, 120))}`, { phase: 'command', command: verb, response: str });
+          this.failure ??= e;
+          p.reject(e);
+          this.close();
+          return;
+        }
+        p.resolve(reply);
+      });
+      internals._sendCommand(line);
+    });
+  }
+
+  /** MAIL FROM:<addr> (RFC 5321 §4.1.1.2); "" is the null reverse-path. */
+  mailFrom(address: string, params = ''): Promise<SmtpReply> {
+    assertLine(address, 'the sender address');
+    return this.command(`MAIL FROM:<${address}>${params ? ` ${params}` : ''}`);
+  }
+
+  /** RCPT TO:<addr> (RFC 5321 §4.1.1.3). */
+  rcptTo(address: string, params = ''): Promise<SmtpReply> {
+    assertLine(address, 'the recipient address');
+    return this.command(`RCPT TO:<${address}>${params ? ` ${params}` : ''}`);
+  }
+
+  /** RSET (RFC 5321 §4.1.1.5): abandons the transaction. */
+  rset(): Promise<SmtpReply> {
+    return this.command('RSET');
+  }
+
+  /** QUIT, then close; never throws (the server may already be gone). */
+  async quit(): Promise<SmtpReply | undefined> {
+    if (this.closed || this.failure) {
+      this.close();
+      return undefined;
+    }
+    try {
+      return await this.command('QUIT');
+    } catch {
+      return undefined;
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.conn.close();
+    } catch {
+      // already torn down
+    }
+  }
+
+  /** Authenticates with nodemailer's SASL code (PLAIN, LOGIN, CRAM-MD5, XOAUTH2); the transcript redacts secrets. */
+  login(auth: { user: string; pass: string; method?: string }): Promise<void> {
+    this.phase = 'auth';
+    return new Promise<void>((resolve, reject) => {
+      this.conn.login({ user: auth.user, pass: auth.pass, method: auth.method }, (err) => {
+        this.phase = 'command';
+        if (err) reject(this.toError(err as NodemailerErrorLike));
+        else resolve();
+      });
+    });
+  }
+
+  /** Sends one message (MAIL, RCPT…, DATA or BDAT) with nodemailer's envelope code. */
+  sendMessage(
+    envelope: { from: string; to: string[]; size?: number },
+    message: string | Buffer | Readable,
+  ): Promise<{ accepted: string[]; rejected: string[]; response: string; rejectedErrors: SmtpSessionError[] }> {
+    this.phase = 'data';
+    return new Promise((resolve, reject) => {
+      this.conn.send(envelope, message, (err, info) => {
+        this.phase = 'command';
+        if (err) return reject(this.toError(err as NodemailerErrorLike));
+        resolve({
+          accepted: info!.accepted.map(String),
+          rejected: info!.rejected.map(String),
+          response: info!.response,
+          rejectedErrors: (info!.rejectedErrors ?? []).map((e) => this.toError(e as NodemailerErrorLike)),
+        });
+      });
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+/** "mx.example.org [192.0.2.1]:25" or "[192.0.2.1]:25": how messages name the other end. */
+export function endpointLabel(opts: Pick<SmtpSessionOptions, 'address' | 'port' | 'serverName'>): string {
+  return `${opts.serverName && opts.serverName !== opts.address ? `${opts.serverName} ` : ''}[${opts.address}]:${opts.port}`;
+}
+
+/** The message without the leading "<endpoint>: " (for callers that print the host themselves). */
+export function withoutLabel(message: string, opts: Pick<SmtpSessionOptions, 'address' | 'port' | 'serverName'>): string {
+  const prefix = `${endpointLabel(opts)}: `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
+}
+
+function connectTcp(opts: SmtpSessionOptions): Promise<net.Socket> {
+  const label = endpointLabel(opts);
+  return new Promise<net.Socket>((resolve, reject) => {
+    const socket = net.connect({ host: opts.address, port: opts.port, localAddress: opts.localAddress });
+    let done = false;
+    const finish = (err?: SmtpSessionError) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      socket.removeListener('error', onError);
+      if (err) {
+        socket.destroy();
+        reject(err);
+      } else resolve(socket);
+    };
+    const onError = (e: NodeJS.ErrnoException) => {
+      const code = e.code === 'ECONNREFUSED' ? 'SMTP_CONNECT_REFUSED' : e.code === 'ETIMEDOUT' ? 'SMTP_CONNECT_TIMEOUT' : 'SMTP_CONNECT_FAILED';
+      finish(new SmtpSessionError(code, `${label}: ${code === 'SMTP_CONNECT_REFUSED' ? 'connection refused' : `cannot connect (${e.code ?? e.message})`}`, { phase: 'connect', systemCode: e.code, cause: e }));
+    };
+    const onAbort = () => finish(new SmtpSessionError('SMTP_ABORTED', `${label}: cancelled`, { phase: 'connect' }));
+    // timers are real: a TCP connect is a network event, not a schedule (the Clock is for schedules)
+    const timer = setTimeout(
+      () => finish(new SmtpSessionError('SMTP_CONNECT_TIMEOUT', `${label}: no TCP connection within ${opts.timeouts.connectMs} ms`, { phase: 'connect' })),
+      opts.timeouts.connectMs,
+    );
+    socket.once('error', onError);
+    socket.once('connect', () => finish());
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

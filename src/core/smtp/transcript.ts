@@ -1,0 +1,71 @@
+/**
+ * The SMTP conversation as it happened, for --verbose and for evidence in findings.
+ * Authentication data never lands here: AUTH arguments and the client's answers to 334
+ * challenges (RFC 4954 §4) are replaced before they are stored.
+ */
+
+export type TranscriptDirection = 'client' | 'server' | 'event';
+
+export interface TranscriptEntry {
+  /** Milliseconds since the session started (clock time). */
+  atMs: number;
+  dir: TranscriptDirection;
+  /** One command line, one (possibly multi-line) reply, or an event description. */
+  text: string;
+}
+
+export const REDACTED = '<redacted>';
+
+export class Transcript {
+  readonly entries: TranscriptEntry[] = [];
+  /** True while the server's last reply was a 334 challenge: the next client line is a credential. */
+  private inAuthExchange = false;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly startedAt: number = now(),
+    private readonly onEntry?: (e: TranscriptEntry) => void,
+  ) {}
+
+  client(line: string): void {
+    this.push('client', this.redactClient(line));
+  }
+
+  server(reply: string): void {
+    // RFC 4954 §4: a 334 continues the AUTH exchange; anything else ends it.
+    this.inAuthExchange = /^334[ -]?/.test(reply);
+    this.push('server', reply);
+  }
+
+  event(text: string): void {
+    this.push('event', text);
+  }
+
+  /** "C: EHLO x" / "S: 250 …" lines, the shape of a classic SMTP transcript. */
+  format(): string {
+    const mark = { client: 'C:', server: 'S:', event: '*' } as const;
+    return this.entries
+      .map((e) => `${mark[e.dir]} ${e.text.split('\n').join(`\n${' '.repeat(mark[e.dir].length + 1)}`)}`)
+      .join('\n');
+  }
+
+  private redactClient(line: string): string {
+    if (this.inAuthExchange) {
+      // the answer to a challenge is a credential, or "*" to cancel (RFC 4954 §4)
+      this.inAuthExchange = false;
+      return line.trim() === '*' ? line : REDACTED;
+    }
+    // AUTH <mechanism> [initial-response]: the initial response carries the secret
+    const m = /^(AUTH[ \t]+\S+)([ \t]+.*)?$/is.exec(line);
+    if (m) return m[2] !== undefined ? `${m[1]} ${REDACTED}` : m[1]!;
+    // nodemailer's own masking for custom mechanisms
+    if (line.includes('/* secret */')) return REDACTED;
+    return line;
+  }
+
+  private push(dir: TranscriptDirection, text: string): void {
+    const e = { atMs: this.now() - this.startedAt, dir, text };
+    this.entries.push(e);
+    this.onEntry?.(e);
+  }
+}
