@@ -149,7 +149,7 @@ ${examples([
   blocklist
     .command('scan')
     .description('query DNS blocklists for IPs, CIDR ranges or domains; decode return codes; tell "listed" from "the list refused us"')
-    .argument('[targets...]', 'IPv4/IPv6 addresses, CIDR ranges (expanded), domain names; - reads stdin')
+    .argument('[targets...]', 'IPv4/IPv6 addresses, CIDR ranges (expanded), domain names; - reads stdin (so does giving none, when stdin is not a terminal)')
     .option('-z, --zone <zone>', 'list to ask (repeatable; replaces the defaults): a catalogue id or zone, any other zone is a custom IP list, name:domain a custom domain list', collect)
     .option('--spamhaus-key <key>', 'Spamhaus Data Query Service key: ask the DQS zones (also adds ZRD)')
     .option('--domain-ips <domain>', "also scan the IPs the domain's SPF authorises (ip4/ip6 hosts, a, mx) and its MX hosts")
@@ -183,7 +183,7 @@ ${examples([
     .addOption(new Option('--engine <engine>', 'auto: Rspamd when reachable, else the built-in lint').choices(['auto', 'rspamd', 'builtin']).default('auto'))
     .option('--ip <address>', 'envelope: the connecting client IP (default: from the newest outside Received header)')
     .option('--helo <name>', 'envelope: the HELO/EHLO name (default: from that Received header)')
-    .option('--hostname <name>', "envelope: the client's reverse-DNS host name (default: from that Received header)")
+    .option('--hostname <name>', "envelope: the client's host name (default: from that Received header, else the IP's forward-confirmed reverse DNS, via --dns)")
     .option('--from <address>', 'envelope: MAIL FROM (default: Return-Path, else the From address)')
     .option('--rcpt <address>', 'envelope: RCPT TO, repeatable (default: the To, Cc and Bcc addresses)', collect)
     .option('--user <name>', 'envelope: the SMTP AUTH user, for scoring as authenticated submission')
@@ -216,6 +216,41 @@ ${examples([
 ])}`,
     )
     .action(action(() => import('./commands/score.js'), state));
+
+  program
+    .command('probe')
+    .description("connect to a recipient's MX like a sending MTA: banner, EHLO, STARTTLS, TLS versions, certificate, greylisting (never sends a message)")
+    .argument('[domain]', 'recipient domain: its MX hosts are probed (an IP address means that host)')
+    .option('--host <name|ip>', "probe this host directly instead of the domain's MX hosts")
+    .option('--port <n>', 'SMTP port', '25')
+    .option('--helo <name>', "EHLO name (default: this machine's host name)")
+    .option('--mail-from <address>', 'probe sender for MAIL FROM (default probe@<helo name>; "" for the null sender)')
+    .option('--rcpt <address>', 'probe recipient for RCPT TO (default postmaster@<domain>)')
+    .option('--greylist-wait <duration>', 'when greylisted, retry on a back-off schedule this long and report the delay, e.g. 10m', '0')
+    .option('--max-hosts <n>', 'probe at most this many MX hosts, in preference order', '5')
+    .option('--ca-file <pem>', 'extra trusted CA certificates (PEM) for the chain check, besides the system roots')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['error', 'warning', 'info']).default('error'))
+    .addHelpText(
+      'after',
+      `
+probe connects to port 25 of each MX (concurrently), reads the banner and EHLO, tries STARTTLS,
+then one STARTTLS handshake per TLS version (1.0, 1.1, 1.2, 1.3), checks the certificate, and
+runs MAIL FROM + RCPT TO to see greylisting, then RSET and QUIT: it never sends DATA.
+Many networks (cloud, home) block outbound port 25: run it from your sending host.
+
+Exit codes: 0 fine; 1 a finding at/above --fail-on; 2 bad arguments; 3 no host could be reached
+(or DNS failed).
+${examples([
+  ['mailpace-cli probe example.org', 'every MX of example.org: TLS, certificate, greylisting'],
+  ['mailpace-cli probe example.org --json', 'the same as one JSON document'],
+  ['mailpace-cli probe example.org --greylist-wait 10m', 'if greylisted, measure how long until accepted'],
+  ['mailpace-cli probe --host mx1.example.org', 'one host, by name'],
+  ['mailpace-cli probe --host 127.0.0.1 --port 2525 --ca-file ca.pem', 'a test server with a private CA'],
+  ['mailpace-cli probe example.org --rcpt you@example.org --mail-from me@mydomain.example', 'a real recipient and sender'],
+  ['mailpace-cli probe example.org --dns 127.0.0.1:5353 --timeout 2s -v', 'own resolver, short timeouts, SMTP transcript on stderr'],
+])}`,
+    )
+    .action(action(() => import('./commands/probe.js'), state));
 
   return program;
 }

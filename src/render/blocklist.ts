@@ -5,6 +5,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { BlocklistResult, ResultStatus } from '../core/blocklist/query.js';
 import type { ScanReport } from '../core/blocklist/scan.js';
+import { csvRow as csvCells } from './csv.js';
 import { jsonDocument } from './json.js';
 
 export const BLOCKLIST_COMMAND = 'blocklist scan';
@@ -131,16 +132,21 @@ export function resultJson(r: BlocklistResult) {
 
 export const CSV_COLUMNS = ['target', 'zone', 'list', 'status', 'codes', 'meanings', 'txt', 'removalUrl', 'detail'] as const;
 
-/** RFC 4180 §2: fields with commas, quotes or line breaks are quoted, quotes doubled. */
-export function csvField(v: string): string {
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
+/** The CSV header line (RFC 4180, CRLF). */
 export function csvHeader(): string {
-  return `${CSV_COLUMNS.join(',')}\r\n`;
+  return csvCells([...CSV_COLUMNS]);
 }
 
+/** One CSV row per result: codes space-separated, meanings "; "-separated. */
 export function csvRow(r: BlocklistResult): string {
-  const cells = [r.target, r.zone, r.list, r.status, r.codes.join(' '), r.meanings.join('; '), r.txt ?? '', r.removalUrl ?? '', r.detail ?? ''];
-  return `${cells.map(csvField).join(',')}\r\n`;
+  return csvCells([r.target, r.zone, r.list, r.status, r.codes.join(' '), r.meanings.join('; '), r.txt, r.removalUrl, r.detail]);
+}
+
+/** NDJSON, as check-domain does it: one document per result as it arrives, then a summary document. */
+export function ndjsonResult(r: BlocklistResult) {
+  return jsonDocument(BLOCKLIST_COMMAND, { type: 'result' as const, ...resultJson(r) });
+}
+
+export function ndjsonSummary(report: ScanReport) {
+  return jsonDocument(BLOCKLIST_COMMAND, { type: 'summary' as const, ...report.summary, notices: report.notices });
 }

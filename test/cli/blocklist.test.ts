@@ -122,7 +122,10 @@ test('--format csv and --format ndjson', async () => {
   const nd = await cli(['blocklist', 'scan', '127.0.0.2', '127.0.0.1', '--zone', 'zen.spamhaus.org', ...dns(), '--format', 'ndjson']);
   assert.equal(nd.code, 1);
   const rows = nd.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(rows.map((x) => `${x.target} ${x.status}`).sort(), ['127.0.0.1 clean', '127.0.0.2 listed']);
+  assert.equal(rows.length, 3);
+  assert.ok(rows.every((x) => x.schemaVersion === 1 && x.command === 'blocklist scan'));
+  assert.deepEqual(rows.slice(0, 2).map((x) => `${x.type} ${x.target} ${x.status}`).sort(), ['result 127.0.0.1 clean', 'result 127.0.0.2 listed']);
+  assert.deepEqual([rows[2].type, rows[2].queries, rows[2].listed], ['summary', 2, 1]);
 });
 
 test('targets from --file, from "-" (stdin) and piped with no arguments', async () => {

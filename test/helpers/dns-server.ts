@@ -65,6 +65,86 @@ function chunks(s: string): Buffer[] {
   return out.length ? out : [Buffer.alloc(0)];
 }
 
+interface WireRecord {
+  name: string; // one char per octet
+  type: number;
+  ttl: number;
+  rdata: Buffer;
+}
+
+/** A name in uncompressed wire form (labels of UTF-8 octets). */
+function nameBytes(name: string): Buffer {
+  const labels = name.replace(/\.$/, '').split('.').filter(Boolean);
+  return Buffer.concat([...labels.map((l) => {
+    const b = Buffer.from(l, 'utf8');
+    return Buffer.concat([Buffer.from([b.length]), b]);
+  }), Buffer.from([0])]);
+}
+function wireNameBytes(octets: string): Buffer {
+  const labels = octets.split('.').filter(Boolean);
+  return Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])), Buffer.from([0])]);
+}
+function txtBytes(strings: Buffer[]): Buffer {
+  return Buffer.concat(strings.flatMap((b) => [Buffer.from([b.length]), b]));
+}
+function ipv6Bytes(a: string): Buffer {
+  const [head, tail] = a.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = [...h, ...Array(tail !== undefined ? 8 - h.length - t.length : 0).fill('0'), ...t];
+  const b = Buffer.alloc(16);
+  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
+  return b;
+}
+
+interface ParsedQuery {
+  id: number;
+  rd: boolean;
+  name: string; // one char per octet
+  type: number;
+  /** The question section as sent, echoed in the reply. */
+  raw: Buffer;
+  /** The client's EDNS UDP payload size, when it sent an OPT record. */
+  ednsSize?: number;
+}
+
+function parseQuery(buf: Buffer): ParsedQuery | undefined {
+  if (buf.length < 17 || buf.readUInt16BE(4) < 1) return undefined;
+  const labels: string[] = [];
+  let o = 12;
+  while (o < buf.length && buf[o] !== 0) {
+    const len = buf[o]!;
+    if (len > 63 || o + 1 + len > buf.length) return undefined;
+    labels.push(buf.toString('latin1', o + 1, o + 1 + len));
+    o += 1 + len;
+  }
+  if (o + 5 > buf.length) return undefined;
+  const q: ParsedQuery = { id: buf.readUInt16BE(0), rd: (buf[2]! & 1) === 1, name: labels.join('.'), type: buf.readUInt16BE(o + 1), raw: buf.subarray(12, o + 5) };
+  let p = o + 5;
+  // additional section: an OPT record (root name, type 41) carries the UDP payload size in its class
+  if (buf.readUInt16BE(10) > 0 && p + 11 <= buf.length && buf[p] === 0 && buf.readUInt16BE(p + 1) === 41) q.ednsSize = buf.readUInt16BE(p + 3);
+  return q;
+}
+
+function encodeReply(r: { id: number; rd: boolean; rcode: number; tc: boolean; ad: boolean; question: Buffer; answers: WireRecord[] }): Buffer {
+  const h = Buffer.alloc(12);
+  h.writeUInt16BE(r.id, 0);
+  h[2] = 0x80 | (r.tc ? 0x02 : 0) | (r.rd ? 0x01 : 0); // QR, TC, RD
+  h[3] = 0x80 | (r.ad ? 0x20 : 0) | (r.rcode & 0x0f); // RA, AD, RCODE
+  h.writeUInt16BE(1, 4);
+  h.writeUInt16BE(r.answers.length, 6);
+  const parts: Buffer[] = [h, r.question];
+  for (const a of r.answers) {
+    const fixed = Buffer.alloc(10);
+    fixed.writeUInt16BE(a.type, 0);
+    fixed.writeUInt16BE(1, 2);
+    fixed.writeUInt32BE(a.ttl, 4);
+    fixed.writeUInt16BE(a.rdata.length, 8);
+    parts.push(wireNameBytes(a.name), fixed, a.rdata);
+  }
+  return Buffer.concat(parts);
+}
+
 export class DnsFixtureServer {
   readonly log: QueryLogEntry[] = [];
   private udp?: UdpSocket;
@@ -73,10 +153,22 @@ export class DnsFixtureServer {
   port = 0;
   readonly host = '127.0.0.1';
 
+  private zoneData: Zone;
   constructor(
-    public zone: Zone,
+    zone: Zone,
     private readonly opts: DnsServerOptions = {},
-  ) {}
+  ) {
+    this.zoneData = zone;
+  }
+
+  /** The served zone; replacing it drops every cached reply. */
+  get zone(): Zone {
+    return this.zoneData;
+  }
+  set zone(z: Zone) {
+    this.zoneData = z;
+    this.cache.clear();
+  }
 
   /** "127.0.0.1:port", the form --dns takes. */
   get address(): string {
@@ -143,96 +235,90 @@ export class DnsFixtureServer {
 
   /** Builds the reply; undefined means "do not answer". */
   private answer(query: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
-    let req: any;
-    try {
-      req = Packet.parse(query);
-    } catch {
-      return undefined;
-    }
-    const q = req.questions[0];
+    const q = parseQuery(query);
     if (!q) return undefined;
-    const qname: string = q.name;
     const qtype = TYPE_BY_NUM.get(q.type) ?? String(q.type);
-    this.log.push({ name: Buffer.from(qname, 'latin1').toString('utf8'), type: qtype, transport });
-    const opt = (req.additionals as any[]).find((r) => r.type === Packet.TYPE.EDNS);
-    const maxUdp = opt ? Math.max(512, opt.class) : 512;
+    const qname = Buffer.from(q.name, 'latin1').toString('utf8');
+    this.log.push({ name: qname, type: qtype, transport });
+    const maxUdp = q.ednsSize ? Math.max(512, q.ednsSize) : 512;
+    const reply = (rcode: number, answers: WireRecord[] = [], flags: { tc?: boolean; ad?: boolean } = {}) =>
+      encodeReply({ id: q.id, rd: q.rd, rcode, tc: !!flags.tc, ad: !!flags.ad, question: q.raw, answers });
 
-    const res: any = new Packet(req as never);
-    res.header = { ...req.header, qr: 1, ra: 1, aa: 0, ad: 0, tc: 0, rcode: 0 };
-    res.questions = [q];
-    res.answers = [];
-    res.authorities = [];
-    res.additionals = [];
-
-    const lookupName = Buffer.from(qname, 'latin1').toString('utf8');
-    const e = this.entry(lookupName);
+    const e = this.entry(qname);
     switch (e?.behaviour) {
       case 'timeout':
         return undefined;
       case 'servfail':
-        res.header.rcode = 2;
-        return res.toBuffer();
+        return reply(2);
       case 'refused':
-        res.header.rcode = 5;
-        return res.toBuffer();
+        return reply(5);
       case 'garbage': {
         const g = randomBytes(40);
-        g.writeUInt16BE(req.header.id, 0);
+        g.writeUInt16BE(q.id, 0);
         g[2] = 0x81; // QR, RD
         g[3] = 0x80; // RA, NOERROR: looks like an answer until the body is read
         g.writeUInt16BE(1, 4); // qdcount 1 over bytes that are not a question
         return g;
       }
-      case 'wrong-id':
-        res.header.id = (req.header.id + 1) & 0xffff;
-        return res.toBuffer();
+      case 'wrong-id': {
+        const r = reply(0);
+        r.writeUInt16BE((q.id + 1) & 0xffff, 0);
+        return r;
+      }
       case 'formerr-edns':
-        if (opt) {
-          res.header.rcode = 1;
-          return res.toBuffer();
-        }
+        if (q.ednsSize) return reply(1);
         break;
     }
 
     // CNAME chain, as a recursive resolver returns it.
-    let owner = qname;
+    const answers: WireRecord[] = [];
+    let owner = q.name;
     let cur = e;
     for (let hop = 0; hop < 8 && cur?.CNAME && qtype !== 'CNAME'; hop++) {
-      res.answers.push({ name: owner, type: Packet.TYPE.CNAME, class: 1, ttl: cur.ttl ?? 300, domain: cur.CNAME });
-      owner = cur.CNAME;
-      cur = this.entry(owner);
+      answers.push({ name: owner, type: 5, ttl: cur.ttl ?? 300, rdata: nameBytes(cur.CNAME) });
+      owner = Buffer.from(cur.CNAME, 'utf8').toString('latin1');
+      cur = this.entry(cur.CNAME);
     }
     const ttl = cur?.ttl ?? 300;
-    const add = (type: number, fields: Record<string, unknown>) =>
-      res.answers.push({ name: owner, type, class: 1, ttl, ...fields });
+    const add = (type: number, rdata: Buffer) => answers.push({ name: owner, type, ttl, rdata });
     if (cur) {
       switch (qtype) {
         case 'A':
-          cur.A?.forEach((address) => add(Packet.TYPE.A, { address }));
+          cur.A?.forEach((a) => add(1, Buffer.from(a.split('.').map(Number))));
           break;
         case 'AAAA':
-          cur.AAAA?.forEach((address) => add(Packet.TYPE.AAAA, { address }));
+          cur.AAAA?.forEach((a) => add(28, ipv6Bytes(a)));
           break;
         case 'MX':
-          cur.MX?.forEach((m) => add(Packet.TYPE.MX, { exchange: m.exchange, priority: m.priority }));
+          cur.MX?.forEach((m) => {
+            const pref = Buffer.alloc(2);
+            pref.writeUInt16BE(m.priority);
+            add(15, Buffer.concat([pref, nameBytes(m.exchange)]));
+          });
           break;
         case 'TXT':
-          cur.TXT?.forEach((t) => add(Packet.TYPE.TXT, { data: Array.isArray(t) ? t.map((s) => Buffer.from(s, 'utf8')) : chunks(t) }));
+          cur.TXT?.forEach((t) => add(16, txtBytes(Array.isArray(t) ? t.map((x) => Buffer.from(x, 'utf8')) : chunks(t))));
           break;
         case 'SPF':
-          cur.SPF?.forEach((t) => add(Packet.TYPE.SPF, { data: chunks(t) }));
+          cur.SPF?.forEach((t) => add(99, txtBytes(chunks(t))));
           break;
         case 'CNAME':
-          if (cur.CNAME) add(Packet.TYPE.CNAME, { domain: cur.CNAME });
+          if (cur.CNAME) add(5, nameBytes(cur.CNAME));
           break;
         case 'PTR':
-          cur.PTR?.forEach((domain) => add(Packet.TYPE.PTR, { domain }));
+          cur.PTR?.forEach((d) => add(12, nameBytes(d)));
           break;
         case 'NS':
-          cur.NS?.forEach((ns) => add(Packet.TYPE.NS, { ns }));
+          cur.NS?.forEach((d) => add(2, nameBytes(d)));
           break;
         case 'DNSKEY':
-          cur.DNSKEY?.forEach((k) => add(Packet.TYPE.DNSKEY, { ...k }));
+          cur.DNSKEY?.forEach((k) => {
+            const h = Buffer.alloc(4);
+            h.writeUInt16BE(k.flags, 0);
+            h[2] = k.protocol;
+            h[3] = k.algorithm;
+            add(48, Buffer.concat([h, Buffer.from(k.key, 'base64')]));
+          });
           break;
         case 'DS':
           cur.DS?.forEach((d) => {
@@ -240,24 +326,58 @@ export class DnsFixtureServer {
             b.writeUInt16BE(d.keyTag, 0);
             b[2] = d.algorithm;
             b[3] = d.digestType;
-            add(43, { data: Buffer.concat([b, Buffer.from(d.digest, 'hex')]) });
+            add(43, Buffer.concat([b, Buffer.from(d.digest, 'hex')]));
           });
           break;
         case 'TLSA':
-          cur.TLSA?.forEach((t) => add(52, { data: Buffer.concat([Buffer.from([t.usage, t.selector, t.matchingType]), Buffer.from(t.data, 'hex')]) }));
+          cur.TLSA?.forEach((t) => add(52, Buffer.concat([Buffer.from([t.usage, t.selector, t.matchingType]), Buffer.from(t.data, 'hex')])));
           break;
       }
     }
-    if (!cur && !this.nameExists(owner)) res.header.rcode = 3;
-    if (this.opts.ad || cur?.ad || e?.ad) res.header.ad = 1;
+    const ownerText = Buffer.from(owner, 'latin1').toString('utf8');
+    const rcode = !cur && !this.nameExists(ownerText) ? 3 : 0;
+    const ad = !!(this.opts.ad || cur?.ad || e?.ad);
+    const full = reply(rcode, answers, { ad });
+    if (transport === 'udp' && (e?.behaviour === 'truncate' || full.length > maxUdp)) return reply(rcode, [], { tc: true, ad });
+    return full;
+  }
 
-    let buf: Buffer = res.toBuffer();
-    if (transport === 'udp' && (e?.behaviour === 'truncate' || buf.length > maxUdp)) {
-      res.answers = [];
-      res.header.tc = 1;
-      buf = res.toBuffer();
+  /**
+   * Replies are cached per (question, EDNS size, transport) with the ID patched in: dns2's encoder is
+   * slow, and benchmarks send tens of thousands of queries. Behaviours other than plain answers are
+   * not cached. Call clearCache() after changing the zone.
+   */
+  private readonly cache = new Map<string, Buffer>();
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  private cachedAnswer(query: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
+    // Question section starts at 12; find its end (labels, then type and class).
+    if (query.length < 17 || query.readUInt16BE(4) !== 1) return this.answer(query, transport);
+    let o = 12;
+    while (o < query.length && query[o] !== 0) o += query[o]! + 1;
+    const qEnd = o + 5;
+    if (qEnd > query.length) return this.answer(query, transport);
+    const hasOpt = query.readUInt16BE(10) > 0;
+    const key = `${transport} ${hasOpt ? query.subarray(qEnd).toString('hex') : '-'} ${query.toString('latin1', 12, qEnd).toLowerCase()}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      const labels: string[] = [];
+      for (let p = 12; query[p]! !== 0; p += query[p]! + 1) labels.push(query.toString('latin1', p + 1, p + 1 + query[p]!));
+      const qname = Buffer.from(labels.join('.'), 'latin1').toString('utf8');
+      const qtype = TYPE_BY_NUM.get(query.readUInt16BE(qEnd - 4)) ?? String(query.readUInt16BE(qEnd - 4));
+      this.log.push({ name: qname, type: qtype, transport });
+      const out = Buffer.from(hit);
+      query.copy(out, 0, 0, 2); // the query's ID
+      out[2] = (out[2]! & 0xfe) | (query[2]! & 0x01); // echo RD
+      return out;
     }
-    return buf;
+    const reply = this.answer(query, transport);
+    const name = this.log[this.log.length - 1]?.name;
+    const e = name === undefined ? undefined : this.entry(name);
+    if (reply && (!e || !e.behaviour)) this.cache.set(key, reply);
+    return reply;
   }
 
   private async delay(): Promise<void> {
@@ -265,7 +385,7 @@ export class DnsFixtureServer {
   }
 
   private async onUdp(msg: Buffer, address: string, port: number): Promise<void> {
-    const reply = this.answer(msg, 'udp');
+    const reply = this.cachedAnswer(msg, 'udp');
     if (!reply) return;
     await this.delay();
     this.udp?.send(reply, port, address, () => undefined);
@@ -282,7 +402,7 @@ export class DnsFixtureServer {
         const len = buf.readUInt16BE(0);
         const q = buf.subarray(2, len + 2);
         buf = buf.subarray(len + 2);
-        const reply = this.answer(q, 'tcp');
+        const reply = this.cachedAnswer(q, 'tcp');
         if (!reply) continue;
         await this.delay();
         const l = Buffer.alloc(2);

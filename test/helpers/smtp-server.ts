@@ -41,6 +41,8 @@ export interface TestPki {
   selfSigned: KeyPair;
   /** *.example.test signed by the CA. */
   wildcard: KeyPair;
+  /** Another leaf from the CA, for any name (an HTTPS policy host …). */
+  issue(name: string, days?: number): Promise<KeyPair>;
   cleanup(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ export async function makeTestPki(): Promise<TestPki> {
     expiringSoon,
     selfSigned,
     wildcard,
+    issue: (name, days = 30) => leaf(`issued-${name.replace(/[^a-z0-9.-]/gi, '_')}`, name, `DNS:${name}`, ['-days', String(days)]),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -150,10 +153,14 @@ export interface FakeMxOptions {
   name?: string;
   /** Require AUTH (for session tests). */
   auth?: { user: string; pass: string };
+  /** Loopback address to bind (default 127.0.0.1; any 127.x works on Linux, for several MX hosts). */
+  host?: string;
+  /** Port (default 0: any free port). Several MX hosts on different loopback addresses share one port. */
+  port?: number;
 }
 
 export interface FakeMx {
-  host: '127.0.0.1';
+  host: string;
   port: number;
   /** Commands as the server parsed them: "MAIL FROM:<a@b>", "RCPT TO:<c@d>", "DATA", … */
   commands: string[];
@@ -168,7 +175,7 @@ export interface FakeMx {
 
 export async function startFakeMx(opts: FakeMxOptions = {}): Promise<FakeMx> {
   const state: FakeMx = {
-    host: '127.0.0.1',
+    host: opts.host ?? '127.0.0.1',
     port: 0,
     commands: [],
     connections: 0,
@@ -252,14 +259,22 @@ export async function startFakeMx(opts: FakeMxOptions = {}): Promise<FakeMx> {
   server.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, state.host, () => resolve());
   });
   state.port = (server.server.address() as { port: number }).port;
   state.stop = () => new Promise<void>((r) => server.close(() => r()));
   return state;
 }
 
-export type RawBehaviour = 'stall' | 'garbage' | 'garbage-after-ehlo' | 'close' | 'slow-multiline';
+export type RawBehaviour =
+  | 'stall'
+  | 'garbage'
+  | 'garbage-after-ehlo'
+  | 'close'
+  | 'slow-multiline'
+  | 'stall-after-ehlo'
+  | 'close-after-ehlo'
+  | 'broken-starttls';
 
 export interface RawServer {
   host: '127.0.0.1';
@@ -272,7 +287,10 @@ export interface RawServer {
 /**
  * Misbehaving servers: 'stall' accepts and says nothing; 'garbage' sends random bytes instead of a
  * greeting; 'garbage-after-ehlo' greets properly then answers EHLO with non-SMTP text; 'close'
- * hangs up right after accepting; 'slow-multiline' sends a greeting that never ends.
+ * hangs up right after accepting; 'slow-multiline' sends a greeting that never ends;
+ * 'stall-after-ehlo' / 'close-after-ehlo' answer EHLO, then never reply / hang up on the next command;
+ * 'broken-starttls' is a minimal SMTP server that offers STARTTLS, says 220 to it, then sends
+ * garbage instead of a TLS handshake (and answers MAIL/RCPT/RSET/QUIT normally in plaintext).
  */
 export async function startRawServer(behaviour: RawBehaviour): Promise<RawServer> {
   const sockets = new Set<Socket>();
@@ -299,6 +317,35 @@ export async function startRawServer(behaviour: RawBehaviour): Promise<RawServer
       case 'slow-multiline':
         s.write('220-mx.example.test first line\r\n220-second line\r\n');
         break;
+      case 'stall-after-ehlo':
+      case 'close-after-ehlo': {
+        s.write('220 mx.example.test ESMTP\r\n');
+        let n = 0;
+        s.on('data', () => {
+          if (n++ === 0) s.write('250-mx.example.test\r\n250 PIPELINING\r\n');
+          else if (behaviour === 'close-after-ehlo') s.destroy();
+        });
+        break;
+      }
+      case 'broken-starttls': {
+        s.write('220 mx.example.test ESMTP\r\n');
+        let buf = '';
+        s.on('data', (d) => {
+          buf += d.toString('latin1');
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).replace(/\r$/, '').toUpperCase();
+            buf = buf.slice(nl + 1);
+            if (line.startsWith('EHLO')) s.write('250-mx.example.test\r\n250 STARTTLS\r\n');
+            else if (line === 'STARTTLS') {
+              s.write('220 2.0.0 Ready to start TLS\r\n');
+              s.end('this is not a TLS ServerHello\r\n');
+            } else if (line.startsWith('QUIT')) s.end('221 2.0.0 Bye\r\n');
+            else s.write('250 2.0.0 Ok\r\n');
+          }
+        });
+        break;
+      }
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

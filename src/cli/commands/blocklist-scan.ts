@@ -8,7 +8,7 @@ import { collectTargets, targetsFromText, type Target } from '../../core/blockli
 import { domainSendingIps } from '../../core/blocklist/domain-ips.js';
 import { planScan, scanBlocklists, scanExitCode } from '../../core/blocklist/scan.js';
 import type { BlocklistResult } from '../../core/blocklist/query.js';
-import { blocklistJson, csvHeader, csvRow, renderBlocklistHuman, resultJson } from '../../render/blocklist.js';
+import { blocklistJson, csvHeader, csvRow, ndjsonResult, ndjsonSummary, renderBlocklistHuman } from '../../render/blocklist.js';
 import { toJson, toNdjsonLine } from '../../render/json.js';
 import { startSpinner } from '../../render/progress.js';
 
@@ -96,7 +96,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   let onResult: ((r: BlocklistResult, done: number, total: number) => void) | undefined;
   let stopProgress: () => Promise<void> = async () => undefined;
   if (format === 'ndjson') {
-    onResult = (r) => ctx.out(toNdjsonLine(resultJson(r)));
+    onResult = (r) => ctx.io.stdout.write(toNdjsonLine(ndjsonResult(r)));
   } else if (format === 'human' && ctx.interactive) {
     const title = `Scanning ${targets.length.toLocaleString('en-US')} target${targets.length === 1 ? '' : 's'} against ${lists.length} list${lists.length === 1 ? '' : 's'} (${concurrency} at a time)`;
     // ink lays out to the terminal width; a TTY that reports none (some CI ptys) gets the spinner.
@@ -132,6 +132,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
       for (const n of report.notices) ctx.notice(`note: ${n}`);
       break;
     case 'ndjson':
+      ctx.io.stdout.write(toNdjsonLine(ndjsonSummary(report)));
       for (const n of report.notices) ctx.notice(`note: ${n}`);
       break;
   }

@@ -113,6 +113,18 @@ function sentence(s: string): string {
 function mapSpf(raw: MaResult['spf'], opts: MessageAuthOptions, mailFrom: string | null, source: SpfVerdict['mailFromSource'], msg: MessageInput): SpfVerdict {
   const identity: SpfVerdict['identity'] = mailFrom ? 'mailfrom' : 'helo';
   const base = { ip: opts.ip ?? null, helo: opts.helo ?? null, mailFrom, mailFromSource: source };
+  if (opts.ip && raw && !mailFrom && !opts.helo) {
+    return {
+      ...base,
+      result: 'none',
+      evaluated: false,
+      domain: null,
+      identity: null,
+      record: null,
+      lookups: null,
+      explanation: 'Not evaluated: there is no envelope sender (no --mail-from, no Return-Path) and no --helo, so SPF has no domain to check.',
+    };
+  }
   if (!opts.ip || !raw) {
     const seen = receivedClientIp(msg);
     return {
@@ -126,13 +138,9 @@ function mapSpf(raw: MaResult['spf'], opts: MessageAuthOptions, mailFrom: string
       explanation: `Not evaluated: SPF needs the IP address the message came from (--ip${seen ? `; the top Received header names ${seen}` : ''}).`,
     };
   }
-  const result: SpfResult = (SPF_RESULTS as readonly string[]).includes(raw.status.result) ? (raw.status.result as SpfResult) : 'temperror';
+  const result: SpfResult = Object.prototype.hasOwnProperty.call(SPF_RESULTS, raw.status.result) ? (raw.status.result as SpfResult) : 'temperror';
   let explanation = sentence(stripMta(raw.status.comment, opts.mta) || `SPF ${result}`);
-  if (identity === 'helo') {
-    explanation = opts.helo
-      ? `${explanation} (The envelope sender is empty, so the HELO name ${opts.helo} was checked, RFC 7208 §2.4.)`
-      : `${explanation} (The envelope sender is empty and no --helo was given, so there was no domain to check.)`;
-  }
+  if (identity === 'helo') explanation = `${explanation} (The envelope sender is empty, so the HELO name ${opts.helo} was checked, RFC 7208 §2.4.)`;
   return {
     ...base,
     result,
@@ -237,7 +245,7 @@ function noAlignment(mode: AlignmentMode, explanation: string, domain: string | 
 }
 
 function spfAlignment(spf: SpfVerdict, fromDomain: string, mode: AlignmentMode): AlignmentVerdict {
-  if (!spf.evaluated) return noAlignment(mode, 'SPF was not evaluated (no --ip), so it cannot align.');
+  if (!spf.evaluated) return noAlignment(mode, `SPF was not evaluated (${spf.ip ? 'no envelope sender or HELO name' : 'no --ip'}), so it cannot align.`);
   if (spf.result !== 'pass' || !spf.domain) return noAlignment(mode, `SPF did not pass (${spf.result}), so it cannot align.`, spf.domain);
   const c = checkAlignment(spf.domain, fromDomain, mode);
   const what = spf.identity === 'helo' ? 'The SPF-authenticated HELO name' : 'The SPF-authenticated MAIL FROM domain';
@@ -277,11 +285,13 @@ interface DmarcInputs {
 function mapDmarc(i: DmarcInputs): { verdict: DmarcVerdict; policy?: DmarcPolicyRecord } {
   const domains = [...new Set(i.fromAddresses.map((a) => normalizeDomain(a.slice(a.lastIndexOf('@') + 1))))];
   const empty = (mode: AlignmentMode, why: string) => ({ spf: noAlignment(mode, why), dkim: noAlignment(mode, why) });
-  if (i.fromAddresses.length !== 1 || !domains[0]) {
+  if (i.fromAddresses.length !== 1 || !domains[0] || domains[0].startsWith('[')) {
     const why =
       i.fromAddresses.length === 0
         ? 'The message has no usable From address, so DMARC has no domain to check (RFC 7489 §6.6.1).'
-        : `The From header has ${i.fromAddresses.length} addresses (${i.fromAddresses.join(', ')}); DMARC needs exactly one author domain (RFC 7489 §6.6.1).`;
+        : i.fromAddresses.length === 1
+          ? `The From address "${i.fromAddresses[0]}" has no domain name (${domains[0] ? 'an address literal' : 'nothing after @'}), so DMARC has no domain to check (RFC 7489 §6.6.1).`
+          : `The From header has ${i.fromAddresses.length} addresses (${i.fromAddresses.join(', ')}); DMARC needs exactly one author domain (RFC 7489 §6.6.1).`;
     return {
       verdict: {
         result: 'permerror',
@@ -453,6 +463,9 @@ function spfFindings(spf: SpfVerdict, dmarc: DmarcVerdict, failures: MailauthQue
     case 'temperror':
       return [dnsFinding('spf', failures, `SPF for ${who}`, spf.explanation)];
     case 'none':
+      if (!spf.evaluated && spf.ip) {
+        return [f('AUTH_SPF_NOT_CHECKED', 'info', 'SPF was not evaluated: there is no envelope sender or HELO name to check.', 'Pass --mail-from <address> (the MAIL FROM of the SMTP transaction) or --helo <name>.')];
+      }
       if (!spf.evaluated) {
         return [f('AUTH_SPF_NOT_CHECKED', 'info', 'SPF was not evaluated: the connecting IP is unknown.', `Pass --ip${hint ? ` ${hint}` : ' <address>'} (the client IP from the topmost Received header added by your receiving server).`)];
       }
@@ -466,20 +479,26 @@ function dkimFindings(sigs: DkimSignatureVerdict[], dmarc: DmarcVerdict, failure
     out.push({ code: 'AUTH_DKIM_NONE', severity: 'warning', check: 'dkim', message: 'The message has no DKIM signature.', fix: `Sign outgoing mail with DKIM using a key under ${dmarc.orgDomain ?? 'the From domain'}.` });
   }
   for (const s of sigs) {
-    const id = `d=${s.domain} s=${s.selector}`;
+    const id = s.domain || s.selector ? `d=${s.domain || '(none)'} s=${s.selector || '(none)'}` : '(no d= or s=)';
     const keyName = `${s.selector}._domainkey.${s.domain}`;
     switch (s.result) {
       case 'fail':
-        out.push({ code: 'AUTH_DKIM_FAIL', severity: 'error', check: 'dkim', message: `DKIM signature ${id} fails: ${s.info}`, fix: 'Find what modifies the message after signing (footers, link tracking, re-encoding) or sign after it.' });
+        out.push({ code: 'AUTH_DKIM_FAIL', severity: 'error', check: 'dkim', message: `DKIM signature ${id} fails. ${s.info}`, fix: 'Find what modifies the message after signing (footers, link tracking, re-encoding) or sign after it.' });
         break;
       case 'permerror':
-        out.push({ code: 'AUTH_DKIM_PERMERROR', severity: 'error', check: 'dkim', message: `DKIM signature ${id} cannot be verified: ${s.info}`, fix: `Publish the signing key at ${keyName} (or fix the signer's d=/s=).` });
+        out.push({
+          code: 'AUTH_DKIM_PERMERROR',
+          severity: 'error',
+          check: 'dkim',
+          message: `DKIM signature ${id} cannot be verified. ${s.info}`,
+          fix: s.domain && s.selector ? `Publish the signing key at ${keyName} (or fix the signer's d=/s=).` : 'Fix the signer: a DKIM-Signature needs v=, a=, b=, bh=, d=, h= and s= (RFC 6376 §3.5).',
+        });
         break;
       case 'policy':
         out.push({ code: 'AUTH_DKIM_WEAK_KEY', severity: 'error', check: 'dkim', message: `DKIM signature ${id} uses a key shorter than 1024 bits.`, fix: `Generate a 2048-bit key and publish it at a new selector.` });
         break;
       case 'neutral':
-        out.push({ code: 'AUTH_DKIM_NEUTRAL', severity: 'warning', check: 'dkim', message: `DKIM signature ${id} was not accepted: ${s.info}` });
+        out.push({ code: 'AUTH_DKIM_NEUTRAL', severity: 'warning', check: 'dkim', message: `DKIM signature ${id} was not accepted. ${s.info}` });
         break;
       case 'temperror':
         out.push(dnsFinding('dkim', failures.filter((q) => sameName(q.name, keyName)), `DKIM signature ${id}`, s.info));
@@ -502,7 +521,13 @@ function dmarcFindings(dmarc: DmarcVerdict, policy: DmarcPolicyRecord | undefine
   const out: Finding[] = [];
   switch (dmarc.result) {
     case 'fail':
-      out.push({ code: 'AUTH_DMARC_FAIL', severity: 'error', check: 'dmarc', message: dmarc.explanation, fix: 'Make DKIM sign with the From domain (or its organisational domain), or send with a MAIL FROM domain under it that SPF allows.' });
+      out.push({
+        code: 'AUTH_DMARC_FAIL',
+        severity: 'error',
+        check: 'dmarc',
+        message: dmarc.explanation,
+        fix: `Sign with DKIM d=${dmarc.alignment.dkim.mode === 'strict' ? `${dmarc.fromDomain} exactly (adkim=s)` : `${dmarc.orgDomain} or a subdomain of it`}, or send with a MAIL FROM domain ${dmarc.alignment.spf.mode === 'strict' ? `of exactly ${dmarc.fromDomain} (aspf=s)` : `under ${dmarc.orgDomain}`} that SPF allows.`,
+      });
       break;
     case 'none':
       out.push({ code: 'AUTH_DMARC_NONE', severity: 'warning', check: 'dmarc', message: dmarc.explanation, fix: `Publish "v=DMARC1; p=none; rua=mailto:<you>@${dmarc.orgDomain}" at _dmarc.${dmarc.orgDomain}, then tighten the policy.` });

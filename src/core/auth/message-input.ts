@@ -114,7 +114,9 @@ export function returnPath(msg: MessageInput): string | undefined {
   const v = headerValues(msg, 'return-path')[0];
   if (v === undefined) return undefined;
   const angle = /<([^>]*)>/.exec(v);
-  return (angle ? angle[1]! : v).trim();
+  const addr = (angle ? angle[1]! : v).trim();
+  // Anything but "" or local@domain is not a reverse-path (RFC 5321 §4.1.2): ignore it rather than guess.
+  return addr === '' || /^[^@\s]+@[^@\s]+$/.test(addr) ? addr : undefined;
 }
 
 /**

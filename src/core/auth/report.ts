@@ -7,20 +7,46 @@ import type { AlignmentMode } from './alignment.js';
 import type { DmarcPolicy } from './dmarc-policy.js';
 
 /** RFC 7208 §2.6 results. */
-export const SPF_RESULTS = ['pass', 'fail', 'softfail', 'neutral', 'none', 'permerror', 'temperror'] as const;
-export type SpfResult = (typeof SPF_RESULTS)[number];
+export const SPF_RESULTS = {
+  pass: 'the client is authorised to send for the domain (§2.6.3)',
+  fail: 'the client is explicitly not authorised (§2.6.4)',
+  softfail: 'the client is probably not authorised (§2.6.5)',
+  neutral: 'the domain makes no assertion about the client (§2.6.2)',
+  none: 'no SPF record, or no domain to check (§2.6.1)',
+  permerror: 'the record cannot be interpreted (§2.6.7)',
+  temperror: 'a transient DNS error (§2.6.6)',
+} as const;
+export type SpfResult = keyof typeof SPF_RESULTS;
 
 /** RFC 8601 §2.7.1 DKIM results (none is expressed as an empty signature list). */
-export const DKIM_RESULTS = ['pass', 'fail', 'neutral', 'policy', 'permerror', 'temperror'] as const;
-export type DkimResult = (typeof DKIM_RESULTS)[number];
+export const DKIM_RESULTS = {
+  pass: 'the signature verified with the published key',
+  fail: 'the signature or the body hash did not verify (RFC 6376 §6.1.3)',
+  neutral: 'the signature verified but was not accepted, e.g. expired',
+  policy: 'the signature was not accepted by local policy, e.g. a key under 1024 bits (RFC 8301 §3.2)',
+  permerror: 'the signature cannot be verified: no key, unusable key, malformed signature (RFC 6376 §6.1.1, §6.1.2)',
+  temperror: 'the key could not be fetched (DNS)',
+} as const;
+export type DkimResult = keyof typeof DKIM_RESULTS;
 
 /** RFC 7489 §11.2 / RFC 8601 §2.7.1 DMARC results. */
-export const DMARC_RESULTS = ['pass', 'fail', 'none', 'permerror', 'temperror'] as const;
-export type DmarcResult = (typeof DMARC_RESULTS)[number];
+export const DMARC_RESULTS = {
+  pass: 'SPF or DKIM passed aligned with the From domain (RFC 7489 §4.2)',
+  fail: 'neither passed aligned; the policy applies (RFC 7489 §6.6.4)',
+  none: 'the From domain publishes no DMARC record (RFC 7489 §6.6.3)',
+  permerror: 'no single From domain to evaluate (RFC 7489 §6.6.1)',
+  temperror: 'the DMARC record could not be fetched (DNS)',
+} as const;
+export type DmarcResult = keyof typeof DMARC_RESULTS;
 
 /** RFC 8617 §4.4 chain validation status, plus temperror when DNS kept us from validating. */
-export const ARC_RESULTS = ['none', 'pass', 'fail', 'temperror'] as const;
-export type ArcResult = (typeof ARC_RESULTS)[number];
+export const ARC_RESULTS = {
+  none: 'no ARC sets on the message',
+  pass: 'every ARC-Seal and the newest ARC-Message-Signature verify (RFC 8617 §5.2)',
+  fail: 'the chain is broken or a signature does not verify (RFC 8617 §5.2)',
+  temperror: 'an ARC key could not be fetched (DNS)',
+} as const;
+export type ArcResult = keyof typeof ARC_RESULTS;
 
 export interface SpfVerdict {
   result: SpfResult;

@@ -377,7 +377,7 @@ export const BLOCKLISTS = [
     ipv6: false,
     defaultOn: false,
     // Source: https://www.dnsbl.manitu.net/ — listed addresses answer 127.0.0.2.
-    codes: { '127.0.0.2': listed('NiX Spam: sent spam to heise/iX spam traps (entries expire after 12 hours)') },
+    codes: { '127.0.0.2': listed('NiX Spam: sent spam to the iX (heise) spam traps') },
     removalUrl: 'https://www.dnsbl.manitu.net/',
     usage: 'Free for low-volume use.',
     source: 'https://www.dnsbl.manitu.net/',
@@ -443,7 +443,7 @@ export type BlocklistId = (typeof BLOCKLISTS)[number]['id'];
 
 export function findBlocklist(idOrZone: string): BlocklistDef | undefined {
   const k = idOrZone.trim().replace(/\.$/, '').toLowerCase();
-  return (BLOCKLISTS as readonly BlocklistDef[]).find((b) => b.id === k || b.zone === k);
+  return (BLOCKLISTS as readonly BlocklistDef[]).find((b) => b.id === k || b.zone === k || b.dqsZone === k);
 }
 
 export function providerOf(def: { provider: string }): Provider {

@@ -75,12 +75,11 @@ const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word
 /** Turns the failure causes of a run into one sentence each, with what to do. */
 function buildNotices(plan: ScanPlan, outcomes: readonly QueryOutcome[], pairs: readonly ScanPair[]): string[] {
   const notices: string[] = [];
-  const byCause = new Map<FailureCause, { zones: Set<string>; count: number; lists: Set<SelectedList>; codes: Set<string> }>();
-  outcomes.forEach((o, i) => {
+  const byCause = new Map<FailureCause, { zones: Set<string>; count: number; codes: Set<string> }>();
+  outcomes.forEach((o) => {
     if (!o.cause) return;
-    const entry = byCause.get(o.cause) ?? { zones: new Set(), count: 0, lists: new Set(), codes: new Set() };
+    const entry = byCause.get(o.cause) ?? { zones: new Set(), count: 0, codes: new Set() };
     entry.zones.add(o.result.zone);
-    entry.lists.add(pairs[i]!.list);
     entry.count++;
     o.result.codes.forEach((c) => entry.codes.add(c));
     byCause.set(o.cause, entry);

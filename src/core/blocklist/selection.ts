@@ -72,6 +72,10 @@ export function selectLists(opts: SelectionOptions = {}): SelectedList[] {
     let list: SelectedList;
     const def = findBlocklist(spec);
     if (def) {
+      const asked = spec.trim().replace(/\.$/, '').toLowerCase();
+      if (!key && asked === def.dqsZone && asked !== def.zone) {
+        throw new UsageError(`--zone ${asked} is a Spamhaus DQS zone: it needs --spamhaus-key <key>`, { hint: `or ask the public mirror, --zone ${def.zone}` });
+      }
       list = fromDef(def, key);
     } else {
       // "zone" is a custom IP list, "zone:domain" a custom domain list ("zone:ip" is accepted too).

@@ -21,16 +21,35 @@ const MAILAUTH_SVG_ERRORS: Record<string, string> = {
 };
 
 type ValidateSvg = (svg: string) => unknown;
+type ValidateXml = (xml: string) => true | { err: { msg: string; line: number } };
 
-async function loadValidator(): Promise<ValidateSvg | undefined> {
+interface Validators {
+  svg?: ValidateSvg;
+  /** fast-xml-parser's well-formedness check: mailauth's parser itself accepts unclosed tags. */
+  xml?: ValidateXml;
+}
+
+async function loadValidators(): Promise<Validators> {
   // A variable specifier keeps the import lazy and away from the type checker (mailauth has no typings).
   const specifier = 'mailauth/lib/bimi/validate-svg.js';
+  const out: Validators = {};
   try {
     const mod: any = await import(specifier);
-    return (mod.validateSvg ?? mod.default?.validateSvg) as ValidateSvg | undefined;
+    out.svg = mod.validateSvg ?? mod.default?.validateSvg;
+    // fast-xml-parser is mailauth's dependency, so it is resolved from mailauth's own location.
+    const { createRequire } = await import('node:module');
+    const fromMailauth = createRequire(createRequire(import.meta.url).resolve(specifier));
+    out.xml = fromMailauth('fast-xml-parser').XMLValidator?.validate;
   } catch {
-    return undefined;
+    // Without mailauth the text checks below still run.
   }
+  return out;
+}
+
+/** Control characters out, whitespace runs collapsed: parser messages quote the input. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f]/g, '?').replace(/\s+/g, ' ').slice(0, 160);
 }
 
 /** The attributes of the first <svg …> start tag, after any prolog, comments and doctype. */
@@ -47,7 +66,12 @@ function rootSvgAttributes(svg: string): Record<string, string> | undefined {
 export async function svgTinyPsProblems(svg: string, bytes: number): Promise<string[]> {
   const problems: string[] = [];
   if (bytes > BIMI_SVG_MAX_BYTES) problems.push(`it is ${bytes} bytes; the limit is ${BIMI_SVG_MAX_BYTES} (32 KiB)`);
-  const validate = await loadValidator();
+  const { svg: validate, xml: wellFormed } = await loadValidators();
+  const xml = wellFormed?.(svg);
+  if (xml && xml !== true) {
+    problems.push(`it is not well-formed XML (line ${xml.err.line}: ${printable(xml.err.msg)})`);
+    return problems;
+  }
   let mailauthCode: string | undefined;
   if (validate) {
     try {

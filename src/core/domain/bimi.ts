@@ -86,14 +86,21 @@ export interface ParsedBimi {
   errors: string[];
 }
 
+/** A record value quoted in a message: printable and at most 60 characters. */
+function clip(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\x00-\x1f\x7f]/g, '?');
+  return flat.length > 60 ? `${flat.slice(0, 60)}…` : flat;
+}
+
 function httpsProblem(value: string, tag: string): string | undefined {
   let u: URL;
   try {
     u = new URL(value);
   } catch {
-    return `${tag}=${value} is not a URL`;
+    return `${tag}=${clip(value)} is not a URL`;
   }
-  if (u.protocol !== 'https:') return `${tag}=${value} is not an https: URL`;
+  if (u.protocol !== 'https:') return `${tag}=${clip(value)} is not an https: URL`;
   return undefined;
 }
 
@@ -117,7 +124,7 @@ export function parseBimi(text: string): ParsedBimi {
     for (const url of l.split(',').map((s) => s.trim())) {
       const p = httpsProblem(url, 'l');
       if (p) res.errors.push(p);
-      else if (!/\.svg$/i.test(new URL(url).pathname)) res.errors.push(`l=${url} does not name an .svg file (the logo must be SVG Tiny PS)`);
+      else if (!/\.svg$/i.test(new URL(url).pathname)) res.errors.push(`l=${clip(url)} does not name an .svg file (the logo must be SVG Tiny PS)`);
       else res.logoUrls.push(url);
     }
   }

@@ -51,7 +51,7 @@ export const TLSA_MATCHING_TYPES: Record<number, { name: string; octets: number 
   2: { name: 'SHA2-512', octets: 64 },
 };
 
-export type DnssecStatus = 'validated' | 'signed' | 'unsigned';
+export type DnssecStatus = 'validated' | 'signed' | 'unsigned' | 'unknown';
 
 export interface DnssecKey {
   flags: number;
@@ -70,7 +70,7 @@ export interface DnssecDs {
 }
 
 export interface DnssecResult {
-  /** validated: AD seen; signed: DNSKEY or DS present without AD; unsigned: neither. */
+  /** validated: AD seen; signed: DNSKEY or DS present without AD; unsigned: neither; unknown: DNS failed. */
   status: DnssecStatus;
   /** A validating resolver vouched for the answers (AD bit). */
   validated: boolean;
@@ -139,7 +139,7 @@ async function ask<T extends RecordType>(deps: Deps, name: string, type: T): Pro
 
 export async function checkDnssec(deps: Deps, domain: string): Promise<{ result: DnssecResult; findings: Finding[] }> {
   const CHECK = 'dnssec';
-  const result: DnssecResult = { status: 'unsigned', validated: false, signed: false, zone: null, dnskey: [], ds: [] };
+  const result: DnssecResult = { status: 'unknown', validated: false, signed: false, zone: null, dnskey: [], ds: [] };
   const findings: Finding[] = [];
   try {
     const probe = async (name: string) => {

@@ -71,6 +71,13 @@ function finding(code: FindingCode, severity: Finding['severity'], message: stri
   return f;
 }
 
+/** A record value quoted in a message: printable and at most 40 characters. */
+function clip(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\x00-\x1f\x7f]/g, '?');
+  return flat.length > 40 ? `${flat.slice(0, 40)}…` : flat;
+}
+
 /** Lenient detection (any case, spaces around "="); parseStsRecord then holds it to the ABNF. */
 export function isStsRecord(text: string): boolean {
   return /^\s*v\s*=\s*STSv1\s*(;|$)/i.test(text);
@@ -84,7 +91,7 @@ export function parseStsRecord(text: string): { id: string | null; extensions: R
   const parts = text.split(';').map((p) => p.replace(/^[ \t]+|[ \t]+$/g, ''));
   if (parts[parts.length - 1] === '') parts.pop(); // a trailing delimiter is allowed
   const first = parts.shift() ?? '';
-  if (first !== 'v=STSv1') errors.push(`it must start with exactly "v=STSv1" (found "${first}"; the tag and value are case-sensitive, without spaces around "=")`);
+  if (first !== 'v=STSv1') errors.push(`it must start with exactly "v=STSv1" (found "${clip(first)}"; the tag and value are case-sensitive, without spaces around "=")`);
   for (const part of parts) {
     if (part === '') {
       errors.push('empty field (";;")');
@@ -94,12 +101,12 @@ export function parseStsRecord(text: string): { id: string | null; extensions: R
     const name = eq < 0 ? part : part.slice(0, eq);
     const value = eq < 0 ? '' : part.slice(eq + 1);
     if (eq <= 0 || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name)) {
-      errors.push(`"${part}" is not a name=value field`);
+      errors.push(`"${clip(part)}" is not a name=value field`);
       continue;
     }
     if (name === 'id') {
       if (id !== null) errors.push('id= appears twice');
-      else if (!/^[A-Za-z0-9]{1,32}$/.test(value)) errors.push(`id=${value} must be 1 to 32 letters or digits`);
+      else if (!/^[A-Za-z0-9]{1,32}$/.test(value)) errors.push(`id=${clip(value)} must be 1 to 32 letters or digits (found ${value.length} characters)`);
       else id = value;
       continue;
     }
@@ -107,7 +114,7 @@ export function parseStsRecord(text: string): { id: string | null; extensions: R
       errors.push('v= appears twice');
       continue;
     }
-    if (!/^[\x21-\x3a\x3c\x3e-\x7e]+$/.test(value)) errors.push(`field "${name}" has an empty value or characters a record may not contain`);
+    if (!/^[\x21-\x3a\x3c\x3e-\x7e]+$/.test(value)) errors.push(`field "${clip(name)}" has an empty value or characters a record may not contain`);
     else extensions[name] = value;
   }
   if (id === null && !errors.some((e) => e.startsWith('id='))) errors.push('no id= field (it is required; change it whenever the policy changes)');
@@ -135,7 +142,9 @@ export function parseStsPolicy(text: string): { policy: MtaStsPolicy; errors: st
     if (line === '') continue;
     const m = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,31}):[ \t]*(.*)$/.exec(line);
     if (!m) {
-      errors.push(`line ${i + 1} "${line.length > 60 ? `${line.slice(0, 60)}…` : line}" is not "key: value"`);
+      // eslint-disable-next-line no-control-regex
+      const shown = line.slice(0, 60).replace(/[\x00-\x1f\x7f\ufffd]/g, '?');
+      errors.push(`line ${i + 1} "${shown}${line.length > 60 ? '…' : ''}" is not "key: value"`);
       continue;
     }
     const key = m[1]!;

@@ -8,10 +8,11 @@
  *   - redirects are returned, never followed ("HTTP 3xx redirects MUST NOT be followed", §3.3);
  *   - one deadline (10 s) and a body limit (64 KiB), so a stalled or hostile server costs a finding,
  *     not a hung run or a full memory.
+ * undici is imported on the first fetch, so runs that never fetch a policy never load it.
  */
 import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
-import { Agent, errors as undiciErrors } from 'undici';
+import { createSecureContext, rootCertificates } from 'node:tls';
+import type { Agent } from 'undici';
 import { answerError, isFailure } from '../dns/lookup.js';
 import type { Resolver } from '../dns/types.js';
 import { DnsError, NetworkError } from '../errors.js';
@@ -142,20 +143,28 @@ export function createPolicyFetcher(opts: UndiciPolicyFetcherOptions): PolicyFet
     );
   };
 
-  const agent = new Agent({
-    connect: {
-      lookup: lookup as never,
-      timeout: timeoutMs,
-      rejectUnauthorized: true,
-      // Passing ca replaces Node's default store, so the built-in roots are passed along with it.
-      ...(opts.ca ? { ca: [...rootCertificates, opts.ca] } : {}),
-    },
-  });
+  type Undici = typeof import('undici');
+  let ready: Promise<{ agent: Agent; errors: Undici['errors'] }> | undefined;
+  const undici = () =>
+    (ready ??= import('undici').then(({ Agent, errors }) => ({
+      agent: new Agent({
+        connect: {
+          lookup: lookup as never,
+          timeout: timeoutMs,
+          rejectUnauthorized: true,
+          // Passing ca replaces Node's default store, so the built-in roots are passed along with it.
+          // One secure context for the fetcher's life: building it parses every root (~100 ms), which
+          // a ca option on each connection would repeat for every policy host.
+          ...(opts.ca ? { secureContext: createSecureContext({ ca: [...rootCertificates, opts.ca] }) } : {}),
+        },
+      }),
+      errors,
+    })));
 
   const fail = (reason: PolicyFetchFailure, url: string, message: string, extra: { cause?: unknown; bytes?: number } = {}) =>
     new PolicyFetchError(reason, url, message, extra);
 
-  function mapError(err: unknown, url: string, host: string, deadline: boolean): PolicyFetchError {
+  function mapError(err: unknown, url: string, host: string, deadline: boolean, undiciErrors: Undici['errors'] | undefined): PolicyFetchError {
     if (err instanceof PolicyFetchError) return err;
     const dnsErr = findError(err, (e) => e instanceof DnsError);
     if (dnsErr) return fail('dns', url, dnsErr.message, { cause: dnsErr });
@@ -163,6 +172,7 @@ export function createPolicyFetcher(opts: UndiciPolicyFetcherOptions): PolicyFet
     if (notFound) return fail('dns', url, `${host} has no A or AAAA record`, { cause: err });
     if (deadline || (err as any)?.name === 'AbortError') return fail('timeout', url, `no complete reply from ${host} within ${timeoutMs} ms`, { cause: err });
     const e = err as any;
+    if (!undiciErrors) return fail('protocol', url, `the HTTP client could not be loaded: ${e?.message ?? String(err)}`, { cause: err });
     if (e instanceof undiciErrors.ConnectTimeoutError) return fail('timeout', url, `could not connect to ${host} within ${timeoutMs} ms`, { cause: err });
     if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError) {
       return fail('timeout', url, `no complete reply from ${host} within ${timeoutMs} ms`, { cause: err });
@@ -195,10 +205,17 @@ export function createPolicyFetcher(opts: UndiciPolicyFetcherOptions): PolicyFet
       if (opts.port !== undefined) url.port = String(opts.port);
       const host = url.hostname;
 
+      let loaded: Awaited<ReturnType<typeof undici>> | undefined;
+      try {
+        // Loading the module is not part of the exchange: the deadline starts after it.
+        loaded = await undici();
+      } catch (err) {
+        throw mapError(err, rawUrl, host, false, undefined);
+      }
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), timeoutMs);
       try {
-        const res = await agent.request({
+        const res = await loaded.agent.request({
           origin: url.origin,
           path: `${url.pathname}${url.search}`,
           method: 'GET',
@@ -230,13 +247,13 @@ export function createPolicyFetcher(opts: UndiciPolicyFetcherOptions): PolicyFet
         }
         return { status: res.statusCode, headers, body: Buffer.concat(chunks, size).toString('utf8'), bytes: size };
       } catch (err) {
-        throw mapError(err, rawUrl, host, ac.signal.aborted);
+        throw mapError(err, rawUrl, host, ac.signal.aborted, loaded?.errors);
       } finally {
         clearTimeout(timer);
       }
     },
     async close() {
-      await agent.close();
+      if (ready) await (await ready).agent.close();
     },
   };
 }

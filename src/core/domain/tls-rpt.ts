@@ -36,6 +36,13 @@ function finding(code: FindingCode, severity: Finding['severity'], message: stri
   return f;
 }
 
+/** A record value quoted in a message: printable and at most 60 characters. */
+function clip(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\x00-\x1f\x7f]/g, '?');
+  return flat.length > 60 ? `${flat.slice(0, 60)}…` : flat;
+}
+
 /** Lenient detection; parseTlsRpt holds the record to the ABNF. */
 export function isTlsRptRecord(text: string): boolean {
   return /^\s*v\s*=\s*TLSRPTv1\s*(;|$)/i.test(text);
@@ -51,19 +58,19 @@ export function parseTlsRpt(text: string): { rua: string[]; errors: string[] } {
   const parts = text.split(';').map((p) => p.replace(/^[ \t]+|[ \t]+$/g, ''));
   if (parts[parts.length - 1] === '') parts.pop();
   const first = parts.shift() ?? '';
-  if (first !== 'v=TLSRPTv1') errors.push(`it must start with exactly "v=TLSRPTv1" (found "${first}"; case-sensitive, no spaces around "=")`);
+  if (first !== 'v=TLSRPTv1') errors.push(`it must start with exactly "v=TLSRPTv1" (found "${clip(first)}"; case-sensitive, no spaces around "=")`);
   let sawRua = false;
   for (const part of parts) {
     const eq = part.indexOf('=');
     if (eq <= 0) {
-      errors.push(part === '' ? 'empty field (";;")' : `"${part}" is not a name=value field`);
+      errors.push(part === '' ? 'empty field (";;")' : `"${clip(part)}" is not a name=value field`);
       continue;
     }
     const name = part.slice(0, eq);
     const value = part.slice(eq + 1);
     if (name !== 'rua') {
       if (name.toLowerCase() === 'rua') errors.push(`"${name}=" must be written "rua=" (case-sensitive)`);
-      else if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name)) errors.push(`bad field name "${name}"`);
+      else if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name)) errors.push(`bad field name "${clip(name)}"`);
       continue; // extensions are ignored (RFC 8460 §3)
     }
     if (sawRua) {
@@ -78,16 +85,16 @@ export function parseTlsRpt(text: string): { rua: string[]; errors: string[] } {
       }
       if (/^mailto:/i.test(raw)) {
         if (/^mailto:[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$/i.test(raw)) rua.push(raw);
-        else errors.push(`rua entry "${raw}" is not a valid mailto: address`);
+        else errors.push(`rua entry "${clip(raw)}" is not a valid mailto: address`);
       } else if (/^https:\/\//i.test(raw)) {
         try {
           new URL(raw);
           rua.push(raw);
         } catch {
-          errors.push(`rua entry "${raw}" is not a valid https: URL`);
+          errors.push(`rua entry "${clip(raw)}" is not a valid https: URL`);
         }
       } else {
-        errors.push(`rua entry "${raw}" must be a mailto: or https: URI`);
+        errors.push(`rua entry "${clip(raw)}" must be a mailto: or https: URI`);
       }
     }
   }

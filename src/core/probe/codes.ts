@@ -1,9 +1,9 @@
 /**
  * Finding codes of `probe`: what a sending MTA meets at a recipient MX.
  * Sources: RFC 5321 (SMTP), RFC 3207 (STARTTLS), RFC 8996 (TLS 1.0/1.1 deprecated), RFC 6125
- * (certificate names), RFC 6647 (greylisting), RFC 8461 (MTA-STS), RFC 7672 (DANE for SMTP),
- * RFC 1912 §2.1 (PTR records).
- * MX_NULL comes from the domain table (src/core/domain/codes.ts) and is reused, not redefined.
+ * (certificate names), RFC 6647 (greylisting), RFC 8461 (MTA-STS), RFC 7672 (DANE for SMTP).
+ * MX_NULL, MX_TARGET_UNRESOLVABLE and PTR_MISSING come from the domain table (src/core/domain/codes.ts)
+ * and are reused, not redefined.
  */
 export const PROBE_FINDING_CODES = {
   // reaching the host — RFC 5321 §3.1, §4.2
@@ -29,8 +29,6 @@ export const PROBE_FINDING_CODES = {
   RCPT_REJECTED: { severity: 'error', description: 'The probe recipient was refused with a 5xx reply (postmaster must be accepted, RFC 5321 §4.5.1).' },
   RCPT_DEFERRED: { severity: 'warning', description: 'The probe recipient got a 4xx reply that does not look like greylisting (rate limit, policy, local trouble).' },
   MAIL_FROM_REJECTED: { severity: 'warning', description: 'The probe sender was refused: the server may reject this client (reputation, missing PTR) or the sender domain.' },
-  // reverse DNS — RFC 1912 §2.1
-  PTR_MISSING: { severity: 'warning', description: 'The address has no PTR record; many receivers distrust hosts without reverse DNS (RFC 1912 §2.1).' },
   // MTA-STS — RFC 8461
   MTA_STS_POLICY_UNAVAILABLE: { severity: 'warning', description: 'An _mta-sts TXT record exists but the policy could not be fetched or parsed (RFC 8461 §3.3); senders keep their cached policy or send without it.' },
   MTA_STS_ENFORCE_FAILURE: { severity: 'error', description: 'The host fails a requirement of the domain\'s MTA-STS "enforce" policy: compliant senders will not deliver to it (RFC 8461 §5).' },

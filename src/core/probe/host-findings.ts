@@ -77,9 +77,12 @@ export function hostFindings(f: HostFacts): Finding[] {
   }
   if (f.ptrError) out.push(dnsFinding(f.ptrError, 'ptr', h));
   else if (r.address && r.ptr === null && f.failure?.stage !== 'connect') {
+    // PTR_MISSING is check-domain's code for sending IPs (an error there); an MX without reverse
+    // DNS still receives mail, and only hurts when the same host also sends: a warning here.
     out.push(
-      finding('PTR_MISSING', 'ptr', `${r.address} (${h}) has no PTR record`, {
-        fix: `ask whoever runs ${r.address}'s address block to publish a PTR naming ${h} (and an A record back)`,
+      finding('PTR_MISSING', 'ptr', `${r.address}${r.address === h ? '' : ` (${h})`} has no PTR record`, {
+        severity: 'warning',
+        fix: `ask whoever runs ${r.address}'s address block to publish a PTR naming ${h} (and an A record back, RFC 1912 §2.1)`,
         evidence: ev(),
       }),
     );

@@ -3,7 +3,10 @@
  * does it declare, and does a probed host satisfy it. The TXT record comes through the Resolver;
  * the policy file through an injected fetcher (HTTPS in the CLI, a fake in tests).
  */
+import { isIP, type LookupFunction } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { Resolver } from '../dns/types.js';
+import { resolveAddresses } from './mail-hosts.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import type { DnsError } from '../errors.js';
 
@@ -93,13 +96,58 @@ export function mxPatternMatches(pattern: string, host: string): boolean {
   return label !== '' && !label.includes('.');
 }
 
-/** The HTTPS fetcher the CLI uses: no redirects (RFC 8461 §3.3), a timeout, a size cap. */
-export function httpsPolicyFetcher(timeoutMs: number): PolicyFetcher {
+export interface HttpsFetcherOptions {
+  /** Resolves the policy host: the fetch never falls back to node:dns. */
+  resolver: Resolver;
+  timeoutMs: number;
+  /** Extra trust anchors (PEM) besides Node's roots (--ca-file). */
+  ca?: string[];
+  /** Tests only: connect to this port instead of 443. */
+  portOverride?: number;
+}
+
+/**
+ * The HTTPS fetcher the CLI uses (undici, imported on first use): names resolved through the
+ * Resolver, certificate verified (RFC 8461 §3.3: the policy host needs a valid PKIX certificate),
+ * no redirects (§3.3), a timeout and a 64 KiB cap.
+ */
+export function httpsPolicyFetcher(opts: HttpsFetcherOptions): PolicyFetcher {
   return async (url, signal) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const res = await fetch(url, { redirect: 'manual', signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-    const body = await res.text();
-    return { status: res.status, contentType: res.headers.get('content-type') ?? undefined, body: body.slice(0, MAX_POLICY_BYTES + 1) };
+    const { Agent, request } = await import('undici');
+    const lookup: LookupFunction = (hostname, options, cb) => {
+      resolveAddresses(opts.resolver, hostname).then(
+        (r) => {
+          if ('error' in r) return cb(r.error, '', 0);
+          if (r.addresses.length === 0) return cb(Object.assign(new Error(`${hostname} has no A/AAAA record`), { code: 'ENOTFOUND' }), '', 0);
+          if (options?.all) return cb(null, r.addresses.map((address) => ({ address, family: isIP(address) })));
+          cb(null, r.addresses[0]!, isIP(r.addresses[0]!));
+        },
+        (err: Error) => cb(err, '', 0),
+      );
+    };
+    const agent = new Agent({
+      connect: { lookup, timeout: opts.timeoutMs, ...(opts.ca && opts.ca.length > 0 ? { ca: [...rootCertificates, ...opts.ca] } : {}) },
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+    });
+    const target = new URL(url);
+    if (opts.portOverride) target.port = String(opts.portOverride);
+    const timeout = AbortSignal.timeout(opts.timeoutMs);
+    try {
+      const res = await request(target, { dispatcher: agent, signal: signal ? AbortSignal.any([signal, timeout]) : timeout, headers: { host: new URL(url).host } });
+      let body = '';
+      for await (const chunk of res.body) {
+        body += (chunk as Buffer).toString('utf8');
+        if (body.length > MAX_POLICY_BYTES) {
+          res.body.destroy();
+          break;
+        }
+      }
+      const ct = res.headers['content-type'];
+      return { status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] : ct, body };
+    } finally {
+      await agent.close().catch(() => undefined);
+    }
   };
 }
 

@@ -186,7 +186,8 @@ async function probeHost(
   };
   const facts: HostFacts = { report, versionsClientRefused: [], now: t0 };
   const done = (): HostReport => {
-    report.timings.totalMs = clock.now() - t0;
+    const { totalMs: _, ...timings } = report.timings;
+    report.timings = { ...timings, totalMs: clock.now() - t0 };
     facts.now = clock.now();
     return { ...report, findings: sortFindings(hostFindings(facts)) };
   };
@@ -208,7 +209,8 @@ async function probeHost(
 
   const name = isName(host) ? host : undefined;
   const tlsaP: Promise<TlsaLookup | undefined> = name ? lookupTlsa(deps.resolver, name, opts.port) : Promise.resolve(undefined);
-  const base = (address: string): Omit<SmtpSessionOptions, 'startTls'> => ({
+  // `tag` names the session in --verbose transcripts: main, TLSv1.2, retry 3 …
+  const base = (address: string, tag: string): Omit<SmtpSessionOptions, 'startTls'> => ({
     address,
     port: opts.port,
     serverName: name,
@@ -217,7 +219,7 @@ async function probeHost(
     clock,
     signal: opts.signal,
     tls: { ca: opts.caPem && opts.caPem.length > 0 ? [...rootCertificates, ...opts.caPem] : undefined },
-    onTranscript: opts.onTranscript ? (e) => opts.onTranscript!(`${host}[${address}]`, e) : undefined,
+    onTranscript: opts.onTranscript ? (e) => opts.onTranscript!(`${host === address ? address : `${host} [${address}]`} ${tag}`, e) : undefined,
   });
 
   // the main session: try the addresses in order until one answers (RFC 5321 §5.1)
@@ -228,7 +230,7 @@ async function probeHost(
     report.address = address;
     progress(`connecting to ${address}`);
     try {
-      session = await SmtpSession.open({ ...base(address), startTls: 'opportunistic' });
+      session = await SmtpSession.open({ ...base(address, 'main'), startTls: 'opportunistic' });
       break;
     } catch (err) {
       if (!(err instanceof SmtpSessionError)) throw err;
@@ -240,24 +242,24 @@ async function probeHost(
       const banner = bannerFrom(err.transcript);
       if (banner) report.banner = { code: banner.code, text: banner.text };
       if (err.phase === 'greeting') {
-        facts.failure = { stage: 'banner', code: err.smtpCode, message: withoutLabel(err.message, base(address)) };
+        facts.failure = { stage: 'banner', code: err.smtpCode, message: withoutLabel(err.message, base(address, '')) };
         break;
       }
       if (err.smtpCode === 'SMTP_TLS_FAILED') {
         // STARTTLS is offered but broken: note it and carry on in plaintext, as most MTAs would
-        facts.startTlsError = withoutLabel(err.message, base(address));
+        facts.startTlsError = withoutLabel(err.message, base(address, ''));
         progress('STARTTLS failed, retrying in plaintext');
         try {
-          session = await SmtpSession.open({ ...base(address), startTls: 'never' });
+          session = await SmtpSession.open({ ...base(address, 'plaintext'), startTls: 'never' });
           mode = 'never';
         } catch (err2) {
           if (!(err2 instanceof SmtpSessionError)) throw err2;
-          facts.failure = { stage: 'session', code: err2.smtpCode, message: withoutLabel(err2.message, base(address)) };
+          facts.failure = { stage: 'session', code: err2.smtpCode, message: withoutLabel(err2.message, base(address, '')) };
         }
         report.starttls = true;
         break;
       }
-      facts.failure = { stage: 'session', code: err.smtpCode, message: withoutLabel(err.message, base(address)) };
+      facts.failure = { stage: 'session', code: err.smtpCode, message: withoutLabel(err.message, base(address, '')) };
       break;
     }
   }
@@ -265,7 +267,7 @@ async function probeHost(
     facts.failure = {
       stage: 'connect',
       code: lastConnectError?.smtpCode ?? 'SMTP_CONNECT_FAILED',
-      message: lastConnectError ? withoutLabel(lastConnectError.message, base(report.address!)) : 'no address to connect to',
+      message: lastConnectError ? withoutLabel(lastConnectError.message, base(report.address!, '')) : 'no address to connect to',
     };
   }
   if (facts.failure) report.error = { code: facts.failure.code, message: facts.failure.message };
@@ -300,7 +302,7 @@ async function probeHost(
     ? (async () => {
         progress('testing TLS versions');
         const ts = clock.now();
-        const m = await probeTlsVersions(base(address));
+        const m = await probeTlsVersions((v) => base(address, v));
         report.timings.tlsMatrixMs = clock.now() - ts;
         return m;
       })()
@@ -315,7 +317,7 @@ async function probeHost(
       first = await transaction(session, opts.mailFrom, rcpt, () => clock.now());
     } catch (err) {
       const e = err as SmtpSessionError;
-      facts.failure = { stage: 'session', code: e.smtpCode ?? 'SMTP_SESSION_FAILED', message: withoutLabel(e.message, base(address)) };
+      facts.failure = { stage: 'session', code: e.smtpCode ?? 'SMTP_SESSION_FAILED', message: withoutLabel(e.message, base(address, '')) };
       report.error = { code: facts.failure.code, message: facts.failure.message };
       return;
     } finally {
@@ -333,9 +335,10 @@ async function probeHost(
     if (pattern && opts.greylistWaitMs > 0) {
       g.waitMs = opts.greylistWaitMs;
       progress(`greylisted; retrying for up to ${Math.round(opts.greylistWaitMs / 1000)} s`);
+      let retry = 0;
       const outcome = await retryUntilAccepted(
         async () => {
-          const s = await SmtpSession.open({ ...base(address), startTls: mode });
+          const s = await SmtpSession.open({ ...base(address, `retry ${++retry}`), startTls: mode });
           try {
             const t = await transaction(s, opts.mailFrom, rcpt, () => clock.now());
             return t.deciding!;

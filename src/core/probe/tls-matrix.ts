@@ -59,8 +59,8 @@ export async function probeTlsVersion(base: Omit<SmtpSessionOptions, 'startTls'>
   }
 }
 
-/** All four versions concurrently. */
-export async function probeTlsVersions(base: Omit<SmtpSessionOptions, 'startTls'>): Promise<VersionMatrix> {
-  const results = await Promise.all(TLS_VERSIONS.map((v) => probeTlsVersion(base, v)));
+/** All four versions concurrently; `baseFor` gives each attempt its session options. */
+export async function probeTlsVersions(baseFor: (v: TlsVersion) => Omit<SmtpSessionOptions, 'startTls'>): Promise<VersionMatrix> {
+  const results = await Promise.all(TLS_VERSIONS.map((v) => probeTlsVersion(baseFor(v), v)));
   return Object.fromEntries(TLS_VERSIONS.map((v, i) => [v, results[i]!])) as VersionMatrix;
 }

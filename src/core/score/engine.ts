@@ -13,7 +13,8 @@ import { parseMessage } from './message.js';
 import { RspamdClient } from './rspamd-client.js';
 import { RspamdError } from './rspamd-error.js';
 import { confirmedHostname } from './reverse-dns.js';
-import type { ScoreSymbol } from './rspamd-reply.js';
+import type { RspamdCheck, ScoreSymbol } from './rspamd-reply.js';
+import { parseMimeStructure } from './mime-structure.js';
 
 export const ENGINES = ['auto', 'rspamd', 'builtin'] as const;
 export type EngineChoice = (typeof ENGINES)[number];
@@ -95,36 +96,44 @@ export async function chooseEngine(opts: ScoreOptions, deps: ScoreDeps): Promise
 }
 
 export async function scoreMessage(input: ScoreInput, chosen: ChosenEngine, opts: ScoreOptions, deps: ScoreDeps): Promise<ScoreResult> {
-  const msg = await parseMessage(input.raw);
+  // The header section alone gives the envelope, so the request to Rspamd leaves first and the
+  // MIME parse and lint (CPU here) run while Rspamd works on the message (CPU there).
+  const structure = parseMimeStructure(input.raw);
+  const { sources: _sources, ...envelope } = resolveEnvelope(structure.headers, opts.envelope);
+  let check: Promise<RspamdCheck> | undefined;
+  if (chosen.engine === 'rspamd' && chosen.client) {
+    const client = chosen.client;
+    check = (async () => {
+      if (envelope.ip && envelope.hostname === undefined && deps.resolver) {
+        const hostname = await confirmedHostname(deps.resolver, envelope.ip);
+        if (hostname !== undefined) envelope.hostname = hostname;
+      }
+      return client.check(input.raw, envelope, { allSymbols: opts.allSymbols, ...(input.file !== '-' ? { filename: input.file } : {}) });
+    })();
+    // a rejection is awaited below; until then keep it from counting as unhandled
+    check.catch(() => undefined);
+  }
+  const msg = await parseMessage(input.raw, structure);
   const lint = lintMessage(msg, opts.lint);
   const findings = [...lint.findings];
   if (opts.checkLinks && deps.linkChecker && lint.hosts.length > 0) findings.push(...(await deps.linkChecker(lint.hosts)));
-  const envelope = resolveEnvelope(msg.structure.headers, opts.envelope);
-  const { sources: _sources, ...plainEnvelope } = envelope;
   const base = {
     file: input.file,
     findings: sortFindings(findings),
-    envelope: plainEnvelope,
+    envelope,
     bytes: input.raw.length,
     ...(msg.email?.messageId ? { messageId: msg.email.messageId } : {}),
   };
-  if (chosen.engine === 'rspamd' && chosen.client) {
-    if (plainEnvelope.ip && plainEnvelope.hostname === undefined && deps.resolver) {
-      const hostname = await confirmedHostname(deps.resolver, plainEnvelope.ip);
-      if (hostname !== undefined) plainEnvelope.hostname = hostname;
-    }
-    const check = await chosen.client.check(input.raw, plainEnvelope, {
-      allSymbols: opts.allSymbols,
-      ...(input.file !== '-' ? { filename: input.file } : {}),
-    });
+  if (check) {
+    const c = await check;
     return {
       ...base,
       engine: 'rspamd',
-      score: check.score,
-      requiredScore: check.requiredScore,
-      action: check.action,
-      symbols: check.symbols,
-      fixFirst: fixFirst(check.symbols, findings),
+      score: c.score,
+      requiredScore: c.requiredScore,
+      action: c.action,
+      symbols: c.symbols,
+      fixFirst: fixFirst(c.symbols, findings),
     };
   }
   const verdict = builtinVerdict(findings);

@@ -72,8 +72,8 @@ export function assertMessage(raw: Uint8Array, name: string): void {
   if (why) throw new UsageError(`${name}: not an email message: ${why}`, { hint: 'pass a saved .eml file (RFC 5322), or - to read one from stdin' });
 }
 
-export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
-  const structure = parseMimeStructure(raw);
+/** `structure` may be passed when the caller already read it (the engine does, for the envelope). */
+export async function parseMessage(raw: Uint8Array, structure: MimeStructure = parseMimeStructure(raw)): Promise<ParsedMessage> {
   try {
     const email = await PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer' });
     return { raw, structure, email };

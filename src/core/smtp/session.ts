@@ -39,7 +39,10 @@ export interface SmtpTlsOptions {
   ciphers?: string;
   /** Trust anchors (PEM). Unset: Node's bundled roots plus NODE_EXTRA_CA_CERTS. */
   ca?: string | Buffer | (string | Buffer)[];
-  /** Default false: the session records whether the chain verified instead of failing on it. */
+  /**
+   * Default false: the session records whether the chain verified (TlsSessionInfo.authorized, the
+   * chain only, no name check) instead of failing on it. true: Node's full check, names included.
+   */
   rejectUnauthorized?: boolean;
 }
 
@@ -154,9 +157,12 @@ export class SmtpSession {
       trace: () => undefined,
       fatal: () => undefined,
     };
-    const tlsOpts: ConnectionOptions = {
-      rejectUnauthorized: opts.tls?.rejectUnauthorized ?? false,
-    };
+    const rejectUnauthorized = opts.tls?.rejectUnauthorized ?? false;
+    const tlsOpts: ConnectionOptions = { rejectUnauthorized };
+    // Node folds the host name check into `authorized`; when we only record (not enforce), keep
+    // `authorized` about the chain alone — callers check names themselves (RFC 6125 rules differ
+    // by protocol: MTA-STS and DANE-EE treat names differently).
+    if (!rejectUnauthorized) tlsOpts.checkServerIdentity = () => undefined;
     if (opts.tls?.minVersion) tlsOpts.minVersion = opts.tls.minVersion;
     if (opts.tls?.maxVersion) tlsOpts.maxVersion = opts.tls.maxVersion;
     if (opts.tls?.ciphers) tlsOpts.ciphers = opts.tls.ciphers;

@@ -419,3 +419,42 @@ test('every DNS query went to the fixture server only through our resolver', asy
   assert.ok(names.includes('TXT example.com'));
   assert.ok(names.includes('TXT _dmarc.example.com'));
 });
+
+test('--ip without any sender identity: SPF not evaluated (no guessing postmaster@[ip])', async () => {
+  const r = await auth(message(), { ip: IP_OK });
+  assert.equal(r.spf.evaluated, false);
+  assert.equal(r.spf.domain, null);
+  assert.match(r.spf.explanation, /no envelope sender/);
+  assert.ok(r.findings.some((f) => f.code === 'AUTH_SPF_NOT_CHECKED' && /--mail-from/.test(f.fix ?? '')));
+});
+
+test('a Return-Path that is not an address is ignored, not turned into postmaster@<junk>', async () => {
+  const raw = Buffer.from(message().toString().replace('From: Alice', 'Return-Path: garbage\r\nFrom: Alice'));
+  const r = await auth(raw, { ip: IP_OK, helo: 'example.com' });
+  assert.equal(r.spf.mailFromSource, 'none');
+  assert.equal(r.spf.identity, 'helo');
+  assert.equal(r.spf.domain, 'example.com');
+});
+
+test('a From address without a usable domain ("@@", an address literal) is AUTH_FROM_INVALID', async () => {
+  for (const from of ['@@', 'a@[192.0.2.1]']) {
+    const r = await auth(message({ from }));
+    assert.equal(r.dmarc.result, 'permerror', from);
+    assert.ok(r.findings.some((f) => f.code === 'AUTH_FROM_INVALID'), from);
+    assert.equal(r.verdict, 'fail');
+  }
+});
+
+test('malformed DKIM-Signature and ARC headers do not crash the verdict', async () => {
+  const raw = Buffer.from(
+    message()
+      .toString()
+      .replace('From: Alice', 'DKIM-Signature: garbage\r\nARC-Seal: i=1; cv=none; junk\r\nARC-Seal: i=x\r\nFrom: Alice'),
+  );
+  const r = await auth(raw);
+  assert.equal(r.dkim.length, 1);
+  assert.equal(r.dkim[0]!.result, 'permerror');
+  assert.match(r.dkim[0]!.info, /lacks required tags/);
+  assert.equal(r.arc.result, 'fail');
+  assert.equal(r.dmarc.result, 'fail');
+});

@@ -23,7 +23,7 @@ before(async () => {
     'foo:bar/baz.example.test': { TXT: ['odd name'] },
     'sub.empty.example.test': { A: ['192.0.2.3'] },
   });
-  r = new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: srv.port }], timeoutMs: 300 });
+  r = new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: srv.port }], timeoutMs: 1000 });
 });
 after(() => srv.stop());
 
@@ -47,7 +47,7 @@ test('NXDOMAIN, NODATA, empty non-terminal, SERVFAIL, REFUSED and timeout are di
   assert.equal((await r.query('no.example.test', 'A')).status, 'refused');
   const t = await r.query('slow.example.test', 'A');
   assert.equal(t.status, 'timeout');
-  assert.match(t.detail ?? '', /within 300 ms/);
+  assert.match(t.detail ?? '', /within 1000 ms/);
 });
 
 test('garbage replies are an error, not a crash', async () => {
@@ -69,7 +69,10 @@ test('truncated UDP answers are retried over TCP', async () => {
   assert.equal(a.status, 'ok');
   assert.equal(a.records.length, 40);
   const mine = srv.log.slice(before);
-  assert.deepEqual(mine.map((q) => q.transport), ['udp', 'tcp']);
+  // UDP may be retransmitted before the truncated reply arrives; what matters is the switch to TCP
+  assert.equal(mine[0]!.transport, 'udp');
+  assert.equal(mine[mine.length - 1]!.transport, 'tcp');
+  assert.equal(mine.filter((q) => q.transport === 'tcp').length, 1);
 });
 
 test('servers that reject EDNS are asked again without it', async () => {

@@ -47,6 +47,9 @@ const CASES: Record<string, Case> = {
   'bigchunked.test': { reply: { body: `${enforce(['mx.bigchunked.test'])}${'#'.repeat(80 * 1024)}`, headers: TEXT, chunkSize: 8192 } },
   'wrongcert.test': { reply: { body: enforce(['mx.wrongcert.test']), headers: TEXT } },
   'selfsigned.test': { reply: { body: enforce(['mx.selfsigned.test']), headers: TEXT } },
+  'binary.test': { reply: { body: Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x0a, 0x80, 0x81]), headers: TEXT } },
+  'longtxt.test': { txt: [`v=STSv1; id=${'a'.repeat(4000)}`], reply: { body: enforce(['mx.longtxt.test']), headers: TEXT } },
+  'nonascii.test': { txt: ['v=STSv1; id=café2024'], reply: { body: enforce(['mx.nonascii.test']), headers: TEXT } },
   'expiredcert.test': { reply: { body: enforce(['mx.expiredcert.test']), headers: TEXT } },
 };
 
@@ -112,11 +115,19 @@ test('a valid enforce policy whose patterns cover every MX: no findings, active'
   assert.deepEqual(result.unmatchedMx, []);
 });
 
-test('the policy is fetched over our resolver and reaches the server by host name', async () => {
-  const before = dns.count('mta-sts.good.test', 'A');
-  await run('good.test');
-  assert.ok(dns.count('mta-sts.good.test', 'A') > before || before > 0, 'the policy host was resolved through the fixture DNS');
-  assert.ok(web.log.some((r) => r.host === 'mta-sts.good.test' && r.path === PATH));
+test('the policy host is resolved through our resolver, not the system one', async () => {
+  // The net guard makes the system resolver fail for any non-loopback name, so a successful fetch
+  // of mta-sts.good.test can only have been resolved by the fixture DNS server; the log shows it.
+  const fresh = createPolicyFetcher({ resolver: testDeps(dns).resolver, ca: pki.caPem, port: web.port, timeoutMs: 1000 });
+  try {
+    const before = dns.count('mta-sts.good.test', 'A');
+    const res = await fresh.get('https://mta-sts.good.test/.well-known/mta-sts.txt');
+    assert.equal(res.status, 200);
+    assert.equal(dns.count('mta-sts.good.test', 'A'), before + 1);
+    assert.ok(web.log.some((r) => r.host === 'mta-sts.good.test' && r.path === PATH));
+  } finally {
+    await fresh.close();
+  }
 });
 
 test('CRLF line endings are as valid as LF (RFC 8461 §3.2)', async () => {
@@ -146,6 +157,9 @@ const cases: [string, string[]][] = [
   ['barecr.test', ['MTA_STS_POLICY_INVALID']],
   ['big.test', ['MTA_STS_POLICY_INVALID']],
   ['bigchunked.test', ['MTA_STS_POLICY_INVALID']],
+  ['binary.test', ['MTA_STS_POLICY_INVALID']],
+  ['longtxt.test', ['MTA_STS_RECORD_INVALID']],
+  ['nonascii.test', ['MTA_STS_RECORD_INVALID']],
   ['redirect.test', ['MTA_STS_POLICY_UNREACHABLE']],
   ['status404.test', ['MTA_STS_POLICY_UNREACHABLE']],
   ['stall.test', ['MTA_STS_POLICY_UNREACHABLE']],
@@ -204,6 +218,12 @@ test('content type, casing and bare CR problems are each spelled out', async () 
   assert.match((await run('casing.test')).findings[0]!.message, /"Mode" must be written "mode"/);
   assert.match((await run('barecr.test')).findings[0]!.message, /bare CR/);
   assert.match((await run('nomxlines.test')).findings[0]!.message, /no "mx:" line/);
+});
+
+test('binary garbage in the policy is reported without control characters in the message', async () => {
+  const { findings } = await run('binary.test');
+  assert.match(findings[0]!.message, /is not "key: value"/);
+  assert.doesNotMatch(findings[0]!.message, /[\x00-\x08]/);
 });
 
 test('oversized policies are cut off at 64 KiB, with or without Content-Length', async () => {

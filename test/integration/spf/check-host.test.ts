@@ -16,7 +16,7 @@ before(async () => {
     'silent.test': { behaviour: 'timeout' },
     'wrongid.test': { behaviour: 'wrong-id' },
     'inc-servfail.example.test': { TXT: ['v=spf1 include:servfail.test -all'] },
-    'a-garbage.example.test': { TXT: ['v=spf1 a:garbage.test -all'] },
+    'a-refused.example.test': { TXT: ['v=spf1 a:refused.test -all'] },
     // an answer bigger than our 1232-octet EDNS buffer: answered truncated over UDP, then over TCP
     'big.example.test': { TXT: [`v=spf1 ${longInclude} ip4:192.0.2.0/24 -all`, 'x'.repeat(500), 'y'.repeat(500)] },
     'alias.example.test': { CNAME: 'target.example.test' },
@@ -29,7 +29,7 @@ before(async () => {
 });
 after(() => srv.stop());
 
-const run = (mailFrom: string, ip = '192.0.2.5', timeoutMs = 300) => evaluateSpf(testDeps(srv, { timeoutMs }), { ip, mailFrom });
+const run = (mailFrom: string, ip = '192.0.2.5', timeoutMs = 2000) => evaluateSpf(testDeps(srv, { timeoutMs }), { ip, mailFrom });
 
 test('SERVFAIL, REFUSED, garbage, silence and a reply with the wrong ID are all temperror', async () => {
   for (const d of ['servfail.test', 'refused.test', 'garbage.test', 'silent.test', 'wrongid.test']) {
@@ -43,9 +43,9 @@ test('a DNS failure inside an include or an "a" target is a temperror of the who
   const inc = await run('a@inc-servfail.example.test');
   assert.equal(inc.result, 'temperror');
   assert.equal(inc.mechanism, 'include:servfail.test');
-  const a = await run('a@a-garbage.example.test');
+  const a = await run('a@a-refused.example.test');
   assert.equal(a.result, 'temperror');
-  assert.equal(a.mechanism, 'a:garbage.test');
+  assert.equal(a.mechanism, 'a:refused.test');
 });
 
 test('a record larger than a UDP answer is fetched over TCP', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Chalk } from 'chalk';
 import type { BlocklistResult } from '../../../src/core/blocklist/query.js';
 import { scanExitCode, type ScanReport, type ScanSummary } from '../../../src/core/blocklist/scan.js';
-import { blocklistJson, csvField, csvHeader, csvRow, renderBlocklistHuman } from '../../../src/render/blocklist.js';
+import { blocklistJson, csvHeader, csvRow, ndjsonResult, ndjsonSummary, renderBlocklistHuman } from '../../../src/render/blocklist.js';
 
 const plain = new Chalk({ level: 0 });
 
@@ -85,11 +85,20 @@ test('JSON document: schemaVersion, command, the contract fields of each result,
 });
 
 test('CSV: RFC 4180 quoting, stable header, one row per result', () => {
-  assert.equal(csvField('plain'), 'plain');
-  assert.equal(csvField('a,b'), '"a,b"');
-  assert.equal(csvField('say "hi"'), '"say ""hi"""');
-  assert.equal(csvField('two\nlines'), '"two\nlines"');
   assert.equal(csvHeader(), 'target,zone,list,status,codes,meanings,txt,removalUrl,detail\r\n');
   const line = csvRow(row('203.0.113.5', 'Charlie', 'listed', { codes: ['127.0.0.2', '127.0.0.4'], meanings: ['SBL: a, b', 'XBL'], txt: 'x "y"' }));
   assert.equal(line, '203.0.113.5,charlie.example,Charlie,listed,127.0.0.2 127.0.0.4,"SBL: a, b; XBL","x ""y""",,\r\n');
+});
+
+test('NDJSON: a document per result, then a summary document', () => {
+  const r = row('203.0.113.5', 'Charlie', 'clean');
+  const line = ndjsonResult(r);
+  assert.equal(line.schemaVersion, 1);
+  assert.equal(line.command, 'blocklist scan');
+  assert.equal(line.type, 'result');
+  assert.equal(line.target, '203.0.113.5');
+  const sum = ndjsonSummary({ results: [r], summary: summary({ clean: 1 }), notices: ['n'] });
+  assert.equal(sum.type, 'summary');
+  assert.equal(sum.clean, 1);
+  assert.deepEqual(sum.notices, ['n']);
 });

@@ -47,4 +47,7 @@ test('bad zones and keys are usage errors', () => {
   assert.throws(() => selectLists({ spamhausKey: 'has.dot' }), /--spamhaus-key/);
   assert.throws(() => selectLists({ spamhausKey: '' }), /--spamhaus-key/);
   assert.throws(() => selectLists({ zones: ['spamhaus-zrd'] }), /only served through Spamhaus DQS/);
+  assert.throws(() => selectLists({ zones: ['zen.dq.spamhaus.net'] }), /DQS zone: it needs --spamhaus-key/);
+  // with a key, the DQS zone name selects the catalogue entry
+  assert.equal(selectLists({ zones: ['zen.dq.spamhaus.net'], spamhausKey: 'k1' })[0]!.queryZone, 'k1.zen.dq.spamhaus.net');
 });

@@ -73,6 +73,25 @@ test('the 11th DNS-querying term is a permerror, counted across includes', async
   assert.equal((await spf(zone, { ip: '192.0.2.1' })).ev.result, 'pass');
 });
 
+test('include maps each result of the target as §5.2 says', async () => {
+  const zone: Record<string, MemoryEntry> = {};
+  const cases: [string, string][] = [
+    ['+all', 'pass'],
+    ['-all', 'fail'],
+    ['~all', 'fail'],
+    ['?all', 'fail'],
+    ['', 'fail'], // no match, no redirect: neutral, which is a no-match
+  ];
+  for (const [i, [target]] of cases.entries()) {
+    zone[`d${i}.example.com`] = { TXT: [`v=spf1 include:t${i}.example.com -all`] };
+    zone[`t${i}.example.com`] = { TXT: [`v=spf1 ${target}`.trim()] };
+  }
+  for (const [i, [target, want]] of cases.entries()) {
+    const { ev } = await spf(zone, { ip: '192.0.2.1', mailFrom: `a@d${i}.example.com` });
+    assert.equal(ev.result, want, `include of "${target}"`);
+  }
+});
+
 test('include: the target\'s fail is only a no-match; redirect: the target\'s result is the result', async () => {
   const zone = {
     'example.com': { TXT: ['v=spf1 include:other.example.net ~all'] },

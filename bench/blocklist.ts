@@ -1,0 +1,262 @@
+/**
+ * bench/blocklist — `blocklist scan` beside the peers, measured in the same run, loopback only.
+ *
+ *   npm run build && node --import tsx bench/blocklist.ts          (needs root for set-up a's peer)
+ *   BENCH_SKIP_RBLCHECK=1 node --import tsx bench/blocklist.ts      (only set-up b and our half of a)
+ *
+ * (a) 1,024 IPs × 2 zones against test/helpers/dns-server.ts adding 20 ms to every answer (real
+ *     blocklist servers are tens of milliseconds away). Ours: the built CLI, wall time from spawn to
+ *     exit. Peer: Debian's rblcheck doing the same 2,048 lookups through the system resolver.
+ * (b) 8,192 lookups (4,096 IPs × 2 zones) against rbldnsd with no added delay. Ours: queries/s of the
+ *     scan itself, timed inside the process. Peer: dnsperf replaying the same 8,192 queries (the rate
+ *     rbldnsd can serve).
+ *
+ * How rblcheck gets to the loopback server (set-up a). rblcheck cannot be told a server: it asks the
+ * system resolver (glibc res_query), which reads /etc/resolv.conf and always uses port 53. So:
+ *  1. The fixture server listens on 127.0.0.1 on a random port (it always binds port 0). A small UDP
+ *     relay listens on 127.0.53.1:53 and forwards each datagram to it. Linux routes all of 127.0.0.0/8
+ *     to the loopback interface, so 127.0.53.1 needs no set-up, and it avoids 127.0.0.1:53 and
+ *     127.0.0.53:53, where a local resolver (systemd-resolved, dnsmasq) may already listen. Port 53 is
+ *     privileged: this needs root (or CAP_NET_BIND_SERVICE).
+ *  2. rblcheck runs under `unshare -m` (a private mount namespace, also root) where a temporary
+ *     resolv.conf ("nameserver 127.0.53.1") is bind-mounted over /etc/resolv.conf. The machine's own
+ *     /etc/resolv.conf is never written, and the bind mount disappears with the namespace.
+ *  3. Our CLI is pointed at the same relay (--dns 127.0.53.1:53), so both tools pay the same extra hop.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDnsServer, type ZoneEntry } from '../test/helpers/dns-server.js';
+import { serviceEnv } from '../test/helpers/services.js';
+import { Dns2Resolver } from '../src/core/dns/dns2-resolver.js';
+import { CachingResolver } from '../src/core/dns/caching-resolver.js';
+import { LimitingResolver } from '../src/core/dns/limiting-resolver.js';
+import { systemClock } from '../src/core/clock.js';
+import { scanBlocklists } from '../src/core/blocklist/scan.js';
+import { selectLists } from '../src/core/blocklist/selection.js';
+import { collectTargets, reversedName } from '../src/core/blocklist/target.js';
+
+const ZONES = ['zen.spamhaus.org', 'bl.spamcop.net'];
+const CONCURRENCY = 64;
+const RELAY_HOSTS = ['127.0.53.1', '127.0.53.2', '127.0.54.1'];
+
+const work = mkdtempSync(join(tmpdir(), 'bench-blocklist-'));
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+function run(cmd: string, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** UDP relay host:53 → 127.0.0.1:upstreamPort, one upstream socket per datagram (replies go back by socket). */
+async function startRelay(upstreamPort: number): Promise<{ host: string; close: () => void }> {
+  let lastError: unknown;
+  for (const host of RELAY_HOSTS) {
+    const front = createSocket('udp4');
+    try {
+      await new Promise<void>((res, rej) => {
+        front.once('error', rej);
+        front.bind(53, host, () => res());
+      });
+    } catch (e) {
+      lastError = e;
+      front.close();
+      continue;
+    }
+    const open = new Set<Socket>();
+    front.on('message', (msg, rinfo) => {
+      const up = createSocket('udp4');
+      open.add(up);
+      const done = () => {
+        if (!open.delete(up)) return;
+        clearTimeout(guard);
+        up.close();
+      };
+      const guard = setTimeout(done, 10_000);
+      up.on('message', (reply) => {
+        front.send(reply, rinfo.port, rinfo.address);
+        done();
+      });
+      up.on('error', done);
+      up.send(msg, upstreamPort, '127.0.0.1');
+    });
+    return {
+      host,
+      close: () => {
+        for (const s of open) s.close();
+        front.close();
+      },
+    };
+  }
+  throw lastError;
+}
+
+// ---------------------------------------------------------------- set-up (a)
+async function setupA(): Promise<void> {
+  console.log('\n(a) 1,024 IPs × 2 zones, every answer delayed 20 ms (dns-server.ts fixture)');
+  // Every 32nd address is listed on both zones, so both tools must find 64 listings.
+  const { targets } = collectTargets(['198.18.0.0/22'], 1024);
+  const listed = new Set(targets.filter((_, i) => i % 32 === 0).map((t) => reversedName(t)));
+  const server = await startDnsServer(
+    {},
+    {
+      delayMs: 20,
+      fallback: (name): ZoneEntry | undefined => {
+        for (const z of ZONES) {
+          if (name.endsWith(`.${z}`) && listed.has(name.slice(0, -z.length - 1))) return { A: ['127.0.0.2'], TXT: ['bench listing'] };
+        }
+        return undefined;
+      },
+    },
+  );
+  const file = join(work, 'a-targets.txt');
+  writeFileSync(file, `${targets.map((t) => t.value).join('\n')}\n`);
+  let relay: { host: string; close: () => void } | undefined;
+  try {
+    try {
+      relay = await startRelay(server.port);
+    } catch (e) {
+      console.log(`  cannot listen on port 53 of ${RELAY_HOSTS.join('/')} (${(e as Error).message}): run as root for the rblcheck comparison`);
+    }
+    const dnsArg = relay ? `${relay.host}:53` : server.address;
+    const ours = await run(process.execPath, [
+      'bin/mailpace-cli.js',
+      'blocklist',
+      'scan',
+      '--file',
+      file,
+      '--max-targets',
+      '1024',
+      ...ZONES.flatMap((z) => ['--zone', z]),
+      '--dns',
+      dnsArg,
+      '--concurrency',
+      String(CONCURRENCY),
+      '--json',
+    ]);
+    if (ours.code !== 1) throw new Error(`mailpace-cli exited ${ours.code}: ${ours.stderr}`);
+    const doc = JSON.parse(ours.stdout);
+    const s = doc.summary;
+    console.log(
+      `  mailpace-cli blocklist scan : ${fmt(ours.ms / 1000, 2)} s wall (${fmt(s.queries)} lookups, ${fmt(s.dnsQueries)} DNS queries, ${s.listed} listed, ${s.errors + s.timeouts} errors/timeouts, --concurrency ${CONCURRENCY})`,
+    );
+
+    if (process.env.BENCH_SKIP_RBLCHECK) {
+      console.log('  rblcheck                     : skipped (BENCH_SKIP_RBLCHECK)');
+      return;
+    }
+    if (!relay || !has('rblcheck') || !has('unshare') || process.getuid?.() !== 0) {
+      console.log('  rblcheck                     : skipped (needs rblcheck, unshare and root: see the comment at the top)');
+      return;
+    }
+    const resolv = join(work, 'resolv.conf');
+    writeFileSync(resolv, `nameserver ${relay.host}\noptions timeout:2 attempts:1\n`);
+    const peer = await run(
+      'unshare',
+      ['-m', 'sh', '-c', `mount --bind "$0" /etc/resolv.conf && exec rblcheck -c ${ZONES.map((z) => `-s ${z}`).join(' ')} -`, resolv],
+      `${targets.map((t) => t.value).join('\n')}\n`,
+    );
+    const lines = peer.stdout.split('\n').filter((l) => l.trim() !== '');
+    const peerListed = lines.filter((l) => / listed by /.test(l) && !/ not listed by /.test(l)).length;
+    console.log(`  rblcheck (serial, libc)      : ${fmt(peer.ms / 1000, 2)} s wall (${fmt(lines.length)} answers, ${peerListed} listed)`);
+    if (peerListed !== s.listed) console.log(`  WARNING: the tools disagree on listings (${s.listed} vs ${peerListed}); rblcheck stderr: ${peer.stderr.slice(0, 300)}`);
+    const ratio = peer.ms / ours.ms;
+    console.log(`  → mailpace-cli is ${fmt(ratio, 1)}× faster than rblcheck (target ≥ 20×: ${ratio >= 20 ? 'met' : 'NOT met'})`);
+  } finally {
+    relay?.close();
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------- set-up (b)
+async function ensureRbldnsd(): Promise<{ host: string; port: number; stop?: () => void }> {
+  const env = serviceEnv('rbldnsd');
+  if (env?.RBLDNSD_PORT) return { host: env.RBLDNSD_HOST ?? '127.0.0.1', port: Number(env.RBLDNSD_PORT) };
+  const dir = join(work, 'services');
+  const r = spawnSync('bash', ['scripts/services/rbldnsd.sh', 'start'], { env: { ...process.env, MAILPACE_SERVICES_DIR: dir }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`could not start rbldnsd: ${r.stderr}`);
+  const started = serviceEnvFrom(join(dir, 'rbldnsd.env'));
+  return {
+    host: started.RBLDNSD_HOST!,
+    port: Number(started.RBLDNSD_PORT),
+    stop: () => spawnSync('bash', ['scripts/services/rbldnsd.sh', 'stop'], { env: { ...process.env, MAILPACE_SERVICES_DIR: dir } }),
+  };
+}
+
+function serviceEnvFrom(path: string): Record<string, string> {
+  const text = readFileSync(path, 'utf8');
+  return Object.fromEntries(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+async function setupB(): Promise<void> {
+  console.log('\n(b) 8,192 lookups (4,096 IPs × 2 zones) against rbldnsd, no added delay');
+  if (!has('rbldnsd')) {
+    console.log('  skipped: rbldnsd is not installed');
+    return;
+  }
+  const rbl = await ensureRbldnsd();
+  try {
+    // 198.18.0.0/20 (RFC 2544 benchmarking space): not in the test zones, so every answer is NXDOMAIN
+    // and every lookup is exactly one DNS query, the same list dnsperf replays.
+    const { targets } = collectTargets(['198.18.0.0/20'], 4096);
+    const lists = selectLists({ zones: ZONES });
+    const queryFile = join(work, 'b-queries.txt');
+    writeFileSync(queryFile, `${targets.flatMap((t) => lists.map((l) => `${reversedName(t)}.${l.queryZone} A`)).join('\n')}\n`);
+
+    const ours: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const base = new Dns2Resolver({ servers: [{ host: rbl.host, port: rbl.port }], timeoutMs: 5000 });
+      const deps = { resolver: new CachingResolver(new LimitingResolver(base, CONCURRENCY)), clock: systemClock, timeoutMs: 5000 };
+      const t0 = performance.now();
+      const report = await scanBlocklists(deps, targets, lists, { concurrency: CONCURRENCY });
+      const sec = (performance.now() - t0) / 1000;
+      const s = report.summary;
+      if (s.dnsQueries !== 8192 || s.clean !== 8192) throw new Error(`unexpected scan result: ${JSON.stringify(s)}`);
+      ours.push(s.dnsQueries / sec);
+    }
+    console.log(`  mailpace-cli (in-process scan): ${fmt(median(ours))} queries/s (median of 3: ${ours.map((q) => fmt(q)).join(', ')}; --concurrency ${CONCURRENCY})`);
+
+    if (!has('dnsperf')) {
+      console.log('  dnsperf                       : skipped (not installed)');
+      return;
+    }
+    const peer: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await run('dnsperf', ['-s', rbl.host, '-p', String(rbl.port), '-d', queryFile, '-n', '1']);
+      const qps = /Queries per second:\s+([\d.]+)/.exec(r.stdout);
+      const lost = /Queries lost:\s+(\d+)/.exec(r.stdout);
+      if (!qps) throw new Error(`dnsperf output not understood: ${r.stdout}${r.stderr}`);
+      if (lost && Number(lost[1]) > 0) console.log(`  (dnsperf lost ${lost[1]} queries in run ${i + 1})`);
+      peer.push(Number(qps[1]));
+    }
+    console.log(`  dnsperf (same 8,192 queries)  : ${fmt(median(peer))} queries/s (median of 3: ${peer.map((q) => fmt(q)).join(', ')}; default 100 outstanding)`);
+    const share = (median(ours) / median(peer)) * 100;
+    console.log(`  → mailpace-cli reaches ${fmt(share, 1)}% of dnsperf's rate (target ≥ 30%: ${share >= 30 ? 'met' : 'NOT met'})`);
+  } finally {
+    rbl.stop?.();
+  }
+}
+
+try {
+  console.log(`bench/blocklist — node ${process.version}, ${new Date().toISOString()}`);
+  await setupA();
+  await setupB();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,87 @@
+/**
+ * Cross-check of the TLS version matrix against testssl.sh (Debian package, `testssl`): for the
+ * same loopback server, the versions we report accepted must be exactly those testssl reports
+ * offered. Servers: the fake MX in each TLS set-up, and Postfix when scripts/services.sh runs it.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../../src/core/clock.js';
+import { Dns2Resolver } from '../../src/core/dns/dns2-resolver.js';
+import { runProbe } from '../../src/core/probe/probe.js';
+import { startDnsServer, type DnsFixtureServer } from '../helpers/dns-server.js';
+import { serviceEnv } from '../helpers/services.js';
+import { makeTestPki, startFakeMx, TLS_SETUPS, type TestPki, type TlsVersionName } from '../helpers/smtp-server.js';
+
+const TESTSSL = ['testssl', 'testssl.sh'].find((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0);
+function testsslSkip(): false | string {
+  if (TESTSSL) return false;
+  const reason = 'testssl.sh is not installed (apt-get install testssl.sh)';
+  if (process.env.CI) throw new Error(`e2e: ${reason}`);
+  return reason;
+}
+const skip = testsslSkip();
+
+let pki: TestPki;
+let dns: DnsFixtureServer;
+let dir: string;
+before(async () => {
+  pki = await makeTestPki();
+  dns = await startDnsServer({});
+  dir = mkdtempSync(join(tmpdir(), 'mailpace-testssl-'));
+});
+after(async () => {
+  await dns.stop();
+  await pki.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** testssl's protocol ids (JSON "id") → Node's protocol names. */
+const TESTSSL_IDS: Record<string, TlsVersionName> = { TLS1: 'TLSv1', TLS1_1: 'TLSv1.1', TLS1_2: 'TLSv1.2', TLS1_3: 'TLSv1.3' };
+
+/** Runs `testssl --starttls smtp -p` and returns which versions it found offered. */
+async function testsslVersions(port: number, name: string): Promise<Record<string, boolean>> {
+  const file = join(dir, `${name}.json`);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(TESTSSL!, ['--quiet', '--nodns', 'none', '--warnings', 'batch', '--color', '0', '--starttls', 'smtp', '-p', '--jsonfile', file, `127.0.0.1:${port}`], { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  assert.ok(code !== null, 'testssl was killed');
+  const entries = JSON.parse(readFileSync(file, 'utf8')) as { id: string; finding: string }[];
+  const out: Record<string, boolean> = {};
+  for (const e of entries) {
+    const v = TESTSSL_IDS[e.id];
+    if (v) out[v] = /^offered/.test(e.finding);
+  }
+  assert.equal(Object.keys(out).length, 4, `testssl reported ${JSON.stringify(entries.map((e) => e.id))}`);
+  return out;
+}
+
+async function ourVersions(port: number): Promise<Record<string, boolean | null>> {
+  const deps = { resolver: new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: 1000 }), clock: systemClock, timeoutMs: 5000 };
+  const r = await runProbe(deps, { host: '127.0.0.1' }, { port, heloName: 'probe.example.net', mailFrom: 'probe@example.net', greylistWaitMs: 0, maxHosts: 1 });
+  return r.hosts[0]!.tls!.versions;
+}
+
+for (const [setup, range] of Object.entries({ ...TLS_SETUPS, 'tls1.0-1.1': { minVersion: 'TLSv1', maxVersion: 'TLSv1.1' } as const })) {
+  test(`TLS versions agree with testssl.sh: fake MX ${setup}`, { skip, timeout: 120_000 }, async () => {
+    const mx = await startFakeMx({ tls: { ...pki.good, ...range } });
+    try {
+      const [ours, theirs] = await Promise.all([ourVersions(mx.port), testsslVersions(mx.port, setup)]);
+      assert.deepEqual(ours, theirs);
+    } finally {
+      await mx.stop();
+    }
+  });
+}
+
+const postfix = serviceEnv('postfix');
+test('TLS versions agree with testssl.sh: Debian Postfix', { skip: skip || (postfix ? false : 'postfix is not running: scripts/services.sh start'), timeout: 120_000 }, async () => {
+  const port = Number(postfix!.POSTFIX_PORT);
+  const [ours, theirs] = await Promise.all([ourVersions(port), testsslVersions(port, 'postfix')]);
+  assert.deepEqual(ours, theirs);
+});
