@@ -15,7 +15,8 @@
 #   - every module that talks to an outside service is disabled (fuzzy_check, rbl/surbl, phishing feeds,
 #     multimap's remote maps, asn, dcc, razor/pyzor via external_services, antivirus, rspamd_update,
 #     url_redirector and the other Redis users), and the modules we keep read local maps only.
-# Runs as root (CI does): the workers keep root privileges with --insecure; the data lives in a private dir.
+# As root (CI) the workers keep root privileges (--insecure), so the private dir may be anywhere; as another
+# user it runs as that user. The first start takes ~30 s (hyperscan compiles; cached in the private dir).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
@@ -213,8 +214,11 @@ start() {
   "${wrapper[@]}" rspamd -c "$DIR/conf/rspamd.conf" "${vars[@]}" "${priv[@]}" >"$DIR/rspamd.out" 2>&1
 
   local up=""
-  for _ in $(seq 1 200); do
-    if curl -fsS "http://127.0.0.1:$port/ping" >/dev/null 2>&1; then up=1; break; fi
+  for _ in $(seq 1 300); do
+    if node -e "fetch('http://127.0.0.1:$port/ping').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" 2>/dev/null; then
+      up=1
+      break
+    fi
     sleep 0.1
   done
   if [ -z "$up" ]; then

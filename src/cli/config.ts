@@ -15,7 +15,6 @@ export interface ProjectConfig {
   profile?: 'bulk';
   failOn?: 'error' | 'warning' | 'info';
   dns?: string[];
-  timeout?: string;
 }
 
 const KEYS: Record<keyof ProjectConfig | '$schema', 'strings' | 'string'> = {
@@ -26,7 +25,6 @@ const KEYS: Record<keyof ProjectConfig | '$schema', 'strings' | 'string'> = {
   profile: 'string',
   failOn: 'string',
   dns: 'strings',
-  timeout: 'string',
 };
 
 /**

@@ -79,6 +79,10 @@ ${examples([
     .option('--concurrency <n>', 'domains checked at once', '8')
     .addOption(new Option('--format <format>', 'output format (--json is the same as --format json)').choices(['human', 'json', 'ndjson', 'csv']))
     .option('--config <file>', 'project config (default: ./mailpace.config.json when present)')
+    .addOption(new Option('--profile <profile>', 'add a verdict against the Gmail/Yahoo/Microsoft bulk-sender requirements').choices(['bulk']))
+    .option('--ca-file <pem>', 'extra trusted CA for MTA-STS/BIMI HTTPS (private PKI, tests)')
+    .option('--fetch-bimi', 'download the BIMI logo (and certificate) and check SVG Tiny PS basics')
+    .addOption(new Option('--mta-sts-port <n>', 'for tests only: fetch MTA-STS policies from this port instead of 443').hideHelp(false))
     .addHelpText(
       'after',
       examples([
@@ -86,7 +90,8 @@ ${examples([
         ['mailpace-cli check-domain example.com example.org', 'several domains, checked concurrently'],
         ['mailpace-cli check-domain example.com -s s1 -s s2 --json', 'named DKIM selectors, JSON for CI'],
         ['mailpace-cli check-domain example.com --fail-on warning', 'fail the build on warnings too'],
-        ['mailpace-cli check-domain example.com --ip 203.0.113.5', 'also check a sending IP\'s reverse DNS'],
+        ['mailpace-cli check-domain example.com --ip 203.0.113.5', 'also check a sending IP: reverse DNS and SPF'],
+        ['mailpace-cli check-domain example.com --profile bulk', 'Gmail/Yahoo/Microsoft bulk-sender verdict'],
         ['mailpace-cli check-domain -f domains.txt --format csv > report.csv', 'a fleet of domains, one CSV row each'],
         ['cat domains.txt | mailpace-cli check-domain --format ndjson', 'stream one JSON line per domain'],
         ['mailpace-cli check-domain', 'check the domains listed in mailpace.config.json'],
@@ -157,6 +162,7 @@ ${examples([
     .option('-f, --file <path>', 'read targets from a file (one or more per line, # comments; - for stdin)')
     .option('-c, --concurrency <n>', 'DNS queries in flight at once', '64')
     .addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(['human', 'json', 'ndjson', 'csv']))
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText(
       'after',
       `
@@ -237,6 +243,9 @@ probe connects to port 25 of each MX (concurrently), reads the banner and EHLO, 
 then one STARTTLS handshake per TLS version (1.0, 1.1, 1.2, 1.3), checks the certificate, and
 runs MAIL FROM + RCPT TO to see greylisting, then RSET and QUIT: it never sends DATA.
 Many networks (cloud, home) block outbound port 25: run it from your sending host.
+--timeout bounds each network step; the greeting may take 3× --timeout (MTAs that pause
+before greeting, like Postfix postscreen). The chain check trusts Node's root store
+(NODE_OPTIONS=--use-openssl-ca for the system store, NODE_EXTRA_CA_CERTS) plus --ca-file.
 
 Exit codes: 0 fine; 1 a finding at/above --fail-on; 2 bad arguments; 3 no host could be reached
 (or DNS failed).

@@ -2,12 +2,14 @@
 import type { ChalkInstance } from 'chalk';
 import type { CheckDomainReport, DomainReport } from '../core/domain/check-domain.js';
 import type { SpfNode } from '../core/domain/spf.js';
+import { BULK_REQUIREMENTS, type BulkSenderVerdict } from '../core/domain/bulk-sender.js';
 import { SPF_LOOKUP_LIMIT } from '../core/domain/spf.js';
 import type { Finding } from '../core/types.js';
 import { plural, renderFinding } from './findings.js';
 import { csvRow } from './csv.js';
 
-const CHECKS = ['spf', 'dkim', 'dmarc', 'mx', 'ptr'] as const;
+const CHECKS = ['spf', 'dkim', 'dmarc', 'mx', 'mta-sts', 'tls-rpt', 'dane', 'dnssec', 'bimi', 'ptr'] as const;
+const LABELS: Record<(typeof CHECKS)[number], string> = { spf: 'SPF', dkim: 'DKIM', dmarc: 'DMARC', mx: 'MX', 'mta-sts': 'MTA-STS', 'tls-rpt': 'TLS-RPT', dane: 'DANE', dnssec: 'DNSSEC', bimi: 'BIMI', ptr: 'rDNS' };
 
 function mark(c: ChalkInstance, findings: Finding[]): string {
   if (findings.some((f) => f.severity === 'error')) return c.red('✗');
@@ -48,9 +50,23 @@ function summaryLine(c: ChalkInstance, r: DomainReport, check: (typeof CHECKS)[n
       if (r.dmarc.inherited) parts.push(c.dim(`(from ${r.dmarc.orgDomain})`));
       return parts.join(' ');
     }
+    case 'mta-sts':
+      if (!r.mtaSts.record) return c.dim('not published');
+      return `${r.mtaSts.mode ? `mode=${r.mtaSts.mode}` : c.red('no usable policy')}${r.mtaSts.policy?.maxAge !== undefined && r.mtaSts.policy?.maxAge !== null ? ` max_age=${r.mtaSts.policy.maxAge}` : ''}${r.mtaSts.policy?.mx?.length ? ` mx=${r.mtaSts.policy.mx.join(',')}` : ''}`;
+    case 'tls-rpt':
+      return r.tlsRpt.record ? (r.tlsRpt.rua.length ? `rua=${r.tlsRpt.rua.join(',')}` : truncate(r.tlsRpt.record, 80)) : c.dim('not published');
+    case 'dane':
+      if (!r.dane.present) return c.dim('no TLSA records for the MX hosts');
+      return r.dane.hosts.filter((h) => h.tlsa.length).map((h) => `${h.host} (${h.tlsa.map((t) => `${t.usageName} ${t.selectorName} ${t.matchingTypeName}`).join('; ')})`).join(', ');
+    case 'dnssec':
+      return r.dnssec.status === 'validated' ? `validated${r.dnssec.zone ? ` (${r.dnssec.zone})` : ''}` : r.dnssec.status === 'signed' ? `signed${r.dnssec.zone ? ` (${r.dnssec.zone})` : ''}, not validated by this resolver` : c.dim(r.dnssec.status);
+    case 'bimi':
+      if (!r.bimi.record) return c.dim('not published');
+      if (r.bimi.declined) return 'declined (empty l=)';
+      return `${r.bimi.logoUrl ?? ''}${r.bimi.authorityUrl ? ' + certificate' : ''}${r.bimi.inherited ? c.dim(' (from the organisational domain)') : ''}`;
     case 'ptr':
       if (r.sendingIps.length === 0) return c.dim('no single sending hosts named (give --ip)');
-      return r.sendingIps.map((p) => `${p.ip} → ${p.ptr[0] ?? c.red('no PTR')}${p.ptr.length && !p.forwardConfirmed ? c.red(' (not confirmed)') : ''}`).join(', ');
+      return r.sendingIps.map((p) => `${p.ip} → ${p.ptr[0] ?? c.red('no PTR')}${p.ptr.length && !p.forwardConfirmed ? c.red(' (not confirmed)') : ''}${p.spf ? ` spf=${p.spf}` : ''}`).join(', ');
     case 'mx':
       if (r.mx.nullMx) return 'null MX (accepts no mail)';
       if (r.mx.hosts.length === 0) return c.dim('no MX');
@@ -58,14 +74,27 @@ function summaryLine(c: ChalkInstance, r: DomainReport, check: (typeof CHECKS)[n
   }
 }
 
+function renderBulk(c: ChalkInstance, b: BulkSenderVerdict): string[] {
+  const v = (x: 'pass' | 'fail') => (x === 'pass' ? c.green('pass') : c.red('fail'));
+  const lines = [`  ${c.bold('Bulk senders')}  Gmail ${v(b.gmail)}  Yahoo ${v(b.yahoo)}  Microsoft ${v(b.microsoft)}`];
+  for (const x of b.reasons) {
+    const m = x.status === 'pass' ? c.green('✓') : x.status === 'fail' ? c.red('✗') : c.dim('?');
+    lines.push(`    ${m} ${BULK_REQUIREMENTS[x.requirement].text} ${c.dim(`[${x.providers.join(', ')}]`)}: ${x.detail}${x.check ? c.dim(` — check with: ${x.check}`) : ''}`);
+  }
+  return lines;
+}
+
 export function renderDomain(c: ChalkInstance, r: DomainReport): string {
   const lines = [c.bold(r.domain)];
   for (const check of CHECKS) {
     const fs = r.findings.filter((f) => f.check === check);
-    lines.push(`  ${mark(c, fs)} ${(check === 'ptr' ? 'rDNS' : check.toUpperCase()).padEnd(6)}${summaryLine(c, r, check)}`);
+    lines.push(`  ${mark(c, fs)} ${LABELS[check].padEnd(8)}${summaryLine(c, r, check)}`);
     if (check === 'spf' && r.spf.tree) spfTree(c, r.spf.tree, 0, lines);
     for (const f of fs) lines.push(renderFinding(c, f, '      '));
   }
+  const other = r.findings.filter((f) => !(CHECKS as readonly string[]).includes(f.check) && f.check !== 'bulk');
+  for (const f of other) lines.push(renderFinding(c, f, '      '));
+  if (r.bulkSender) lines.push(...renderBulk(c, r.bulkSender));
   return lines.join('\n');
 }
 
@@ -83,7 +112,8 @@ export const CSV_COLUMNS = [
   'domain', 'errors', 'warnings', 'infos',
   'spf_record', 'spf_lookups', 'spf_void_lookups',
   'dkim_selectors_found', 'dmarc_record', 'dmarc_policy', 'dmarc_subdomain_policy', 'dmarc_pct', 'dmarc_inherited',
-  'mx_hosts', 'null_mx', 'sending_ips', 'finding_codes',
+  'mx_hosts', 'null_mx', 'mta_sts_record', 'mta_sts_mode', 'tls_rpt_record', 'bimi_record', 'dnssec', 'dane',
+  'sending_ips', 'bulk_gmail', 'bulk_yahoo', 'bulk_microsoft', 'finding_codes',
 ] as const;
 
 export const CSV_HEADER = csvRow([...CSV_COLUMNS]);
@@ -96,7 +126,9 @@ export function csvLine(r: DomainReport): string {
     r.dkim.selectors.filter((s) => s.found).map((s) => s.selector).join(' '),
     r.dmarc.record, r.dmarc.policy, r.dmarc.subdomainPolicy, r.dmarc.pct, r.dmarc.inherited,
     r.mx.hosts.map((h) => `${h.priority}:${h.exchange}`).join(' '), r.mx.nullMx,
+    r.mtaSts.record, r.mtaSts.mode, r.tlsRpt.record, r.bimi.record, r.dnssec.status, r.dane.present,
     r.sendingIps.map((p) => `${p.ip}${p.ptr.length ? `=${p.ptr[0]}` : ''}`).join(' '),
+    r.bulkSender?.gmail, r.bulkSender?.yahoo, r.bulkSender?.microsoft,
     [...new Set(r.findings.map((f) => f.code))].join(' '),
   ]);
 }

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { startDnsServer, type DnsFixtureServer } from '../helpers/dns-server.js';
 import { rsaPublicKeyB64 } from '../helpers/keys.js';
 import { runCli } from '../helpers/cli.js';
+import { makeTestPki } from '../helpers/smtp-server.js';
+import { startHttpsServer } from '../helpers/https-server.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +42,7 @@ test('clean domain: exit 0, JSON document with the documented shape', async () =
   assert.equal(doc.command, 'check-domain');
   const d = doc.domains[0];
   assert.equal(d.domain, 'good.test');
-  assert.deepEqual(Object.keys(d).sort(), ['dkim', 'dmarc', 'domain', 'findings', 'mx', 'sendingIps', 'spf']);
+  assert.deepEqual(Object.keys(d).sort(), ['bimi', 'dane', 'dkim', 'dmarc', 'dnssec', 'domain', 'findings', 'mtaSts', 'mx', 'sendingIps', 'spf', 'tlsRpt']);
   assert.deepEqual(d.sendingIps, [{ ip: '192.0.2.1', source: 'spf mx', ptr: ['mx.good.test'], forwardConfirmed: true, generic: false }]);
   assert.equal(d.spf.record, 'v=spf1 mx -all');
   assert.equal(d.spf.lookups, 1);
@@ -55,8 +57,9 @@ test('clean domain: exit 0, JSON document with the documented shape', async () =
   assert.equal(d.dmarc.orgDomain, 'good.test');
   assert.equal(d.dmarc.inherited, false);
   assert.deepEqual(d.mx, { nullMx: false, hosts: [{ exchange: 'mx.good.test', priority: 10, addresses: ['192.0.2.1'] }] });
-  assert.deepEqual(d.findings, []);
-  assert.deepEqual(doc.summary, { errors: 0, warnings: 0, infos: 0 });
+  // only the informational "not published" findings of the optional mechanisms
+  assert.deepEqual(d.findings.map((f: any) => f.code).sort(), ['BIMI_MISSING', 'DNSSEC_UNSIGNED', 'MTA_STS_MISSING', 'TLSRPT_MISSING']);
+  assert.deepEqual(doc.summary, { errors: 0, warnings: 0, infos: 4 });
   assert.equal(r.stderr, '');
 });
 
@@ -204,7 +207,7 @@ test('--format csv: header plus one row per domain, raw records kept', async () 
   const rows = r.stdout.trim().split('\r\n');
   assert.equal(rows.length, 3);
   assert.match(rows[0]!, /^domain,errors,warnings,infos,spf_record,/);
-  assert.match(rows[1]!, /^good\.test,0,0,0,v=spf1 mx -all,1,0,s1,/);
+  assert.match(rows[1]!, /^good\.test,0,0,4,v=spf1 mx -all,1,0,s1,/);
   assert.match(rows[2]!, /^bad\.test,/);
   assert.match(rows[2]!, /SPF_MISSING/);
 });
@@ -244,4 +247,78 @@ test('--ip checks the given sending IPs instead of the SPF ones', async () => {
   const d = JSON.parse(r.stdout).domains[0];
   assert.deepEqual(d.sendingIps.map((p: any) => [p.ip, p.source]), [['192.0.2.77', '--ip']]);
   assert.ok(d.findings.some((f: any) => f.code === 'PTR_MISSING'));
+});
+
+test('--profile bulk: verdict per provider, reasons, and an exit 1 when a requirement fails', async () => {
+  const r = await runCli(['check-domain', 'warn.test', 'good.test', '-s', 's1', '--profile', 'bulk', '--ip', '192.0.2.1', '--json', ...dns()]);
+  const doc = JSON.parse(r.stdout);
+  const [warn, good] = doc.domains;
+  assert.deepEqual([good.bulkSender.gmail, good.bulkSender.yahoo, good.bulkSender.microsoft], ['pass', 'pass', 'pass']);
+  // warn.test's SPF (mx) authorises 192.0.2.1 and its PTR is confirmed; p=none still meets the minimum
+  assert.deepEqual([warn.bulkSender.gmail, warn.bulkSender.yahoo, warn.bulkSender.microsoft], ['pass', 'pass', 'pass']);
+  const unsub = good.bulkSender.reasons.find((x: any) => x.requirement === 'unsubscribe');
+  assert.equal(unsub.status, 'unverified');
+  assert.match(unsub.check, /mailpace-cli score/);
+  assert.equal(r.code, 0, r.stderr);
+  const bad = await runCli(['check-domain', 'good.test', '-s', 's1', '--profile', 'bulk', '--ip', '192.0.2.200', '--json', ...dns()]);
+  assert.equal(bad.code, 1);
+  const b = JSON.parse(bad.stdout).domains[0];
+  assert.deepEqual([b.bulkSender.gmail, b.bulkSender.yahoo, b.bulkSender.microsoft], ['fail', 'fail', 'fail']);
+  const codes = b.findings.map((f: any) => f.code);
+  assert.ok(codes.includes('SPF_IP_NOT_AUTHORIZED'));
+  assert.ok(codes.includes('BULK_REQUIREMENT_FAILED'));
+  assert.equal(b.sendingIps[0].spf, 'fail');
+});
+
+test('MTA-STS end to end: policy fetched over HTTPS from a test CA via --ca-file and --mta-sts-port', async () => {
+  const pki = await makeTestPki();
+  try {
+    const cert = await pki.issue('mta-sts.sts.test');
+    const https = await startHttpsServer({
+      cert,
+      routes: { 'mta-sts.sts.test/.well-known/mta-sts.txt': { headers: { 'content-type': 'text/plain' }, body: 'version: STSv1\r\nmode: enforce\r\nmx: mx.other.test\r\nmax_age: 604800\r\n' } },
+    });
+    const d2 = await startDnsServer({
+      'sts.test': { TXT: ['v=spf1 -all'], MX: [{ priority: 10, exchange: 'mx.sts.test' }] },
+      'mx.sts.test': { A: ['192.0.2.1'] },
+      '_mta-sts.sts.test': { TXT: ['v=STSv1; id=20261127'] },
+      'mta-sts.sts.test': { A: ['127.0.0.1'] },
+    });
+    try {
+      const args = ['check-domain', 'sts.test', '-s', 's1', '--json', '--dns', d2.address, '--ca-file', pki.caFile, '--mta-sts-port', String(https.port)];
+      const r = await runCli(args);
+      const d = JSON.parse(r.stdout).domains[0];
+      assert.equal(d.mtaSts.mode, 'enforce');
+      assert.deepEqual(d.mtaSts.unmatchedMx, ['mx.sts.test']);
+      const codes = d.findings.map((f: any) => f.code);
+      assert.ok(codes.includes('MTA_STS_MX_MISMATCH'), codes.join());
+      assert.ok(codes.includes('TLSRPT_MISSING'));
+      assert.equal(d.findings.find((f: any) => f.code === 'TLSRPT_MISSING').severity, 'warning');
+      assert.equal(r.code, 1);
+      assert.deepEqual(https.log.map((l) => l.path), ['/.well-known/mta-sts.txt']);
+      // without the test CA the certificate is not trusted: unreachable, not a crash
+      const untrusted = await runCli(args.filter((a, i) => a !== '--ca-file' && args[i - 1] !== '--ca-file'));
+      const u = JSON.parse(untrusted.stdout).domains[0];
+      assert.ok(u.findings.some((f: any) => f.code === 'MTA_STS_POLICY_UNREACHABLE'));
+    } finally {
+      await d2.stop();
+      await https.stop();
+    }
+  } finally {
+    await pki.cleanup();
+  }
+});
+
+test('--ca-file that is missing or not PEM is a usage error', async () => {
+  const r = await runCli(['check-domain', 'good.test', '--ca-file', '/nonexistent.pem', ...dns()]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /cannot read --ca-file/);
+  const f = tempFile('ca.pem', 'not a certificate');
+  try {
+    const r2 = await runCli(['check-domain', 'good.test', '--ca-file', f.path, ...dns()]);
+    assert.equal(r2.code, 2);
+    assert.match(r2.stderr, /no PEM certificate/);
+  } finally {
+    f.cleanup();
+  }
 });

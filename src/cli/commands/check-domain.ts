@@ -1,5 +1,6 @@
 /** check-domain: gather domains (args, --file, stdin, config) → checkDomains → render in the chosen format. */
 import { readFileSync } from 'node:fs';
+import { createPolicyFetcher } from '../../core/domain/policy-fetch.js';
 import { isIP } from 'node:net';
 import type { CliContext } from '../context.js';
 import { loadConfig, parseDomainList } from '../config.js';
@@ -54,7 +55,23 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
     return ip.trim();
   });
 
-  // Config may also name resolvers and a timeout; flags win.
+  const profile = opts.profile ?? cfg.profile;
+  let ca: string | undefined;
+  if (opts.caFile !== undefined) {
+    try {
+      ca = readFileSync(opts.caFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read --ca-file ${opts.caFile}: ${(e as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca-file ${opts.caFile} holds no PEM certificate`);
+  }
+  let port: number | undefined;
+  if (opts.mtaStsPort !== undefined) {
+    port = Number(opts.mtaStsPort);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--mta-sts-port "${opts.mtaStsPort}" must be a port number (1-65535)`);
+  }
+
+  // Config may also name resolvers; --dns wins.
   if (!ctx.opts.dns?.length && cfg.dns?.length) ctx.opts.dns = cfg.dns;
   const deps = ctx.deps({ maxInFlight: Math.max(64, concurrency * 8) });
 
@@ -67,11 +84,14 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
     // ndjson streams each domain as soon as it is finished
     if (format === 'ndjson') ctx.io.stdout.write(toNdjsonLine(jsonDocument('check-domain', { type: 'domain', ...r })));
   };
+  // One HTTPS client for the run (MTA-STS policies, BIMI assets), resolving through our resolver.
+  const fetcher = createPolicyFetcher({ resolver: deps.resolver, ca, port });
   let report;
   try {
-    report = await checkDomains(deps, domains, { selectors, ips, concurrency }, onDomain);
+    report = await checkDomains(deps, domains, { selectors, ips, concurrency, profile, fetcher, fetchBimi: !!opts.fetchBimi }, onDomain);
   } finally {
     spinner.stop();
+    await fetcher.close();
   }
   switch (format) {
     case 'json':

@@ -4,7 +4,7 @@
  * - Each attempt has the per-query timeout; servers are tried in order on timeout or network error.
  * - Replies must match our random ID and the question (RFC 5452 §9.1); others are ignored.
  */
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect as tcpConnect } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
@@ -129,55 +129,84 @@ export class Dns2Resolver implements Resolver {
     return msg.question.type === RECORD_TYPES[type] && sameName(msg.question.name, qname);
   }
 
+  /**
+   * UDP goes through a small pool of long-lived sockets per address family: opening a socket per
+   * query caps throughput near 3,000 queries/s, a pool reaches the server's own limit. Each socket
+   * keeps its own random port and every query a random ID (RFC 5452 §9.2 asks for both); replies
+   * are matched on socket, ID, source address and question, anything else is dropped.
+   */
+  private readonly channels: { udp4: UdpChannel[]; udp6: UdpChannel[] } = { udp4: [], udp6: [] };
+  private nextChannel = 0;
+  static readonly POOL_SIZE = 8;
+
+  private channel(server: NameServer): UdpChannel {
+    const family = isIPv6(server.host) ? 'udp6' : 'udp4';
+    const pool = this.channels[family];
+    if (pool.length < Dns2Resolver.POOL_SIZE) {
+      const c = new UdpChannel(family, () => {
+        // a socket that failed is replaced on next use
+        const i = pool.indexOf(c);
+        if (i >= 0) pool.splice(i, 1);
+      });
+      pool.push(c);
+      return c;
+    }
+    return pool[this.nextChannel++ % pool.length]!;
+  }
+
+  /** Closes the pooled sockets (they never keep the process alive, so this is optional). */
+  close(): void {
+    for (const c of [...this.channels.udp4, ...this.channels.udp6]) c.close();
+    this.channels.udp4 = [];
+    this.channels.udp6 = [];
+  }
+
   private udp(server: NameServer, qname: string, type: RecordType, edns: boolean, signal?: AbortSignal): Promise<Exchange> {
     return new Promise((resolve) => {
-      const id = randomInt(0x10000);
+      const ch = this.channel(server);
+      let id = randomInt(0x10000);
+      for (let i = 0; ch.pending.has(id) && i < 16; i++) id = randomInt(0x10000);
+      if (ch.pending.has(id)) return resolve({ kind: 'fail', detail: 'too many queries in flight on one socket' });
       let query: Buffer;
       try {
         query = encodeQuery(qname, type, { id, edns });
       } catch (e) {
         return resolve({ kind: 'fail', detail: `cannot encode query: ${(e as Error).message}` });
       }
-      const sock = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
       let done = false;
       const finish = (ex: Exchange) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        clearInterval(retransmit);
         signal?.removeEventListener('abort', onAbort);
-        sock.close();
+        ch.pending.delete(id);
         resolve(ex);
       };
       const onAbort = () => finish({ kind: 'timeout' });
       const timer = setTimeout(() => finish({ kind: 'timeout' }), this.timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
+      ch.pending.set(id, {
+        server,
+        onReply: (msg, size) => {
+          if (this.matches(msg, id, qname, type)) finish({ kind: 'reply', msg, size });
+        },
+        onMalformed: (detail) => finish({ kind: 'fail', detail: `malformed reply from ${formatServer(server)}: ${detail}` }),
+        onError: (detail) => finish({ kind: 'fail', detail: `UDP to ${formatServer(server)}: ${detail}` }),
+      });
+      const send = () => {
+        this.sent++;
+        ch.send(query, server, (err) => {
+          if (err) finish({ kind: 'fail', detail: `UDP to ${formatServer(server)}: ${err.message}` });
+        });
+      };
       // UDP loses datagrams under bursts: resend the same query (same ID) a few times within the
       // timeout, as stub resolvers do (RFC 1536 §1), so one drop does not cost the whole timeout.
       const interval = Math.max(50, Math.min(1000, this.timeoutMs / 4));
       const retransmit = setInterval(() => {
-        if (done) return;
-        this.sent++;
-        sock.send(query, server.port, server.host, () => undefined);
+        if (!done) send();
       }, interval);
-      sock.on('close', () => clearInterval(retransmit));
-      sock.on('error', (err) => finish({ kind: 'fail', detail: `UDP to ${formatServer(server)}: ${err.message}` }));
-      sock.on('message', (buf) => {
-        let msg: DecodedMessage;
-        try {
-          msg = decodeMessage(buf);
-        } catch (e) {
-          // A reply we cannot read: if it could be ours, report it; spoofed noise is ignored.
-          if (buf.length >= 2 && buf.readUInt16BE(0) === id) {
-            finish({ kind: 'fail', detail: `malformed reply from ${formatServer(server)}: ${(e as Error).message}` });
-          }
-          return;
-        }
-        if (this.matches(msg, id, qname, type)) finish({ kind: 'reply', msg, size: buf.length });
-      });
-      this.sent++;
-      sock.send(query, server.port, server.host, (err) => {
-        if (err) finish({ kind: 'fail', detail: `UDP to ${formatServer(server)}: ${err.message}` });
-      });
+      send();
     });
   }
 
@@ -229,4 +258,64 @@ export class Dns2Resolver implements Resolver {
       });
     });
   }
+}
+
+interface PendingQuery {
+  server: NameServer;
+  onReply(msg: DecodedMessage, size: number): void;
+  onMalformed(detail: string): void;
+  onError(detail: string): void;
+}
+
+/** One pooled UDP socket and the queries waiting on it, by ID. */
+class UdpChannel {
+  readonly pending = new Map<number, PendingQuery>();
+  private readonly sock: UdpSocket;
+  private closed = false;
+
+  constructor(family: 'udp4' | 'udp6', onBroken: () => void) {
+    this.sock = createSocket(family);
+    this.sock.on('message', (buf, rinfo) => {
+      if (buf.length < 2) return;
+      const p = this.pending.get(buf.readUInt16BE(0));
+      // Only the server we asked may answer (RFC 5452 §9.1).
+      if (!p || p.server.port !== rinfo.port || canonical(p.server.host) !== canonical(rinfo.address)) return;
+      let msg: DecodedMessage;
+      try {
+        msg = decodeMessage(buf);
+      } catch (e) {
+        p.onMalformed((e as Error).message);
+        return;
+      }
+      p.onReply(msg, buf.length);
+    });
+    this.sock.on('error', (err) => {
+      for (const p of [...this.pending.values()]) p.onError(err.message);
+      this.close();
+      onBroken();
+    });
+  }
+
+  send(buf: Buffer, server: NameServer, cb: (err: Error | null) => void): void {
+    if (this.closed) return cb(new Error('socket closed'));
+    this.sock.send(buf, server.port, server.host, (err) => {
+      // the socket is bound by its first send; from then on it must not keep the process alive
+      if (!this.closed) this.sock.unref();
+      cb(err ?? null);
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.sock.close();
+    } catch {
+      /* already closed */
+    }
+  }
+}
+
+function canonical(host: string): string {
+  return host.toLowerCase().replace(/^::ffff:/, '');
 }

@@ -1,24 +1,43 @@
 /**
- * check-domain: every check of one domain runs concurrently; a fleet of domains runs through a
+ * check-domain: every check of one domain runs as early as its inputs allow (SPF, DKIM, DMARC, MX,
+ * DNSSEC at once; MTA-STS, DANE and BIMI once MX/DMARC are known); a fleet of domains runs through a
  * bounded pool, one slow or broken domain never holding up or breaking the others.
  * Returns data; the CLI renders it and policy decides the exit code.
  */
 import type { Deps } from '../deps.js';
 import { mapPool } from '../pool.js';
+import { evaluateSpf } from '../spf/evaluate.js';
 import { sortFindings, summarize, type Finding, type FindingSummary } from '../types.js';
+import { bulkSenderFindings, bulkSenderVerdict, type BulkSenderVerdict } from './bulk-sender.js';
 import { collapseDnsFindings } from './check-runner.js';
+import { checkBimi, type BimiResult } from './bimi.js';
 import { checkDkim, type DkimResult } from './dkim.js';
 import { checkDmarc, type DmarcResult } from './dmarc.js';
+import { checkDane, checkDnssec, type DaneResult, type DnssecResult } from './dnssec.js';
+import { checkMtaSts, isStsRecord, type MtaStsResult } from './mta-sts.js';
 import { checkMx, type MxResult } from './mx.js';
+import { createPolicyFetcher, type PolicyFetcher } from './policy-fetch.js';
 import { checkPtr, type PtrResult } from './ptr.js';
 import { checkSpf, type SpfResult } from './spf.js';
+import { checkTlsRpt, type TlsRptResult } from './tls-rpt.js';
 
 export interface CheckDomainOptions {
   selectors?: readonly string[];
-  /** Sending IPs to check (PTR, FCrDNS); when empty, the single hosts named by the domain's SPF. */
+  /** Sending IPs to check (PTR, FCrDNS, SPF verdict); when empty, the single hosts named by the domain's SPF. */
   ips?: readonly string[];
   /** Domains checked at once (fleets). */
   concurrency?: number;
+  /** "bulk": add the Gmail/Yahoo/Microsoft bulk-sender verdict. */
+  profile?: 'bulk';
+  /** HTTPS client for MTA-STS policies and BIMI assets; one is created (and closed) when absent. */
+  fetcher?: PolicyFetcher;
+  /** Download and check the BIMI logo and certificate. */
+  fetchBimi?: boolean;
+}
+
+export interface SendingIp extends PtrResult {
+  /** auth spf's verdict for this IP sending as postmaster@<domain> (only for --ip addresses). */
+  spf?: string;
 }
 
 export interface DomainReport {
@@ -27,7 +46,13 @@ export interface DomainReport {
   dkim: DkimResult;
   dmarc: DmarcResult;
   mx: MxResult;
-  sendingIps: PtrResult[];
+  mtaSts: MtaStsResult;
+  tlsRpt: TlsRptResult;
+  bimi: BimiResult;
+  dnssec: DnssecResult;
+  dane: DaneResult;
+  sendingIps: SendingIp[];
+  bulkSender?: BulkSenderVerdict;
   findings: Finding[];
 }
 
@@ -54,23 +79,71 @@ export function sendingIps(spf: SpfResult, given: readonly string[]): { ip: stri
   return out;
 }
 
-export async function checkDomain(deps: Deps, domain: string, opts: CheckDomainOptions = {}): Promise<DomainReport> {
-  const [spf, dkim, dmarc, mx] = await Promise.all([
-    checkSpf(deps, domain),
-    checkDkim(deps, domain, opts.selectors ?? []),
-    checkDmarc(deps, domain),
-    checkMx(deps, domain),
+async function checkSendingIp(deps: Deps, domain: string, ip: string, source: string): Promise<{ result: SendingIp; findings: Finding[] }> {
+  const fromFlag = source === '--ip';
+  const [ptr, spf] = await Promise.all([
+    checkPtr(deps, ip, source),
+    fromFlag ? evaluateSpf(deps, { ip, mailFrom: `postmaster@${domain}` }) : Promise.resolve(undefined),
   ]);
-  const ptr = await Promise.all(sendingIps(spf.result, opts.ips ?? []).map((s) => checkPtr(deps, s.ip, s.source)));
-  return {
+  const result: SendingIp = { ...ptr.result };
+  const findings = [...ptr.findings];
+  if (spf) {
+    result.spf = spf.result;
+    if (spf.result !== 'pass') {
+      findings.push({
+        code: 'SPF_IP_NOT_AUTHORIZED',
+        severity: 'error',
+        check: 'spf',
+        message: `${ip} would get SPF ${spf.result} sending as ${domain}: ${spf.reason}`,
+        fix: `Add ip${ip.includes(':') ? '6' : '4'}:${ip} (or the include: of the service that owns it) to ${domain}'s SPF record.`,
+        evidence: { ip, result: spf.result, mechanism: spf.mechanism },
+      });
+    }
+  }
+  return { result, findings };
+}
+
+export async function checkDomain(deps: Deps, domain: string, opts: CheckDomainOptions & { fetcher: PolicyFetcher }): Promise<DomainReport> {
+  const mxP = checkMx(deps, domain);
+  const dmarcP = checkDmarc(deps, domain);
+  const spfP = checkSpf(deps, domain);
+  const mxHostsP = mxP.then((m) => (m.result.nullMx ? [] : m.result.hosts.map((h) => h.exchange)));
+  // MTA-STS presence (a cached TXT lookup checkMtaSts repeats) decides TLS-RPT's severity.
+  const stsPresentP = deps.resolver.query(`_mta-sts.${domain}`, 'TXT').then((a) => a.records.some((r) => isStsRecord(r.text)));
+  const daneP = mxHostsP.then((mxHosts) => checkDane(deps, domain, { mxHosts }));
+  const [spf, dkim, dmarc, mx, dnssec, dane, mtaSts, tlsRpt, bimi, ips] = await Promise.all([
+    spfP,
+    checkDkim(deps, domain, opts.selectors ?? []),
+    dmarcP,
+    mxP,
+    checkDnssec(deps, domain),
+    daneP,
+    mxHostsP.then((mxHosts) => checkMtaSts(deps, domain, { mxHosts, fetcher: opts.fetcher })),
+    Promise.all([stsPresentP, daneP]).then(([mtaStsPresent, d]) => checkTlsRpt(deps, domain, { mtaStsPresent, danePresent: d.result.present })),
+    dmarcP.then((d) => checkBimi(deps, domain, { dmarc: d.findings.some((f) => f.code.startsWith('DNS_')) ? null : d.result, fetchBimi: opts.fetchBimi, fetcher: opts.fetcher })),
+    spfP.then((s) => Promise.all(sendingIps(s.result, opts.ips ?? []).map((x) => checkSendingIp(deps, domain, x.ip, x.source)))),
+  ]);
+  const report: DomainReport = {
     domain,
     spf: spf.result,
     dkim: dkim.result,
     dmarc: dmarc.result,
     mx: mx.result,
-    sendingIps: ptr.map((p) => p.result),
-    findings: sortFindings(collapseDnsFindings([...spf.findings, ...dkim.findings, ...dmarc.findings, ...mx.findings, ...ptr.flatMap((p) => p.findings)])),
+    mtaSts: mtaSts.result,
+    tlsRpt: tlsRpt.result,
+    bimi: bimi.result,
+    dnssec: dnssec.result,
+    dane: dane.result,
+    sendingIps: ips.map((p) => p.result),
+    findings: [],
   };
+  const all = [spf, dkim, dmarc, mx, dnssec, dane, mtaSts, tlsRpt, bimi, ...ips].flatMap((c) => c.findings);
+  report.findings = sortFindings(collapseDnsFindings(all));
+  if (opts.profile === 'bulk') {
+    report.bulkSender = bulkSenderVerdict(report);
+    report.findings = sortFindings([...report.findings, ...bulkSenderFindings(domain, report.bulkSender)]);
+  }
+  return report;
 }
 
 export async function checkDomains(
@@ -79,10 +152,15 @@ export async function checkDomains(
   opts: CheckDomainOptions = {},
   onDomain?: (report: DomainReport, index: number) => void,
 ): Promise<CheckDomainReport> {
-  const reports = await mapPool(domains, opts.concurrency ?? 8, async (d, i) => {
-    const r = await checkDomain(deps, d, opts);
-    onDomain?.(r, i);
-    return r;
-  });
-  return { domains: reports, summary: summarize(reports.flatMap((r) => r.findings)) };
+  const fetcher = opts.fetcher ?? createPolicyFetcher({ resolver: deps.resolver });
+  try {
+    const reports = await mapPool(domains, opts.concurrency ?? 8, async (d, i) => {
+      const r = await checkDomain(deps, d, { ...opts, fetcher });
+      onDomain?.(r, i);
+      return r;
+    });
+    return { domains: reports, summary: summarize(reports.flatMap((r) => r.findings)) };
+  } finally {
+    if (!opts.fetcher) await fetcher.close();
+  }
 }

@@ -50,4 +50,6 @@ export const DOMAIN_FINDING_CODES = {
   PTR_NOT_FORWARD_CONFIRMED: { severity: 'error', description: 'The PTR name of a sending IP does not resolve back to that IP (no FCrDNS).' },
   PTR_GENERIC: { severity: 'warning', description: 'The PTR name of a sending IP looks generic or dynamic (embeds the IP, "dynamic", "pool", …).' },
   SPF_IP_NOT_AUTHORIZED: { severity: 'error', description: 'An IP given with --ip would not pass SPF for the domain.' },
+  // Bulk senders — Gmail/Yahoo (Feb 2024), Microsoft (May 2025); see bulk-sender.ts
+  BULK_REQUIREMENT_FAILED: { severity: 'error', description: 'A requirement of Gmail, Yahoo or Microsoft for bulk senders is not met (--profile bulk).' },
 } as const;

@@ -7,7 +7,7 @@
  * greylisting transaction run concurrently too. DNS goes through deps.resolver, time through deps.clock.
  */
 import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { Deps } from '../deps.js';
 import { sortFindings, type Finding } from '../types.js';
 import { SmtpSession, withoutLabel, type SmtpSessionOptions, type StartTlsMode } from '../smtp/session.js';
@@ -23,7 +23,7 @@ import { dnsFinding, finding, hostFindings, type HostFacts } from './host-findin
 import { lookupPtr, resolveAddresses, resolveMailHosts, type MailHost } from './mail-hosts.js';
 import { discoverMtaSts, evaluateMtaSts, type MtaStsDiscovery, type PolicyFetcher } from './mta-sts.js';
 import type { GreylistingReport, HostReport, ProbeReport, ReplyReport, TlsReport } from './report.js';
-import { probeTlsVersions, type VersionMatrix } from './tls-matrix.js';
+import { LEGACY_CIPHERS, probeTlsVersions, type VersionMatrix } from './tls-matrix.js';
 
 export interface ProbeDeps extends Deps {
   /** Fetches the MTA-STS policy over HTTPS; without it the policy is reported as not fetched. */
@@ -64,6 +64,11 @@ export const DEFAULT_GREETING_FACTOR = 3;
 
 function replyReport(r: SmtpReply): ReplyReport {
   return { code: r.code, enhanced: r.enhanced ?? null, text: r.text };
+}
+
+/** The greeting as sent: RFC 2034 §3 puts no enhanced code in a greeting, so one that is there stays text. */
+function bannerReport(r: SmtpReply): { code: number; text: string } {
+  return { code: r.code, text: r.enhanced ? `${r.enhanced} ${r.text}`.trim() : r.text };
 }
 
 function isName(host: string): boolean {
@@ -120,7 +125,11 @@ export async function runProbe(deps: ProbeDeps, target: ProbeTarget, opts: Probe
     );
   }
 
-  const reports = await Promise.all(probed.map((h) => probeHost(deps, h.host, h.priority, domain, mtaSts, opts)));
+  // The trust store for the chain check, built once per run: Node's default store plus --ca-file.
+  // (Building a context with explicit CAs costs ~70 ms of CPU; the version-matrix sessions do not
+  // judge trust and keep Node's cheap default context.)
+  const trust = opts.caPem && opts.caPem.length > 0 ? createSecureContext({ ca: [...rootCertificates, ...opts.caPem] }) : undefined;
+  const reports = await Promise.all(probed.map((h) => probeHost(deps, h.host, h.priority, domain, mtaSts, opts, trust)));
   const findings = sortFindings([...domainFindings, ...reports.flatMap((r) => r.findings)]);
   const report: ProbeReport = {
     target: target.host ?? domain ?? '',
@@ -165,6 +174,7 @@ async function probeHost(
   domain: string | null,
   mtaSts: MtaStsDiscovery | undefined,
   opts: ProbeOptions,
+  trust: SecureContext | undefined,
 ): Promise<HostReport> {
   const { clock } = deps;
   const t0 = clock.now();
@@ -218,7 +228,7 @@ async function probeHost(
     timeouts: { connectMs: deps.timeoutMs, greetingMs: deps.timeoutMs * (opts.greetingFactor ?? DEFAULT_GREETING_FACTOR), commandMs: deps.timeoutMs },
     clock,
     signal: opts.signal,
-    tls: { ca: opts.caPem && opts.caPem.length > 0 ? [...rootCertificates, ...opts.caPem] : undefined },
+    tls: trust ? { secureContext: trust } : {},
     onTranscript: opts.onTranscript ? (e) => opts.onTranscript!(`${host === address ? address : `${host} [${address}]`} ${tag}`, e) : undefined,
   });
 
@@ -240,7 +250,7 @@ async function probeHost(
       }
       report.reachable = !(err.smtpCode === 'SMTP_GREETING_TIMEOUT' || (err.phase === 'greeting' && err.smtpCode === 'SMTP_CONNECTION_CLOSED'));
       const banner = bannerFrom(err.transcript);
-      if (banner) report.banner = { code: banner.code, text: banner.text };
+      if (banner) report.banner = bannerReport(banner);
       if (err.phase === 'greeting') {
         facts.failure = { stage: 'banner', code: err.smtpCode, message: withoutLabel(err.message, base(address, '')) };
         break;
@@ -284,7 +294,7 @@ async function probeHost(
   }
 
   report.reachable = true;
-  report.banner = { code: session.banner.code, text: session.banner.text };
+  report.banner = bannerReport(session.banner);
   report.ehlo = (session.ehloPlain?.extensions ?? []).map(formatExtension);
   if (session.tls) report.ehloTls = (session.ehlo?.extensions ?? []).map(formatExtension);
   report.starttls = report.starttls || session.startTlsOffered;
@@ -302,7 +312,7 @@ async function probeHost(
     ? (async () => {
         progress('testing TLS versions');
         const ts = clock.now();
-        const m = await probeTlsVersions((v) => base(address, v));
+        const m = await probeTlsVersions((v) => ({ ...base(address, v), tls: {} }));
         report.timings.tlsMatrixMs = clock.now() - ts;
         return m;
       })()
@@ -373,7 +383,15 @@ async function probeHost(
       if (a?.error && versions[v] !== true) versionErrors[v] = a.error;
       if (a?.clientRefused) facts.versionsClientRefused.push(v);
     }
-    const tlsInfo = mainTls ?? TLS_VERSIONS.map((v) => matrix?.[v]?.session).filter((s) => s !== undefined).pop();
+    // Without a main TLS session (a legacy-only server) the certificate comes from a matrix session;
+    // those do not carry --ca-file, so with one given, one more session judges the chain with it.
+    let tlsInfo = mainTls ?? TLS_VERSIONS.map((v) => matrix?.[v]?.session).filter((s) => s !== undefined).pop();
+    if (!mainTls && tlsInfo && opts.caPem && opts.caPem.length > 0) {
+      const legacyTrust = createSecureContext({ ca: [...rootCertificates, ...opts.caPem], minVersion: 'TLSv1', ciphers: LEGACY_CIPHERS });
+      const s = await SmtpSession.open({ ...base(address, 'certificate'), startTls: 'require', tls: { secureContext: legacyTrust } }).catch(() => undefined);
+      if (s?.tls) tlsInfo = s.tls;
+      await s?.quit();
+    }
     const certificate = tlsInfo
       ? (analyzeCertificate(tlsInfo.chain, { name: name ?? address, authorized: tlsInfo.authorized, authorizationError: tlsInfo.authorizationError, now: clock.now() }) ?? null)
       : null;

@@ -225,7 +225,7 @@ test('banner 554: SMTP_BANNER_ERROR, the host counts as reached', async () => {
   const s = await mx({ refuse: { code: 554, message: '5.7.1 You are not welcome here' } });
   const r = await probe(s.port);
   assert.deepEqual(codes(r), ['SMTP_BANNER_ERROR']);
-  assert.deepEqual(r.hosts[0]!.banner, { code: 554, text: 'You are not welcome here' });
+  assert.deepEqual(r.hosts[0]!.banner, { code: 554, text: '5.7.1 You are not welcome here' });
   assert.equal(r.hosts[0]!.reachable, true);
   assert.equal(r.incomplete, false);
   assert.equal(s.connections, 1, 'no TLS attempts after a refusal');
