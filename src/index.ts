@@ -17,7 +17,7 @@ export { Dns2Resolver } from './core/dns/dns2-resolver.js';
 export { CachingResolver } from './core/dns/caching-resolver.js';
 export { LimitingResolver } from './core/dns/limiting-resolver.js';
 export { parseNameServer, systemNameServers } from './core/dns/servers.js';
-export { reverseName } from './core/dns/reverse.js';
+export { reverseName } from './core/net/ip-address.js';
 
 // Domain checks
 export { checkDomain, checkDomains, type CheckDomainOptions, type CheckDomainReport, type DomainReport } from './core/domain/check-domain.js';

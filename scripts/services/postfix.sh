@@ -175,6 +175,8 @@ EOF
   if ! postfix -c "$CONF" start >>"$DIR/start.log" 2>&1; then
     log "postfix failed to start:"
     tail -n 20 "$DIR/start.log" "$DIR/postfix.log" >&2 2>/dev/null || true
+    # before postlogd runs, Postfix reports configuration errors only on a verbose stderr
+    postfix -c "$CONF" -v check 2>&1 | grep -E 'fatal|error' >&2 || true
     stop
     exit 1
   fi

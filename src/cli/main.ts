@@ -261,6 +261,19 @@ ${examples([
     )
     .action(action(() => import('./commands/probe.js'), state));
 
+  program
+    .command('codes')
+    .description('list every finding code with its default severity and meaning')
+    .argument('[prefix]', 'only codes starting with this, e.g. SPF_ or DMARC')
+    .addHelpText(
+      'after',
+      examples([
+        ['mailpace-cli codes', 'the whole vocabulary'],
+        ['mailpace-cli codes DMARC --json', 'DMARC codes as JSON'],
+      ]),
+    )
+    .action(action(() => import('./commands/codes.js'), state));
+
   return program;
 }
 
@@ -281,6 +294,13 @@ function reportError(err: unknown, verbose: boolean): number {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `mailpace-cli … | head`: a reader that goes away is not an error worth a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   const state = { code: 0 };
   const program = buildProgram(state);
   const verbose = argv.includes('--verbose') || argv.includes('-v');

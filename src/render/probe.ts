@@ -80,7 +80,10 @@ export function renderHost(c: ChalkInstance, h: HostReport): string {
     else text = g.firstReply ? c.red(clip(`${g.firstReply.code} ${g.firstReply.enhanced ?? ''} ${g.firstReply.text}`.replace(/\s+/g, ' '), 90)) : c.dim('no reply');
     lines.push(row(c, 'rcpt', text));
   }
-  if (h.mtaSts) lines.push(row(c, 'mta-sts', `${h.mtaSts.mode}: ${h.mtaSts.failures.length === 0 ? c.green('host complies') : c.red(`${plural(h.mtaSts.failures.length, 'failure')}`)}`));
+  if (h.mtaSts) {
+    const ok = h.mtaSts.mxListed && h.mtaSts.failures.length === 0;
+    lines.push(row(c, 'mta-sts', `${h.mtaSts.mode}: ${ok ? c.green('host complies') : c.red([h.mtaSts.mxListed ? '' : 'not in mx list', ...h.mtaSts.failures].filter((x) => x).join('; '))}`));
+  }
   if (h.dane) {
     const m = h.dane.matched === null ? c.dim('not compared (no certificate)') : h.dane.matched ? c.green('matches') : c.red('does not match');
     lines.push(row(c, 'dane', `${plural(h.dane.records, 'TLSA record')} ${m}${h.dane.authenticated ? '' : c.dim(' (not DNSSEC-authenticated)')}`));

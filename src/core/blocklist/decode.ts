@@ -5,7 +5,7 @@
  */
 import type { CodeMeaning } from './catalogue.js';
 import type { SelectedList } from './selection.js';
-import { parseIPv4 } from './target.js';
+import { parseIPv4 } from '../net/ip-address.js';
 
 /** Why an answer is an error; drives the notices (one per cause). */
 export type ErrorCause = 'refusal' | 'error-code' | 'hijack';

@@ -10,6 +10,10 @@
 import { domainToASCII } from 'node:url';
 import { UsageError } from '../errors.js';
 import { domainNameProblem } from '../domain/name.js';
+import { formatIPv4, formatIPv6, mappedIPv4, parseIPv4, parseIPv6 } from '../net/ip-address.js';
+
+// The numeric address forms scans do range arithmetic on; re-exported for callers that import them from here.
+export { formatIPv4, formatIPv6, parseIPv4, parseIPv6 };
 
 export type TargetKind = 'ipv4' | 'ipv6' | 'domain';
 
@@ -17,97 +21,6 @@ export interface Target {
   kind: TargetKind;
   /** Canonical text: dotted quad, RFC 5952 IPv6, or the lower-case ASCII domain. */
   value: string;
-}
-
-const IPV4_OCTET = /^(?:0|[1-9]\d{0,2})$/;
-
-/** Strict dotted quad → 32-bit number; leading zeros are refused (they mean octal to some parsers). */
-export function parseIPv4(s: string): number | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!IPV4_OCTET.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
-    n = n * 256 + v;
-  }
-  return n;
-}
-
-export function formatIPv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-const V6_MAX = (1n << 128n) - 1n;
-
-/** RFC 4291 §2.2 text forms (with "::" and an IPv4 tail) → 128-bit number. Zone indexes are refused. */
-export function parseIPv6(input: string): bigint | undefined {
-  let s = input;
-  if (!/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(':')) return undefined;
-  let tail: number[] = [];
-  const lastColon = s.lastIndexOf(':');
-  const last = s.slice(lastColon + 1);
-  if (last.includes('.')) {
-    const v4 = parseIPv4(last);
-    if (v4 === undefined) return undefined;
-    tail = [v4 >>> 16, v4 & 0xffff];
-    // Drop the IPv4 tail; keep a "::" that preceded it, drop a single separating ":".
-    s = s.slice(0, lastColon + 1);
-    if (!s.endsWith('::')) s = s.slice(0, -1);
-  }
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const groupsOf = (part: string): string[] | undefined => {
-    if (part === '') return [];
-    const g = part.split(':');
-    return g.every((x) => /^[0-9a-fA-F]{1,4}$/.test(x)) ? g : undefined;
-  };
-  const head = groupsOf(halves[0]!);
-  const rest = halves.length === 2 ? groupsOf(halves[1]!) : [];
-  if (!head || !rest) return undefined;
-  const explicit = head.length + rest.length + tail.length;
-  let words: number[];
-  if (halves.length === 2) {
-    // "::" stands for one or more zero groups (RFC 4291 §2.2 item 2)
-    if (explicit > 7) return undefined;
-    words = [...head.map((h) => parseInt(h, 16)), ...Array<number>(8 - explicit).fill(0), ...rest.map((h) => parseInt(h, 16)), ...tail];
-  } else {
-    if (explicit !== 8) return undefined;
-    words = [...head.map((h) => parseInt(h, 16)), ...tail];
-  }
-  let n = 0n;
-  for (const w of words) n = (n << 16n) | BigInt(w);
-  return n;
-}
-
-/** RFC 5952 §4: lower case, no leading zeros, the longest run (≥ 2) of zero groups as "::", first on a tie. */
-export function formatIPv6(n: bigint): string {
-  const words: number[] = [];
-  for (let i = 7; i >= 0; i--) words.push(Number((n >> BigInt(i * 16)) & 0xffffn));
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-}
-
-/** ::ffff:0:0/96 — an IPv4 address written as IPv6. */
-function mappedIPv4(n: bigint): number | undefined {
-  return n >> 32n === 0xffffn ? Number(n & 0xffffffffn) : undefined;
 }
 
 /** The labels put in front of a zone for this target. */
@@ -163,6 +76,8 @@ function domainTarget(input: string, s: string): string {
   if (problem) throw badTarget(input, problem);
   return ascii;
 }
+
+const V6_MAX = (1n << 128n) - 1n;
 
 function parseRange(input: string, addr: string, len: string): ParsedInput {
   if (!/^\d{1,3}$/.test(len)) throw badTarget(input, `bad prefix length "/${len}"`);

@@ -5,7 +5,7 @@
  */
 import type { Deps } from '../deps.js';
 import { answerError, isFailure } from '../dns/lookup.js';
-import { canonicalIp, reverseName } from '../dns/reverse.js';
+import { canonicalIp, reverseName } from '../net/ip-address.js';
 import { DnsError } from '../errors.js';
 import type { FindingCode } from '../finding-codes.js';
 import type { Finding } from '../types.js';

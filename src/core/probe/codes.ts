@@ -2,8 +2,10 @@
  * Finding codes of `probe`: what a sending MTA meets at a recipient MX.
  * Sources: RFC 5321 (SMTP), RFC 3207 (STARTTLS), RFC 8996 (TLS 1.0/1.1 deprecated), RFC 6125
  * (certificate names), RFC 6647 (greylisting), RFC 8461 (MTA-STS), RFC 7672 (DANE for SMTP).
- * MX_NULL, MX_TARGET_UNRESOLVABLE and PTR_MISSING come from the domain table (src/core/domain/codes.ts)
- * and are reused, not redefined.
+ * Codes for the same facts that check-domain already reports are reused, not redefined:
+ * MX_NULL, MX_TARGET_UNRESOLVABLE, PTR_MISSING (src/core/domain/codes.ts); MTA_STS_RECORD_INVALID,
+ * MTA_STS_POLICY_UNREACHABLE, MTA_STS_POLICY_INVALID, MTA_STS_MX_MISMATCH, DANE_TLSA_PKIX_USAGE,
+ * DANE_TLSA_NOT_VALIDATED (src/core/domain/policy-codes.ts).
  */
 export const PROBE_FINDING_CODES = {
   // reaching the host — RFC 5321 §3.1, §4.2
@@ -30,12 +32,9 @@ export const PROBE_FINDING_CODES = {
   RCPT_DEFERRED: { severity: 'warning', description: 'The probe recipient got a 4xx reply that does not look like greylisting (rate limit, policy, local trouble).' },
   MAIL_FROM_REJECTED: { severity: 'warning', description: 'The probe sender was refused: the server may reject this client (reputation, missing PTR) or the sender domain.' },
   // MTA-STS — RFC 8461
-  MTA_STS_POLICY_UNAVAILABLE: { severity: 'warning', description: 'An _mta-sts TXT record exists but the policy could not be fetched or parsed (RFC 8461 §3.3); senders keep their cached policy or send without it.' },
-  MTA_STS_ENFORCE_FAILURE: { severity: 'error', description: 'The host fails a requirement of the domain\'s MTA-STS "enforce" policy: compliant senders will not deliver to it (RFC 8461 §5).' },
-  MTA_STS_TESTING_FAILURE: { severity: 'warning', description: 'The host fails a requirement of the domain\'s MTA-STS "testing" policy: mail still flows, TLS-RPT reports the failure (RFC 8461 §5).' },
+  MTA_STS_ENFORCE_FAILURE: { severity: 'error', description: 'The host fails the TLS requirements of the domain\'s MTA-STS "enforce" policy (STARTTLS, trusted unexpired certificate naming the host): compliant senders will not deliver to it (RFC 8461 §4.2, §5).' },
+  MTA_STS_TESTING_FAILURE: { severity: 'warning', description: 'The host fails the TLS requirements of the domain\'s MTA-STS "testing" policy: mail still flows, TLS-RPT reports the failure (RFC 8461 §4.2, §5).' },
   // DANE — RFC 7672, RFC 6698
   DANE_TLSA_MISMATCH: { severity: 'error', description: 'TLSA records are published but none matches the certificate chain: DANE senders defer mail (RFC 7672 §2.2).' },
   DANE_NO_STARTTLS: { severity: 'error', description: 'TLSA records are published but the host offers no working STARTTLS: DANE senders defer mail (RFC 7672 §2.2).' },
-  DANE_TLSA_UNAUTHENTICATED: { severity: 'info', description: 'The TLSA answer was not DNSSEC-authenticated by the resolver in use (AD=0); senders ignore unsigned TLSA (RFC 7672 §2.2). Use a validating resolver to tell.' },
-  DANE_UNUSABLE_USAGE: { severity: 'warning', description: 'TLSA usage 0 (PKIX-TA) or 1 (PKIX-EE) is not for SMTP; senders treat such records as unusable (RFC 7672 §3.1.3).' },
 } as const;

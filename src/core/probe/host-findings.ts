@@ -227,15 +227,27 @@ export function hostFindings(f: HostFacts): Finding[] {
     );
   }
 
-  // MTA-STS
-  if (r.mtaSts && r.mtaSts.failures.length > 0) {
-    const code = r.mtaSts.mode === 'enforce' ? 'MTA_STS_ENFORCE_FAILURE' : 'MTA_STS_TESTING_FAILURE';
-    out.push(
-      finding(code, 'mta-sts', `${h} fails the domain's MTA-STS ${r.mtaSts.mode} policy: ${r.mtaSts.failures.join('; ')}`, {
-        fix: r.mtaSts.mode === 'enforce' ? 'fix the host (or the policy\'s mx lines) now: compliant senders do not deliver to it' : 'fix this before switching the policy to enforce',
-        evidence: ev({ failures: r.mtaSts.failures }),
-      }),
-    );
+  // MTA-STS: the mx match (RFC 8461 §4.1), then the TLS requirements (§4.2)
+  if (r.mtaSts && r.mtaSts.mode !== 'none') {
+    const enforce = r.mtaSts.mode === 'enforce';
+    if (!r.mtaSts.mxListed) {
+      // check-domain's code for the same fact: an error under enforce, a warning under testing
+      out.push(
+        finding('MTA_STS_MX_MISMATCH', 'mta-sts', `${h} matches none of the mx patterns of the domain's MTA-STS ${r.mtaSts.mode} policy`, {
+          severity: enforce ? 'error' : 'warning',
+          fix: 'add the host to the policy\'s mx lines (and change the policy id), or point the MX at a listed host',
+          evidence: ev({ mode: r.mtaSts.mode }),
+        }),
+      );
+    }
+    if (r.mtaSts.failures.length > 0) {
+      out.push(
+        finding(enforce ? 'MTA_STS_ENFORCE_FAILURE' : 'MTA_STS_TESTING_FAILURE', 'mta-sts', `${h} fails the domain's MTA-STS ${r.mtaSts.mode} policy: ${r.mtaSts.failures.join('; ')}`, {
+          fix: enforce ? 'fix the host now: compliant senders do not deliver to it' : 'fix this before switching the policy to enforce',
+          evidence: ev({ failures: r.mtaSts.failures }),
+        }),
+      );
+    }
   }
 
   // DANE
@@ -244,11 +256,16 @@ export function hostFindings(f: HostFacts): Finding[] {
     if (lookup.dnsError) out.push(dnsFinding(lookup.dnsError, 'dane', h));
     else if (lookup.records.length > 0) {
       if (!lookup.authenticated) {
-        out.push(finding('DANE_TLSA_UNAUTHENTICATED', 'dane', `${lookup.name} has TLSA records but the resolver did not mark them authenticated (AD=0)`, { evidence: ev({ tlsa: lookup.name }) }));
+        out.push(
+          finding('DANE_TLSA_NOT_VALIDATED', 'dane', `${lookup.name} has TLSA records but the resolver did not mark them authenticated (AD=0)`, {
+            fix: 'sign the zone with DNSSEC; or, if it is signed, ask through a validating resolver (--dns)',
+            evidence: ev({ tlsa: lookup.name }),
+          }),
+        );
       }
       if (verdict && verdict.unusableUsages > 0) {
         out.push(
-          finding('DANE_UNUSABLE_USAGE', 'dane', `${lookup.name} has ${verdict.unusableUsages} TLSA record(s) with usage 0/1, which SMTP senders ignore`, {
+          finding('DANE_TLSA_PKIX_USAGE', 'dane', `${lookup.name} has ${verdict.unusableUsages} TLSA record(s) with usage 0/1, which SMTP senders ignore`, {
             fix: 'publish DANE-EE (3 1 1) or DANE-TA (2 1 1) records instead (RFC 7672 §3.1)',
             evidence: ev({ tlsa: lookup.name }),
           }),

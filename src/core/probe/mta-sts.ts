@@ -29,6 +29,8 @@ export interface MtaStsDiscovery {
   policyUrl?: string;
   /** Why the policy could not be used (fetch failed, syntax, several records). */
   error?: string;
+  /** Which kind of failure error describes. */
+  errorKind?: 'record' | 'unreachable' | 'invalid' | 'not-fetched';
   dnsError?: DnsError;
 }
 
@@ -157,24 +159,24 @@ export async function discoverMtaSts(resolver: Resolver, domain: string, fetcher
   const records = answer.records.map((r) => r.text).filter((t) => /^v=STSv1\s*(;|$)/.test(t.trim()));
   if (records.length === 0) return { published: false };
   // RFC 8461 §3.1: more than one record means no policy
-  if (records.length > 1) return { published: true, error: `${records.length} "v=STSv1" TXT records at _mta-sts.${domain}: senders treat that as no policy` };
+  if (records.length > 1) return { published: true, errorKind: 'record', error: `${records.length} "v=STSv1" TXT records at _mta-sts.${domain}: senders treat that as no policy` };
   const rec = parseMtaStsRecord(records[0]!);
-  if (!rec) return { published: true, error: `the _mta-sts.${domain} record is malformed: ${JSON.stringify(records[0])}` };
+  if (!rec) return { published: true, errorKind: 'record', error: `the _mta-sts.${domain} record is malformed: ${JSON.stringify(records[0])}` };
   const policyUrl = `https://mta-sts.${domain}/.well-known/mta-sts.txt`;
-  if (!fetcher) return { published: true, id: rec.id, policyUrl, error: 'the policy was not fetched (no HTTPS fetcher)' };
+  if (!fetcher) return { published: true, id: rec.id, policyUrl, errorKind: 'not-fetched', error: 'the policy was not fetched (no HTTPS fetcher)' };
   let fetched: FetchedText;
   try {
     fetched = await fetcher(policyUrl, signal);
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return { published: true, id: rec.id, policyUrl, error: `fetching ${policyUrl} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}` };
+    return { published: true, id: rec.id, policyUrl, errorKind: 'unreachable', error: `fetching ${policyUrl} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}` };
   }
-  if (fetched.status !== 200) return { published: true, id: rec.id, policyUrl, error: `${policyUrl} answered HTTP ${fetched.status} (RFC 8461 §3.3 wants 200, no redirects)` };
-  if (fetched.body.length > MAX_POLICY_BYTES) return { published: true, id: rec.id, policyUrl, error: `${policyUrl} is larger than 64 KiB` };
+  if (fetched.status !== 200) return { published: true, id: rec.id, policyUrl, errorKind: 'unreachable', error: `${policyUrl} answered HTTP ${fetched.status} (RFC 8461 §3.3 wants 200, no redirects)` };
+  if (fetched.body.length > MAX_POLICY_BYTES) return { published: true, id: rec.id, policyUrl, errorKind: 'invalid', error: `${policyUrl} is larger than 64 KiB` };
   try {
     return { published: true, id: rec.id, policyUrl, policy: parseMtaStsPolicy(fetched.body) };
   } catch (err) {
-    return { published: true, id: rec.id, policyUrl, error: `the policy at ${policyUrl} does not parse: ${(err as Error).message}` };
+    return { published: true, id: rec.id, policyUrl, errorKind: 'invalid', error: `the policy at ${policyUrl} does not parse: ${(err as Error).message}` };
   }
 }
 
@@ -193,8 +195,9 @@ export interface MtaStsHostFacts {
 
 export interface MtaStsHostVerdict {
   mode: MtaStsMode;
+  /** The host matches an mx pattern (RFC 8461 §4.1). */
   mxListed: boolean;
-  /** Requirements the host fails, in words. Empty: compliant. */
+  /** The TLS requirements (RFC 8461 §4.2) the host fails, in words. Empty: compliant. */
   failures: string[];
 }
 
@@ -202,7 +205,6 @@ export function evaluateMtaSts(policy: MtaStsPolicy, facts: MtaStsHostFacts): Mt
   const failures: string[] = [];
   const mxListed = policy.mx.some((p) => mxPatternMatches(p, facts.host));
   if (policy.mode === 'none') return { mode: policy.mode, mxListed, failures };
-  if (!mxListed) failures.push(`${facts.host} matches none of the policy's mx patterns (${policy.mx.join(', ')}) (RFC 8461 §4.1)`);
   if (!facts.tls) failures.push('no working STARTTLS (RFC 8461 §4.2)');
   else {
     if (facts.expired) failures.push('the certificate is expired or not yet valid (RFC 8461 §4.2)');

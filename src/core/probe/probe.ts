@@ -116,9 +116,11 @@ export async function runProbe(deps: ProbeDeps, target: ProbeTarget, opts: Probe
 
   const mtaSts = await mtaStsP;
   if (mtaSts?.dnsError) domainFindings.push(dnsFinding(mtaSts.dnsError, 'mta-sts'));
-  if (mtaSts?.published && mtaSts.error) {
+  if (mtaSts?.published && mtaSts.error && mtaSts.errorKind !== 'not-fetched') {
+    // the codes check-domain uses for the same failures
+    const code = mtaSts.errorKind === 'record' ? 'MTA_STS_RECORD_INVALID' : mtaSts.errorKind === 'invalid' ? 'MTA_STS_POLICY_INVALID' : 'MTA_STS_POLICY_UNREACHABLE';
     domainFindings.push(
-      finding('MTA_STS_POLICY_UNAVAILABLE', 'mta-sts', `${domain}: ${mtaSts.error}`, {
+      finding(code, 'mta-sts', `${domain}: ${mtaSts.error}`, {
         fix: `serve the policy at https://mta-sts.${domain}/.well-known/mta-sts.txt with a valid certificate, HTTP 200 and text/plain`,
         evidence: { url: mtaSts.policyUrl },
       }),

@@ -6,26 +6,9 @@
  */
 import { isIP } from 'node:net';
 import type { Resolver } from '../dns/types.js';
+import { reverseName } from '../net/ip-address.js';
 
-/** RFC 1035 §3.5 (in-addr.arpa) and RFC 3596 §2.5 (ip6.arpa). */
-export function reverseName(ip: string): string {
-  if (isIP(ip) === 4) return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
-  const [head = '', tail = ''] = ip.toLowerCase().split('::') as [string, string?];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  // an embedded IPv4 tail (::ffff:192.0.2.1) is two groups
-  const expand = (gs: string[]) =>
-    gs.flatMap((g) => {
-      if (!g.includes('.')) return [g];
-      const [a, b, c, d] = g.split('.').map(Number) as [number, number, number, number];
-      return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
-    });
-  const hg = expand(h);
-  const tg = expand(t);
-  const groups = ip.includes('::') ? [...hg, ...Array(8 - hg.length - tg.length).fill('0'), ...tg] : hg;
-  const nibbles = groups.map((g) => g.padStart(4, '0')).join('');
-  return `${nibbles.split('').reverse().join('.')}.ip6.arpa`;
-}
+export { reverseName };
 
 function sameAddress(a: string, b: string): boolean {
   if (isIP(a) === 4 || isIP(b) === 4) return a === b;

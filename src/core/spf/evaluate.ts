@@ -8,7 +8,7 @@ import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import type { DnsAnswer, RecordType } from '../dns/types.js';
 import { isSpfRecord, macroStringProblem, parseSpf, QUALIFIER_RESULTS, type Mechanism, type SpfRecord } from './parse.js';
-import { formatIp, inPrefix, parseIp, reverseName, spfClientAddress, type IpAddress } from './ip-address.js';
+import { formatIp, inPrefix, parseIp, reverseName, spfClientAddress, type IpAddress } from '../net/ip-address.js';
 import { expandDomainSpec, expandMacros, MacroError, type MacroContext } from './macro.js';
 
 /** The results of check_host() (RFC 7208 §2.6) and what each tells the receiver. */

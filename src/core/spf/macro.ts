@@ -4,7 +4,7 @@
  * expanded domain names (§7.3). Syntax is checked by parse.ts (macroStringProblem); expansion
  * re-checks only what it needs and throws MacroError on anything it cannot expand.
  */
-import { dottedIp, formatIp, type IpAddress } from './ip-address.js';
+import { dottedIp, formatIp, type IpAddress } from '../net/ip-address.js';
 
 /** Macro letters and what they expand to (RFC 7208 §7.2). */
 export const MACRO_LETTERS = {

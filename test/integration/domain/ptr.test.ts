@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startDnsServer, type DnsFixtureServer } from '../../helpers/dns-server.js';
 import { testDeps } from '../../helpers/deps.js';
 import { checkPtr, isGenericPtr } from '../../../src/core/domain/ptr.js';
-import { reverseName } from '../../../src/core/dns/reverse.js';
+import { reverseName } from '../../../src/core/net/ip-address.js';
 
 let srv: DnsFixtureServer;
 before(async () => {

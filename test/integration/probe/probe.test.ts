@@ -318,12 +318,16 @@ test('MTA-STS: the host is checked against the policy; a policy that cannot be f
   assert.deepEqual(ok.mtaSts, { published: true, id: '2026', mode: 'enforce', mx: ['*.example.test'], maxAge: 86400 });
   assert.deepEqual(ok.hosts[0]!.mtaSts, { mode: 'enforce', mxListed: true, failures: [] });
   const enforce = await probe(s.port, { domain: 'sts.test' }, {}, { fetchPolicy: policy('mail.other.test') });
-  assert.deepEqual(codes(enforce), ['MTA_STS_ENFORCE_FAILURE']);
+  assert.deepEqual(enforce.findings.map((f) => [f.code, f.severity]), [['MTA_STS_MX_MISMATCH', 'error']]);
+  const enforceTls = await probe(s.port, { domain: 'sts.test' }, { caPem: undefined }, { fetchPolicy: policy('*.example.test') });
+  assert.deepEqual(codes(enforceTls), ['CERT_UNTRUSTED', 'MTA_STS_ENFORCE_FAILURE']);
   const testing = await probe(s.port, { domain: 'sts.test' }, { caPem: undefined }, { fetchPolicy: policy('*.example.test', 'testing') });
   assert.deepEqual(codes(testing), ['CERT_UNTRUSTED', 'MTA_STS_TESTING_FAILURE']);
   assert.match(testing.hosts[0]!.mtaSts!.failures.join(), /not trusted/);
   const gone = await probe(s.port, { domain: 'sts.test' }, {}, { fetchPolicy: async () => ({ status: 404, body: 'not found' }) });
-  assert.deepEqual(codes(gone), ['MTA_STS_POLICY_UNAVAILABLE']);
+  assert.deepEqual(codes(gone), ['MTA_STS_POLICY_UNREACHABLE']);
+  const junk = await probe(s.port, { domain: 'sts.test' }, {}, { fetchPolicy: async () => ({ status: 200, body: '<html>' }) });
+  assert.deepEqual(codes(junk), ['MTA_STS_POLICY_INVALID']);
 });
 
 test('DANE: TLSA records are compared with the presented certificate', async () => {
@@ -339,6 +343,6 @@ test('DANE: TLSA records are compared with the presented certificate', async () 
   assert.deepEqual(codes(ok), []);
   assert.deepEqual(ok.hosts[0]!.dane, { tlsaName: name, records: 1, authenticated: true, usable: 1, matched: true });
   const bad = await probe(t.port);
-  assert.deepEqual(codes(bad), ['DANE_TLSA_MISMATCH', 'DANE_TLSA_UNAUTHENTICATED']);
+  assert.deepEqual(codes(bad), ['DANE_TLSA_MISMATCH', 'DANE_TLSA_NOT_VALIDATED']);
   assert.equal(bad.hosts[0]!.dane?.matched, false);
 });

@@ -60,7 +60,11 @@ test('a healthy host has no findings', () => {
 
 test('every probe code is in the joined finding table with a description', () => {
   for (const code of Object.keys(PROBE_FINDING_CODES)) assert.ok(code in FINDING_CODES, code);
-  for (const reused of ['MX_NULL', 'MX_TARGET_UNRESOLVABLE', 'PTR_MISSING']) assert.ok(reused in FINDING_CODES, reused);
+  const reused = ['MX_NULL', 'MX_TARGET_UNRESOLVABLE', 'PTR_MISSING', 'MTA_STS_RECORD_INVALID', 'MTA_STS_POLICY_UNREACHABLE', 'MTA_STS_POLICY_INVALID', 'MTA_STS_MX_MISMATCH', 'DANE_TLSA_PKIX_USAGE', 'DANE_TLSA_NOT_VALIDATED'];
+  for (const code of reused) {
+    assert.ok(code in FINDING_CODES, code);
+    assert.ok(!(code in PROBE_FINDING_CODES), `${code} is check-domain's: reused, not redefined`);
+  }
 });
 
 test('connection, banner and session failures', () => {
@@ -120,18 +124,21 @@ test('greylisting and the probe transaction', () => {
   assert.deepEqual(codes(facts({ mailReply: parseReply('553 5.7.1 sender rejected'), rcptReply: undefined })), ['MAIL_FROM_REJECTED']);
 });
 
-test('MTA-STS verdicts become findings by mode', () => {
-  const f = (mode: 'enforce' | 'testing') => hostFindings(facts({ report: { mtaSts: { mode, mxListed: false, failures: ['not listed'] } } }));
-  assert.deepEqual(f('enforce').map((x) => [x.code, x.severity]), [['MTA_STS_ENFORCE_FAILURE', 'error']]);
-  assert.deepEqual(f('testing').map((x) => [x.code, x.severity]), [['MTA_STS_TESTING_FAILURE', 'warning']]);
-  assert.deepEqual(codes(facts({ report: { mtaSts: { mode: 'enforce', mxListed: true, failures: [] } } })), []);
+test('MTA-STS verdicts become findings by mode: the mx match and the TLS requirements apart', () => {
+  const f = (mode: 'enforce' | 'testing', mxListed: boolean, failures: string[]) => hostFindings(facts({ report: { mtaSts: { mode, mxListed, failures } } })).map((x) => [x.code, x.severity]);
+  assert.deepEqual(f('enforce', false, []), [['MTA_STS_MX_MISMATCH', 'error']]);
+  assert.deepEqual(f('testing', false, []), [['MTA_STS_MX_MISMATCH', 'warning']]);
+  assert.deepEqual(f('enforce', true, ['the certificate chain is not trusted']), [['MTA_STS_ENFORCE_FAILURE', 'error']]);
+  assert.deepEqual(f('testing', true, ['no working STARTTLS']), [['MTA_STS_TESTING_FAILURE', 'warning']]);
+  assert.deepEqual(f('enforce', true, []), []);
+  assert.deepEqual(hostFindings(facts({ report: { mtaSts: { mode: 'none', mxListed: false, failures: [] } } })), []);
 });
 
 test('DANE: mismatch, no STARTTLS, unauthenticated, unusable usages, DNS failure', () => {
   const lookup = { name: '_25._tcp.mx.example.test', records: [{ type: 'TLSA' as const, name: 'x', ttl: 1, usage: 3, selector: 1, matchingType: 1, data: '00' }], authenticated: true };
   assert.deepEqual(codes(facts({ dane: { lookup, verdict: { usable: 1, unusableUsages: 0, matched: true } } })), []);
   assert.deepEqual(codes(facts({ dane: { lookup, verdict: { usable: 1, unusableUsages: 0, matched: false } } })), ['DANE_TLSA_MISMATCH']);
-  assert.deepEqual(codes(facts({ dane: { lookup: { ...lookup, authenticated: false }, verdict: { usable: 0, unusableUsages: 1, matched: false } } })), ['DANE_TLSA_UNAUTHENTICATED', 'DANE_UNUSABLE_USAGE']);
+  assert.deepEqual(codes(facts({ dane: { lookup: { ...lookup, authenticated: false }, verdict: { usable: 0, unusableUsages: 1, matched: false } } })), ['DANE_TLSA_NOT_VALIDATED', 'DANE_TLSA_PKIX_USAGE']);
   assert.deepEqual(codes(facts({ report: { starttls: false, tls: null }, dane: { lookup, verdict: { usable: 1, unusableUsages: 0, matched: false } } })), ['DANE_NO_STARTTLS', 'MX_NO_STARTTLS']);
   assert.deepEqual(codes(facts({ dane: { lookup: { ...lookup, records: [], dnsError: new DnsError('DNS_TIMEOUT', 'x', 'TLSA', 't') } } })), ['DNS_TIMEOUT']);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandDomainSpec, expandMacros, MacroError, transform, truncateDomain, urlEscape, type MacroContext } from '../../../src/core/spf/macro.js';
-import { parseIp } from '../../../src/core/spf/ip-address.js';
+import { parseIp } from '../../../src/core/net/ip-address.js';
 
 function ctx(over: Partial<MacroContext> = {}): MacroContext {
   return {

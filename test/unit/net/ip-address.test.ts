@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dottedIp, formatIp, inPrefix, isV4Mapped, parseIp, reverseName, spfClientAddress } from '../../../src/core/spf/ip-address.js';
+import { dottedIp, formatIp, inPrefix, isV4Mapped, parseIp, reverseName, spfClientAddress } from '../../../src/core/net/ip-address.js';
 
 const ip = (s: string) => {
   const p = parseIp(s);
