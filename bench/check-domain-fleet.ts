@@ -33,7 +33,7 @@ function entry(name: string): ZoneEntry | undefined {
 
 const srv = await startDnsServer(
   { '_spf.provider.test': { TXT: ['v=spf1 ip4:203.0.113.0/24 -all'] }, 'fleet.test': { A: ['192.0.2.1'] } },
-  { fallback: entry },
+  { fallback: entry, cache: true },
 );
 const dir = mkdtempSync(join(tmpdir(), 'mailpace-fleet-'));
 const list = join(dir, 'domains.txt');

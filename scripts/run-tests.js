@@ -26,7 +26,9 @@ if (files.length === 0) {
   console.error(`no test files under ${layers.map((l) => `test/${l}`).join(', ')}`);
   process.exit(layers.includes('e2e') && layers.length === 1 ? 0 : 1);
 }
-const args = ['--import', 'tsx', '--import', './test/helpers/net-guard.ts', '--test', '--test-timeout=120000'];
+// e2e files drive real services and testssl.sh (tens of seconds per run): a longer per-file budget.
+const timeout = layers.includes('e2e') ? 900_000 : 120_000;
+const args = ['--import', 'tsx', '--import', './test/helpers/net-guard.ts', '--test', `--test-timeout=${timeout}`];
 if (process.env.TEST_REPORTER) args.push(`--test-reporter=${process.env.TEST_REPORTER}`);
 const r = spawnSync(process.execPath, [...args, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -1,34 +1,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
 import { startDnsServer, type DnsFixtureServer } from '../helpers/dns-server.js';
 
 let srv: DnsFixtureServer;
 let dir: string;
 const KEY = 'abcdefghijklmnopqrstuvwxyz';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI asynchronously (the fixture DNS server lives in this process). */
-function cli(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mailpace-cli.js', ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
 
 before(async () => {
   srv = await startDnsServer({
@@ -54,7 +34,7 @@ after(async () => {
 const dns = () => ['--dns', srv.address];
 
 test('a listed target: exit 1 and one JSON document with results and summary', async () => {
-  const r = await cli(['blocklist', 'scan', '127.0.0.2', '127.0.0.1', '--zone', 'zen.spamhaus.org', ...dns(), '--json']);
+  const r = await runCli(['blocklist', 'scan', '127.0.0.2', '127.0.0.1', '--zone', 'zen.spamhaus.org', ...dns(), '--json']);
   assert.equal(r.code, 1, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.schemaVersion, 1);
@@ -75,14 +55,14 @@ test('a listed target: exit 1 and one JSON document with results and summary', a
 });
 
 test('clean everywhere: exit 0, human table', async () => {
-  const r = await cli(['blocklist', 'scan', '127.0.0.1', '--zone', 'zen.spamhaus.org', '--zone', 'bl.spamcop.net', ...dns()]);
+  const r = await runCli(['blocklist', 'scan', '127.0.0.1', '--zone', 'zen.spamhaus.org', '--zone', 'bl.spamcop.net', ...dns()]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /127\.0\.0\.1 {2}clean on all 2 lists/);
   assert.match(r.stdout, /1 target × 2 lists: 2 lookups/);
 });
 
 test('only refusals: exit 3, never "listed", and the note says what to do', async () => {
-  const r = await cli(['blocklist', 'scan', '192.0.2.254', '--zone', 'zen.spamhaus.org', ...dns()]);
+  const r = await runCli(['blocklist', 'scan', '192.0.2.254', '--zone', 'zen.spamhaus.org', ...dns()]);
   assert.equal(r.code, 3);
   assert.doesNotMatch(r.stdout, /✗ listed/);
   assert.match(r.stdout, /! error\s+Spamhaus ZEN\s+127\.255\.255\.254/);
@@ -91,7 +71,7 @@ test('only refusals: exit 3, never "listed", and the note says what to do', asyn
 
 test('bad targets: exit 2, one line on stderr, nothing on stdout', async () => {
   for (const bad of ['999.1.1.1', '10.0.0.0/33', 'not_a..domain', 'http://example.com']) {
-    const r = await cli(['blocklist', 'scan', bad, ...dns(), '--json']);
+    const r = await runCli(['blocklist', 'scan', bad, ...dns(), '--json']);
     assert.equal(r.code, 2, bad);
     assert.equal(r.stdout, '', bad);
     assert.match(r.stderr, /^mailpace-cli: ".*" is not an IP address, CIDR range or domain name/, bad);
@@ -100,11 +80,11 @@ test('bad targets: exit 2, one line on stderr, nothing on stdout', async () => {
 });
 
 test('a range over --max-targets is refused (exit 2); raised, the /22 is scanned', async () => {
-  const refused = await cli(['blocklist', 'scan', '203.0.112.0/22', '--zone', 'zen.spamhaus.org', ...dns()]);
+  const refused = await runCli(['blocklist', 'scan', '203.0.112.0/22', '--zone', 'zen.spamhaus.org', ...dns()]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /203\.0\.112\.0\/22 expands to 1,024 addresses: 1,024 targets is more than --max-targets 256/);
   assert.match(refused.stderr, /hint: .*--max-targets 1024/);
-  const r = await cli(['blocklist', 'scan', '203.0.112.0/22', '--max-targets', '1024', '--zone', 'zen.spamhaus.org', ...dns(), '--json']);
+  const r = await runCli(['blocklist', 'scan', '203.0.112.0/22', '--max-targets', '1024', '--zone', 'zen.spamhaus.org', ...dns(), '--json']);
   assert.equal(r.code, 1, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.summary.targets, 1024);
@@ -114,12 +94,12 @@ test('a range over --max-targets is refused (exit 2); raised, the /22 is scanned
 });
 
 test('--format csv and --format ndjson', async () => {
-  const csv = await cli(['blocklist', 'scan', '127.0.0.2', '--zone', 'zen.spamhaus.org', ...dns(), '--format', 'csv']);
+  const csv = await runCli(['blocklist', 'scan', '127.0.0.2', '--zone', 'zen.spamhaus.org', ...dns(), '--format', 'csv']);
   assert.equal(csv.code, 1);
   const lines = csv.stdout.split('\r\n');
   assert.equal(lines[0], 'target,zone,list,status,codes,meanings,txt,removalUrl,detail');
   assert.match(lines[1]!, /^127\.0\.0\.2,zen\.spamhaus\.org,Spamhaus ZEN,listed,127\.0\.0\.2 127\.0\.0\.4 127\.0\.0\.10,"SBL/);
-  const nd = await cli(['blocklist', 'scan', '127.0.0.2', '127.0.0.1', '--zone', 'zen.spamhaus.org', ...dns(), '--format', 'ndjson']);
+  const nd = await runCli(['blocklist', 'scan', '127.0.0.2', '127.0.0.1', '--zone', 'zen.spamhaus.org', ...dns(), '--format', 'ndjson']);
   assert.equal(nd.code, 1);
   const rows = nd.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(rows.length, 3);
@@ -136,30 +116,30 @@ test('targets from --file, from "-" (stdin) and piped with no arguments', async 
     [['-'], '127.0.0.2\n127.0.0.1\n'],
     [[], '127.0.0.2 127.0.0.1'],
   ] as [string[], string | undefined][]) {
-    const r = await cli(['blocklist', 'scan', ...args, '--zone', 'zen.spamhaus.org', ...dns(), '--json'], input);
+    const r = await runCli(['blocklist', 'scan', ...args, '--zone', 'zen.spamhaus.org', ...dns(), '--json'], { input });
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
     assert.deepEqual(JSON.parse(r.stdout).results.map((x: { target: string }) => x.target), ['127.0.0.2', '127.0.0.1']);
   }
-  const missing = await cli(['blocklist', 'scan', '--file', join(dir, 'nope.txt'), ...dns()]);
+  const missing = await runCli(['blocklist', 'scan', '--file', join(dir, 'nope.txt'), ...dns()]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /cannot read --file .*nope\.txt: ENOENT/);
-  const none = await cli(['blocklist', 'scan', ...dns()], '# nothing here\n');
+  const none = await runCli(['blocklist', 'scan', ...dns()], { input: '# nothing here\n' });
   assert.equal(none.code, 2);
   assert.match(none.stderr, /no targets/);
 });
 
 test('domains go to domain lists; a custom domain list with name:domain; IP-only lists for a domain is exit 2', async () => {
-  const r = await cli(['blocklist', 'scan', 'dbltest.com', '--zone', 'dbl.spamhaus.org', '--zone', 'rhs.example.test:domain', ...dns(), '--json']);
+  const r = await runCli(['blocklist', 'scan', 'dbltest.com', '--zone', 'dbl.spamhaus.org', '--zone', 'rhs.example.test:domain', ...dns(), '--json']);
   assert.equal(r.code, 1, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.deepEqual(doc.results.map((x: { zone: string; status: string }) => `${x.zone} ${x.status}`), ['dbl.spamhaus.org listed', 'rhs.example.test listed']);
-  const wrong = await cli(['blocklist', 'scan', 'dbltest.com', '--zone', 'zen.spamhaus.org', ...dns()]);
+  const wrong = await runCli(['blocklist', 'scan', 'dbltest.com', '--zone', 'zen.spamhaus.org', ...dns()]);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /none of the selected lists takes domain names/);
 });
 
 test('--spamhaus-key asks the DQS zone and never prints the key', async () => {
-  const r = await cli(['blocklist', 'scan', '127.0.0.2', '--zone', 'zen.spamhaus.org', '--spamhaus-key', KEY, ...dns(), '--json']);
+  const r = await runCli(['blocklist', 'scan', '127.0.0.2', '--zone', 'zen.spamhaus.org', '--spamhaus-key', KEY, ...dns(), '--json']);
   assert.equal(r.code, 1, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.results[0].zone, 'zen.dq.spamhaus.net');
@@ -167,7 +147,7 @@ test('--spamhaus-key asks the DQS zone and never prints the key', async () => {
 });
 
 test('--domain-ips adds the addresses the domain SPF authorises', async () => {
-  const r = await cli(['blocklist', 'scan', '--domain-ips', 'sender.example', '--zone', 'zen.spamhaus.org', ...dns(), '--json']);
+  const r = await runCli(['blocklist', 'scan', '--domain-ips', 'sender.example', '--zone', 'zen.spamhaus.org', ...dns(), '--json']);
   assert.equal(r.code, 1, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.deepEqual(doc.results.map((x: { target: string; status: string }) => `${x.target} ${x.status}`), ['127.0.0.2 listed', '192.0.2.20 clean']);
@@ -184,14 +164,14 @@ test('bad flags are exit 2', async () => {
     ['--zone', 'not a zone'],
     ['--spamhaus-key', 'bad.key'],
   ]) {
-    const r = await cli(['blocklist', 'scan', '127.0.0.2', ...args, ...dns()]);
+    const r = await runCli(['blocklist', 'scan', '127.0.0.2', ...args, ...dns()]);
     assert.equal(r.code, 2, args.join(' '));
     assert.equal(r.stdout, '', args.join(' '));
   }
 });
 
 test('help lists the flags and examples', async () => {
-  const r = await cli(['blocklist', 'scan', '--help']);
+  const r = await runCli(['blocklist', 'scan', '--help']);
   assert.equal(r.code, 0);
   for (const flag of ['--zone', '--spamhaus-key', '--domain-ips', '--max-targets', '--file', '--concurrency', '--format']) assert.ok(r.stdout.includes(flag), flag);
   assert.match(r.stdout, /Examples:/);

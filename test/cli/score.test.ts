@@ -1,39 +1,19 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeRspamd, closedPort } from '../integration/score/fake-rspamd.js';
+import { runCli, type CliOptions, type CliResult } from '../helpers/cli.js';
 import { startDnsServer, type DnsFixtureServer } from '../helpers/dns-server.js';
 
-const BIN = 'bin/mailpace-cli.js';
 const FIX = 'test/fixtures/messages';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** The score command reads these; the developer's own settings must not reach the tests. */
+const cli = (args: string[], opts: CliOptions = {}) => runCli(args, { ...opts, env: { MAILPACE_RSPAMD_URL: undefined, MAILPACE_RSPAMD_PASSWORD: undefined, ...opts.env } });
 
-/** Runs the built CLI asynchronously (the fake servers live in this process, so no spawnSync). */
-function cli(args: string[], opts: { input?: string | Buffer; env?: Record<string, string | undefined> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', MAILPACE_RSPAMD_URL: undefined, MAILPACE_RSPAMD_PASSWORD: undefined, ...opts.env };
-    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-    const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
-const json = (r: Run) => JSON.parse(r.stdout) as { schemaVersion: number; command: string; results: any[] };
+const json = (r: CliResult) => JSON.parse(r.stdout) as { schemaVersion: number; command: string; results: any[] };
 
 let tmp: string;
 let fake: FakeRspamd;

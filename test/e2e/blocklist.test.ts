@@ -4,26 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runCli } from '../helpers/cli.js';
 import { serviceEnv, serviceSkip } from '../helpers/services.js';
 
 const skip = serviceSkip('rbldnsd');
 const env = serviceEnv('rbldnsd');
 
-function scan(args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mailpace-cli.js', 'blocklist', 'scan', '--dns', env!.RBLDNSD_ADDRESS!, ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const scan = (args: string[], input = '') => runCli(['blocklist', 'scan', '--dns', env!.RBLDNSD_ADDRESS!, ...args], { input });
 
 async function json(args: string[]) {
   const r = await scan([...args, '--json']);

@@ -4,12 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { runCli } from '../helpers/cli.js';
 import { serviceEnv, serviceSkip } from '../helpers/services.js';
 
-const BIN = 'bin/mailpace-cli.js';
 const FIX = 'test/fixtures/messages';
 const skip = serviceSkip('rspamd');
 const env = serviceEnv('rspamd') ?? {};
@@ -21,21 +20,8 @@ const files = readdirSync(FIX)
 const ENVELOPE = { ip: '192.0.2.10', helo: 'mail.example.com', hostname: 'mail.example.com', from: 'team@example.com', rcpt: ['bob@example.net', 'carol@example.net'] };
 const envelopeArgs = ['--ip', ENVELOPE.ip, '--helo', ENVELOPE.helo, '--hostname', ENVELOPE.hostname, '--from', ENVELOPE.from, ...ENVELOPE.rcpt.flatMap((r) => ['--rcpt', r])];
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const e: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    delete e.MAILPACE_RSPAMD_URL;
-    delete e.MAILPACE_RSPAMD_PASSWORD;
-    const child = spawn(process.execPath, [BIN, ...args], { env: e });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+/** The envelope and server come from the arguments only, not from the developer's environment. */
+const cli = (args: string[]) => runCli(args, { env: { MAILPACE_RSPAMD_URL: undefined, MAILPACE_RSPAMD_PASSWORD: undefined } });
 
 /** /checkv2 asked directly with node:http, independent of our client. */
 function checkv2(base: string, body: Buffer, headers: [string, string][]): Promise<any> {

@@ -10,10 +10,19 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export interface CliOptions {
+  input?: string | Buffer;
+  /** Added to this process's environment; a key set to undefined is removed from it. */
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '', FORCE_COLOR: '0', ...opts.env };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '0', ...opts.env },
+      env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

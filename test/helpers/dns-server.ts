@@ -42,6 +42,11 @@ export interface DnsServerOptions {
   fallback?: (name: string) => ZoneEntry | undefined;
   /** AD on every answer. */
   ad?: boolean;
+  /**
+   * Cache encoded replies per question (benchmarks: tens of thousands of queries). Off by default so
+   * tests may change zone entries between queries.
+   */
+  cache?: boolean;
 }
 
 export interface QueryLogEntry {
@@ -353,6 +358,7 @@ export class DnsFixtureServer {
   }
 
   private cachedAnswer(query: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
+    if (!this.opts.cache) return this.answer(query, transport);
     // Question section starts at 12; find its end (labels, then type and class).
     if (query.length < 17 || query.readUInt16BE(4) !== 1) return this.answer(query, transport);
     let o = 12;

@@ -9,20 +9,20 @@
 import type { Deps } from '../deps.js';
 import { MailauthDns, type MailauthQuery } from '../dns/mailauth-adapter.js';
 import { MailpaceError } from '../errors.js';
+import { SPF_RESULTS } from '../spf/evaluate.js';
 import type { Finding, FindingCode } from '../types.js';
 import { checkAlignment, explainAlignment, normalizeDomain, organizationalDomain, type AlignmentMode } from './alignment.js';
 import { parseDmarcPolicy, type DmarcPolicyRecord } from './dmarc-policy.js';
 import { decodeEncodedWords, headerValues, receivedClientIp, returnPath, type MessageInput } from './message-input.js';
-import {
-  SPF_RESULTS,
-  type AlignmentVerdict,
-  type ArcVerdict,
-  type DkimResult,
-  type DkimSignatureVerdict,
-  type DmarcVerdict,
-  type MessageAuthReport,
-  type SpfResult,
-  type SpfVerdict,
+import type {
+  AlignmentVerdict,
+  ArcVerdict,
+  DkimResult,
+  DkimSignatureVerdict,
+  DmarcVerdict,
+  MessageAuthReport,
+  SpfResult,
+  SpfVerdict,
 } from './report.js';
 import { parseTagList } from './tag-list.js';
 import { messageVerdict } from './verdict.js';
@@ -113,30 +113,13 @@ function sentence(s: string): string {
 function mapSpf(raw: MaResult['spf'], opts: MessageAuthOptions, mailFrom: string | null, source: SpfVerdict['mailFromSource'], msg: MessageInput): SpfVerdict {
   const identity: SpfVerdict['identity'] = mailFrom ? 'mailfrom' : 'helo';
   const base = { ip: opts.ip ?? null, helo: opts.helo ?? null, mailFrom, mailFromSource: source };
+  const notEvaluated = (explanation: string): SpfVerdict => ({ ...base, result: 'none', evaluated: false, domain: null, identity: null, record: null, lookups: null, explanation });
   if (opts.ip && raw && !mailFrom && !opts.helo) {
-    return {
-      ...base,
-      result: 'none',
-      evaluated: false,
-      domain: null,
-      identity: null,
-      record: null,
-      lookups: null,
-      explanation: 'Not evaluated: there is no envelope sender (no --mail-from, no Return-Path) and no --helo, so SPF has no domain to check.',
-    };
+    return notEvaluated('Not evaluated: there is no envelope sender (no --mail-from, no Return-Path) and no --helo, so SPF has no domain to check.');
   }
   if (!opts.ip || !raw) {
     const seen = receivedClientIp(msg);
-    return {
-      ...base,
-      result: 'none',
-      evaluated: false,
-      domain: null,
-      identity: null,
-      record: null,
-      lookups: null,
-      explanation: `Not evaluated: SPF needs the IP address the message came from (--ip${seen ? `; the top Received header names ${seen}` : ''}).`,
-    };
+    return notEvaluated(`Not evaluated: SPF needs the IP address the message came from (--ip${seen ? `; the top Received header names ${seen}` : ''}).`);
   }
   const result: SpfResult = Object.prototype.hasOwnProperty.call(SPF_RESULTS, raw.status.result) ? (raw.status.result as SpfResult) : 'temperror';
   let explanation = sentence(stripMta(raw.status.comment, opts.mta) || `SPF ${result}`);
@@ -282,6 +265,9 @@ interface DmarcInputs {
   queries: MailauthQuery[];
 }
 
+/** The fields of a DMARC verdict that applies no policy: no usable record was found. */
+const NO_POLICY = { record: null, recordDomain: null, inherited: false, policy: null, disposition: null, pct: null } as const;
+
 function mapDmarc(i: DmarcInputs): { verdict: DmarcVerdict; policy?: DmarcPolicyRecord } {
   const domains = [...new Set(i.fromAddresses.map((a) => normalizeDomain(a.slice(a.lastIndexOf('@') + 1))))];
   const empty = (mode: AlignmentMode, why: string) => ({ spf: noAlignment(mode, why), dkim: noAlignment(mode, why) });
@@ -297,12 +283,7 @@ function mapDmarc(i: DmarcInputs): { verdict: DmarcVerdict; policy?: DmarcPolicy
         result: 'permerror',
         fromDomain: null,
         orgDomain: null,
-        record: null,
-        recordDomain: null,
-        inherited: false,
-        policy: null,
-        disposition: null,
-        pct: null,
+        ...NO_POLICY,
         alignment: empty('relaxed', 'There is no single From domain to align with.'),
         explanation: why,
       },
@@ -312,19 +293,15 @@ function mapDmarc(i: DmarcInputs): { verdict: DmarcVerdict; policy?: DmarcPolicy
   const orgDomain = organizationalDomain(fromDomain);
   const raw = i.raw;
   const base = { fromDomain, orgDomain };
+  const alignmentUnder = (aspf: AlignmentMode, adkim: AlignmentMode) => ({ spf: spfAlignment(i.spf, fromDomain, aspf), dkim: dkimAlignment(i.dkim, fromDomain, adkim) });
 
   if (raw && raw.status.result === 'temperror') {
-    const alignment = { spf: spfAlignment(i.spf, fromDomain, 'relaxed'), dkim: dkimAlignment(i.dkim, fromDomain, 'relaxed') };
+    const alignment = alignmentUnder('relaxed', 'relaxed');
     return {
       verdict: {
         ...base,
         result: 'temperror',
-        record: null,
-        recordDomain: null,
-        inherited: false,
-        policy: null,
-        disposition: null,
-        pct: null,
+        ...NO_POLICY,
         alignment,
         explanation: `The DMARC record of ${fromDomain} could not be fetched (${dmarcFailure(i.queries) ?? raw.error ?? 'DNS failure'}); the verdict is unknown until DNS answers.`,
       },
@@ -333,19 +310,14 @@ function mapDmarc(i: DmarcInputs): { verdict: DmarcVerdict; policy?: DmarcPolicy
 
   if (!raw || raw.status.result === 'none' || !raw.rr) {
     // No policy: alignment is still worth knowing — it is what DMARC would say once a record exists.
-    const alignment = { spf: spfAlignment(i.spf, fromDomain, 'relaxed'), dkim: dkimAlignment(i.dkim, fromDomain, 'relaxed') };
+    const alignment = alignmentUnder('relaxed', 'relaxed');
     const would = alignment.spf.aligned || alignment.dkim.aligned ? 'would pass' : 'would fail';
     const where = orgDomain !== fromDomain ? `_dmarc.${fromDomain} nor _dmarc.${orgDomain}` : `_dmarc.${fromDomain}`;
     return {
       verdict: {
         ...base,
         result: 'none',
-        record: null,
-        recordDomain: null,
-        inherited: false,
-        policy: null,
-        disposition: null,
-        pct: null,
+        ...NO_POLICY,
         alignment,
         explanation: `No DMARC record at ${where}, so receivers apply no DMARC policy; with one, this message ${would} (relaxed alignment).`,
       },
@@ -355,7 +327,7 @@ function mapDmarc(i: DmarcInputs): { verdict: DmarcVerdict; policy?: DmarcPolicy
   const policy = parseDmarcPolicy(raw.rr);
   const inherited = fromDomain !== orgDomain && !dmarcRecordAt(i.queries, fromDomain);
   const applied = inherited && policy.sp ? policy.sp : policy.p;
-  const alignment = { spf: spfAlignment(i.spf, fromDomain, policy.aspf), dkim: dkimAlignment(i.dkim, fromDomain, policy.adkim) };
+  const alignment = alignmentUnder(policy.aspf, policy.adkim);
   const pass = alignment.spf.aligned || alignment.dkim.aligned;
   const policyName = inherited && policy.sp ? `sp=${policy.sp}` : `p=${policy.p}`;
   const recordWhere = inherited ? `the organisational domain's record (_dmarc.${orgDomain})` : `_dmarc.${fromDomain}`;

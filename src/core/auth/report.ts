@@ -2,21 +2,13 @@
  * The stable shape of `auth message`: one verdict per mechanism, alignment explained, findings.
  * Field names are a public contract (README, --json); add fields, never rename them.
  */
+import type { SpfResult } from '../spf/evaluate.js';
 import type { Finding } from '../types.js';
 import type { AlignmentMode } from './alignment.js';
 import type { DmarcPolicy } from './dmarc-policy.js';
 
-/** RFC 7208 §2.6 results. */
-export const SPF_RESULTS = {
-  pass: 'the client is authorised to send for the domain (§2.6.3)',
-  fail: 'the client is explicitly not authorised (§2.6.4)',
-  softfail: 'the client is probably not authorised (§2.6.5)',
-  neutral: 'the domain makes no assertion about the client (§2.6.2)',
-  none: 'no SPF record, or no domain to check (§2.6.1)',
-  permerror: 'the record cannot be interpreted (§2.6.7)',
-  temperror: 'a transient DNS error (§2.6.6)',
-} as const;
-export type SpfResult = keyof typeof SPF_RESULTS;
+/** RFC 7208 §2.6 results: the same vocabulary as auth spf's check_host(). */
+export type { SpfResult };
 
 /** RFC 8601 §2.7.1 DKIM results (none is expressed as an empty signature list). */
 export const DKIM_RESULTS = {

@@ -55,6 +55,9 @@ export interface Provider {
   readonly refusalHint: string;
 }
 
+/** The advice for lists that publish no access rule beyond fair use. */
+const OWN_RESOLVER = 'Use your own recursive resolver (--dns <ip>).';
+
 /** Who runs the lists, and what to do when they refuse to answer. */
 export const PROVIDERS = {
   spamhaus: {
@@ -75,16 +78,16 @@ export const PROVIDERS = {
     refusalHint: 'SURBL blocks public resolvers and heavy users (answer 127.0.0.1): use your own recursive resolver (--dns <ip>).',
   },
   mailspike: { name: 'Mailspike', refusalHint: 'Mailspike limits free use to 100,000 queries a day: use your own recursive resolver (--dns <ip>).' },
-  spamcop: { name: 'SpamCop', refusalHint: 'Use your own recursive resolver (--dns <ip>).' },
-  uceprotect: { name: 'UCEPROTECT', refusalHint: 'Use your own recursive resolver (--dns <ip>).' },
-  psbl: { name: 'PSBL', refusalHint: 'Use your own recursive resolver (--dns <ip>).' },
-  dronebl: { name: 'DroneBL', refusalHint: 'Use your own recursive resolver (--dns <ip>).' },
+  spamcop: { name: 'SpamCop', refusalHint: OWN_RESOLVER },
+  uceprotect: { name: 'UCEPROTECT', refusalHint: OWN_RESOLVER },
+  psbl: { name: 'PSBL', refusalHint: OWN_RESOLVER },
+  dronebl: { name: 'DroneBL', refusalHint: OWN_RESOLVER },
   spamrats: {
     name: 'SpamRATS',
     refusalHint: 'SpamRATS asks for a free API key in the query name for most users (https://www.spamrats.com/lists.php): add it as a custom zone, e.g. --zone <key>.all.spamrats.com.',
   },
-  manitu: { name: 'NiX Spam', refusalHint: 'Use your own recursive resolver (--dns <ip>).' },
-  backscatterer: { name: 'Backscatterer', refusalHint: 'Use your own recursive resolver (--dns <ip>).' },
+  manitu: { name: 'NiX Spam', refusalHint: OWN_RESOLVER },
+  backscatterer: { name: 'Backscatterer', refusalHint: OWN_RESOLVER },
   custom: { name: 'custom list', refusalHint: 'Check the zone name, and that your resolver (--dns) may query it.' },
 } as const satisfies Record<string, Provider>;
 

@@ -8,6 +8,7 @@
  * Names travel as "binary strings" (one char per octet) because a DNS label may hold any octet
  * (RFC 2181 §11); SPF macro expansion (RFC 7208 §7) can produce ':' '/' or UTF-8 in a label.
  */
+import { formatIp } from '../net/ip-address.js';
 import { RECORD_TYPES, type DnsRecord, type RecordType } from './types.js';
 
 const TYPE_NAMES = new Map<number, RecordType>(Object.entries(RECORD_TYPES).map(([k, v]) => [v, k as RecordType]));
@@ -148,29 +149,6 @@ class Reader {
   }
 }
 
-function ipv6(b: Buffer): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
-  // RFC 5952: compress the longest run (≥ 2) of zero groups, the first on ties
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen && j - i >= 2) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
-}
-
 function record(r: Reader, name: string, typeNum: number, ttl: number, rdlen: number): DnsRecord | undefined {
   const end = r.o + rdlen;
   r.need(rdlen);
@@ -185,7 +163,7 @@ function record(r: Reader, name: string, typeNum: number, ttl: number, rdlen: nu
       break;
     case 'AAAA':
       if (rdlen !== 16) throw new Error(`AAAA record with ${rdlen} octets`);
-      out = { type, ...base, address: ipv6(r.bytes(16)) };
+      out = { type, ...base, address: formatIp({ family: 6, bytes: r.bytes(16) }) };
       break;
     case 'MX': {
       const priority = r.u16();

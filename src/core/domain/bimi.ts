@@ -11,7 +11,7 @@ import { DnsError } from '../errors.js';
 import type { FindingCode } from '../finding-codes.js';
 import type { Finding } from '../types.js';
 import { svgTinyPsProblems } from './bimi-svg.js';
-import { dnsFailureFinding } from './check-runner.js';
+import { clipper, dnsFailureFinding, findingFor } from './check-runner.js';
 import { parseTagList } from './dkim.js';
 import type { DmarcResult } from './dmarc.js';
 import { organizationalDomain } from './org-domain.js';
@@ -68,12 +68,7 @@ export interface BimiInput {
 
 const CHECK = 'bimi';
 
-function finding(code: FindingCode, severity: Finding['severity'], message: string, fix?: string, evidence?: unknown): Finding {
-  const f: Finding = { code, severity, check: CHECK, message };
-  if (fix) f.fix = fix;
-  if (evidence !== undefined) f.evidence = evidence;
-  return f;
-}
+const finding = findingFor(CHECK);
 
 export function isBimiRecord(text: string): boolean {
   return /^\s*v\s*=\s*BIMI1\s*(;|$)/i.test(text);
@@ -87,11 +82,7 @@ export interface ParsedBimi {
 }
 
 /** A record value quoted in a message: printable and at most 60 characters. */
-function clip(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\x00-\x1f\x7f]/g, '?');
-  return flat.length > 60 ? `${flat.slice(0, 60)}…` : flat;
-}
+const clip = clipper(60);
 
 function httpsProblem(value: string, tag: string): string | undefined {
   let u: URL;

@@ -65,11 +65,11 @@ export interface CheckDomainReport {
 export const MAX_SPF_IPS = 16;
 
 /** The IPs to check: --ip values, else the single hosts the domain's own SPF names directly. */
-export function sendingIps(spf: SpfResult, given: readonly string[]): { ip: string; source: string }[] {
+export function sendingIps(directSources: SpfResult['directSources'], given: readonly string[]): { ip: string; source: string }[] {
   if (given.length > 0) return given.map((ip) => ({ ip, source: '--ip' }));
   const out: { ip: string; source: string }[] = [];
   const seen = new Set<string>();
-  for (const s of spf.directSources) {
+  for (const s of directSources) {
     for (const ip of s.addresses) {
       if (seen.has(ip) || out.length >= MAX_SPF_IPS) continue;
       seen.add(ip);
@@ -106,7 +106,9 @@ async function checkSendingIp(deps: Deps, domain: string, ip: string, source: st
 export async function checkDomain(deps: Deps, domain: string, opts: CheckDomainOptions & { fetcher: PolicyFetcher }): Promise<DomainReport> {
   const mxP = checkMx(deps, domain);
   const dmarcP = checkDmarc(deps, domain);
-  const spfP = checkSpf(deps, domain);
+  let sourcesReady!: (s: SpfResult['directSources']) => void;
+  const sourcesP = new Promise<SpfResult['directSources']>((r) => (sourcesReady = r));
+  const spfP = checkSpf(deps, domain, { onDirectSources: sourcesReady });
   const mxHostsP = mxP.then((m) => (m.result.nullMx ? [] : m.result.hosts.map((h) => h.exchange)));
   // MTA-STS presence (a cached TXT lookup checkMtaSts repeats) decides TLS-RPT's severity.
   const stsPresentP = deps.resolver.query(`_mta-sts.${domain}`, 'TXT').then((a) => a.records.some((r) => isStsRecord(r.text)));
@@ -121,7 +123,8 @@ export async function checkDomain(deps: Deps, domain: string, opts: CheckDomainO
     mxHostsP.then((mxHosts) => checkMtaSts(deps, domain, { mxHosts, fetcher: opts.fetcher })),
     Promise.all([stsPresentP, daneP]).then(([mtaStsPresent, d]) => checkTlsRpt(deps, domain, { mtaStsPresent, danePresent: d.result.present })),
     dmarcP.then((d) => checkBimi(deps, domain, { dmarc: d.findings.some((f) => f.code.startsWith('DNS_')) ? null : d.result, fetchBimi: opts.fetchBimi, fetcher: opts.fetcher })),
-    spfP.then((s) => Promise.all(sendingIps(s.result, opts.ips ?? []).map((x) => checkSendingIp(deps, domain, x.ip, x.source)))),
+    // Sending IPs start as soon as the record's own hosts are known, not after the whole include tree.
+    sourcesP.then((directSources) => Promise.all(sendingIps(directSources, opts.ips ?? []).map((x) => checkSendingIp(deps, domain, x.ip, x.source)))),
   ]);
   const report: DomainReport = {
     domain,

@@ -1,10 +1,32 @@
 /**
- * Runs one check so that a DNS failure becomes a finding for that check only (DNS_TIMEOUT, …)
+ * What every domain check shares: its finding constructor, quoting of record values in messages,
+ * and running it so that a DNS failure becomes a finding for that check only (DNS_TIMEOUT, …)
  * while the other checks still report.
  */
 import { DnsError } from '../errors.js';
 import type { FindingCode } from '../finding-codes.js';
-import type { Finding } from '../types.js';
+import type { Finding, Severity } from '../types.js';
+
+export type FindingFactory = (code: FindingCode, severity: Severity, message: string, fix?: string, evidence?: unknown) => Finding;
+
+/** The finding constructor of one check: every finding names the check; fix and evidence only when given. */
+export function findingFor(check: string): FindingFactory {
+  return (code, severity, message, fix, evidence) => {
+    const f: Finding = { code, severity, check, message };
+    if (fix) f.fix = fix;
+    if (evidence !== undefined) f.evidence = evidence;
+    return f;
+  };
+}
+
+/** A record value quoted in a finding message: control characters as "?", at most max characters. */
+export function clipper(max: number): (text: string) => string {
+  return (text) => {
+    // eslint-disable-next-line no-control-regex
+    const flat = text.replace(/[\x00-\x1f\x7f]/g, '?');
+    return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+  };
+}
 
 const DNS_CODE: Record<string, FindingCode> = {
   DNS_TIMEOUT: 'DNS_TIMEOUT',

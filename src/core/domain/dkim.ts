@@ -6,9 +6,8 @@ import { createPublicKey } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import { DnsError } from '../errors.js';
-import type { FindingCode } from '../finding-codes.js';
 import type { Finding } from '../types.js';
-import { dnsFailureFinding } from './check-runner.js';
+import { dnsFailureFinding, findingFor } from './check-runner.js';
 import { COMMON_DKIM_SELECTORS } from './dkim-selectors.js';
 
 export interface DkimSelectorResult {
@@ -96,12 +95,7 @@ export function rsaKeyBits(base64: string): number | undefined {
 
 const CHECK = 'dkim';
 
-function finding(code: FindingCode, severity: Finding['severity'], message: string, fix?: string, evidence?: unknown): Finding {
-  const f: Finding = { code, severity, check: CHECK, message };
-  if (fix) f.fix = fix;
-  if (evidence !== undefined) f.evidence = evidence;
-  return f;
-}
+const finding = findingFor(CHECK);
 
 async function checkSelector(deps: Deps, domain: string, selector: string): Promise<{ result: DkimSelectorResult; findings: Finding[] }> {
   const name = `${selector}._domainkey.${domain}`;

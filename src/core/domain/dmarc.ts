@@ -5,9 +5,8 @@
 import type { Deps } from '../deps.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import { DnsError } from '../errors.js';
-import type { FindingCode } from '../finding-codes.js';
 import type { Finding } from '../types.js';
-import { dnsFailureFinding } from './check-runner.js';
+import { dnsFailureFinding, findingFor } from './check-runner.js';
 import { parseTagList } from './dkim.js';
 import { organizationalDomain } from './org-domain.js';
 
@@ -126,12 +125,7 @@ export function parseDmarc(text: string): ParsedDmarc {
 
 const CHECK = 'dmarc';
 
-function finding(code: FindingCode, severity: Finding['severity'], message: string, fix?: string, evidence?: unknown): Finding {
-  const f: Finding = { code, severity, check: CHECK, message };
-  if (fix) f.fix = fix;
-  if (evidence !== undefined) f.evidence = evidence;
-  return f;
-}
+const finding = findingFor(CHECK);
 
 async function fetchDmarc(deps: Deps, name: string): Promise<string[]> {
   const a = await deps.resolver.query(`_dmarc.${name}`, 'TXT');

@@ -8,9 +8,8 @@ import type { Deps } from '../deps.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import type { DnsAnswer, RecordType } from '../dns/types.js';
 import { DnsError } from '../errors.js';
-import type { FindingCode } from '../finding-codes.js';
 import type { Finding } from '../types.js';
-import { dnsFailureFinding } from './check-runner.js';
+import { dnsFailureFinding, findingFor } from './check-runner.js';
 import { organizationalDomain } from './org-domain.js';
 
 /**
@@ -120,13 +119,6 @@ export interface DaneInput {
   mxHosts: readonly string[];
 }
 
-function finding(check: string, code: FindingCode, severity: Finding['severity'], message: string, fix?: string, evidence?: unknown): Finding {
-  const f: Finding = { code, severity, check, message };
-  if (fix) f.fix = fix;
-  if (evidence !== undefined) f.evidence = evidence;
-  return f;
-}
-
 function algorithmName(n: number): string {
   return DNSSEC_ALGORITHMS[n]?.name ?? `algorithm ${n}`;
 }
@@ -139,6 +131,7 @@ async function ask<T extends RecordType>(deps: Deps, name: string, type: T): Pro
 
 export async function checkDnssec(deps: Deps, domain: string): Promise<{ result: DnssecResult; findings: Finding[] }> {
   const CHECK = 'dnssec';
+  const finding = findingFor(CHECK);
   const result: DnssecResult = { status: 'unknown', validated: false, signed: false, zone: null, dnskey: [], ds: [] };
   const findings: Finding[] = [];
   try {
@@ -164,18 +157,18 @@ export async function checkDnssec(deps: Deps, domain: string): Promise<{ result:
     result.status = result.validated ? 'validated' : result.signed ? 'signed' : 'unsigned';
 
     if (result.status === 'unsigned') {
-      findings.push(finding(CHECK, 'DNSSEC_UNSIGNED', 'info', `${domain}'s zone is not DNSSEC-signed (no DNSKEY or DS${org !== domain ? ` at ${domain} or ${org}` : ''}, and the resolver did not vouch for its answers): DNS answers for it can be forged and DANE cannot be used.`, 'Enable DNSSEC signing at your DNS host, then publish the DS record it gives you at your registrar.'));
+      findings.push(finding('DNSSEC_UNSIGNED', 'info', `${domain}'s zone is not DNSSEC-signed (no DNSKEY or DS${org !== domain ? ` at ${domain} or ${org}` : ''}, and the resolver did not vouch for its answers): DNS answers for it can be forged and DANE cannot be used.`, 'Enable DNSSEC signing at your DNS host, then publish the DS record it gives you at your registrar.'));
     } else if (result.status === 'signed') {
-      findings.push(finding(CHECK, 'DNSSEC_NOT_VALIDATED', 'info', `${at} publishes ${result.dnskey.length > 0 ? 'DNSKEY' : 'DS'} records, but the resolver did not set the AD bit: it does not validate DNSSEC, so the chain of trust was not verified.`, 'Re-run with --dns pointing at a validating resolver (e.g. a local unbound) to confirm validation.'));
+      findings.push(finding('DNSSEC_NOT_VALIDATED', 'info', `${at} publishes ${result.dnskey.length > 0 ? 'DNSKEY' : 'DS'} records, but the resolver did not set the AD bit: it does not validate DNSSEC, so the chain of trust was not verified.`, 'Re-run with --dns pointing at a validating resolver (e.g. a local unbound) to confirm validation.'));
     }
     if (result.dnskey.length > 0 && result.ds.length === 0) {
-      findings.push(finding(CHECK, 'DNSSEC_NO_DS', 'warning', `${at} publishes DNSKEY records but its parent zone has no DS for it: the chain of trust is broken and validators treat ${at} as unsigned.`, `Publish the DS record for ${at}'s key-signing key at your registrar (RFC 4035 §5).`, { dnskey: result.dnskey }));
+      findings.push(finding('DNSSEC_NO_DS', 'warning', `${at} publishes DNSKEY records but its parent zone has no DS for it: the chain of trust is broken and validators treat ${at} as unsigned.`, `Publish the DS record for ${at}'s key-signing key at your registrar (RFC 4035 §5).`, { dnskey: result.dnskey }));
     }
     const keyAlgs = [...new Set([...result.dnskey, ...result.ds].map((k) => k.algorithm))];
     if (keyAlgs.length > 0 && keyAlgs.every((n) => DNSSEC_ALGORITHMS[n]?.weak)) {
-      findings.push(finding(CHECK, 'DNSSEC_WEAK_ALGORITHM', 'warning', `${at} is signed only with ${keyAlgs.map(algorithmName).join(', ')}, which RFC 8624 §3.1 says must not (or should not) be used for signing; validators increasingly treat it as unsigned.`, 'Roll the zone to ECDSAP256SHA256 (13) or ED25519 (15).', { algorithms: keyAlgs }));
+      findings.push(finding('DNSSEC_WEAK_ALGORITHM', 'warning', `${at} is signed only with ${keyAlgs.map(algorithmName).join(', ')}, which RFC 8624 §3.1 says must not (or should not) be used for signing; validators increasingly treat it as unsigned.`, 'Roll the zone to ECDSAP256SHA256 (13) or ED25519 (15).', { algorithms: keyAlgs }));
     } else if (result.ds.length > 0 && result.ds.every((d) => DS_DIGEST_TYPES[d.digestType]?.weak)) {
-      findings.push(finding(CHECK, 'DNSSEC_WEAK_ALGORITHM', 'warning', `Every DS record for ${at} uses digest ${[...new Set(result.ds.map((d) => d.digestName))].join(', ')}, which RFC 8624 §3.3 says must not be used.`, 'Publish a SHA-256 (type 2) DS record at your registrar and remove the SHA-1 one.', { ds: result.ds }));
+      findings.push(finding('DNSSEC_WEAK_ALGORITHM', 'warning', `Every DS record for ${at} uses digest ${[...new Set(result.ds.map((d) => d.digestName))].join(', ')}, which RFC 8624 §3.3 says must not be used.`, 'Publish a SHA-256 (type 2) DS record at your registrar and remove the SHA-1 one.', { ds: result.ds }));
     }
   } catch (e) {
     if (!(e instanceof DnsError)) throw e;
@@ -202,6 +195,7 @@ export function decodeTlsa(r: { usage: number; selector: number; matchingType: n
 
 export async function checkDane(deps: Deps, domain: string, input: DaneInput): Promise<{ result: DaneResult; findings: Finding[] }> {
   const CHECK = 'dane';
+  const finding = findingFor(CHECK);
   const result: DaneResult = { hosts: [], present: false, allHosts: false };
   const findings: Finding[] = [];
   const hosts = [...new Set(input.mxHosts.map((h) => h.toLowerCase().replace(/\.$/, '')).filter((h) => h !== '' && h !== '.'))];
@@ -226,18 +220,18 @@ export async function checkDane(deps: Deps, domain: string, input: DaneInput): P
     const pkix = h.tlsa.filter((t) => t.usage === 0 || t.usage === 1);
     const broken = h.tlsa.filter((t) => t.problems.some((p) => !p.startsWith('usage 0') && !p.startsWith('usage 1')));
     if (broken.length > 0) {
-      findings.push(finding(CHECK, 'DANE_TLSA_INVALID', 'warning', `${h.name} has ${broken.length} unusable TLSA record${broken.length > 1 ? 's' : ''}: ${broken.map((t) => t.problems.join(', ')).join('; ')}.${h.usable ? '' : ` No record for ${h.host} is usable, so DANE senders fall back to unauthenticated TLS.`}`, 'Publish "3 1 1 <SHA-256 of the server\'s public key>" (DANE-EE, SPKI, SHA2-256), the form RFC 7672 §3.1.1 recommends.', { host: h.host, records: broken }));
+      findings.push(finding('DANE_TLSA_INVALID', 'warning', `${h.name} has ${broken.length} unusable TLSA record${broken.length > 1 ? 's' : ''}: ${broken.map((t) => t.problems.join(', ')).join('; ')}.${h.usable ? '' : ` No record for ${h.host} is usable, so DANE senders fall back to unauthenticated TLS.`}`, 'Publish "3 1 1 <SHA-256 of the server\'s public key>" (DANE-EE, SPKI, SHA2-256), the form RFC 7672 §3.1.1 recommends.', { host: h.host, records: broken }));
     }
     if (pkix.length > 0) {
-      findings.push(finding(CHECK, 'DANE_TLSA_PKIX_USAGE', 'warning', `${h.name} uses ${[...new Set(pkix.map((t) => `${t.usage} (${t.usageName})`))].join(' and ')}, which SMTP senders treat as unusable (RFC 7672 §3.1.3)${h.usable ? '' : `; ${h.host} therefore has no usable TLSA record`}.`, 'Use usage 3 (DANE-EE) or 2 (DANE-TA) instead.', { host: h.host }));
+      findings.push(finding('DANE_TLSA_PKIX_USAGE', 'warning', `${h.name} uses ${[...new Set(pkix.map((t) => `${t.usage} (${t.usageName})`))].join(' and ')}, which SMTP senders treat as unusable (RFC 7672 §3.1.3)${h.usable ? '' : `; ${h.host} therefore has no usable TLSA record`}.`, 'Use usage 3 (DANE-EE) or 2 (DANE-TA) instead.', { host: h.host }));
     }
     if (!h.validated) {
-      findings.push(finding(CHECK, 'DANE_TLSA_NOT_VALIDATED', 'info', `TLSA records at ${h.name} were not validated (no AD bit): either the resolver does not validate DNSSEC, or ${h.host}'s zone is unsigned — and senders use TLSA only from DNSSEC-secure answers (RFC 7672 §2.2).`, `Make sure ${h.host}'s zone is DNSSEC-signed, and re-run with --dns pointing at a validating resolver to confirm.`, { host: h.host }));
+      findings.push(finding('DANE_TLSA_NOT_VALIDATED', 'info', `TLSA records at ${h.name} were not validated (no AD bit): either the resolver does not validate DNSSEC, or ${h.host}'s zone is unsigned — and senders use TLSA only from DNSSEC-secure answers (RFC 7672 §2.2).`, `Make sure ${h.host}'s zone is DNSSEC-signed, and re-run with --dns pointing at a validating resolver to confirm.`, { host: h.host }));
     }
   }
   if (withTlsa.length > 0 && withTlsa.length < result.hosts.length) {
     const missing = result.hosts.filter((h) => h.tlsa.length === 0).map((h) => h.host);
-    findings.push(finding(CHECK, 'DANE_PARTIAL', 'info', `MX host${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${domain} ${missing.length > 1 ? 'have' : 'has'} no TLSA record while ${withTlsa.map((h) => h.host).join(', ')} ${withTlsa.length > 1 ? 'do' : 'does'}: DANE senders authenticate only the hosts with TLSA.`, `Publish TLSA records at _25._tcp.<host> for ${missing.join(', ')} too.`, { missing }));
+    findings.push(finding('DANE_PARTIAL', 'info', `MX host${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${domain} ${missing.length > 1 ? 'have' : 'has'} no TLSA record while ${withTlsa.map((h) => h.host).join(', ')} ${withTlsa.length > 1 ? 'do' : 'does'}: DANE senders authenticate only the hosts with TLSA.`, `Publish TLSA records at _25._tcp.<host> for ${missing.join(', ')} too.`, { missing }));
   }
   return { result, findings };
 }

@@ -6,9 +6,8 @@
 import type { Deps } from '../deps.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import { DnsError } from '../errors.js';
-import type { FindingCode } from '../finding-codes.js';
 import type { Finding } from '../types.js';
-import { dnsFailureFinding } from './check-runner.js';
+import { clipper, dnsFailureFinding, findingFor } from './check-runner.js';
 import { domainNameProblem } from './name.js';
 import { PolicyFetchError, POLICY_MAX_BYTES, type PolicyFetcher, type PolicyResponse } from './policy-fetch.js';
 
@@ -64,19 +63,10 @@ export interface MtaStsInput {
 
 const CHECK = 'mta-sts';
 
-function finding(code: FindingCode, severity: Finding['severity'], message: string, fix?: string, evidence?: unknown): Finding {
-  const f: Finding = { code, severity, check: CHECK, message };
-  if (fix) f.fix = fix;
-  if (evidence !== undefined) f.evidence = evidence;
-  return f;
-}
+const finding = findingFor(CHECK);
 
 /** A record value quoted in a message: printable and at most 40 characters. */
-function clip(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\x00-\x1f\x7f]/g, '?');
-  return flat.length > 40 ? `${flat.slice(0, 40)}…` : flat;
-}
+const clip = clipper(40);
 
 /** Lenient detection (any case, spaces around "="); parseStsRecord then holds it to the ABNF. */
 export function isStsRecord(text: string): boolean {

@@ -6,9 +6,8 @@ import { isIP } from 'node:net';
 import type { Deps } from '../deps.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import { DnsError } from '../errors.js';
-import type { FindingCode } from '../finding-codes.js';
 import type { Finding } from '../types.js';
-import { dnsFailureFinding } from './check-runner.js';
+import { dnsFailureFinding, findingFor } from './check-runner.js';
 
 export interface MxHost {
   exchange: string;
@@ -27,12 +26,7 @@ export interface MxResult {
 
 const CHECK = 'mx';
 
-function finding(code: FindingCode, severity: Finding['severity'], message: string, fix?: string, evidence?: unknown): Finding {
-  const f: Finding = { code, severity, check: CHECK, message };
-  if (fix) f.fix = fix;
-  if (evidence !== undefined) f.evidence = evidence;
-  return f;
-}
+const finding = findingFor(CHECK);
 
 async function addressesOf(deps: Deps, host: string): Promise<{ addresses: string[]; cnames: string[] }> {
   const [a, aaaa] = await Promise.all([deps.resolver.query(host, 'A'), deps.resolver.query(host, 'AAAA')]);

@@ -7,9 +7,8 @@ import type { Deps } from '../deps.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import { canonicalIp, reverseName } from '../net/ip-address.js';
 import { DnsError } from '../errors.js';
-import type { FindingCode } from '../finding-codes.js';
 import type { Finding } from '../types.js';
-import { dnsFailureFinding } from './check-runner.js';
+import { dnsFailureFinding, findingFor } from './check-runner.js';
 
 export interface PtrResult {
   ip: string;
@@ -50,12 +49,7 @@ export function isGenericPtr(name: string, ip: string): boolean {
 
 const CHECK = 'ptr';
 
-function finding(code: FindingCode, severity: Finding['severity'], message: string, fix?: string, evidence?: unknown): Finding {
-  const f: Finding = { code, severity, check: CHECK, message };
-  if (fix) f.fix = fix;
-  if (evidence !== undefined) f.evidence = evidence;
-  return f;
-}
+const finding = findingFor(CHECK);
 
 export async function checkPtr(deps: Deps, ip: string, source: string): Promise<{ result: PtrResult; findings: Finding[] }> {
   const result: PtrResult = { ip, source, ptr: [], forwardConfirmed: false, generic: false };

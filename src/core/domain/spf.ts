@@ -6,9 +6,8 @@
 import type { Deps } from '../deps.js';
 import { isFailure, answerError } from '../dns/lookup.js';
 import type { Finding } from '../types.js';
-import type { FindingCode } from '../finding-codes.js';
 import { DNS_MECHANISMS, hasMacro, isSpfRecord, parseSpf, type Mechanism, type Qualifier, type SpfRecord } from '../spf/parse.js';
-import { dnsFailureFinding } from './check-runner.js';
+import { dnsFailureFinding, findingFor } from './check-runner.js';
 import { DnsError } from '../errors.js';
 
 /** RFC 7208 §4.6.4 limits. */
@@ -63,12 +62,7 @@ interface WalkState {
 
 const CHECK = 'spf';
 
-function finding(code: FindingCode, severity: Finding['severity'], message: string, fix?: string, evidence?: unknown): Finding {
-  const f: Finding = { code, severity, check: CHECK, message };
-  if (fix) f.fix = fix;
-  if (evidence !== undefined) f.evidence = evidence;
-  return f;
-}
+const finding = findingFor(CHECK);
 
 /** Fetches the v=spf1 TXT records at a name. Throws DnsError when DNS fails. */
 async function fetchSpf(deps: Deps, domain: string): Promise<{ records: string[]; size?: number; status: string }> {
@@ -164,11 +158,13 @@ async function walk(
 }
 
 /** Resolves a node's own terms and follows include/redirect, all concurrently. */
-async function expand(st: WalkState, node: SpfNode, rec: SpfRecord, chain: string[], isRoot: boolean, sources?: SpfSource[]): Promise<void> {
+async function expand(st: WalkState, node: SpfNode, rec: SpfRecord, chain: string[], isRoot: boolean, sources?: SpfSource[], onSources?: (s: SpfSource[]) => void): Promise<void> {
   const domain = node.domain;
   node.lookups = countLookups(rec);
   const hasAll = rec.mechanisms.some((m) => m.name === 'all');
   const tasks: Promise<void>[] = [];
+  /** The root's own a/mx/ip4/ip6 terms: sending-IP checks can start as soon as these are known. */
+  const ownTerms: Promise<void>[] = [];
   const children: (SpfNode | undefined)[] = [];
 
   rec.mechanisms.forEach((m, i) => {
@@ -187,7 +183,9 @@ async function expand(st: WalkState, node: SpfNode, rec: SpfRecord, chain: strin
       case 'exists': {
         const target = staticTarget(m.domainSpec, domain);
         if (target === undefined) return;
-        tasks.push(resolveTerm(st, node, m, target, isRoot ? sources : undefined));
+        const t = resolveTerm(st, node, m, target, isRoot ? sources : undefined);
+        tasks.push(t);
+        ownTerms.push(t);
         return;
       }
       case 'ip4':
@@ -204,6 +202,7 @@ async function expand(st: WalkState, node: SpfNode, rec: SpfRecord, chain: strin
       tasks.push(walk(st, target, 'redirect', chain).then((n) => void (children[rec.mechanisms.length] = n)));
     }
   }
+  if (onSources && sources) void Promise.all(ownTerms).then(() => onSources(sources));
   await Promise.all(tasks);
   node.children = children.filter((c): c is SpfNode => c !== undefined);
 }
@@ -297,7 +296,29 @@ function collectPtr(node: SpfNode, into: string[]): void {
   for (const c of node.children) collectPtr(c, into);
 }
 
-export async function checkSpf(deps: Deps, domain: string): Promise<{ result: SpfResult; findings: Finding[] }> {
+export interface CheckSpfOptions {
+  /**
+   * Called once the hosts named directly by the domain's own record are resolved, before the
+   * include tree is finished (sending-IP checks start from it). Always called, at the latest on return.
+   */
+  onDirectSources?: (sources: SpfSource[]) => void;
+}
+
+export async function checkSpf(deps: Deps, domain: string, opts: CheckSpfOptions = {}): Promise<{ result: SpfResult; findings: Finding[] }> {
+  let announced = false;
+  const announce = (sources: SpfSource[]) => {
+    if (announced) return;
+    announced = true;
+    opts.onDirectSources?.(sources);
+  };
+  try {
+    return await checkSpfRecord(deps, domain, announce);
+  } finally {
+    announce([]);
+  }
+}
+
+async function checkSpfRecord(deps: Deps, domain: string, announce: (s: SpfSource[]) => void): Promise<{ result: SpfResult; findings: Finding[] }> {
   const result: SpfResult = { record: null, lookups: 0, voidLookups: 0, tree: null, directSources: [] };
   const findings: Finding[] = [];
   let fetched;
@@ -330,7 +351,8 @@ export async function checkSpf(deps: Deps, domain: string): Promise<{ result: Sp
   findings.push(...recordFindings(domain, parsed.record));
   const st: WalkState = { deps, nodes: 1, findings: [], loopsReported: new Set(), mxHosts: new Map() };
   const root: SpfNode = { domain, via: 'root', record: text, lookups: 0, voidLookups: 0, children: [] };
-  await expand(st, root, parsed.record, [domain], true, result.directSources);
+  await expand(st, root, parsed.record, [domain], true, result.directSources, announce);
+  announce(result.directSources);
   findings.push(...st.findings);
   result.tree = root;
   const t = totals(root);

@@ -5,9 +5,8 @@
 import type { Deps } from '../deps.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import { DnsError } from '../errors.js';
-import type { FindingCode } from '../finding-codes.js';
 import type { Finding } from '../types.js';
-import { dnsFailureFinding } from './check-runner.js';
+import { clipper, dnsFailureFinding, findingFor } from './check-runner.js';
 
 export interface TlsRptResult {
   /** The first v=TLSRPTv1 record, or null. */
@@ -29,19 +28,10 @@ export interface TlsRptInput {
 
 const CHECK = 'tls-rpt';
 
-function finding(code: FindingCode, severity: Finding['severity'], message: string, fix?: string, evidence?: unknown): Finding {
-  const f: Finding = { code, severity, check: CHECK, message };
-  if (fix) f.fix = fix;
-  if (evidence !== undefined) f.evidence = evidence;
-  return f;
-}
+const finding = findingFor(CHECK);
 
 /** A record value quoted in a message: printable and at most 60 characters. */
-function clip(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\x00-\x1f\x7f]/g, '?');
-  return flat.length > 60 ? `${flat.slice(0, 60)}…` : flat;
-}
+const clip = clipper(60);
 
 /** Lenient detection; parseTlsRpt holds the record to the ABNF. */
 export function isTlsRptRecord(text: string): boolean {

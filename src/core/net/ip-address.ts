@@ -87,9 +87,9 @@ function formatWords(words: readonly number[]): string {
     }
     i = j;
   }
-  const hex = (ws: readonly number[]) => ws.map((w) => w.toString(16)).join(':');
-  if (bestStart < 0) return hex(words);
-  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+  const hex = words.map((w) => w.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
 /** An IPv4 or IPv6 literal exactly as written (no surrounding space, no zone index). */

@@ -135,6 +135,8 @@ export class SmtpSession {
   private failure?: SmtpSessionError;
   private phase: SmtpPhase = 'connect';
   private closed = false;
+  /** Set while the handshake runs: fails it, and marks exchanges worth recording. */
+  private handshakeReject?: (err: Error) => void;
   private readonly startedAt: number;
 
   private constructor(
@@ -245,8 +247,6 @@ export class SmtpSession {
       });
     });
   }
-
-  private handshakeReject?: (err: Error) => void;
 
   /** Reads banner, EHLO and TLS state out of the exchanges seen during the handshake. */
   private describe(connectMs: number): void {

@@ -2,6 +2,7 @@
  * SPF record parsing, RFC 7208 §4.6 and the ABNF of §12. Pure: no DNS.
  * Everything here is shared by check-domain's static walk and auth spf's evaluation.
  */
+import { parseIPv4 } from '../net/ip-address.js';
 
 export type Qualifier = '+' | '-' | '~' | '?';
 export const QUALIFIER_RESULTS = { '+': 'pass', '-': 'fail', '~': 'softfail', '?': 'neutral' } as const;
@@ -118,8 +119,7 @@ function parseCidr6(s: string): number | undefined {
 }
 
 function isIPv4Literal(s: string): boolean {
-  const parts = s.split('.');
-  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+  return parseIPv4(s) !== undefined;
 }
 
 function isIPv6Literal(s: string): boolean {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dottedIp, formatIp, inPrefix, isV4Mapped, parseIp, reverseName, spfClientAddress } from '../../../src/core/net/ip-address.js';
+import { canonicalIp, dottedIp, formatIp, inPrefix, isV4Mapped, parseIp, reverseName, spfClientAddress } from '../../../src/core/net/ip-address.js';
 
 const ip = (s: string) => {
   const p = parseIp(s);
@@ -56,4 +56,16 @@ test('%{i} and reverse names', () => {
   assert.equal(dottedIp(ip('2001:db8::cb01')), '2.0.0.1.0.D.B.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.C.B.0.1');
   assert.equal(reverseName(ip('192.0.2.3')), '3.2.0.192.in-addr.arpa');
   assert.equal(reverseName(ip('2001:db8::1')), '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa');
+});
+
+test('reverse names and canonical text from address text, read as node:net isIP() reads it', () => {
+  assert.equal(reverseName('192.0.2.3'), '3.2.0.192.in-addr.arpa');
+  assert.equal(reverseName('2001:DB8::1'), reverseName(ip('2001:db8::1')));
+  assert.equal(reverseName('fe80::1%eth0'), reverseName(ip('fe80::1')), 'a zone index names an interface, not part of the address');
+  for (const bad of ['', 'nope', ' 192.0.2.3', '192.0.2.3%eth0', '01.2.3.4']) assert.throws(() => reverseName(bad), /not an IP address/, bad);
+  assert.equal(canonicalIp('2001:DB8::0001'), '2001:db8:0:0:0:0:0:1');
+  assert.equal(canonicalIp('::ffff:192.0.2.1'), '0:0:0:0:0:ffff:c000:201');
+  assert.equal(canonicalIp('fe80::1%eth0'), 'fe80:0:0:0:0:0:0:1');
+  assert.equal(canonicalIp('192.0.2.1'), '192.0.2.1');
+  assert.equal(canonicalIp('mail.example'), 'mail.example', 'not an address: unchanged');
 });

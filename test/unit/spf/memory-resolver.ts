@@ -27,7 +27,7 @@ export class MemoryResolver implements Resolver {
     if (e.status) return { ...base, status: e.status } as DnsAnswer<T>;
     const ttl = 300;
     let records: any[] = [];
-    if (type === 'A' || type === 'AAAA') records = (e[type] ?? []).map((address) => ({ type, name: n, ttl, address }));
+    if (type === 'A' || type === 'AAAA') records = (e[type as 'A' | 'AAAA'] ?? []).map((address: string) => ({ type, name: n, ttl, address }));
     if (type === 'MX') records = (e.MX ?? []).map(([priority, exchange]) => ({ type, name: n, ttl, priority, exchange }));
     if (type === 'TXT') records = (e.TXT ?? []).map((text) => ({ type, name: n, ttl, text }));
     if (type === 'PTR') records = (e.PTR ?? []).map((target) => ({ type, name: n, ttl, target }));
