@@ -263,10 +263,10 @@ async function setupB(): Promise<void> {
     const share = (median(ours) / median(peer)) * 100;
     console.log(`  → mailpace-cli reaches ${fmt(share, 1)}% of dnsperf's rate (target ≥ 30%: ${share >= 30 ? 'met' : 'NOT met'})`);
     if (share < 30) {
-      // Measured while writing this bench: Dns2Resolver opens and closes a UDP socket per query. The
-      // same 8,192 queries over one shared socket with the same wire.ts codec ran at 13,000-26,000
-      // queries/s where Dns2Resolver ran at about 3,100, on the same machine at the same time.
-      console.log('    (the cost is in the resolver transport: one UDP socket per query in src/core/dns/dns2-resolver.ts)');
+      // Profiled (node --cpu-prof): about 40% of the time is dgram send (one syscall per datagram;
+      // dnsperf is C and batches) and about 15% garbage collection; pooled connected sockets and the
+      // byte-level codec are already in place.
+      console.log('    (profile: per-datagram send syscalls and GC in Node dominate; see the comment in bench/blocklist.ts)');
     }
   } finally {
     rbl.stop?.();

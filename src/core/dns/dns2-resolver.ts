@@ -135,20 +135,23 @@ export class Dns2Resolver implements Resolver {
    * keeps its own random port and every query a random ID (RFC 5452 §9.2 asks for both); replies
    * are matched on socket, ID, source address and question, anything else is dropped.
    */
-  private readonly channels: { udp4: UdpChannel[]; udp6: UdpChannel[] } = { udp4: [], udp6: [] };
+  private readonly channels = new Map<string, UdpChannel[]>();
   private nextChannel = 0;
   static readonly POOL_SIZE = 8;
 
+  /** A pooled socket connected to this server (round-robin over up to POOL_SIZE). */
   private channel(server: NameServer): UdpChannel {
-    const family = isIPv6(server.host) ? 'udp6' : 'udp4';
-    const pool = this.channels[family];
+    const key = formatServer(server);
+    let pool = this.channels.get(key);
+    if (!pool) this.channels.set(key, (pool = []));
     if (pool.length < Dns2Resolver.POOL_SIZE) {
-      const c = new UdpChannel(family, () => {
+      const list = pool;
+      const c = new UdpChannel(server, () => {
         // a socket that failed is replaced on next use
-        const i = pool.indexOf(c);
-        if (i >= 0) pool.splice(i, 1);
+        const i = list.indexOf(c);
+        if (i >= 0) list.splice(i, 1);
       });
-      pool.push(c);
+      list.push(c);
       return c;
     }
     return pool[this.nextChannel++ % pool.length]!;
@@ -156,9 +159,8 @@ export class Dns2Resolver implements Resolver {
 
   /** Closes the pooled sockets (they never keep the process alive, so this is optional). */
   close(): void {
-    for (const c of [...this.channels.udp4, ...this.channels.udp6]) c.close();
-    this.channels.udp4 = [];
-    this.channels.udp6 = [];
+    for (const pool of this.channels.values()) for (const c of pool) c.close();
+    this.channels.clear();
   }
 
   private udp(server: NameServer, qname: string, type: RecordType, edns: boolean, signal?: AbortSignal): Promise<Exchange> {
@@ -267,19 +269,29 @@ interface PendingQuery {
   onError(detail: string): void;
 }
 
-/** One pooled UDP socket and the queries waiting on it, by ID. */
+/**
+ * One pooled UDP socket, connected to one server, and the queries waiting on it by ID. Connecting
+ * makes the kernel drop datagrams from any other source (RFC 5452 §9.1), saves an address lookup per
+ * send, and turns an ICMP "port unreachable" into an immediate error instead of a timeout.
+ */
 class UdpChannel {
   readonly pending = new Map<number, PendingQuery>();
   private readonly sock: UdpSocket;
   private closed = false;
+  private connected = false;
+  private queued: Buffer[] = [];
 
-  constructor(family: 'udp4' | 'udp6', onBroken: () => void) {
-    this.sock = createSocket(family);
-    this.sock.on('message', (buf, rinfo) => {
+  constructor(
+    readonly server: NameServer,
+    onBroken: () => void,
+  ) {
+    this.sock = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
+    // pending queries keep the process alive through their timers; an idle pooled socket must not
+    this.sock.unref();
+    this.sock.on('message', (buf) => {
       if (buf.length < 2) return;
       const p = this.pending.get(buf.readUInt16BE(0));
-      // Only the server we asked may answer (RFC 5452 §9.1).
-      if (!p || p.server.port !== rinfo.port || canonical(p.server.host) !== canonical(rinfo.address)) return;
+      if (!p) return;
       let msg: DecodedMessage;
       try {
         msg = decodeMessage(buf);
@@ -294,15 +306,19 @@ class UdpChannel {
       this.close();
       onBroken();
     });
+    this.sock.connect(server.port, server.host, () => {
+      this.connected = true;
+      for (const b of this.queued) this.sock.send(b);
+      this.queued = [];
+    });
   }
 
-  send(buf: Buffer, server: NameServer, cb: (err: Error | null) => void): void {
+  /** Send errors surface as the socket's 'error' event, which fails every query on it. */
+  send(buf: Buffer, _server: NameServer, cb: (err: Error | null) => void): void {
     if (this.closed) return cb(new Error('socket closed'));
-    this.sock.send(buf, server.port, server.host, (err) => {
-      // the socket is bound by its first send; from then on it must not keep the process alive
-      if (!this.closed) this.sock.unref();
-      cb(err ?? null);
-    });
+    // no per-send callback: it costs an allocation and a callback per datagram on the hot path
+    if (this.connected) this.sock.send(buf);
+    else this.queued.push(buf);
   }
 
   close(): void {
@@ -314,8 +330,4 @@ class UdpChannel {
       /* already closed */
     }
   }
-}
-
-function canonical(host: string): string {
-  return host.toLowerCase().replace(/^::ffff:/, '');
 }
