@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDnsServer, type ZoneEntry } from '../test/helpers/dns-server.js';
 import { serviceEnv } from '../test/helpers/services.js';
-import { Dns2Resolver } from '../src/core/dns/dns2-resolver.js';
+import { SocketResolver } from '../src/core/dns/socket-resolver.js';
 import { CachingResolver } from '../src/core/dns/caching-resolver.js';
 import { LimitingResolver } from '../src/core/dns/limiting-resolver.js';
 import { systemClock } from '../src/core/clock.js';
@@ -165,7 +165,7 @@ async function setupA(): Promise<void> {
     );
     // The same scan in this process, without the CLI's start-up: how much of the wall time is Node.
     const [relayHost, relayPort] = dnsArg.split(':');
-    const base = new Dns2Resolver({ servers: [{ host: relayHost!, port: Number(relayPort) }], timeoutMs: 5000 });
+    const base = new SocketResolver({ servers: [{ host: relayHost!, port: Number(relayPort) }], timeoutMs: 5000 });
     const deps = { resolver: new CachingResolver(new LimitingResolver(base, CONCURRENCY)), clock: systemClock, timeoutMs: 5000 };
     const t0 = performance.now();
     const inProcess = await scanBlocklists(deps, targets, selectLists({ zones: ZONES }), { concurrency: CONCURRENCY });
@@ -235,7 +235,7 @@ async function setupB(): Promise<void> {
 
     const ours: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const base = new Dns2Resolver({ servers: [{ host: rbl.host, port: rbl.port }], timeoutMs: 5000 });
+      const base = new SocketResolver({ servers: [{ host: rbl.host, port: rbl.port }], timeoutMs: 5000 });
       const deps = { resolver: new CachingResolver(new LimitingResolver(base, CONCURRENCY)), clock: systemClock, timeoutMs: 5000 };
       const t0 = performance.now();
       const report = await scanBlocklists(deps, targets, lists, { concurrency: CONCURRENCY });

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { systemClock } from '../src/core/clock.js';
-import { Dns2Resolver } from '../src/core/dns/dns2-resolver.js';
+import { SocketResolver } from '../src/core/dns/socket-resolver.js';
 import { runProbe } from '../src/core/probe/probe.js';
 import { startDnsServer } from '../test/helpers/dns-server.js';
 import { serviceEnv } from '../test/helpers/services.js';
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   console.log(`${'host'.padEnd(36)} ${'mailpace probe'.padStart(15)} ${'testssl -p -S'.padStart(14)} ${'speed-up'.padStart(9)}  versions (ours)`);
   try {
     for (const t of targets) {
-      const deps = { resolver: new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: 1000 }), clock: systemClock, timeoutMs: 5000 };
+      const deps = { resolver: new SocketResolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: 1000 }), clock: systemClock, timeoutMs: 5000 };
       const once = () =>
         runProbe(deps, { host: '127.0.0.1' }, { port: t.port, heloName: 'bench.example.net', mailFrom: 'bench@example.net', rcpt: `bench-${Date.now()}@mailpace.test`, greylistWaitMs: 0, maxHosts: 1, caPem: t.ca ? [t.ca] : undefined });
       await once(); // warm-up: module loading, TLS contexts

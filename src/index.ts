@@ -13,7 +13,7 @@ export { parseDuration } from './core/duration.js';
 
 // DNS
 export type { Resolver, DnsAnswer, DnsRecord, RecordType, DnsStatus, NameServer } from './core/dns/types.js';
-export { Dns2Resolver } from './core/dns/dns2-resolver.js';
+export { SocketResolver } from './core/dns/socket-resolver.js';
 export { CachingResolver } from './core/dns/caching-resolver.js';
 export { LimitingResolver } from './core/dns/limiting-resolver.js';
 export { parseNameServer, systemNameServers } from './core/dns/servers.js';

@@ -5,7 +5,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { systemClock } from '../core/clock.js';
 import type { Deps } from '../core/deps.js';
 import { CachingResolver } from '../core/dns/caching-resolver.js';
-import { Dns2Resolver } from '../core/dns/dns2-resolver.js';
+import { SocketResolver } from '../core/dns/socket-resolver.js';
 import { LimitingResolver } from '../core/dns/limiting-resolver.js';
 import { parseNameServer, systemNameServers } from '../core/dns/servers.js';
 import { parseDuration } from '../core/duration.js';
@@ -57,10 +57,10 @@ export class CliContext {
     return !!this.io.stderr.isTTY && !this.opts.json && !this.opts.quiet;
   }
 
-  /** The real dependencies: a dns2 resolver on --dns (else the system's servers), cached and bounded. */
+  /** The real dependencies: a socket resolver on --dns (else the system's servers), cached and bounded. */
   deps(opts: { maxInFlight?: number } = {}): Deps {
     const servers = this.opts.dns && this.opts.dns.length > 0 ? this.opts.dns.map(parseNameServer) : systemNameServers();
-    const base = new Dns2Resolver({ servers, timeoutMs: this.timeoutMs });
+    const base = new SocketResolver({ servers, timeoutMs: this.timeoutMs });
     const resolver = new CachingResolver(new LimitingResolver(base, opts.maxInFlight ?? DEFAULT_DNS_IN_FLIGHT));
     return { resolver, clock: systemClock, timeoutMs: this.timeoutMs };
   }

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../src/core/clock.js';
-import { Dns2Resolver } from '../../src/core/dns/dns2-resolver.js';
+import { SocketResolver } from '../../src/core/dns/socket-resolver.js';
 import { runProbe } from '../../src/core/probe/probe.js';
 import { startDnsServer, type DnsFixtureServer } from '../helpers/dns-server.js';
 import { serviceEnv } from '../helpers/services.js';
@@ -74,7 +74,7 @@ async function testsslVersions(port: number, name: string): Promise<Record<strin
 }
 
 async function ourVersions(port: number): Promise<Record<string, boolean | null>> {
-  const deps = { resolver: new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: 1000 }), clock: systemClock, timeoutMs: 5000 };
+  const deps = { resolver: new SocketResolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: 1000 }), clock: systemClock, timeoutMs: 5000 };
   const r = await runProbe(deps, { host: '127.0.0.1' }, { port, heloName: 'probe.example.net', mailFrom: 'probe@example.net', greylistWaitMs: 0, maxHosts: 1 });
   return r.hosts[0]!.tls!.versions;
 }

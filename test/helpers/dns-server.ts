@@ -1,6 +1,6 @@
 /**
  * A real DNS server on 127.0.0.1 (UDP and TCP on the same port 0) serving fixture zones,
- * used by every DNS-using test and by the benchmarks. Built on dns2's wire codec.
+ * used by every DNS-using test and by the benchmarks. Own minimal encoder (dns2's type table).
  *
  * Behaviours per name: timeout (never answers), servfail, refused, garbage (random bytes with our ID),
  * truncate (TC=1 over UDP, full answer over TCP), formerr-edns (FORMERR when an OPT record is present).
@@ -348,9 +348,9 @@ export class DnsFixtureServer {
   }
 
   /**
-   * Replies are cached per (question, EDNS size, transport) with the ID patched in: dns2's encoder is
-   * slow, and benchmarks send tens of thousands of queries. Behaviours other than plain answers are
-   * not cached. Call clearCache() after changing the zone.
+   * With the cache option, replies are cached per (question, EDNS size, transport) with the ID patched
+   * in: benchmarks send tens of thousands of queries. Behaviours other than plain answers are not
+   * cached. Replacing `zone` clears the cache.
    */
   private readonly cache = new Map<string, Buffer>();
   clearCache(): void {

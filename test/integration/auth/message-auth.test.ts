@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { startDnsServer, type DnsFixtureServer, type Zone } from '../../helpers/dns-server.js';
-import { Dns2Resolver } from '../../../src/core/dns/dns2-resolver.js';
+import { SocketResolver } from '../../../src/core/dns/socket-resolver.js';
 import { CachingResolver } from '../../../src/core/dns/caching-resolver.js';
 import { FakeClock } from '../../../src/core/clock.js';
 import type { Deps } from '../../../src/core/deps.js';
@@ -80,7 +80,7 @@ before(async () => {
   };
   srv = await startDnsServer(zone);
   deps = () => ({
-    resolver: new CachingResolver(new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: srv.port }], timeoutMs: 250 })),
+    resolver: new CachingResolver(new SocketResolver({ servers: [{ host: '127.0.0.1', port: srv.port }], timeoutMs: 250 })),
     clock: new FakeClock(),
     timeoutMs: 250,
   });

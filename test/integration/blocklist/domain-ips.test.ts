@@ -1,12 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDnsServer, type DnsFixtureServer } from '../../helpers/dns-server.js';
-import { Dns2Resolver } from '../../../src/core/dns/dns2-resolver.js';
+import { SocketResolver } from '../../../src/core/dns/socket-resolver.js';
 import { domainSendingIps } from '../../../src/core/blocklist/domain-ips.js';
 import { MailpaceError, UsageError } from '../../../src/core/errors.js';
 
 let srv: DnsFixtureServer;
-let r: Dns2Resolver;
+let r: SocketResolver;
 
 before(async () => {
   srv = await startDnsServer({
@@ -25,7 +25,7 @@ before(async () => {
     'twice.example': { TXT: ['v=spf1 ip4:192.0.2.40 -all', 'v=spf1 ip4:192.0.2.41 -all'] },
     'bad.example': { TXT: ['v=spf1 ip4:300.1.1.1 -all'] },
   });
-  r = new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: srv.port }], timeoutMs: 500 });
+  r = new SocketResolver({ servers: [{ host: '127.0.0.1', port: srv.port }], timeoutMs: 500 });
 });
 after(() => srv.stop());
 

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDnsServer, type DnsFixtureServer } from '../../helpers/dns-server.js';
-import { Dns2Resolver } from '../../../src/core/dns/dns2-resolver.js';
+import { SocketResolver } from '../../../src/core/dns/socket-resolver.js';
 import { CachingResolver } from '../../../src/core/dns/caching-resolver.js';
 import { LimitingResolver } from '../../../src/core/dns/limiting-resolver.js';
 import type { DnsAnswer, RecordType, Resolver } from '../../../src/core/dns/types.js';
@@ -43,7 +43,7 @@ after(async () => {
 });
 
 function depsFor(server: DnsFixtureServer, opts: { timeoutMs?: number; maxInFlight?: number } = {}): Deps {
-  const base = new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: server.port }], timeoutMs: opts.timeoutMs ?? 1000 });
+  const base = new SocketResolver({ servers: [{ host: '127.0.0.1', port: server.port }], timeoutMs: opts.timeoutMs ?? 1000 });
   return { resolver: new CachingResolver(new LimitingResolver(base, opts.maxInFlight ?? 64)), clock: new FakeClock(0), timeoutMs: 1000 };
 }
 
@@ -156,7 +156,7 @@ test('URIBL 127.0.0.1 is a refusal with its own advice', async () => {
 test('--concurrency bounds the DNS queries in flight, and every answer is reported once as it arrives', async () => {
   let inFlight = 0;
   let max = 0;
-  const base = new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: slow.port }], timeoutMs: 2000 });
+  const base = new SocketResolver({ servers: [{ host: '127.0.0.1', port: slow.port }], timeoutMs: 2000 });
   const counting: Resolver = {
     async query<T extends RecordType>(name: string, type: T): Promise<DnsAnswer<T>> {
       inFlight++;

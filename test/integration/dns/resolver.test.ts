@@ -1,11 +1,11 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDnsServer, type DnsFixtureServer } from '../../helpers/dns-server.js';
-import { Dns2Resolver } from '../../../src/core/dns/dns2-resolver.js';
+import { SocketResolver } from '../../../src/core/dns/socket-resolver.js';
 import { CachingResolver } from '../../../src/core/dns/caching-resolver.js';
 
 let srv: DnsFixtureServer;
-let r: Dns2Resolver;
+let r: SocketResolver;
 const big = Array.from({ length: 40 }, (_, i) => `v=big${i} ${'x'.repeat(60)}`);
 
 before(async () => {
@@ -23,7 +23,7 @@ before(async () => {
     'foo:bar/baz.example.test': { TXT: ['odd name'] },
     'sub.empty.example.test': { A: ['192.0.2.3'] },
   });
-  r = new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: srv.port }], timeoutMs: 1000 });
+  r = new SocketResolver({ servers: [{ host: '127.0.0.1', port: srv.port }], timeoutMs: 1000 });
 });
 after(() => srv.stop());
 
@@ -101,7 +101,7 @@ test('over-long names are an error answer, not an exception', async () => {
 test('falls through to the next server when one does not answer', async () => {
   const dead = await startDnsServer({ '*.test': { behaviour: 'timeout' } });
   try {
-    const r2 = new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: dead.port }, { host: '127.0.0.1', port: srv.port }], timeoutMs: 200 });
+    const r2 = new SocketResolver({ servers: [{ host: '127.0.0.1', port: dead.port }, { host: '127.0.0.1', port: srv.port }], timeoutMs: 200 });
     const a = await r2.query('example.test', 'A');
     assert.equal(a.status, 'ok');
     assert.equal(a.server, `127.0.0.1:${srv.port}`);

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
-import { Dns2Resolver } from '../../../src/core/dns/dns2-resolver.js';
+import { SocketResolver } from '../../../src/core/dns/socket-resolver.js';
 import { httpsPolicyFetcher } from '../../../src/core/probe/mta-sts.js';
 import { startDnsServer, type DnsFixtureServer } from '../../helpers/dns-server.js';
 import { makeTestPki, type TestPki } from '../../helpers/smtp-server.js';
@@ -36,7 +36,7 @@ after(async () => {
   await pki.cleanup();
 });
 
-const resolver = () => new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: 1000 });
+const resolver = () => new SocketResolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: 1000 });
 
 test('fetches the policy over HTTPS, resolving the host through the Resolver and checking the certificate', async () => {
   const before = dns.count('mta-sts.sts.test', 'A');

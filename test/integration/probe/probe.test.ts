@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { systemClock, type Clock } from '../../../src/core/clock.js';
-import { Dns2Resolver } from '../../../src/core/dns/dns2-resolver.js';
+import { SocketResolver } from '../../../src/core/dns/socket-resolver.js';
 import { greylistRetrySchedule } from '../../../src/core/probe/greylisting.js';
 import { runProbe, type ProbeDeps, type ProbeOptions, type ProbeTarget } from '../../../src/core/probe/probe.js';
 import type { ProbeReport } from '../../../src/core/probe/report.js';
@@ -49,7 +49,7 @@ async function mx(opts: FakeMxOptions): Promise<FakeMx> {
 }
 
 function deps(over: Partial<ProbeDeps> = {}): ProbeDeps {
-  return { resolver: new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: 1000 }), clock: systemClock, timeoutMs: 2000, ...over };
+  return { resolver: new SocketResolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: 1000 }), clock: systemClock, timeoutMs: 2000, ...over };
 }
 
 function options(port: number, over: Partial<ProbeOptions> = {}): ProbeOptions {

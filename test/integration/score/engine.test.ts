@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { FakeRspamd, closedPort } from './fake-rspamd.js';
 import { startDnsServer, type DnsFixtureServer } from '../../helpers/dns-server.js';
 import { UndiciHttpClient } from '../../../src/core/http/undici-http-client.js';
-import { Dns2Resolver } from '../../../src/core/dns/dns2-resolver.js';
+import { SocketResolver } from '../../../src/core/dns/socket-resolver.js';
 import { FakeClock } from '../../../src/core/clock.js';
 import { DEFAULT_ALLOWED_EXTENSIONS } from '../../../src/core/score/attachment-extensions.js';
 import { chooseEngine, mapLimit, scoreMessages, type ScoreInput, type ScoreOptions } from '../../../src/core/score/engine.js';
@@ -29,7 +29,7 @@ function options(over: Partial<ScoreOptions> = {}): ScoreOptions {
 }
 
 let dns: DnsFixtureServer;
-let resolver: Dns2Resolver;
+let resolver: SocketResolver;
 before(async () => {
   dns = await startDnsServer({
     '10.2.0.192.in-addr.arpa': { PTR: ['mail.example.com'] },
@@ -40,7 +40,7 @@ before(async () => {
     'spam-domain.com.dbl.test': { A: ['127.0.1.2'] },
     'slow-domain.net.dbl.test': { behaviour: 'timeout' },
   });
-  resolver = new Dns2Resolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: 200 });
+  resolver = new SocketResolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: 200 });
 });
 after(() => dns.stop());
 
