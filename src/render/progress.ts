@@ -9,7 +9,10 @@ export interface Progress {
 const silent: Progress = { update: () => undefined, stop: () => undefined };
 
 export async function startSpinner(ctx: CliContext, text: string): Promise<Progress> {
-  if (!ctx.interactive) return silent;
+  // A pseudo-terminal without a size (columns 0, e.g. `script`, some CI runners) makes ora's line
+  // arithmetic divide by zero and loop forever clearing lines: no spinner there.
+  const columns = (ctx.io.stderr as NodeJS.WriteStream).columns ?? 0;
+  if (!ctx.interactive || columns < 20) return silent;
   const { default: ora } = await import('ora');
   const spinner = ora({ text, stream: ctx.io.stderr as NodeJS.WriteStream, color: 'cyan' }).start();
   return {

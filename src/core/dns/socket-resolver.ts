@@ -303,8 +303,10 @@ class UdpChannel {
       }
       p.onReply(msg, buf.length);
     });
-    this.sock.on('error', (err) => {
-      for (const p of [...this.pending.values()]) p.onError(err.message);
+    this.sock.on('error', (err: NodeJS.ErrnoException) => {
+      // an ICMP port-unreachable on a connected socket: say it plainly
+      const detail = err.code === 'ECONNREFUSED' ? 'connection refused (is a DNS server listening there?)' : err.message;
+      for (const p of [...this.pending.values()]) p.onError(detail);
       this.close();
       onBroken();
     });

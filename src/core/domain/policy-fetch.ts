@@ -25,6 +25,13 @@ export const POLICY_MAX_BYTES = 64 * 1024;
 export interface PolicyGetOptions {
   /** Refuse bodies larger than this (default POLICY_MAX_BYTES). */
   maxBytes?: number;
+  /**
+   * Instead of refusing a larger body, stop reading once past maxBytes and return what was read
+   * (then body is maxBytes plus at most one chunk; the caller judges the size). Off by default.
+   */
+  truncate?: boolean;
+  /** Cancels the fetch (it then rejects with reason timeout). */
+  signal?: AbortSignal;
 }
 
 export interface PolicyResponse {
@@ -81,6 +88,11 @@ export interface UndiciPolicyFetcherOptions {
   timeoutMs?: number;
   /** Connect to this port instead of 443. For tests only (--mta-sts-port): production is always 443. */
   port?: number;
+  /**
+   * With port: send the Host header the URL names (no port), as the server would see it on 443.
+   * Off by default (the Host header then carries the port).
+   */
+  hostFromUrl?: boolean;
 }
 
 type LookupCallback = (err: Error | null, address?: string | { address: string; family: number }[], family?: number) => void;
@@ -202,6 +214,7 @@ export function createPolicyFetcher(opts: UndiciPolicyFetcherOptions): PolicyFet
         throw fail('bad-url', rawUrl, `"${rawUrl}" is not a URL`);
       }
       if (url.protocol !== 'https:') throw fail('bad-url', rawUrl, `"${rawUrl}" is not an https: URL`);
+      const urlHost = url.host;
       if (opts.port !== undefined) url.port = String(opts.port);
       const host = url.hostname;
 
@@ -214,12 +227,15 @@ export function createPolicyFetcher(opts: UndiciPolicyFetcherOptions): PolicyFet
       }
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), timeoutMs);
+      const cancel = () => ac.abort();
+      if (getOpts.signal?.aborted) cancel();
+      getOpts.signal?.addEventListener('abort', cancel, { once: true });
       try {
         const res = await loaded.agent.request({
           origin: url.origin,
           path: `${url.pathname}${url.search}`,
           method: 'GET',
-          headers: { accept: '*/*', 'user-agent': 'mailpace-cli' },
+          headers: { accept: '*/*', 'user-agent': 'mailpace-cli', ...(opts.hostFromUrl && opts.port !== undefined ? { host: urlHost } : {}) },
           signal: ac.signal,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
@@ -231,7 +247,7 @@ export function createPolicyFetcher(opts: UndiciPolicyFetcherOptions): PolicyFet
           if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
         }
         const declared = Number(headers['content-length']);
-        if (Number.isFinite(declared) && declared > maxBytes) {
+        if (!getOpts.truncate && Number.isFinite(declared) && declared > maxBytes) {
           res.body.destroy();
           throw fail('too-large', rawUrl, `${host} announced a ${declared}-byte body; the limit is ${maxBytes}`, { bytes: declared });
         }
@@ -239,17 +255,23 @@ export function createPolicyFetcher(opts: UndiciPolicyFetcherOptions): PolicyFet
         let size = 0;
         for await (const chunk of res.body) {
           size += (chunk as Buffer).length;
-          if (size > maxBytes) {
+          if (size > maxBytes && !getOpts.truncate) {
             res.body.destroy();
             throw fail('too-large', rawUrl, `${host} sent more than ${maxBytes} bytes`, { bytes: size });
           }
           chunks.push(chunk as Buffer);
+          if (size > maxBytes) {
+            res.body.destroy();
+            break;
+          }
         }
         return { status: res.statusCode, headers, body: Buffer.concat(chunks, size).toString('utf8'), bytes: size };
       } catch (err) {
+        if (getOpts.signal?.aborted && !(err instanceof PolicyFetchError)) throw fail('timeout', rawUrl, `the fetch from ${host} was cancelled`, { cause: err });
         throw mapError(err, rawUrl, host, ac.signal.aborted, loaded?.errors);
       } finally {
         clearTimeout(timer);
+        getOpts.signal?.removeEventListener('abort', cancel);
       }
     },
     async close() {

@@ -188,6 +188,19 @@ export function canonicalIp(text: string): string {
     .join(':');
 }
 
+/**
+ * The fully expanded text (RFC 4291 §2.2 form 1 with every leading zero): dotted quad for IPv4, all
+ * 8 IPv6 groups as 4 lower-case hex digits; text that is no IP address comes back unchanged.
+ */
+export function expandedIp(text: string): string {
+  const ip = parseHostAddress(text);
+  if (!ip) return text;
+  if (ip.family === 4) return formatIp(ip);
+  return wordsOf(ip.bytes)
+    .map((w) => w.toString(16).padStart(4, '0'))
+    .join(':');
+}
+
 // Numeric views, for range arithmetic.
 
 /** Strict dotted quad → 32-bit number; leading zeros are refused (they mean octal to some parsers). */

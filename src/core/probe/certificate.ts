@@ -9,7 +9,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { canonicalIp } from './ip-address.js';
+import { canonicalIp } from '../net/ip-address.js';
 
 export interface CertificateReport {
   subject: string;

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { Resolver } from '../dns/types.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import type { DnsError } from '../errors.js';
-import { reverseName } from './ip-address.js';
+import { reverseName } from '../net/ip-address.js';
 
 export interface MailHost {
   host: string;

@@ -1,17 +1,17 @@
 /**
  * MTA-STS (RFC 8461) as far as probe needs it: is a policy published, what mode and MX patterns
  * does it declare, and does a probed host satisfy it. The TXT record comes through the Resolver;
- * the policy file through an injected fetcher (HTTPS in the CLI, a fake in tests).
+ * the policy file through an injected fetcher (HTTPS in the CLI, a fake in tests). The record
+ * syntax, mx pattern matching and the HTTPS fetch are check-domain's (domain/mta-sts.ts,
+ * domain/policy-fetch.ts); what is probe's own is the discovery summary and the host verdict.
  */
-import { isIP, type LookupFunction } from 'node:net';
-import { rootCertificates } from 'node:tls';
 import type { Resolver } from '../dns/types.js';
-import { resolveAddresses } from './mail-hosts.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import type { DnsError } from '../errors.js';
+import { MTA_STS_MAX_AGE_LIMIT, MTA_STS_MODES, mxMatchesPattern, parseStsRecord, type MtaStsMode } from '../domain/mta-sts.js';
+import { createPolicyFetcher, POLICY_MAX_BYTES, PolicyFetchError } from '../domain/policy-fetch.js';
 
-export const MTA_STS_MODES = ['enforce', 'testing', 'none'] as const;
-export type MtaStsMode = (typeof MTA_STS_MODES)[number];
+export { MTA_STS_MODES, type MtaStsMode };
 
 export interface MtaStsPolicy {
   version: 'STSv1';
@@ -39,24 +39,22 @@ export interface FetchedText {
   status: number;
   contentType?: string;
   body: string;
+  /** The server sent more than 64 KiB and body holds only the start. */
+  truncated?: boolean;
 }
 export type PolicyFetcher = (url: string, signal?: AbortSignal) => Promise<FetchedText>;
 
 /** RFC 8461 §3.2: max_age is at most 31557600 seconds (about a year). */
-export const MAX_POLICY_AGE = 31_557_600;
+const MAX_POLICY_AGE = MTA_STS_MAX_AGE_LIMIT;
 /** RFC 8461 §3.3: senders may refuse policies over 64 KiB. */
-export const MAX_POLICY_BYTES = 64 * 1024;
+const MAX_POLICY_BYTES = POLICY_MAX_BYTES;
 
 export class PolicySyntaxError extends Error {}
 
 /** The "v=STSv1; id=…" TXT record (RFC 8461 §3.1), or undefined when the text is not one. */
 export function parseMtaStsRecord(txt: string): { id: string } | undefined {
-  const fields = txt.split(';').map((f) => f.trim()).filter((f) => f !== '');
-  if (fields[0] !== 'v=STSv1') return undefined;
-  const id = fields.find((f) => f.startsWith('id='))?.slice(3);
-  // id: 1–32 alphanumerics (RFC 8461 §3.1)
-  if (!id || !/^[A-Za-z0-9]{1,32}$/.test(id)) return undefined;
-  return { id };
+  const { id, errors } = parseStsRecord(txt);
+  return id !== null && errors.length === 0 ? { id } : undefined;
 }
 
 /** Parses a policy file (RFC 8461 §3.2): "key: value" lines, CRLF or LF, unknown keys ignored. */
@@ -87,15 +85,9 @@ export function parseMtaStsPolicy(text: string): MtaStsPolicy {
   return { version: 'STSv1', mode: mode as MtaStsMode, mx, maxAge };
 }
 
-/** RFC 8461 §4.1: an "mx" pattern is an exact name, or "*." + name matching exactly one more label. */
+/** RFC 8461 §4.1 matching (check-domain's), pattern first. */
 export function mxPatternMatches(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase().replace(/\.$/, '');
-  const h = host.toLowerCase().replace(/\.$/, '');
-  if (!p.startsWith('*.')) return p === h;
-  const suffix = p.slice(1); // ".example.com"
-  if (!h.endsWith(suffix)) return false;
-  const label = h.slice(0, -suffix.length);
-  return label !== '' && !label.includes('.');
+  return mxMatchesPattern(host, pattern);
 }
 
 export interface HttpsFetcherOptions {
@@ -109,46 +101,23 @@ export interface HttpsFetcherOptions {
 }
 
 /**
- * The HTTPS fetcher the CLI uses (undici, imported on first use): names resolved through the
- * Resolver, certificate verified (RFC 8461 §3.3: the policy host needs a valid PKIX certificate),
- * no redirects (§3.3), a timeout and a 64 KiB cap.
+ * The HTTPS fetcher the CLI uses: check-domain's PolicyFetcher (names resolved through the
+ * Resolver, certificate verified as RFC 8461 §3.3 requires, no redirects, a deadline), one per
+ * fetch. A body over 64 KiB is cut, not refused: discoverMtaSts reports the size itself.
  */
 export function httpsPolicyFetcher(opts: HttpsFetcherOptions): PolicyFetcher {
   return async (url, signal) => {
-    const { Agent, request } = await import('undici');
-    const lookup: LookupFunction = (hostname, options, cb) => {
-      resolveAddresses(opts.resolver, hostname).then(
-        (r) => {
-          if ('error' in r) return cb(r.error, '', 0);
-          if (r.addresses.length === 0) return cb(Object.assign(new Error(`${hostname} has no A/AAAA record`), { code: 'ENOTFOUND' }), '', 0);
-          if (options?.all) return cb(null, r.addresses.map((address) => ({ address, family: isIP(address) })));
-          cb(null, r.addresses[0]!, isIP(r.addresses[0]!));
-        },
-        (err: Error) => cb(err, '', 0),
-      );
-    };
-    const agent = new Agent({
-      connect: { lookup, timeout: opts.timeoutMs, ...(opts.ca && opts.ca.length > 0 ? { ca: [...rootCertificates, ...opts.ca] } : {}) },
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
+    const fetcher = createPolicyFetcher({
+      resolver: opts.resolver,
+      timeoutMs: opts.timeoutMs,
+      ...(opts.ca && opts.ca.length > 0 ? { ca: opts.ca.join('\n') } : {}),
+      ...(opts.portOverride ? { port: opts.portOverride, hostFromUrl: true } : {}),
     });
-    const target = new URL(url);
-    if (opts.portOverride) target.port = String(opts.portOverride);
-    const timeout = AbortSignal.timeout(opts.timeoutMs);
     try {
-      const res = await request(target, { dispatcher: agent, signal: signal ? AbortSignal.any([signal, timeout]) : timeout, headers: { host: new URL(url).host } });
-      let body = '';
-      for await (const chunk of res.body) {
-        body += (chunk as Buffer).toString('utf8');
-        if (body.length > MAX_POLICY_BYTES) {
-          res.body.destroy();
-          break;
-        }
-      }
-      const ct = res.headers['content-type'];
-      return { status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] : ct, body };
+      const res = await fetcher.get(url, { maxBytes: MAX_POLICY_BYTES, truncate: true, signal });
+      return { status: res.status, contentType: res.headers['content-type'], body: res.body, truncated: res.bytes > MAX_POLICY_BYTES };
     } finally {
-      await agent.close().catch(() => undefined);
+      await fetcher.close().catch(() => undefined);
     }
   };
 }
@@ -167,12 +136,14 @@ export async function discoverMtaSts(resolver: Resolver, domain: string, fetcher
   let fetched: FetchedText;
   try {
     fetched = await fetcher(policyUrl, signal);
-  } catch (err) {
+  } catch (thrown) {
+    // The fetcher's own failure wraps what the network said; report that, as before the wrapping.
+    const err = thrown instanceof PolicyFetchError && thrown.cause !== undefined ? thrown.cause : thrown;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return { published: true, id: rec.id, policyUrl, errorKind: 'unreachable', error: `fetching ${policyUrl} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}` };
   }
   if (fetched.status !== 200) return { published: true, id: rec.id, policyUrl, errorKind: 'unreachable', error: `${policyUrl} answered HTTP ${fetched.status} (RFC 8461 §3.3 wants 200, no redirects)` };
-  if (fetched.body.length > MAX_POLICY_BYTES) return { published: true, id: rec.id, policyUrl, errorKind: 'invalid', error: `${policyUrl} is larger than 64 KiB` };
+  if (fetched.truncated || fetched.body.length > MAX_POLICY_BYTES) return { published: true, id: rec.id, policyUrl, errorKind: 'invalid', error: `${policyUrl} is larger than 64 KiB` };
   try {
     return { published: true, id: rec.id, policyUrl, policy: parseMtaStsPolicy(fetched.body) };
   } catch (err) {
@@ -203,7 +174,7 @@ export interface MtaStsHostVerdict {
 
 export function evaluateMtaSts(policy: MtaStsPolicy, facts: MtaStsHostFacts): MtaStsHostVerdict {
   const failures: string[] = [];
-  const mxListed = policy.mx.some((p) => mxPatternMatches(p, facts.host));
+  const mxListed = policy.mx.some((p) => mxMatchesPattern(facts.host, p));
   if (policy.mode === 'none') return { mode: policy.mode, mxListed, failures };
   if (!facts.tls) failures.push('no working STARTTLS (RFC 8461 §4.2)');
   else {

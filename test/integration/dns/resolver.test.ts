@@ -117,3 +117,17 @@ test('the caching resolver asks each name/type once per run', async () => {
   assert.equal(srv.count('mx.example.test', 'A') - n0, 1);
   assert.equal(c.hits, 2);
 });
+
+test('a port with no DNS server fails fast with a plain message, not a timeout', async () => {
+  // bind and close a socket to get a port that is (very likely) unused
+  const { createSocket } = await import('node:dgram');
+  const s = createSocket('udp4');
+  await new Promise<void>((res) => s.bind(0, '127.0.0.1', () => res()));
+  const port = s.address().port;
+  await new Promise<void>((res) => s.close(() => res()));
+  const r2 = new SocketResolver({ servers: [{ host: '127.0.0.1', port }], timeoutMs: 5000 });
+  const a = await r2.query('example.test', 'A');
+  // 'error' (from the ICMP port-unreachable), where a lost datagram would have been 'timeout'
+  assert.equal(a.status, 'error');
+  assert.match(a.detail ?? '', /connection refused/);
+});

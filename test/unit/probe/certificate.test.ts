@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { analyzeCertificate, certificateMatchesName, commonName, dnsIdMatches, parseSubjectAltName } from '../../../src/core/probe/certificate.js';
-import { canonicalIp, reverseName } from '../../../src/core/probe/ip-address.js';
+import { expandedIp as canonicalIp, reverseName } from '../../../src/core/net/ip-address.js';
 import { makeTestPki, type TestPki } from '../../helpers/smtp-server.js';
 
 // [presented, reference, matches] — RFC 6125 §6.4.3 as tightened by RFC 9525 §6.3

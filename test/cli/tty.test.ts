@@ -1,0 +1,48 @@
+/**
+ * Terminal behaviour, under a real pseudo-terminal (util-linux `script`): colour and a spinner on a
+ * sized terminal, and no hang on a terminal that reports no size (ora would loop forever there).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, spawn } from 'node:child_process';
+import { startDnsServer, type DnsFixtureServer } from '../helpers/dns-server.js';
+import { BIN } from '../helpers/cli.js';
+
+const hasScript = spawnSync('sh', ['-c', 'command -v script']).status === 0;
+let srv: DnsFixtureServer;
+before(async () => {
+  srv = await startDnsServer({ 'good.test': { TXT: ['v=spf1 -all'] }, '_dmarc.good.test': { TXT: ['v=DMARC1; p=reject; rua=mailto:d@good.test'] } });
+});
+after(() => srv.stop());
+
+function underTty(shellCmd: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qec', shellCmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+test('a terminal without a size: no spinner, no hang, coloured output', { skip: hasScript ? false : 'util-linux script is not installed' }, async () => {
+  const r = await underTty(`stty cols 0 rows 0; ${process.execPath} ${BIN} check-domain good.test -s s1 --dns ${srv.address}`);
+  assert.equal(r.code, 1, r.out.slice(0, 500));
+  assert.match(r.out, /good\.test/);
+  assert.match(r.out, /\x1b\[/, 'colour on a TTY');
+});
+
+test('a sized terminal: a spinner on stderr, then the report', { skip: hasScript ? false : 'util-linux script is not installed' }, async () => {
+  const r = await underTty(`stty cols 100 rows 40; ${process.execPath} ${BIN} check-domain good.test -s s1 --dns ${srv.address}`);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /checking good\.test/);
+  assert.match(r.out, /SPF_MISSING|DKIM_KEY_MISSING/);
+});
+
+test('--no-color on a terminal: no escape codes in the report', { skip: hasScript ? false : 'util-linux script is not installed' }, async () => {
+  const r = await underTty(`stty cols 0 rows 0; ${process.execPath} ${BIN} check-domain good.test -s s1 --no-color --dns ${srv.address}`);
+  assert.doesNotMatch(r.out, /\x1b\[3\dm/);
+});
