@@ -1,6 +1,5 @@
 /** auth message: read the message → check it is one → authenticateMessage → render. */
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import type { CliContext } from '../context.js';
 import { authenticateMessage } from '../../core/auth/message-auth.js';
 import { inspectMessage } from '../../core/auth/message-input.js';
@@ -10,6 +9,7 @@ import { sortFindings } from '../../core/types.js';
 import { renderAuthMessage } from '../../render/auth-message.js';
 import { jsonDocument, toJson } from '../../render/json.js';
 import { startSpinner } from '../../render/progress.js';
+import { ipFamily } from '../../core/net/ip-address.js';
 
 const READ_ERRORS: Record<string, string> = {
   ENOENT: 'no such file',
@@ -56,7 +56,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   const label = file === '-' ? 'stdin' : file;
 
   const ip: string | undefined = opts.ip === undefined ? undefined : String(opts.ip).trim().replace(/^\[(.*)\]$/, '$1');
-  if (ip !== undefined && !isIP(ip)) throw new UsageError(`--ip "${opts.ip}" is not an IPv4 or IPv6 address`);
+  if (ip !== undefined && !ipFamily(ip)) throw new UsageError(`--ip "${opts.ip}" is not an IPv4 or IPv6 address`);
   const helo: string | undefined = opts.helo === undefined ? undefined : String(opts.helo).trim();
   if (helo !== undefined && (helo === '' || /[\s;]/.test(helo))) throw new UsageError(`--helo "${opts.helo}" is not a host name`);
   const mailFrom = parseMailFrom(opts.mailFrom);

@@ -1,7 +1,6 @@
 /** check-domain: gather domains (args, --file, stdin, config) → checkDomains → render in the chosen format. */
 import { readFileSync } from 'node:fs';
 import { createPolicyFetcher } from '../../core/domain/policy-fetch.js';
-import { isIP } from 'node:net';
 import type { CliContext } from '../context.js';
 import { loadConfig, parseDomainList } from '../config.js';
 import { checkDomains, type DomainReport } from '../../core/domain/check-domain.js';
@@ -12,6 +11,7 @@ import { summarize } from '../../core/types.js';
 import { jsonDocument, toJson, toNdjsonLine } from '../../render/json.js';
 import { CSV_HEADER, csvLine, renderCheckDomain } from '../../render/check-domain.js';
 import { startSpinner } from '../../render/progress.js';
+import { ipFamily } from '../../core/net/ip-address.js';
 
 type Format = 'human' | 'json' | 'ndjson' | 'csv';
 
@@ -51,7 +51,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
     return sel;
   });
   const ips: string[] = (opts.ip ?? cfg.ips ?? []).map((ip: string) => {
-    if (!isIP(ip.trim())) throw new UsageError(`--ip "${ip}" is not an IPv4 or IPv6 address`);
+    if (!ipFamily(ip.trim())) throw new UsageError(`--ip "${ip}" is not an IPv4 or IPv6 address`);
     return ip.trim();
   });
 

@@ -1,7 +1,6 @@
 /** probe: parse flags → runProbe → render (card per host, or one JSON document). */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { isIP } from 'node:net';
 import type { CliContext } from '../context.js';
 import { normalizeDomain } from '../../core/domain/name.js';
 import { parseDuration } from '../../core/duration.js';
@@ -13,6 +12,7 @@ import type { TranscriptEntry } from '../../core/smtp/transcript.js';
 import { startSpinner } from '../../render/progress.js';
 import { probeDocument, renderProbe } from '../../render/probe.js';
 import { toJson } from '../../render/json.js';
+import { ipFamily } from '../../core/net/ip-address.js';
 
 function wholeNumber(value: string, flag: string, min: number, max: number): number {
   if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} "${value}" is not a number (use a whole number from ${min} to ${max})`);
@@ -24,7 +24,7 @@ function wholeNumber(value: string, flag: string, min: number, max: number): num
 /** An IP literal (optionally in brackets), else a host name. */
 function parseHost(value: string, flag: string): string {
   const bare = value.trim().replace(/^\[|\]$/g, '');
-  if (isIP(bare)) return bare;
+  if (ipFamily(bare)) return bare;
   try {
     return normalizeDomain(bare);
   } catch (e) {
@@ -77,7 +77,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   if (positional !== undefined) {
     const bare = positional.trim().replace(/^\[|\]$/g, '');
     // `probe 192.0.2.25` means that host: an address has no MX
-    if (isIP(bare) && host === undefined) host = bare;
+    if (ipFamily(bare) && host === undefined) host = bare;
     else domain = normalizeDomain(positional);
   }
   if (!domain && !host) throw new UsageError('give a recipient domain (probe example.org) or a host (probe --host mx.example.org)');

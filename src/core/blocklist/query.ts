@@ -67,15 +67,19 @@ function failure(a: DnsAnswer<'A'>): { status: ResultStatus; cause: FailureCause
   }
 }
 
-export async function queryList(resolver: Resolver, target: Target, list: SelectedList): Promise<QueryOutcome> {
-  const result = base(target, list);
+export function queryList(resolver: Resolver, target: Target, list: SelectedList): Promise<QueryOutcome> {
   const name = queryName(target, list.queryZone);
-  const a = await resolver.query(name, 'A');
-  if (a.status === 'nxdomain' || a.status === 'nodata') {
+  // no async frame on the common path (a scan makes thousands of these): one promise per lookup
+  return resolver.query(name, 'A').then((a) => {
+    const result = base(target, list);
     // NXDOMAIN is "not listed" (RFC 5782 §2.1). NODATA — the name exists without an A record — is
     // not a listing either: some lists keep TXT-only entries.
-    return { result, dnsQueries: 1 };
-  }
+    if (a.status === 'nxdomain' || a.status === 'nodata') return { result, dnsQueries: 1 };
+    return positive(resolver, name, list, result, a);
+  });
+}
+
+async function positive(resolver: Resolver, name: string, list: SelectedList, result: BlocklistResult, a: DnsAnswer<'A'>): Promise<QueryOutcome> {
   if (a.status !== 'ok') {
     const f = failure(a);
     return { result: { ...result, status: f.status, detail: f.detail }, cause: f.cause, dnsQueries: 1 };

@@ -149,20 +149,41 @@ export async function scanBlocklists(deps: Deps, targets: readonly Target[], lis
   const concurrency = Math.max(1, Math.min(opts.concurrency ?? 64, pairs.length || 1));
   let next = 0;
   let done = 0;
-  // A fixed pool of workers, each taking the next pair: never more than `concurrency` lookups (and so
-  // DNS queries, since a lookup asks A then TXT in turn) in flight, and no promise per pending pair.
-  const worker = async () => {
-    while (next < pairs.length) {
-      if (opts.signal?.aborted) return;
-      const i = next++;
-      const { target, list } = pairs[i]!;
-      const outcome = await queryList(deps.resolver, target, list);
-      outcomes[i] = outcome;
-      done++;
-      opts.onResult?.(outcome.result, done, pairs.length);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  let active = 0;
+  // Never more than `concurrency` lookups (and so DNS queries, since a lookup asks A then TXT in
+  // turn) in flight: each answer starts the next pair. Callbacks rather than async workers keep the
+  // allocation per lookup small (a scan makes tens of thousands).
+  await new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const fail = (e: unknown) => {
+      failed = true;
+      reject(e);
+    };
+    const pump = () => {
+      while (!failed && active < concurrency && next < pairs.length && !opts.signal?.aborted) {
+        const i = next++;
+        const { target, list } = pairs[i]!;
+        active++;
+        queryList(deps.resolver, target, list).then(
+          (outcome) => {
+            outcomes[i] = outcome;
+            active--;
+            done++;
+            try {
+              opts.onResult?.(outcome.result, done, pairs.length);
+            } catch (e) {
+              fail(e);
+              return;
+            }
+            pump();
+          },
+          (e: unknown) => fail(e),
+        );
+      }
+      if (active === 0) resolve();
+    };
+    pump();
+  });
 
   const finished = outcomes.filter((o): o is QueryOutcome => o !== undefined);
   const results = finished.map((o) => o.result);

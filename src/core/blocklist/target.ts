@@ -26,7 +26,10 @@ export interface Target {
 /** The labels put in front of a zone for this target. */
 export function reversedName(t: Target): string {
   if (t.kind === 'domain') return t.value;
-  if (t.kind === 'ipv4') return t.value.split('.').reverse().join('.');
+  if (t.kind === 'ipv4') {
+    const [a, b, c, d] = t.value.split('.');
+    return `${d}.${c}.${b}.${a}`;
+  }
   const n = parseIPv6(t.value);
   if (n === undefined) throw new Error(`not an IPv6 address: ${t.value}`);
   return n.toString(16).padStart(32, '0').split('').reverse().join('.');

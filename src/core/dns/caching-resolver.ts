@@ -11,7 +11,7 @@ export class CachingResolver implements Resolver {
   constructor(private readonly inner: Resolver) {}
 
   query<T extends RecordType>(name: string, type: T, opts?: QueryOptions): Promise<DnsAnswer<T>> {
-    const key = `${type} ${name.replace(/\.$/, '').toLowerCase()}`;
+    const key = `${type} ${(name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase()}`;
     const hit = this.cache.get(key);
     if (hit) {
       this.hits++;

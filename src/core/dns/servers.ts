@@ -1,6 +1,6 @@
 /** Parsing of --dns values and the system's nameserver list. Never falls back to public resolvers. */
 import { getServers } from 'node:dns';
-import { isIP, isIPv6 } from 'node:net';
+import { ipFamily } from '../net/ip-address.js';
 import { UsageError } from '../errors.js';
 import type { NameServer } from './types.js';
 
@@ -13,14 +13,14 @@ export function parseNameServer(spec: string): NameServer {
   if (bracket) {
     host = bracket[1]!;
     if (bracket[2] !== undefined) port = Number(bracket[2]);
-  } else if (!isIPv6(s)) {
+  } else if (ipFamily(s) !== 6) {
     const m = /^([^:]+):(\d+)$/.exec(s);
     if (m) {
       host = m[1]!;
       port = Number(m[2]);
     }
   }
-  if (!isIP(host)) {
+  if (ipFamily(host) === 0) {
     throw new UsageError(`--dns "${spec}" is not an IP address (expected ip or ip:port, e.g. 127.0.0.1:53 or [::1]:53)`);
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) {

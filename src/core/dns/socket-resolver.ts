@@ -8,8 +8,7 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect as tcpConnect } from 'node:net';
-import { randomInt } from 'node:crypto';
-import { isIPv6 } from 'node:net';
+import { randomFillSync, randomInt } from 'node:crypto';
 import { DnsError } from '../errors.js';
 import type { DnsAnswer, DnsStatus, NameServer, QueryOptions, RecordOf, RecordType, Resolver } from './types.js';
 import { RECORD_TYPES } from './types.js';
@@ -28,18 +27,54 @@ type Exchange =
   | { kind: 'timeout' }
   | { kind: 'fail'; detail: string };
 
+const stripDot = (s: string) => (s.endsWith('.') ? s.slice(0, -1) : s);
+
 function sameName(a: string, b: string): boolean {
-  return a.replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
+  return a === b || stripDot(a).toLowerCase() === stripDot(b).toLowerCase();
 }
 
+function emptyAnswer<T extends RecordType>(name: string, type: T, status: DnsStatus, detail?: string): DnsAnswer<T> {
+  const a: DnsAnswer<T> = { name, type, status, records: [], cnames: [], ad: false };
+  if (detail !== undefined) a.detail = detail;
+  return a;
+}
+
+const STATUS_BY_RCODE: Record<number, DnsStatus> = {
+  [RCODE.SERVFAIL]: 'servfail',
+  [RCODE.REFUSED]: 'refused',
+  [RCODE.FORMERR]: 'error',
+  [RCODE.NOTIMP]: 'error',
+};
+
+/** Query IDs from the CSPRNG (RFC 5452 §9.2), drawn in blocks: one crypto call per 4,096 queries. */
+const idBlock = new Uint16Array(4096);
+let idNext = idBlock.length;
+function randomId(): number {
+  if (idNext === idBlock.length) {
+    randomFillSync(idBlock);
+    idNext = 0;
+  }
+  return idBlock[idNext++]!;
+}
+
+/**
+ * Name servers are IP literals (from --dns or the system's list), and only an IPv6 literal holds a
+ * colon. node:net's isIPv6 compiles a large regular expression on first use (~15 ms of start-up).
+ */
+const isV6Host = (host: string) => host.includes(':');
+
 export function formatServer(s: NameServer): string {
-  return isIPv6(s.host) ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
+  return isV6Host(s.host) ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
 }
 
 export class SocketResolver implements Resolver {
   readonly servers: readonly NameServer[];
-  private readonly timeoutMs: number;
+  private readonly serverNames: readonly string[];
+  readonly timeoutMs: number;
   private readonly maxTcpReply: number;
+  /** UDP resend interval within one attempt, and how often in-flight queries are looked at. */
+  readonly resendMs: number;
+  private readonly tickMs: number;
   /** Messages actually sent (UDP + TCP), for tests and benchmarks. */
   sent = 0;
 
@@ -50,110 +85,106 @@ export class SocketResolver implements Resolver {
       });
     }
     this.servers = opts.servers;
+    this.serverNames = opts.servers.map(formatServer);
     this.timeoutMs = opts.timeoutMs;
     this.maxTcpReply = opts.maxTcpReply ?? 65535;
+    // UDP loses datagrams under bursts: the same query (same ID) is sent again a few times within the
+    // timeout, as stub resolvers do (RFC 1536 §1), so one drop does not cost the whole timeout.
+    this.resendMs = Math.max(50, Math.min(1000, this.timeoutMs / 4));
+    this.tickMs = Math.max(5, Math.min(50, Math.round(this.timeoutMs / 20)));
   }
 
-  async query<T extends RecordType>(name: string, type: T, opts: QueryOptions = {}): Promise<DnsAnswer<T>> {
-    const qname = name.replace(/\.$/, '');
-    const base: DnsAnswer<T> = { name: qname, type, status: 'error', records: [], cnames: [], ad: false };
+  query<T extends RecordType>(name: string, type: T, opts: QueryOptions = {}): Promise<DnsAnswer<T>> {
+    const qname = stripDot(name);
     const problem = nameProblem(qname);
-    if (problem) return { ...base, detail: `cannot query "${qname}": ${problem}` };
+    if (problem) return Promise.resolve(emptyAnswer(qname, type, 'error', `cannot query "${qname}": ${problem}`));
+    if (opts.signal?.aborted) return Promise.resolve(emptyAnswer(qname, type, 'timeout', 'aborted'));
+    // The common case — the first server answers the EDNS query over UDP — costs one promise here;
+    // fallbacks (plain DNS, TCP, the next server) continue in the general loop.
+    return this.udp(0, qname, type, true, opts.signal).then((ex) =>
+      ex.kind === 'reply' && !ex.msg.tc && ex.msg.rcode !== RCODE.FORMERR && ex.msg.rcode !== RCODE.NOTIMP
+        ? this.toAnswer(qname, type, ex.msg, ex.size, this.serverNames[0]!)
+        : this.fallback(qname, type, opts, ex),
+    );
+  }
 
-    let last: DnsAnswer<T> = { ...base, status: 'timeout' };
-    for (const server of this.servers) {
-      if (opts.signal?.aborted) return { ...base, status: 'timeout', detail: 'aborted' };
-      const serverName = formatServer(server);
+  /** Everything past a plain UDP answer from the first server; `first` is that server's exchange. */
+  private async fallback<T extends RecordType>(qname: string, type: T, opts: QueryOptions, first: Exchange): Promise<DnsAnswer<T>> {
+    let last = emptyAnswer(qname, type, 'timeout');
+    for (let i = 0; i < this.servers.length; i++) {
+      if (i > 0 && opts.signal?.aborted) return emptyAnswer(qname, type, 'timeout', 'aborted');
+      const serverName = this.serverNames[i]!;
       let edns = true;
-      let ex = await this.udp(server, qname, type, edns, opts.signal);
+      let ex = i === 0 ? first : await this.udp(i, qname, type, edns, opts.signal);
       if (ex.kind === 'reply' && (ex.msg.rcode === RCODE.FORMERR || ex.msg.rcode === RCODE.NOTIMP)) {
         // Pre-EDNS servers answer FORMERR/NOTIMP to an OPT record (RFC 6891 §7): ask again plainly.
         edns = false;
-        ex = await this.udp(server, qname, type, edns, opts.signal);
+        ex = await this.udp(i, qname, type, edns, opts.signal);
       }
       if (ex.kind === 'reply' && ex.msg.tc) {
-        ex = await this.tcp(server, qname, type, edns, opts.signal);
+        ex = await this.tcp(this.servers[i]!, qname, type, edns, opts.signal);
       }
       if (ex.kind === 'timeout') {
-        last = { ...base, status: 'timeout', server: serverName, detail: `no reply from ${serverName} within ${this.timeoutMs} ms` };
+        last = { ...emptyAnswer(qname, type, 'timeout', `no reply from ${serverName} within ${this.timeoutMs} ms`), server: serverName };
         continue;
       }
       if (ex.kind === 'fail') {
-        last = { ...base, status: 'error', server: serverName, detail: ex.detail };
+        last = { ...emptyAnswer(qname, type, 'error', ex.detail), server: serverName };
         continue;
       }
-      return this.toAnswer(base, ex.msg, ex.size, serverName);
+      return this.toAnswer(qname, type, ex.msg, ex.size, serverName);
     }
     return last;
   }
 
-  private toAnswer<T extends RecordType>(base: DnsAnswer<T>, msg: DecodedMessage, size: number, server: string): DnsAnswer<T> {
-    const out: DnsAnswer<T> = { ...base, rcode: msg.rcode, ad: msg.ad, server, size };
-    const statusByRcode: Record<number, DnsStatus> = {
-      [RCODE.SERVFAIL]: 'servfail',
-      [RCODE.REFUSED]: 'refused',
-      [RCODE.FORMERR]: 'error',
-      [RCODE.NOTIMP]: 'error',
-    };
+  private toAnswer<T extends RecordType>(qname: string, type: T, msg: DecodedMessage, size: number, server: string): DnsAnswer<T> {
+    const out: DnsAnswer<T> = { name: qname, type, status: 'error', records: [], cnames: [], ad: msg.ad, rcode: msg.rcode, server, size };
     if (msg.rcode !== RCODE.NOERROR && msg.rcode !== RCODE.NXDOMAIN) {
-      return { ...out, status: statusByRcode[msg.rcode] ?? 'error', detail: `rcode ${msg.rcode} from ${server}` };
+      out.status = STATUS_BY_RCODE[msg.rcode] ?? 'error';
+      out.detail = `rcode ${msg.rcode} from ${server}`;
+      return out;
     }
-    // Follow the CNAME chain inside the answer section (RFC 1034 §3.6.2).
-    let owner = base.name;
-    const cnames: string[] = [];
-    if (base.type !== 'CNAME') {
-      for (let hop = 0; hop < 16; hop++) {
-        const c = msg.answers.find((r) => r.type === 'CNAME' && sameName(r.name, owner));
-        if (!c || c.type !== 'CNAME') break;
-        owner = c.target;
-        if (cnames.includes(owner)) break;
-        cnames.push(owner);
+    if (msg.answers.length > 0) {
+      // Follow the CNAME chain inside the answer section (RFC 1034 §3.6.2).
+      let owner = qname;
+      const cnames: string[] = [];
+      if (type !== 'CNAME') {
+        for (let hop = 0; hop < 16; hop++) {
+          const c = msg.answers.find((r) => r.type === 'CNAME' && sameName(r.name, owner));
+          if (!c || c.type !== 'CNAME') break;
+          owner = c.target;
+          if (cnames.includes(owner)) break;
+          cnames.push(owner);
+        }
       }
+      out.records = msg.answers.filter((r) => r.type === type && (sameName(r.name, owner) || sameName(r.name, qname))) as RecordOf<T>[];
+      out.cnames = cnames;
     }
-    const records = msg.answers.filter(
-      (r) => r.type === base.type && (sameName(r.name, owner) || sameName(r.name, base.name)),
-    ) as RecordOf<T>[];
-    out.records = records;
-    out.cnames = cnames;
-    if (msg.rcode === RCODE.NXDOMAIN) {
-      // RFC 6604: with a CNAME chain, NXDOMAIN applies to the last name; either way nothing to use.
-      out.status = 'nxdomain';
-    } else {
-      out.status = records.length > 0 ? 'ok' : 'nodata';
-    }
+    // RFC 6604: with a CNAME chain, NXDOMAIN applies to the last name; either way nothing to use.
+    out.status = msg.rcode === RCODE.NXDOMAIN ? 'nxdomain' : out.records.length > 0 ? 'ok' : 'nodata';
     return out;
   }
 
-  private matches(msg: DecodedMessage, id: number, qname: string, type: RecordType): boolean {
-    if (msg.id !== id || !msg.qr) return false;
-    // A reply without a question (some servers on FORMERR) still matches by ID.
-    if (!msg.question) return true;
-    return msg.question.type === RECORD_TYPES[type] && sameName(msg.question.name, qname);
-  }
-
   /**
-   * UDP goes through a small pool of long-lived sockets per address family: opening a socket per
-   * query caps throughput near 3,000 queries/s, a pool reaches the server's own limit. Each socket
-   * keeps its own random port and every query a random ID (RFC 5452 §9.2 asks for both); replies
-   * are matched on socket, ID, source address and question, anything else is dropped.
+   * UDP goes through a small pool of long-lived sockets per server: opening a socket per query caps
+   * throughput near 3,000 queries/s, a pool reaches the server's own limit. Each socket keeps its own
+   * random port and every query a random ID (RFC 5452 §9.2 asks for both); replies are matched on
+   * socket, ID, source address and question, anything else is dropped.
    */
-  private readonly channels = new Map<string, UdpChannel[]>();
+  private readonly channels: UdpChannel[][] = [];
   private nextChannel = 0;
   static readonly POOL_SIZE = 8;
 
-  /** A pooled socket connected to this server (round-robin over up to POOL_SIZE). */
-  private channel(server: NameServer): UdpChannel {
-    const key = formatServer(server);
-    let pool = this.channels.get(key);
-    if (!pool) this.channels.set(key, (pool = []));
+  /** A pooled socket connected to server i (round-robin over up to POOL_SIZE). */
+  private channel(i: number): UdpChannel {
+    const pool = (this.channels[i] ??= []);
     if (pool.length < SocketResolver.POOL_SIZE) {
-      const list = pool;
-      const c = new UdpChannel(server, () => {
+      const c = new UdpChannel(this.servers[i]!, this.serverNames[i]!, () => {
         // a socket that failed is replaced on next use
-        const i = list.indexOf(c);
-        if (i >= 0) list.splice(i, 1);
+        const at = pool.indexOf(c);
+        if (at >= 0) pool.splice(at, 1);
       });
-      list.push(c);
+      pool.push(c);
       return c;
     }
     return pool[this.nextChannel++ % pool.length]!;
@@ -161,15 +192,35 @@ export class SocketResolver implements Resolver {
 
   /** Closes the pooled sockets (they never keep the process alive, so this is optional). */
   close(): void {
-    for (const pool of this.channels.values()) for (const c of pool) c.close();
-    this.channels.clear();
+    for (const pool of this.channels) for (const c of pool ?? []) c.close();
+    this.channels.length = 0;
   }
 
-  private udp(server: NameServer, qname: string, type: RecordType, edns: boolean, signal?: AbortSignal): Promise<Exchange> {
+  /**
+   * Queries waiting for a UDP reply. One interval timer per resolver watches their deadlines and
+   * resends (instead of two timers per query: at tens of thousands of queries a second the timers
+   * themselves showed in profiles); it runs only while something is in flight, which keeps the
+   * process alive exactly as long as a query is pending.
+   */
+  private readonly inflight = new Set<UdpQuery>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly sweep = () => {
+    const now = performance.now();
+    for (const q of this.inflight) {
+      if (now >= q.deadline) q.finish({ kind: 'timeout' });
+      else if (now >= q.resendAt) {
+        q.resendAt = now + this.resendMs;
+        this.sent++;
+        q.channel.send(q.query);
+      }
+    }
+  };
+
+  private udp(serverIndex: number, qname: string, type: RecordType, edns: boolean, signal?: AbortSignal): Promise<Exchange> {
     return new Promise((resolve) => {
-      const ch = this.channel(server);
-      let id = randomInt(0x10000);
-      for (let i = 0; ch.pending.has(id) && i < 16; i++) id = randomInt(0x10000);
+      const ch = this.channel(serverIndex);
+      let id = randomId();
+      for (let i = 0; ch.pending.has(id) && i < 16; i++) id = randomId();
       if (ch.pending.has(id)) return resolve({ kind: 'fail', detail: 'too many queries in flight on one socket' });
       let query: Buffer;
       try {
@@ -177,41 +228,29 @@ export class SocketResolver implements Resolver {
       } catch (e) {
         return resolve({ kind: 'fail', detail: `cannot encode query: ${(e as Error).message}` });
       }
-      let done = false;
-      const finish = (ex: Exchange) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        clearInterval(retransmit);
-        signal?.removeEventListener('abort', onAbort);
-        ch.pending.delete(id);
-        resolve(ex);
-      };
-      const onAbort = () => finish({ kind: 'timeout' });
-      const timer = setTimeout(() => finish({ kind: 'timeout' }), this.timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      ch.pending.set(id, {
-        server,
-        onReply: (msg, size) => {
-          if (this.matches(msg, id, qname, type)) finish({ kind: 'reply', msg, size });
-        },
-        onMalformed: (detail) => finish({ kind: 'fail', detail: `malformed reply from ${formatServer(server)}: ${detail}` }),
-        onError: (detail) => finish({ kind: 'fail', detail: `UDP to ${formatServer(server)}: ${detail}` }),
-      });
-      const send = () => {
-        this.sent++;
-        ch.send(query, server, (err) => {
-          if (err) finish({ kind: 'fail', detail: `UDP to ${formatServer(server)}: ${err.message}` });
-        });
-      };
-      // UDP loses datagrams under bursts: resend the same query (same ID) a few times within the
-      // timeout, as stub resolvers do (RFC 1536 §1), so one drop does not cost the whole timeout.
-      const interval = Math.max(50, Math.min(1000, this.timeoutMs / 4));
-      const retransmit = setInterval(() => {
-        if (!done) send();
-      }, interval);
-      send();
+      const q = new UdpQuery(this, ch, id, qname, type, query, resolve, signal);
+      ch.pending.set(id, q);
+      this.inflight.add(q);
+      this.sweeper ??= setInterval(this.sweep, this.tickMs);
+      this.sent++;
+      ch.send(query);
     });
+  }
+
+  /** Called by a query as it finishes; stops the timer when nothing is left in flight. */
+  settled(q: UdpQuery): void {
+    this.inflight.delete(q);
+    if (this.inflight.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  private matches(msg: DecodedMessage, id: number, qname: string, type: RecordType): boolean {
+    if (msg.id !== id || !msg.qr) return false;
+    // A reply without a question (some servers on FORMERR) still matches by ID.
+    if (!msg.question) return true;
+    return msg.question.type === RECORD_TYPES[type] && sameName(msg.question.name, qname);
   }
 
   private tcp(server: NameServer, qname: string, type: RecordType, edns: boolean, signal?: AbortSignal): Promise<Exchange> {
@@ -264,66 +303,121 @@ export class SocketResolver implements Resolver {
   }
 }
 
-interface PendingQuery {
-  server: NameServer;
-  onReply(msg: DecodedMessage, size: number): void;
-  onMalformed(detail: string): void;
-  onError(detail: string): void;
+
+/** One UDP query waiting for its reply (a class: one object per query, no closures). */
+class UdpQuery {
+  readonly deadline: number;
+  resendAt: number;
+  private readonly onAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly resolver: SocketResolver,
+    readonly channel: UdpChannel,
+    readonly id: number,
+    readonly qname: string,
+    readonly type: RecordType,
+    readonly query: Buffer,
+    private readonly resolve: (ex: Exchange) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    const now = performance.now();
+    this.deadline = now + resolver.timeoutMs;
+    this.resendAt = now + resolver.resendMs;
+    if (signal) {
+      this.onAbort = () => this.finish({ kind: 'timeout' });
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
+  finish(ex: Exchange): void {
+    if (this.channel.pending.get(this.id) !== this) return;
+    this.channel.pending.delete(this.id);
+    this.resolver.settled(this);
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+    this.resolve(ex);
+  }
+}
+
+function answers(q: UdpQuery, msg: DecodedMessage): boolean {
+  if (!msg.qr) return false;
+  // A reply without a question (some servers on FORMERR) still matches by ID.
+  if (!msg.question) return true;
+  return msg.question.type === RECORD_TYPES[q.type] && sameName(msg.question.name, q.qname);
 }
 
 /**
  * One pooled UDP socket, connected to one server, and the queries waiting on it by ID. Connecting
  * makes the kernel drop datagrams from any other source (RFC 5452 §9.1), saves an address lookup per
  * send, and turns an ICMP "port unreachable" into an immediate error instead of a timeout.
+ *
+ * Sends are gathered and written together once the current turn of the event loop has handled every
+ * reply that arrived: a burst wakes the server once instead of once per datagram, which measured
+ * about 2.5× less time in send calls than writing each query as it was made.
  */
 class UdpChannel {
-  readonly pending = new Map<number, PendingQuery>();
+  readonly pending = new Map<number, UdpQuery>();
   private readonly sock: UdpSocket;
   private closed = false;
   private connected = false;
   private queued: Buffer[] = [];
+  private flushScheduled = false;
 
   constructor(
     readonly server: NameServer,
+    private readonly serverName: string,
     onBroken: () => void,
   ) {
-    this.sock = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
-    // pending queries keep the process alive through their timers; an idle pooled socket must not
+    this.sock = createSocket(isV6Host(server.host) ? 'udp6' : 'udp4');
+    // pending queries keep the process alive through the resolver's timer; an idle socket must not
     this.sock.unref();
     this.sock.on('message', (buf) => {
       if (buf.length < 2) return;
-      const p = this.pending.get(buf.readUInt16BE(0));
-      if (!p) return;
+      const q = this.pending.get(buf.readUInt16BE(0));
+      if (!q) return;
       let msg: DecodedMessage;
       try {
         msg = decodeMessage(buf);
       } catch (e) {
-        p.onMalformed((e as Error).message);
+        q.finish({ kind: 'fail', detail: `malformed reply from ${this.serverName}: ${(e as Error).message}` });
         return;
       }
-      p.onReply(msg, buf.length);
+      if (answers(q, msg)) q.finish({ kind: 'reply', msg, size: buf.length });
     });
     this.sock.on('error', (err: NodeJS.ErrnoException) => {
       // an ICMP port-unreachable on a connected socket: say it plainly
       const detail = err.code === 'ECONNREFUSED' ? 'connection refused (is a DNS server listening there?)' : err.message;
-      for (const p of [...this.pending.values()]) p.onError(detail);
+      for (const q of [...this.pending.values()]) q.finish({ kind: 'fail', detail: `UDP to ${this.serverName}: ${detail}` });
       this.close();
       onBroken();
     });
     this.sock.connect(server.port, server.host, () => {
       this.connected = true;
-      for (const b of this.queued) this.sock.send(b);
-      this.queued = [];
+      this.flush();
     });
   }
 
   /** Send errors surface as the socket's 'error' event, which fails every query on it. */
-  send(buf: Buffer, _server: NameServer, cb: (err: Error | null) => void): void {
-    if (this.closed) return cb(new Error('socket closed'));
-    // no per-send callback: it costs an allocation and a callback per datagram on the hot path
-    if (this.connected) this.sock.send(buf);
-    else this.queued.push(buf);
+  send(buf: Buffer): void {
+    if (this.closed) {
+      const q = this.pending.get(buf.readUInt16BE(0));
+      q?.finish({ kind: 'fail', detail: `UDP to ${this.serverName}: socket closed` });
+      return;
+    }
+    this.queued.push(buf);
+    if (this.connected && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
   }
+
+  private readonly flush = () => {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const out = this.queued;
+    this.queued = [];
+    // no per-send callback: it costs an allocation and a callback per datagram on the hot path
+    for (const b of out) this.sock.send(b);
+  };
 
   close(): void {
     if (this.closed) return;

@@ -13,28 +13,42 @@ import { RECORD_TYPES, type DnsRecord, type RecordType } from './types.js';
 
 const TYPE_NAMES = new Map<number, RecordType>(Object.entries(RECORD_TYPES).map(([k, v]) => [v, k as RecordType]));
 
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** UTF-8 text → one char per octet. */
 export function toWireName(name: string): string {
-  return Buffer.from(name.replace(/\.$/, ''), 'utf8').toString('latin1');
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  return ASCII.test(bare) ? bare : Buffer.from(bare, 'utf8').toString('latin1');
 }
 /** One char per octet → text (UTF-8 when valid, otherwise kept octet-for-octet). */
 export function fromWireName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/^[\x00-\x7f]*$/.test(name)) return name;
+  if (ASCII.test(name)) return name;
   const buf = Buffer.from(name, 'latin1');
   const text = buf.toString('utf8');
   return Buffer.from(text, 'utf8').equals(buf) ? text : name;
 }
 
+const DOT = 0x2e;
+
+/** Checks the octet limits of RFC 1035 §2.3.4 on a wire name; returns a reason or undefined. */
+function wireNameProblem(wire: string): string | undefined {
+  if (wire === '') return undefined; // the root
+  if (wire.length + 2 > 255) return 'name longer than 255 octets';
+  let start = 0;
+  for (let i = 0; i <= wire.length; i++) {
+    if (i < wire.length && wire.charCodeAt(i) !== DOT) continue;
+    const len = i - start;
+    if (len === 0) return 'empty label';
+    if (len > 63) return 'label longer than 63 octets';
+    start = i + 1;
+  }
+  return undefined;
+}
+
 /** Checks the octet limits of RFC 1035 §2.3.4 before encoding; returns a reason or undefined. */
 export function nameProblem(name: string): string | undefined {
-  const wire = toWireName(name);
-  if (wire === '') return undefined; // the root
-  const labels = wire.split('.');
-  if (labels.some((l) => l.length === 0)) return 'empty label';
-  if (labels.some((l) => l.length > 63)) return 'label longer than 63 octets';
-  if (wire.length + 2 > 255) return 'name longer than 255 octets';
-  return undefined;
+  return wireNameProblem(toWireName(name));
 }
 
 export interface EncodeOptions {
@@ -45,20 +59,29 @@ export interface EncodeOptions {
 /** A recursive query: RD set, and AD set to ask a validating resolver to report validation (RFC 6840 §5.7). */
 export function encodeQuery(name: string, type: RecordType, opts: EncodeOptions): Buffer {
   const wire = toWireName(name);
-  const labels = wire === '' ? [] : wire.split('.');
-  const qlen = labels.reduce((n, l) => n + 1 + l.length, 0) + 1;
+  const problem = wireNameProblem(wire);
+  if (problem) throw new Error(problem);
+  // the labels take the name's octets plus one length octet each, and the root octet
+  const qlen = wire === '' ? 1 : wire.length + 2;
   // OPT RR: root name, type 41, class = UDP payload size (1232: DNS flag day 2020), TTL 0, no options.
   const optLen = opts.edns ? 11 : 0;
-  const buf = Buffer.alloc(12 + qlen + 4 + optLen);
+  // from Node's shared slab (no backing store per query); every octet is written or zeroed below
+  const buf = Buffer.allocUnsafe(12 + qlen + 4 + optLen).fill(0);
   buf.writeUInt16BE(opts.id & 0xffff, 0);
   buf.writeUInt16BE(0x0120, 2); // RD | AD
   buf.writeUInt16BE(1, 4);
   buf.writeUInt16BE(opts.edns ? 1 : 0, 10);
   let o = 12;
-  for (const l of labels) {
-    if (l.length === 0 || l.length > 63) throw new Error(`bad label length ${l.length}`);
-    buf[o++] = l.length;
-    o += buf.write(l, o, 'latin1');
+  if (wire !== '') {
+    // write the name one octet later, then put each label's length where its dot (or the start) was
+    buf.write(wire, 13, 'latin1');
+    let lenAt = 12;
+    for (let i = 0; i <= wire.length; i++) {
+      if (i < wire.length && wire.charCodeAt(i) !== DOT) continue;
+      buf[lenAt] = 13 + i - lenAt - 1;
+      lenAt = 13 + i;
+    }
+    o = 13 + wire.length;
   }
   buf[o++] = 0;
   buf.writeUInt16BE(RECORD_TYPES[type], o);
@@ -84,6 +107,9 @@ export interface DecodedMessage {
   /** Answer records whose type we do not model, kept only as a count. */
   unknownAnswers: number;
 }
+
+/** Room for one name being decoded (at most 255 octets, checked as it is read). */
+const NAME_SCRATCH = Buffer.alloc(256);
 
 class Reader {
   constructor(
@@ -117,7 +143,7 @@ class Reader {
   }
   /** A possibly compressed name (RFC 1035 §4.1.4); guards against pointer loops and over-long names. */
   name(): string {
-    const labels: string[] = [];
+    let w = 0;
     let o = this.o;
     let jumped = false;
     let hops = 0;
@@ -142,10 +168,12 @@ class Reader {
       total += len + 1;
       if (total > 255) throw new Error('name longer than 255 octets');
       if (o + 1 + len > this.buf.length) throw new Error('label runs past the end of the message');
-      labels.push(this.buf.toString('latin1', o + 1, o + 1 + len));
+      // labels are gathered in a scratch buffer and become one string at the end
+      if (w > 0) NAME_SCRATCH[w++] = DOT;
+      for (let i = o + 1; i < o + 1 + len; i++) NAME_SCRATCH[w++] = this.buf[i]!;
       o += 1 + len;
     }
-    return labels.join('.');
+    return NAME_SCRATCH.toString('latin1', 0, w);
   }
 }
 

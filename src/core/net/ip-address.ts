@@ -117,6 +117,14 @@ function parseHostAddress(text: string): IpAddress | undefined {
   return zoned ? parseLiteral(zoned[1]!) : undefined;
 }
 
+/**
+ * 4 or 6 when the text is an IP address as node:net's isIP() reads it (an IPv6 zone index allowed),
+ * else 0. Used instead of isIP(), whose IPv6 regular expression costs ~15 ms to compile on first use.
+ */
+export function ipFamily(text: string): 0 | 4 | 6 {
+  return parseHostAddress(text)?.family ?? 0;
+}
+
 /** True for ::ffff:a.b.c.d (RFC 4291 §2.5.5.2). */
 export function isV4Mapped(ip: IpAddress): boolean {
   if (ip.family !== 6) return false;

@@ -181,3 +181,31 @@ test('--concurrency bounds the DNS queries in flight, and every answer is report
   assert.equal(max, 4);
   assert.deepEqual(seen, Array.from({ length: 32 }, (_, i) => i + 1));
 });
+
+test('a failing result callback ends the scan with its error instead of leaving it hanging', async () => {
+  let calls = 0;
+  await assert.rejects(
+    scanBlocklists(depsFor(srv), targets('127.0.0.2', '203.0.113.5', '127.0.0.1'), zones('zen.spamhaus.org'), {
+      concurrency: 1,
+      onResult: () => {
+        calls++;
+        throw new Error('renderer broke');
+      },
+    }),
+    /renderer broke/,
+  );
+  assert.equal(calls, 1, 'no lookup is started after the failure');
+});
+
+test('an aborted scan stops starting lookups and reports the ones that finished', async () => {
+  const ac = new AbortController();
+  const r = await scanBlocklists(depsFor(srv), targets('198.51.100.0/28'), zones('zen.spamhaus.org'), {
+    concurrency: 2,
+    signal: ac.signal,
+    onResult: (_r, done) => {
+      if (done === 3) ac.abort();
+    },
+  });
+  assert.ok(r.results.length >= 3 && r.results.length < 16, `finished: ${r.results.length}`);
+  assert.equal(r.summary.queries, r.results.length);
+});

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
+import { isIP } from 'node:net';
 import assert from 'node:assert/strict';
-import { canonicalIp, dottedIp, formatIp, inPrefix, isV4Mapped, parseIp, reverseName, spfClientAddress } from '../../../src/core/net/ip-address.js';
+import { canonicalIp, dottedIp, formatIp, inPrefix, isV4Mapped, parseIp, reverseName, spfClientAddress, ipFamily } from '../../../src/core/net/ip-address.js';
 
 const ip = (s: string) => {
   const p = parseIp(s);
@@ -68,4 +69,13 @@ test('reverse names and canonical text from address text, read as node:net isIP(
   assert.equal(canonicalIp('fe80::1%eth0'), 'fe80:0:0:0:0:0:0:1');
   assert.equal(canonicalIp('192.0.2.1'), '192.0.2.1');
   assert.equal(canonicalIp('mail.example'), 'mail.example', 'not an address: unchanged');
+});
+
+test('ipFamily agrees with node:net isIP() (which it replaces on start-up paths)', () => {
+  const inputs = [
+    '192.0.2.3', '0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.5', ' 192.0.2.3', '192.0.2.3 ',
+    '::', '::1', '2001:db8::1', '2001:DB8:0:0:0:0:0:1', '::ffff:192.0.2.1', 'fe80::1%eth0', 'fe80::1%', '1::2::3',
+    '2001:db8:0:0:0:0:0:0:1', ':::1', 'g::1', '[::1]', '', 'example.com', '127.0.0.1:53', '192.0.2.3%eth0',
+  ];
+  for (const s of inputs) assert.equal(ipFamily(s), isIP(s), s);
 });
