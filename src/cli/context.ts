@@ -57,11 +57,16 @@ export class CliContext {
     return !!this.io.stderr.isTTY && !this.opts.json && !this.opts.quiet;
   }
 
-  /** The real dependencies: a socket resolver on --dns (else the system's servers), cached and bounded. */
-  deps(opts: { maxInFlight?: number } = {}): Deps {
+  /**
+   * The real dependencies: a socket resolver on --dns (else the system's servers), bounded, and
+   * cached unless `cache: false` (a blocklist scan asks every name once; a cache would only hold
+   * every answer until the end).
+   */
+  deps(opts: { maxInFlight?: number; cache?: boolean } = {}): Deps {
     const servers = this.opts.dns && this.opts.dns.length > 0 ? this.opts.dns.map(parseNameServer) : systemNameServers();
     const base = new SocketResolver({ servers, timeoutMs: this.timeoutMs });
-    const resolver = new CachingResolver(new LimitingResolver(base, opts.maxInFlight ?? DEFAULT_DNS_IN_FLIGHT));
+    const bounded = new LimitingResolver(base, opts.maxInFlight ?? DEFAULT_DNS_IN_FLIGHT);
+    const resolver = opts.cache === false ? bounded : new CachingResolver(bounded);
     return { resolver, clock: systemClock, timeoutMs: this.timeoutMs };
   }
 

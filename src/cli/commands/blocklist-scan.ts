@@ -11,6 +11,7 @@ import type { BlocklistResult } from '../../core/blocklist/query.js';
 import { blocklistJson, csvHeader, csvRow, ndjsonResult, ndjsonSummary, renderBlocklistHuman } from '../../render/blocklist.js';
 import { toJson, toNdjsonLine } from '../../render/json.js';
 import { startSpinner } from '../../render/progress.js';
+import { CachingResolver } from '../../core/dns/caching-resolver.js';
 
 const FORMATS = ['human', 'json', 'ndjson', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -67,11 +68,11 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   const collected = collectTargets(await gatherInputs(args, opts), maxTargets);
   const targets: Target[] = [...collected.targets];
   const notices = [...collected.notices];
-  const deps = ctx.deps({ maxInFlight: concurrency });
+  const deps = ctx.deps({ maxInFlight: concurrency, cache: false });
 
   if (opts.domainIps !== undefined) {
     const domain = normalizeDomain(String(opts.domainIps));
-    const found = await domainSendingIps(deps.resolver, domain);
+    const found = await domainSendingIps(new CachingResolver(deps.resolver), domain);
     const seen = new Set(targets.map((t) => `${t.kind} ${t.value}`));
     const added = found.addresses.filter((a) => !seen.has(`${a.target.kind} ${a.target.value}`));
     if (targets.length + added.length > maxTargets) {

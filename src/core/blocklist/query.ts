@@ -38,6 +38,9 @@ export interface QueryOutcome {
   dnsQueries: number;
 }
 
+/** Shared by every result without codes (a scan is mostly clean rows, all kept until the report). */
+const NONE = Object.freeze([]) as unknown as string[];
+
 function base(target: Target, list: SelectedList): BlocklistResult {
   return {
     target: target.value,
@@ -46,8 +49,8 @@ function base(target: Target, list: SelectedList): BlocklistResult {
     list: list.name,
     listId: list.id,
     status: 'clean',
-    codes: [],
-    meanings: [],
+    codes: NONE,
+    meanings: NONE,
     txt: null,
     removalUrl: list.def?.removalUrl ?? null,
   };

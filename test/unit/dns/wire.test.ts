@@ -37,6 +37,31 @@ test('names with any octet: ":" "/" and UTF-8 are encoded octet for octet', () =
   assert.match(nameProblem(Array.from({ length: 60 }, () => 'abcd').join('.'))!, /255/);
 });
 
+test('every generated name encodes as dns2 reads it, and the RFC 1035 limits hold at their edges', () => {
+  let seed = 7;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_';
+  for (let i = 0; i < 500; i++) {
+    const labels = Array.from({ length: 1 + rnd(8) }, () => Array.from({ length: 1 + rnd(20) }, () => alphabet[rnd(alphabet.length)]).join(''));
+    const name = labels.join('.');
+    const q = encodeQuery(name, 'A', { id: i, edns: i % 2 === 0 });
+    const p = P.parse(q);
+    assert.equal(p.questions[0].name, name);
+    assert.equal(p.header.id, i);
+    assert.equal(q.length, 12 + name.length + 2 + 4 + (i % 2 === 0 ? 11 : 0));
+  }
+  // 253 characters (255 octets on the wire with the first length octet and the root) is the most
+  const longest = [63, 63, 63, 61].map((n) => 'a'.repeat(n)).join('.');
+  assert.equal(longest.length, 253);
+  assert.equal(nameProblem(longest), undefined);
+  assert.equal(P.parse(encodeQuery(longest, 'A', { id: 1, edns: false })).questions[0].name, longest);
+  assert.match(nameProblem(`${longest}a`)!, /255/);
+  assert.equal(nameProblem('example.test.'), undefined, 'a trailing dot is the root, not an empty label');
+  for (const bad of ['a..b', '.a', 'a.b..']) assert.match(nameProblem(bad)!, /empty label/, bad);
+  assert.throws(() => encodeQuery('a..b', 'A', { id: 1, edns: false }), /empty label/);
+  assert.equal(encodeQuery('', 'NS', { id: 1, edns: false }).length, 12 + 1 + 4, 'the root is one zero octet');
+});
+
 test('replies decode the same as dns2 decodes them (A, AAAA, MX, TXT, CNAME, PTR, NS, SOA, compression)', () => {
   const cases: [any[], number][] = [
     [[{ name: 'example.test', type: 1, address: '192.0.2.1' }, { name: 'example.test', type: 1, address: '192.0.2.2' }], 1],
