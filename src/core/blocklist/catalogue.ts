@@ -348,7 +348,11 @@ export const BLOCKLISTS = [
     ipv6: true,
     defaultOn: false,
     // Source: DroneBL listing classes (https://dronebl.org/classes); the last octet is the class.
+    // Classes 1 (testing) and 2 (sample data kept for heuristic analysis) mark no abuse by the
+    // address, so they are not reported as listings.
     codes: {
+      '127.0.0.1': info('DroneBL: testing class, not a listing'),
+      '127.0.0.2': info('DroneBL: sample data kept for heuristic analysis, not a listing'),
       '127.0.0.3': listed('DroneBL: IRC spam drone'),
       '127.0.0.5': listed('DroneBL: bottler'),
       '127.0.0.6': listed('DroneBL: unknown spambot or drone'),

@@ -79,6 +79,17 @@ test('reputation levels that are not listings make a clean result with the code 
   assert.equal(decodeAnswer(rep, ['127.0.0.10']).status, 'listed');
 });
 
+test('DroneBL: the testing and sample classes are not listings; abuse classes are', () => {
+  const drone = list('dnsbl.dronebl.org');
+  assert.equal(decodeAnswer(drone, ['127.0.0.2']).status, 'clean');
+  assert.match(decodeAnswer(drone, ['127.0.0.2']).meanings[0]!, /sample/);
+  assert.equal(decodeAnswer(drone, ['127.0.0.1']).status, 'clean');
+  const proxy = decodeAnswer(drone, ['127.0.0.8', '127.0.0.2']);
+  assert.equal(proxy.status, 'listed');
+  assert.equal(proxy.meanings.length, 2);
+  assert.match(decodeAnswer(drone, ['127.0.0.19']).meanings[0]!, /VPN/);
+});
+
 test('an answer outside 127.0.0.0/8 is a hijacking resolver: error, never listed', () => {
   for (const l of [zen, dbl, uribl, list('bl.example.test')]) {
     const d = decodeAnswer(l, ['10.10.10.10']);
