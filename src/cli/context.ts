@@ -11,6 +11,9 @@ import { parseNameServer, systemNameServers } from '../core/dns/servers.js';
 import { parseDuration } from '../core/duration.js';
 import { defaultStorePath, type Store } from '../core/store/store.js';
 
+/** How long stdin may stay silent before a notice says the command is waiting for it. */
+export const STDIN_QUIET_MS = 2000;
+
 export interface GlobalOptions {
   json?: boolean;
   dns?: string[];
@@ -81,11 +84,27 @@ export class CliContext {
     return new SqliteStore(path);
   }
 
-  /** All of stdin as text (for `-` arguments and piped lists). */
-  async readStdin(): Promise<string> {
+  /**
+   * All of stdin (for `-` arguments and piped lists). A pipe that stays open with nothing in it would
+   * otherwise hang without a word: after STDIN_QUIET_MS a notice on stderr says what is awaited.
+   */
+  async readStdinBytes(what = 'input', instead = 'give it as arguments'): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    for await (const c of this.io.stdin ?? process.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
-    return Buffer.concat(chunks).toString('utf8');
+    const timer = setTimeout(() => {
+      if (chunks.length === 0) this.notice(`mailpace-cli: waiting for ${what} on standard input; end it with Ctrl-D, or ${instead}`);
+    }, STDIN_QUIET_MS);
+    timer.unref();
+    try {
+      for await (const c of this.io.stdin ?? process.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+    } finally {
+      clearTimeout(timer);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** All of stdin as UTF-8 text. */
+  async readStdin(what?: string, instead?: string): Promise<string> {
+    return (await this.readStdinBytes(what, instead)).toString('utf8');
   }
 
   /** stdin is piped (not a terminal): a list may be waiting there. */

@@ -177,3 +177,28 @@ test('help lists the flags and examples', async () => {
   assert.match(r.stdout, /Examples:/);
   assert.match(r.stdout, /mailpace-cli blocklist scan 203\.0\.112\.0\/22 --max-targets 1024/);
 });
+
+test('stdin that stays open and silent gets a notice saying what is awaited; the scan runs once it ends', { timeout: 20_000 }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('../helpers/cli.js');
+  const child = spawn(process.execPath, [BIN, 'blocklist', 'scan', '--zone', 'zen.spamhaus.org', ...dns(), '--json'], {
+    env: { ...process.env, NO_COLOR: '' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const noticed = new Promise<void>((resolve) =>
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (/waiting for targets on standard input/.test(stderr)) resolve();
+    }),
+  );
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  // nothing is written until the notice is out (it comes after a quiet spell, not a fixed test delay)
+  await noticed;
+  assert.match(stderr, /Ctrl-D, or give them as arguments or with --file/);
+  child.stdin.end('127.0.0.2\n');
+  assert.equal(await exited, 1, stderr);
+  assert.equal(JSON.parse(stdout).results[0].status, 'listed');
+});

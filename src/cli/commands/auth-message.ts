@@ -19,16 +19,10 @@ const READ_ERRORS: Record<string, string> = {
   ENAMETOOLONG: 'file name too long',
 };
 
-async function readStdin(stdin: NodeJS.ReadStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks);
-}
-
-async function readMessage(file: string): Promise<Buffer> {
+async function readMessage(ctx: CliContext, file: string): Promise<Buffer> {
   if (file === '-') {
-    if (process.stdin.isTTY) throw new UsageError('stdin is a terminal: pipe a message into "auth message -" or give a file name');
-    return readStdin(process.stdin);
+    if (!ctx.stdinPiped) throw new UsageError('stdin is a terminal: pipe a message into "auth message -" or give a file name');
+    return ctx.readStdinBytes('a message', 'give a file name instead of -');
   }
   try {
     return await readFile(file);
@@ -62,7 +56,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   const mailFrom = parseMailFrom(opts.mailFrom);
   const mta = String(opts.mta ?? 'mailpace-cli').trim() || 'mailpace-cli';
 
-  const buf = await readMessage(file);
+  const buf = await readMessage(ctx, file);
   const inspected = inspectMessage(buf);
   if (!inspected.ok) throw new UsageError(`${label}: ${inspected.problem}`);
 

@@ -34,13 +34,7 @@ function parseCount(value: unknown, flag: string, dflt: number, max: number): nu
   return Number(s);
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function gatherInputs(args: string[], opts: Record<string, any>): Promise<string[]> {
+async function gatherInputs(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<string[]> {
   const inputs: string[] = [];
   let stdinWanted = args.includes('-') || opts.file === '-';
   for (const a of args) if (a !== '-') inputs.push(a);
@@ -54,8 +48,8 @@ async function gatherInputs(args: string[], opts: Record<string, any>): Promise<
     inputs.push(...targetsFromText(text));
   }
   // Targets piped in with no other source: `cat ips.txt | mailpace-cli blocklist scan`.
-  if (!stdinWanted && args.length === 0 && opts.file === undefined && opts.domainIps === undefined && !process.stdin.isTTY) stdinWanted = true;
-  if (stdinWanted) inputs.push(...targetsFromText(await readStdin()));
+  if (!stdinWanted && args.length === 0 && opts.file === undefined && opts.domainIps === undefined && ctx.stdinPiped) stdinWanted = true;
+  if (stdinWanted) inputs.push(...targetsFromText(await ctx.readStdin('targets', 'give them as arguments or with --file')));
   return inputs;
 }
 
@@ -65,7 +59,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   const maxTargets = parseCount(opts.maxTargets, '--max-targets', 256, 16_777_216);
   const lists = selectLists({ zones: opts.zone, spamhausKey: opts.spamhausKey });
 
-  const collected = collectTargets(await gatherInputs(args, opts), maxTargets);
+  const collected = collectTargets(await gatherInputs(ctx, args, opts), maxTargets);
   const targets: Target[] = [...collected.targets];
   const notices = [...collected.notices];
   const deps = ctx.deps({ maxInFlight: concurrency, cache: false });

@@ -22,7 +22,7 @@ function positiveInt(value: string, flag: string): number {
 }
 
 function readList(ctx: CliContext, path: string): Promise<string> | string {
-  if (path === '-') return ctx.readStdin();
+  if (path === '-') return ctx.readStdin('domain names', 'give them as arguments or with --file <path>');
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
@@ -40,7 +40,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   let raw: string[] = [...args];
   if (opts.file !== undefined) raw.push(...parseDomainList(await readList(ctx, opts.file)));
   if (raw.length === 0 && cfg.domains) raw = [...cfg.domains];
-  if (raw.length === 0 && opts.file === undefined && ctx.stdinPiped) raw = parseDomainList(await ctx.readStdin());
+  if (raw.length === 0 && opts.file === undefined && ctx.stdinPiped) raw = parseDomainList(await ctx.readStdin('domain names', 'give them as arguments or with --file <path>'));
   if (raw.length === 0) {
     throw new UsageError('no domain given: pass domains as arguments, with --file, on stdin, or in mailpace.config.json (see --help)');
   }

@@ -15,16 +15,10 @@ import { renderScore, scoreResultJson } from '../../render/score.js';
 
 export const DEFAULT_CONCURRENCY = 8;
 
-async function readStdin(stdin: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks);
-}
-
-async function readInput(file: string): Promise<ScoreInput> {
+async function readInput(ctx: CliContext, file: string): Promise<ScoreInput> {
   let raw: Buffer;
   try {
-    raw = file === '-' ? await readStdin(process.stdin) : await readFile(file);
+    raw = file === '-' ? await ctx.readStdinBytes('a message', 'give a file name instead of -') : await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
@@ -83,7 +77,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
 
   // Every file is read and checked before any is scored: a typo in the 40th name fails fast (exit 2).
   const inputs: ScoreInput[] = [];
-  for (const file of args) inputs.push(await readInput(file));
+  for (const file of args) inputs.push(await readInput(ctx, file));
 
   // undici takes a third of a second to load: the built-in engine never needs it
   const http: HttpClient =
