@@ -2,13 +2,14 @@
  * MTA-STS (RFC 8461) as far as probe needs it: is a policy published, what mode and MX patterns
  * does it declare, and does a probed host satisfy it. The TXT record comes through the Resolver;
  * the policy file through an injected fetcher (HTTPS in the CLI, a fake in tests). The record
- * syntax, mx pattern matching and the HTTPS fetch are check-domain's (domain/mta-sts.ts,
- * domain/policy-fetch.ts); what is probe's own is the discovery summary and the host verdict.
+ * and policy-file syntax, mx pattern matching and the HTTPS fetch are check-domain's
+ * (domain/mta-sts.ts, domain/policy-fetch.ts); what is probe's own is the discovery summary and the
+ * host verdict.
  */
 import type { Resolver } from '../dns/types.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import type { DnsError } from '../errors.js';
-import { MTA_STS_MAX_AGE_LIMIT, MTA_STS_MODES, mxMatchesPattern, parseStsRecord, type MtaStsMode } from '../domain/mta-sts.js';
+import { MTA_STS_MODES, mxMatchesPattern, parseStsPolicy, parseStsRecord, type MtaStsMode } from '../domain/mta-sts.js';
 import { createPolicyFetcher, POLICY_MAX_BYTES, PolicyFetchError } from '../domain/policy-fetch.js';
 
 export { MTA_STS_MODES, type MtaStsMode };
@@ -44,8 +45,6 @@ export interface FetchedText {
 }
 export type PolicyFetcher = (url: string, signal?: AbortSignal) => Promise<FetchedText>;
 
-/** RFC 8461 §3.2: max_age is at most 31557600 seconds (about a year). */
-const MAX_POLICY_AGE = MTA_STS_MAX_AGE_LIMIT;
 /** RFC 8461 §3.3: senders may refuse policies over 64 KiB. */
 const MAX_POLICY_BYTES = POLICY_MAX_BYTES;
 
@@ -57,32 +56,15 @@ export function parseMtaStsRecord(txt: string): { id: string } | undefined {
   return id !== null && errors.length === 0 ? { id } : undefined;
 }
 
-/** Parses a policy file (RFC 8461 §3.2): "key: value" lines, CRLF or LF, unknown keys ignored. */
+/**
+ * A policy file (RFC 8461 §3.2), read by check-domain's parser so that both commands accept and
+ * refuse the same files; probe needs only a usable policy, so every problem found is one error.
+ */
 export function parseMtaStsPolicy(text: string): MtaStsPolicy {
-  let version: string | undefined;
-  let mode: string | undefined;
-  let maxAge: number | undefined;
-  const mx: string[] = [];
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '') continue;
-    const m = /^([A-Za-z0-9_]+)[ \t]*:[ \t]*(.*)$/.exec(line);
-    if (!m) throw new PolicySyntaxError(`not a "key: value" line: ${JSON.stringify(line.slice(0, 60))}`);
-    const key = m[1]!;
-    const value = m[2]!.trim();
-    if (key === 'version') version = value;
-    else if (key === 'mode') mode = value;
-    else if (key === 'max_age') {
-      if (!/^\d{1,10}$/.test(value)) throw new PolicySyntaxError(`max_age "${value}" is not a number of seconds`);
-      maxAge = Number(value);
-    } else if (key === 'mx') mx.push(value.toLowerCase().replace(/\.$/, ''));
-  }
-  if (version !== 'STSv1') throw new PolicySyntaxError(`version must be STSv1 (got ${version === undefined ? 'none' : JSON.stringify(version)})`);
-  if (!(MTA_STS_MODES as readonly string[]).includes(mode ?? '')) throw new PolicySyntaxError(`mode must be enforce, testing or none (got ${mode === undefined ? 'none' : JSON.stringify(mode)})`);
-  if (maxAge === undefined) throw new PolicySyntaxError('max_age is missing');
-  if (maxAge > MAX_POLICY_AGE) throw new PolicySyntaxError(`max_age ${maxAge} exceeds ${MAX_POLICY_AGE}`);
-  if (mode !== 'none' && mx.length === 0) throw new PolicySyntaxError('no mx patterns (required unless mode is none)');
-  return { version: 'STSv1', mode: mode as MtaStsMode, mx, maxAge };
+  const { policy, errors } = parseStsPolicy(text);
+  if (errors.length > 0) throw new PolicySyntaxError(errors.join('; '));
+  if (policy.mode === null || policy.maxAge === null) throw new PolicySyntaxError('mode or max_age is missing');
+  return { version: 'STSv1', mode: policy.mode, mx: policy.mx, maxAge: policy.maxAge };
 }
 
 /** RFC 8461 §4.1 matching (check-domain's), pattern first. */

@@ -19,16 +19,20 @@ test('policy file: fields, CRLF or LF, several mx lines, unknown keys ignored (R
   assert.deepEqual(parseMtaStsPolicy('version: STSv1\nmode: none\nmax_age: 0\nfuture_key: x\n'), { version: 'STSv1', mode: 'none', mx: [], maxAge: 0 });
 });
 
-test('bad policies are refused with the reason', () => {
+test('bad policies are refused with the reason, as check-domain refuses them', () => {
   const bad: [string, RegExp][] = [
-    ['mode: enforce\nmx: a.test\nmax_age: 1', /version must be STSv1/],
-    ['version: STSv2\nmode: enforce\nmx: a.test\nmax_age: 1', /version must be STSv1/],
-    ['version: STSv1\nmode: strict\nmx: a.test\nmax_age: 1', /mode must be/],
-    ['version: STSv1\nmode: enforce\nmx: a.test', /max_age is missing/],
-    ['version: STSv1\nmode: enforce\nmx: a.test\nmax_age: 99999999', /exceeds/],
-    ['version: STSv1\nmode: enforce\nmx: a.test\nmax_age: -1', /not a number/],
-    ['version: STSv1\nmode: testing\nmax_age: 10', /no mx patterns/],
-    ['<html><body>404</body></html>', /not a "key: value" line/],
+    ['mode: enforce\nmx: a.test\nmax_age: 1', /no "version: STSv1" line/],
+    ['version: STSv2\nmode: enforce\nmx: a.test\nmax_age: 1', /only "STSv1" is defined/],
+    ['version: STSv1\nmode: strict\nmx: a.test\nmax_age: 1', /must be enforce, testing or none/],
+    ['version: STSv1\nmode: enforce\nmx: a.test', /no "max_age:" line/],
+    ['version: STSv1\nmode: enforce\nmx: a.test\nmax_age: 99999999', /above the maximum/],
+    ['version: STSv1\nmode: enforce\nmx: a.test\nmax_age: -1', /whole number of seconds/],
+    ['version: STSv1\nmode: testing\nmax_age: 10', /no "mx:" line/],
+    ['<html><body>404</body></html>', /is not "key: value"/],
+    // refused by check-domain, and so now by probe too
+    ['version: STSv1\nmode: enforce\nmode: testing\nmx: a.test\nmax_age: 1', /"mode" appears more than once/],
+    ['version: STSv1\nMode: enforce\nmx: a.test\nmax_age: 1', /case-sensitive/],
+    ['version: STSv1\nmode: enforce\nmx: mail.*.test\nmax_age: 1', /wildcard may only be the whole leftmost label/],
   ];
   for (const [text, msg] of bad) assert.throws(() => parseMtaStsPolicy(text), (e: unknown) => e instanceof PolicySyntaxError && msg.test(e.message), text);
 });
