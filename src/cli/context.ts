@@ -10,6 +10,7 @@ import { LimitingResolver } from '../core/dns/limiting-resolver.js';
 import { parseNameServer, systemNameServers } from '../core/dns/servers.js';
 import { parseDuration } from '../core/duration.js';
 import { defaultStorePath, type Store } from '../core/store/store.js';
+import type { HttpClient } from '../core/http/http-client.js';
 
 /** How long stdin may stay silent before a notice says the command is waiting for it. */
 export const STDIN_QUIET_MS = 2000;
@@ -71,6 +72,12 @@ export class CliContext {
     const bounded = new LimitingResolver(base, opts.maxInFlight ?? DEFAULT_DNS_IN_FLIGHT);
     const resolver = opts.cache === false ? bounded : new CachingResolver(bounded);
     return { resolver, clock: systemClock, timeoutMs: this.timeoutMs };
+  }
+
+  /** The HTTP client (undici, pooled, `connections` sockets per origin); undici is loaded only here, on first use. */
+  async httpClient(opts: { connections: number }): Promise<HttpClient> {
+    const { UndiciHttpClient } = await import('../core/http/undici-http-client.js');
+    return new UndiciHttpClient({ connections: opts.connections });
   }
 
   /** Opens the store lazily: SQLite is loaded only by commands that keep state. */

@@ -83,7 +83,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   const http: HttpClient =
     engine === 'builtin'
       ? { request: () => Promise.reject(new Error('the built-in engine makes no HTTP request')), close: async () => undefined }
-      : new (await import('../../core/http/undici-http-client.js')).UndiciHttpClient({ connections: concurrency });
+      : await ctx.httpClient({ connections: concurrency });
   const deps: ScoreDeps = { http, timeoutMs: ctx.timeoutMs };
   // DNS only when it can be used: the client's host name for Rspamd, blocklists for --check-links
   const dns = engine !== 'builtin' || options.checkLinks ? ctx.deps() : undefined;

@@ -45,16 +45,7 @@ const STATUS_BY_RCODE: Record<number, DnsStatus> = {
   [RCODE.NOTIMP]: 'error',
 };
 
-/** Query IDs from the CSPRNG (RFC 5452 §9.2), drawn in blocks: one crypto call per 4,096 queries. */
-const idBlock = new Uint16Array(4096);
-let idNext = idBlock.length;
-function randomId(): number {
-  if (idNext === idBlock.length) {
-    randomFillSync(idBlock);
-    idNext = 0;
-  }
-  return idBlock[idNext++]!;
-}
+
 
 /**
  * Name servers are IP literals (from --dns or the system's list), and only an IPv6 literal holds a
@@ -76,6 +67,9 @@ export class SocketResolver implements Resolver {
   private readonly tickMs: number;
   /** Messages actually sent (UDP + TCP), for tests and benchmarks. */
   sent = 0;
+  /** Query IDs from the CSPRNG (RFC 5452 §9.2), drawn in blocks: one crypto call per 4,096 queries. */
+  private readonly idBlock = new Uint16Array(4096);
+  private idNext = this.idBlock.length;
 
   constructor(opts: SocketResolverOptions) {
     if (opts.servers.length === 0) {
@@ -218,8 +212,8 @@ export class SocketResolver implements Resolver {
   private udp(serverIndex: number, qname: string, type: RecordType, edns: boolean, signal?: AbortSignal): Promise<Exchange> {
     return new Promise((resolve) => {
       const ch = this.channel(serverIndex);
-      let id = randomId();
-      for (let i = 0; ch.pending.has(id) && i < 16; i++) id = randomId();
+      let id = this.randomId();
+      for (let i = 0; ch.pending.has(id) && i < 16; i++) id = this.randomId();
       if (ch.pending.has(id)) return resolve({ kind: 'fail', detail: 'too many queries in flight on one socket' });
       let query: Buffer;
       try {
@@ -234,6 +228,14 @@ export class SocketResolver implements Resolver {
       this.sent++;
       ch.send(query);
     });
+  }
+
+  private randomId(): number {
+    if (this.idNext === this.idBlock.length) {
+      randomFillSync(this.idBlock);
+      this.idNext = 0;
+    }
+    return this.idBlock[this.idNext++]!;
   }
 
   /** Called by a query as it finishes; stops the timer when nothing is left in flight. */

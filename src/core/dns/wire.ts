@@ -115,10 +115,10 @@ export interface DecodedMessage {
   unknownAnswers: number;
 }
 
-/** Room for one name being decoded (at most 255 octets, checked as it is read). */
-const NAME_SCRATCH = Buffer.alloc(256);
-
 class Reader {
+  /** Room for one name being decoded (at most 255 octets, checked as it is read); from Node's slab. */
+  private scratch: Buffer | undefined;
+
   constructor(
     readonly buf: Buffer,
     public o = 0,
@@ -150,6 +150,7 @@ class Reader {
   }
   /** A possibly compressed name (RFC 1035 §4.1.4); guards against pointer loops and over-long names. */
   name(): string {
+    const scratch = (this.scratch ??= Buffer.allocUnsafe(256));
     let w = 0;
     let o = this.o;
     let jumped = false;
@@ -176,11 +177,11 @@ class Reader {
       if (total > 255) throw new Error('name longer than 255 octets');
       if (o + 1 + len > this.buf.length) throw new Error('label runs past the end of the message');
       // labels are gathered in a scratch buffer and become one string at the end
-      if (w > 0) NAME_SCRATCH[w++] = DOT;
-      w += this.buf.copy(NAME_SCRATCH, w, o + 1, o + 1 + len);
+      if (w > 0) scratch[w++] = DOT;
+      w += this.buf.copy(scratch, w, o + 1, o + 1 + len);
       o += 1 + len;
     }
-    return NAME_SCRATCH.toString('latin1', 0, w);
+    return scratch.toString('latin1', 0, w);
   }
 }
 
