@@ -109,7 +109,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
 
   let report;
   try {
-    report = await scanBlocklists(deps, targets, lists, { concurrency, onResult });
+    report = await scanBlocklists(deps, targets, lists, { concurrency, onResult, plan });
   } finally {
     await stopProgress();
   }

@@ -113,13 +113,16 @@ function parseRange(input: string, addr: string, len: string): ParsedInput {
 export function expandRange(r: Extract<ParsedInput, { kind: 'range' }>): Target[] {
   const out: Target[] = [];
   const count = Number(r.count);
+  if (r.version === 4) {
+    // plain numbers for IPv4 (BigInt arithmetic per address is slow before V8 optimises it)
+    const first = Number(r.network);
+    for (let i = 0; i < count; i++) out.push({ kind: 'ipv4', value: formatIPv4(first + i) });
+    return out;
+  }
   for (let i = 0; i < count; i++) {
     const n = r.network + BigInt(i);
-    if (r.version === 4) out.push({ kind: 'ipv4', value: formatIPv4(Number(n)) });
-    else {
-      const mapped = mappedIPv4(n);
-      out.push(mapped !== undefined ? { kind: 'ipv4', value: formatIPv4(mapped) } : { kind: 'ipv6', value: formatIPv6(n) });
-    }
+    const mapped = mappedIPv4(n);
+    out.push(mapped !== undefined ? { kind: 'ipv4', value: formatIPv4(mapped) } : { kind: 'ipv6', value: formatIPv6(n) });
   }
   return out;
 }

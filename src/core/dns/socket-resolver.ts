@@ -430,7 +430,7 @@ class UdpChannel {
     const out = this.queued;
     this.queued = [];
     // no per-send callback: it costs an allocation and a callback per datagram on the hot path
-    for (const b of out) this.sock.send(b);
+    for (let i = 0; i < out.length; i++) this.sock.send(out[i]!);
   };
 
   close(): void {

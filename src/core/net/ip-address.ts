@@ -218,7 +218,7 @@ export function parseIPv4(s: string): number | undefined {
 }
 
 export function formatIPv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 /** RFC 4291 §2.2 text forms (with "::" and an IPv4 tail) → 128-bit number. Zone indexes are refused. */
