@@ -202,3 +202,16 @@ test('stdin that stays open and silent gets a notice saying what is awaited; the
   assert.equal(await exited, 1, stderr);
   assert.equal(JSON.parse(stdout).results[0].status, 'listed');
 });
+
+test('--dns [::1]:port: the scan runs over IPv6', async () => {
+  const v6 = await startDnsServer({ '2.0.0.127.zen.spamhaus.org': { A: ['127.0.0.2'] } }, { ipv6: true });
+  try {
+    assert.match(v6.address, /^\[::1\]:\d+$/);
+    const r = await runCli(['blocklist', 'scan', '127.0.0.2', '--zone', 'zen.spamhaus.org', '--dns', v6.address, '--json']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(JSON.parse(r.stdout).results[0].status, 'listed');
+    assert.equal(v6.log.length, 2, 'the A query and the TXT reason, both to [::1]');
+  } finally {
+    await v6.stop();
+  }
+});

@@ -47,6 +47,8 @@ export interface DnsServerOptions {
    * tests may change zone entries between queries.
    */
   cache?: boolean;
+  /** Listen on ::1 instead of 127.0.0.1 (IPv6 transport tests). */
+  ipv6?: boolean;
 }
 
 export interface QueryLogEntry {
@@ -156,7 +158,7 @@ export class DnsFixtureServer {
   private tcp?: TcpServer;
   private readonly sockets = new Set<Socket>();
   port = 0;
-  readonly host = '127.0.0.1';
+  readonly host: string;
 
   private zoneData: Zone;
   constructor(
@@ -164,6 +166,7 @@ export class DnsFixtureServer {
     private readonly opts: DnsServerOptions = {},
   ) {
     this.zoneData = zone;
+    this.host = opts.ipv6 ? '::1' : '127.0.0.1';
   }
 
   /** The served zone; replacing it drops every cached reply. */
@@ -175,14 +178,14 @@ export class DnsFixtureServer {
     this.cache.clear();
   }
 
-  /** "127.0.0.1:port", the form --dns takes. */
+  /** "127.0.0.1:port" or "[::1]:port", the form --dns takes. */
   get address(): string {
-    return `${this.host}:${this.port}`;
+    return this.host.includes(':') ? `[${this.host}]:${this.port}` : `${this.host}:${this.port}`;
   }
 
   async start(): Promise<this> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const udp = createSocket('udp4');
+      const udp = createSocket(this.opts.ipv6 ? 'udp6' : 'udp4');
       await new Promise<void>((res, rej) => {
         udp.once('error', rej);
         udp.bind(0, this.host, () => res());

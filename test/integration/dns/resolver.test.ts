@@ -131,3 +131,29 @@ test('a port with no DNS server fails fast with a plain message, not a timeout',
   assert.equal(a.status, 'error');
   assert.match(a.detail ?? '', /connection refused/);
 });
+
+test('IPv6 transport: a server on [::1] answers over UDP, and over TCP when the answer is truncated', async () => {
+  const v6 = await startDnsServer({ 'example.test': { A: ['192.0.2.1'] }, 'big.example.test': { TXT: big } }, { ipv6: true });
+  const r6 = new SocketResolver({ servers: [{ host: '::1', port: v6.port }], timeoutMs: 1000 });
+  try {
+    const a = await r6.query('example.test', 'A');
+    assert.equal(a.status, 'ok');
+    assert.equal(a.server, `[::1]:${v6.port}`);
+    const txt = await r6.query('big.example.test', 'TXT');
+    assert.equal(txt.status, 'ok');
+    assert.equal(txt.records.length, 40);
+    assert.deepEqual(
+      v6.log.filter((e) => e.name === 'big.example.test').map((e) => e.transport),
+      ['udp', 'tcp'],
+    );
+  } finally {
+    r6.close();
+    await v6.stop();
+  }
+  // nothing listens there any more: refused at once, said plainly, with the bracketed address
+  const gone = new SocketResolver({ servers: [{ host: '::1', port: v6.port }], timeoutMs: 1000 });
+  const refused = await gone.query('example.test', 'A');
+  assert.equal(refused.status, 'error');
+  assert.match(refused.detail!, /UDP to \[::1\]:\d+: connection refused \(is a DNS server listening there\?\)/);
+  gone.close();
+});
