@@ -13,7 +13,7 @@ import dns2 from 'dns2';
 
 const { Packet } = dns2;
 
-export type Behaviour = 'timeout' | 'servfail' | 'refused' | 'garbage' | 'truncate' | 'formerr-edns' | 'wrong-id';
+export type Behaviour = 'timeout' | 'servfail' | 'refused' | 'garbage' | 'truncate' | 'formerr-edns' | 'wrong-id' | 'drop-first';
 
 export interface ZoneEntry {
   A?: string[];
@@ -275,6 +275,10 @@ export class DnsFixtureServer {
       }
       case 'formerr-edns':
         if (q.ednsSize) return reply(1);
+        break;
+      case 'drop-first':
+        // a datagram lost on the way: the first UDP query for this name goes unanswered
+        if (transport === 'udp' && this.log.filter((l) => l.name === qname && l.transport === 'udp').length === 1) return undefined;
         break;
     }
 

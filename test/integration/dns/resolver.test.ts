@@ -157,3 +157,19 @@ test('IPv6 transport: a server on [::1] answers over UDP, and over TCP when the 
   assert.match(refused.detail!, /UDP to \[::1\]:\d+: connection refused \(is a DNS server listening there\?\)/);
   gone.close();
 });
+
+test('a lost UDP datagram is sent again within the timeout, with the same ID, and the answer is used', async () => {
+  const lossy = await startDnsServer({ 'lossy.example.test': { A: ['192.0.2.77'], behaviour: 'drop-first' } });
+  // resends every timeout/4: a 1 s timeout resends after 250 ms, long before the query gives up
+  const rl = new SocketResolver({ servers: [{ host: '127.0.0.1', port: lossy.port }], timeoutMs: 1000 });
+  try {
+    const a = await rl.query('lossy.example.test', 'A');
+    assert.equal(a.status, 'ok', a.detail);
+    assert.deepEqual(a.records.map((x) => x.address), ['192.0.2.77']);
+    assert.equal(lossy.log.filter((e) => e.name === 'lossy.example.test' && e.transport === 'udp').length, 2);
+    assert.equal(rl.sent, 2);
+  } finally {
+    rl.close();
+    await lossy.stop();
+  }
+});
