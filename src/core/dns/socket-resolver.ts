@@ -105,7 +105,7 @@ export class SocketResolver implements Resolver {
   private async fallback<T extends RecordType>(qname: string, type: T, opts: QueryOptions, first: Exchange): Promise<DnsAnswer<T>> {
     let last = emptyAnswer(qname, type, 'timeout');
     for (let i = 0; i < this.servers.length; i++) {
-      if (i > 0 && opts.signal?.aborted) return emptyAnswer(qname, type, 'timeout', 'aborted');
+      if (opts.signal?.aborted) return emptyAnswer(qname, type, 'timeout', 'aborted');
       const serverName = this.serverNames[i]!;
       let edns = true;
       let ex = i === 0 ? first : await this.udp(i, qname, type, edns, opts.signal);

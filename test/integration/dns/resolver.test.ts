@@ -173,3 +173,17 @@ test('a lost UDP datagram is sent again within the timeout, with the same ID, an
     await lossy.stop();
   }
 });
+
+test('an aborted query ends at once as a timeout marked "aborted", and frees its slot', async () => {
+  const ac = new AbortController();
+  const pending = r.query('slow.example.test', 'A', { signal: ac.signal });
+  setTimeout(() => ac.abort(), 20);
+  const a = await pending;
+  assert.equal(a.status, 'timeout');
+  assert.equal(a.detail, 'aborted');
+  // the resolver is still usable, and an already-aborted signal never sends anything
+  const before = r.sent;
+  assert.equal((await r.query('example.test', 'A', { signal: ac.signal })).detail, 'aborted');
+  assert.equal(r.sent, before);
+  assert.equal((await r.query('example.test', 'A')).status, 'ok');
+});
