@@ -32,6 +32,14 @@ function sameName(a: string, b: string): boolean {
   return a === b || stripDot(a).toLowerCase() === stripDot(b).toLowerCase();
 }
 
+/** A reply to our question (RFC 5452 §9.1); the ID was matched by the caller. */
+function answersQuestion(msg: DecodedMessage, qname: string, type: RecordType): boolean {
+  if (!msg.qr) return false;
+  // A reply without a question (some servers on FORMERR) still matches by ID.
+  if (!msg.question) return true;
+  return msg.question.type === RECORD_TYPES[type] && sameName(msg.question.name, qname);
+}
+
 function emptyAnswer<T extends RecordType>(name: string, type: T, status: DnsStatus, detail?: string): DnsAnswer<T> {
   const a: DnsAnswer<T> = { name, type, status, records: [], cnames: [], ad: false };
   if (detail !== undefined) a.detail = detail;
@@ -44,8 +52,6 @@ const STATUS_BY_RCODE: Record<number, DnsStatus> = {
   [RCODE.FORMERR]: 'error',
   [RCODE.NOTIMP]: 'error',
 };
-
-
 
 /**
  * Name servers are IP literals (from --dns or the system's list), and only an IPv6 literal holds a
@@ -247,13 +253,6 @@ export class SocketResolver implements Resolver {
     }
   }
 
-  private matches(msg: DecodedMessage, id: number, qname: string, type: RecordType): boolean {
-    if (msg.id !== id || !msg.qr) return false;
-    // A reply without a question (some servers on FORMERR) still matches by ID.
-    if (!msg.question) return true;
-    return msg.question.type === RECORD_TYPES[type] && sameName(msg.question.name, qname);
-  }
-
   /** DNS over TCP (RFC 7766) for truncated answers; node:net is loaded only when one is needed. */
   private async tcp(server: NameServer, qname: string, type: RecordType, edns: boolean, signal?: AbortSignal): Promise<Exchange> {
     const { connect: tcpConnect } = await import('node:net');
@@ -296,7 +295,7 @@ export class SocketResolver implements Resolver {
         const body = buf.subarray(2, need + 2);
         try {
           const msg = decodeMessage(body);
-          if (this.matches(msg, id, qname, type)) finish({ kind: 'reply', msg, size: body.length });
+          if (msg.id === id && answersQuestion(msg, qname, type)) finish({ kind: 'reply', msg, size: body.length });
           else finish({ kind: 'fail', detail: `TCP reply from ${formatServer(server)} does not match the query` });
         } catch (e) {
           finish({ kind: 'fail', detail: `malformed TCP reply from ${formatServer(server)}: ${(e as Error).message}` });
@@ -305,7 +304,6 @@ export class SocketResolver implements Resolver {
     });
   }
 }
-
 
 /** One UDP query waiting for its reply (a class: one object per query, no closures). */
 class UdpQuery {
@@ -339,13 +337,6 @@ class UdpQuery {
     if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
     this.resolve(ex);
   }
-}
-
-function answers(q: UdpQuery, msg: DecodedMessage): boolean {
-  if (!msg.qr) return false;
-  // A reply without a question (some servers on FORMERR) still matches by ID.
-  if (!msg.question) return true;
-  return msg.question.type === RECORD_TYPES[q.type] && sameName(msg.question.name, q.qname);
 }
 
 /** dgram's address lookup for a name server, which is always an IP literal. */
@@ -391,7 +382,7 @@ class UdpChannel {
         q.finish({ kind: 'fail', detail: `malformed reply from ${this.serverName}: ${(e as Error).message}` });
         return;
       }
-      if (answers(q, msg)) q.finish({ kind: 'reply', msg, size: buf.length });
+      if (answersQuestion(msg, q.qname, q.type)) q.finish({ kind: 'reply', msg, size: buf.length });
     });
     this.sock.on('error', (err: NodeJS.ErrnoException) => {
       // an ICMP port-unreachable on a connected socket: say it plainly
