@@ -8,7 +8,7 @@
  * control characters may not (RFC 5322 §3.2.3 and §4.1 allow them only as obsolete syntax, and in
  * practice they mean the file is not a message).
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../net/ip-address.js';
 
 export interface HeaderField {
   /** As written (case kept). */
@@ -126,7 +126,7 @@ export function returnPath(msg: MessageInput): string | undefined {
 export function receivedClientIp(msg: MessageInput): string | undefined {
   for (const v of headerValues(msg, 'received')) {
     const m = /\[(?:IPv6:)?([0-9a-fA-F:.]+)\]/.exec(v);
-    if (m && isIP(m[1]!)) return m[1];
+    if (m && ipFamily(m[1]!)) return m[1];
   }
   return undefined;
 }

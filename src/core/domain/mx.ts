@@ -2,7 +2,7 @@
  * check-domain's MX check: records by priority and each exchange's addresses (RFC 5321 §5.1),
  * null MX (RFC 7505), CNAME exchanges (RFC 2181 §10.3) and address literals.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../net/ip-address.js';
 import type { Deps } from '../deps.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import { DnsError } from '../errors.js';
@@ -64,7 +64,7 @@ export async function checkMx(deps: Deps, domain: string): Promise<{ result: MxR
       records.map(async (r): Promise<MxHost> => {
         const exchange = r.exchange.toLowerCase().replace(/\.$/, '');
         const host: MxHost = { exchange, priority: r.priority, addresses: [] };
-        if (isIP(exchange) || /^\[.*\]$/.test(exchange)) {
+        if (ipFamily(exchange) || /^\[.*\]$/.test(exchange)) {
           findings.push(finding('MX_TARGET_IP', 'error', `MX ${r.priority} of ${domain} is an address literal (${exchange}); MX must name a host, so senders treat it as unresolvable.`, `Create an A record such as mx.${domain} → ${exchange} and point the MX at that name.`, { exchange }));
           return host;
         }

@@ -10,7 +10,7 @@
  *     not a hung run or a full memory.
  * undici is imported on the first fetch, so runs that never fetch a policy never load it.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../net/ip-address.js';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import type { Agent } from 'undici';
 import { answerError, isFailure } from '../dns/lookup.js';
@@ -140,7 +140,7 @@ export function createPolicyFetcher(opts: UndiciPolicyFetcherOptions): PolicyFet
     Promise.all([resolver.query(host, 'A'), resolver.query(host, 'AAAA')]).then(
       ([a, aaaa]) => {
         let list = [...a.records.map((r) => r.address), ...aaaa.records.map((r) => r.address)];
-        if (options?.family === 4 || options?.family === 6) list = list.filter((x) => isIP(x) === options.family);
+        if (options?.family === 4 || options?.family === 6) list = list.filter((x) => ipFamily(x) === options.family);
         // One family failing is not fatal when the other gave addresses.
         const failed = [a, aaaa].find((x) => isFailure(x));
         if (list.length === 0 && failed) return callback(answerError(failed));
@@ -148,8 +148,8 @@ export function createPolicyFetcher(opts: UndiciPolicyFetcherOptions): PolicyFet
           const err = Object.assign(new Error(`${host} has no A or AAAA record`), { code: 'ENOTFOUND', hostname: host });
           return callback(err);
         }
-        if (options?.all) return callback(null, list.map((address) => ({ address, family: isIP(address) })));
-        callback(null, list[0]!, isIP(list[0]!));
+        if (options?.all) return callback(null, list.map((address) => ({ address, family: ipFamily(address) })));
+        callback(null, list[0]!, ipFamily(list[0]!));
       },
       (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
     );

@@ -7,9 +7,8 @@
  * left-most label and stands for exactly one label; IP addresses match iPAddress SANs only.
  */
 import { X509Certificate } from 'node:crypto';
-import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { canonicalIp } from '../net/ip-address.js';
+import { canonicalIp, ipFamily } from '../net/ip-address.js';
 
 export interface CertificateReport {
   subject: string;
@@ -100,7 +99,7 @@ export function commonName(subject: string): string | undefined {
 /** RFC 6125 §6.4 name check of a certificate against a host name or IP address. */
 export function certificateMatchesName(name: string, san: SubjectAltNames, cn: string | undefined): boolean {
   const bare = name.replace(/^\[|\]$/g, '');
-  if (isIP(bare)) {
+  if (ipFamily(bare)) {
     const want = canonicalIp(bare);
     return san.ip.some((ip) => canonicalIp(ip) === want);
   }

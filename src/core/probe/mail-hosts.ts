@@ -3,11 +3,10 @@
  * preference order; no MX at all → the domain itself (implicit MX); a null MX "0 ." → nowhere
  * (RFC 7505). Every lookup goes through the injected Resolver.
  */
-import { isIP } from 'node:net';
 import type { Resolver } from '../dns/types.js';
 import { answerError, isFailure } from '../dns/lookup.js';
 import type { DnsError } from '../errors.js';
-import { reverseName } from '../net/ip-address.js';
+import { reverseName, ipFamily } from '../net/ip-address.js';
 
 export interface MailHost {
   host: string;
@@ -52,7 +51,7 @@ export async function resolveMailHosts(resolver: Resolver, domain: string): Prom
 /** A then AAAA addresses of a host (asked concurrently); an IP literal is its own address. */
 export async function resolveAddresses(resolver: Resolver, host: string): Promise<{ addresses: string[] } | { error: DnsError }> {
   const bare = host.replace(/^\[|\]$/g, '');
-  if (isIP(bare)) return { addresses: [bare] };
+  if (ipFamily(bare)) return { addresses: [bare] };
   const [a, aaaa] = await Promise.all([resolver.query(host, 'A'), resolver.query(host, 'AAAA')]);
   // one family failing is not fatal when the other answered: a sender would use what it got
   const addresses = [...(a.status === 'ok' ? a.records.map((r) => r.address) : []), ...(aaaa.status === 'ok' ? aaaa.records.map((r) => r.address) : [])];

@@ -6,7 +6,6 @@
  * Hosts are probed concurrently; at each host the TLS version matrix, PTR and TLSA lookups and the
  * greylisting transaction run concurrently too. DNS goes through deps.resolver, time through deps.clock.
  */
-import { isIP } from 'node:net';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { Deps } from '../deps.js';
 import { sortFindings, type Finding } from '../types.js';
@@ -24,6 +23,7 @@ import { lookupPtr, resolveAddresses, resolveMailHosts, type MailHost } from './
 import { discoverMtaSts, evaluateMtaSts, type MtaStsDiscovery, type PolicyFetcher } from './mta-sts.js';
 import type { GreylistingReport, HostReport, ProbeReport, ReplyReport, TlsReport } from './report.js';
 import { LEGACY_CIPHERS, probeTlsVersions, type VersionMatrix } from './tls-matrix.js';
+import { ipFamily } from '../net/ip-address.js';
 
 export interface ProbeDeps extends Deps {
   /** Fetches the MTA-STS policy over HTTPS; without it the policy is reported as not fetched. */
@@ -72,7 +72,7 @@ function bannerReport(r: SmtpReply): { code: number; text: string } {
 }
 
 function isName(host: string): boolean {
-  return isIP(host.replace(/^\[|\]$/g, '')) === 0;
+  return ipFamily(host.replace(/^\[|\]$/g, '')) === 0;
 }
 
 /** The first server entry of a transcript (the greeting), for sessions that failed after it. */
@@ -217,7 +217,7 @@ async function probeHost(
     return done();
   }
   // IPv4 first: more networks can reach it, and it is what most senders try first in practice
-  report.addresses = [...resolved.addresses.filter((a) => isIP(a) === 4), ...resolved.addresses.filter((a) => isIP(a) === 6)];
+  report.addresses = [...resolved.addresses.filter((a) => ipFamily(a) === 4), ...resolved.addresses.filter((a) => ipFamily(a) === 6)];
 
   const name = isName(host) ? host : undefined;
   const tlsaP: Promise<TlsaLookup | undefined> = name ? lookupTlsa(deps.resolver, name, opts.port) : Promise.resolve(undefined);

@@ -4,7 +4,7 @@
  * message where that is sensible: MAIL FROM from Return-Path or From, RCPT TO from To/Cc/Bcc, and
  * IP/HELO/host name from the newest Received header that records an outside client.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../net/ip-address.js';
 import { addressParser } from 'postal-mime';
 import { UsageError } from '../errors.js';
 import type { RawHeader } from './mime-structure.js';
@@ -45,7 +45,7 @@ export function validateEnvelopeFlags(flags: EnvelopeFlags): void {
   check('from', flags.from);
   check('user', flags.user);
   for (const r of flags.rcpt ?? []) check('rcpt', r);
-  if (flags.ip !== undefined && isIP(flags.ip.replace(/^\[|\]$/g, '')) === 0) {
+  if (flags.ip !== undefined && ipFamily(flags.ip.replace(/^\[|\]$/g, '')) === 0) {
     throw new UsageError(`--ip "${flags.ip}" is not an IPv4 or IPv6 address`);
   }
 }
@@ -63,7 +63,7 @@ function addresses(value: string | undefined): string[] {
 
 /** RFC 1918, loopback, link-local, CGNAT and ULA: a hop inside the sender's own network. */
 function isInternal(ip: string): boolean {
-  if (isIP(ip) === 4) {
+  if (ipFamily(ip) === 4) {
     const [a, b] = ip.split('.').map(Number) as [number, number];
     return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127) || a === 0;
   }
@@ -88,7 +88,7 @@ export function parseReceived(value: string): ReceivedHop | undefined {
   const first = m[1]!;
   const inner = m[2] ?? '';
   const ipm = /\[(?:IPv6:)?([0-9a-f:.]+)\]/i.exec(inner) ?? /\[(?:IPv6:)?([0-9a-f:.]+)\]/i.exec(first);
-  if (ipm && isIP(ipm[1]!)) hop.ip = ipm[1]!;
+  if (ipm && ipFamily(ipm[1]!)) hop.ip = ipm[1]!;
   const heloEq = /helo=([^\s)\]]+)/i.exec(inner);
   if (heloEq) {
     hop.helo = heloEq[1]!;

@@ -11,7 +11,7 @@ import { selectLists, type SelectionOptions } from '../blocklist/selection.js';
 import type { Target } from '../blocklist/target.js';
 import type { LinkChecker } from './engine.js';
 import { siteOf } from './lint-rules.js';
-import { isIP } from 'node:net';
+import { ipFamily } from '../net/ip-address.js';
 
 /** At most this many distinct domains per message are looked up (a newsletter can link to hundreds). */
 export const MAX_LINK_DOMAINS = 50;
@@ -36,7 +36,7 @@ export function linkLists(opts: LinkCheckOptions = {}) {
 export function createLinkChecker(deps: Deps, opts: LinkCheckOptions = {}): LinkChecker {
   const lists = linkLists(opts);
   return async (hosts) => {
-    const domains = [...new Set(hosts.filter((h) => isIP(h) === 0).map(siteOf))].slice(0, MAX_LINK_DOMAINS);
+    const domains = [...new Set(hosts.filter((h) => ipFamily(h) === 0).map(siteOf))].slice(0, MAX_LINK_DOMAINS);
     if (domains.length === 0 || lists.length === 0) return [];
     const targets: Target[] = domains.map((value) => ({ kind: 'domain', value }));
     const report = await scanBlocklists(deps, targets, lists, { concurrency: opts.concurrency ?? 16 });

@@ -4,14 +4,13 @@
  * Rspamd's hfilter scores HFILTER_HOSTNAME_UNKNOWN without one; so when --ip is given without
  * --hostname we do what the MTA would have done, rather than let a missing header cost 2.5 points.
  */
-import { isIP } from 'node:net';
 import type { Resolver } from '../dns/types.js';
-import { reverseName } from '../net/ip-address.js';
+import { reverseName, ipFamily } from '../net/ip-address.js';
 
 export { reverseName };
 
 function sameAddress(a: string, b: string): boolean {
-  if (isIP(a) === 4 || isIP(b) === 4) return a === b;
+  if (ipFamily(a) === 4 || ipFamily(b) === 4) return a === b;
   return reverseName(a) === reverseName(b);
 }
 
@@ -23,7 +22,7 @@ export async function confirmedHostname(resolver: Resolver, ip: string): Promise
   const ptr = await resolver.query(reverseName(ip), 'PTR');
   if (ptr.status === 'nxdomain' || ptr.status === 'nodata') return 'unknown';
   if (ptr.status !== 'ok') return undefined;
-  const type = isIP(ip) === 4 ? 'A' : 'AAAA';
+  const type = ipFamily(ip) === 4 ? 'A' : 'AAAA';
   // a few names at most: FCrDNS checks are bounded the same way by MTAs
   for (const rec of ptr.records.slice(0, 5)) {
     const name = rec.target.replace(/\.$/, '');

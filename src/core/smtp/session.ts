@@ -11,6 +11,7 @@
  * envelope/DATA/BDAT and SASL code), quit() and close().
  */
 import net from 'node:net';
+import { ipFamily } from '../net/ip-address.js';
 import { TLSSocket, type ConnectionOptions, type SecureContext, type SecureVersion } from 'node:tls';
 import type { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
@@ -100,7 +101,7 @@ interface ConnectionInternals {
 }
 
 function isDnsName(s: string): boolean {
-  return net.isIP(s) === 0 && /[a-z]/i.test(s);
+  return ipFamily(s) === 0 && /[a-z]/i.test(s);
 }
 
 function commandVerb(line: string): string {
@@ -203,7 +204,7 @@ export class SmtpSession {
     const clock = opts.clock;
     const startedAt = clock.now();
     const transcript = new Transcript(() => clock.now(), startedAt, opts.onTranscript);
-    if (net.isIP(opts.address) === 0) {
+    if (ipFamily(opts.address) === 0) {
       throw new SmtpSessionError('SMTP_CONNECT_FAILED', `"${opts.address}" is not an IP address (resolve names before connecting)`, { phase: 'connect' });
     }
     assertLine(opts.heloName, 'the EHLO name');
