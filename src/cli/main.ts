@@ -179,6 +179,22 @@ ${examples([
 ])}`,
     )
     .action(action(() => import('./commands/blocklist-scan.js'), state));
+  blocklist
+    .command('lists')
+    .description('the lists blocklist scan knows: ids and zones for --zone, which are asked by default, and what each return code means')
+    .argument('[lists...]', 'ids or zones to show in full (return codes, usage terms, removal page); none: a line per list')
+    .option('--default', 'only the lists asked when neither --zone nor --spamhaus-key is given')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 printed; 2 an id or zone that is not in the catalogue.
+${examples([
+  ['mailpace-cli blocklist lists', 'every list: id, zone, what it takes, on by default or not'],
+  ['mailpace-cli blocklist lists spamhaus-zen', "ZEN's return codes, usage terms and removal page"],
+  ['mailpace-cli blocklist lists --default --json', 'the default set, as JSON'],
+])}`,
+    )
+    .action(action(() => import('./commands/blocklist-lists.js'), state));
 
   program
     .command('score')

@@ -215,3 +215,38 @@ test('--dns [::1]:port: the scan runs over IPv6', async () => {
     await v6.stop();
   }
 });
+
+test('blocklist lists: the catalogue as JSON, the default set, one list in full, and an unknown name (exit 2)', async () => {
+  const { BLOCKLISTS } = await import('../../src/core/blocklist/catalogue.js');
+  const all = await runCli(['blocklist', 'lists', '--json']);
+  assert.equal(all.code, 0, all.stderr);
+  const doc = JSON.parse(all.stdout);
+  assert.equal(doc.schemaVersion, 1);
+  assert.equal(doc.command, 'blocklist lists');
+  assert.deepEqual(doc.lists.map((l: { id: string }) => l.id), BLOCKLISTS.map((b) => b.id));
+  const zen = doc.lists.find((l: { id: string }) => l.id === 'spamhaus-zen');
+  assert.deepEqual(
+    { zone: zen.zone, kind: zen.kind, ipv6: zen.ipv6, defaultOn: zen.defaultOn, dqsZone: zen.dqsZone },
+    { zone: 'zen.spamhaus.org', kind: 'ip', ipv6: true, defaultOn: true, dqsZone: 'zen.dq.spamhaus.net' },
+  );
+  assert.deepEqual(zen.codes.find((c: { code: string }) => c.code === '127.255.255.254'), { code: '127.255.255.254', kind: 'error', meaning: zen.codes.find((c: { code: string }) => c.code === '127.255.255.254').meaning, refusal: true });
+  const surbl = doc.lists.find((l: { id: string }) => l.id === 'surbl');
+  assert.ok(surbl.codes.some((c: { code: string; kind: string }) => c.code === 'bit 8' && c.kind === 'listed'));
+
+  // --default is exactly what a scan without --zone asks
+  const defaults = JSON.parse((await runCli(['blocklist', 'lists', '--default', '--json'])).stdout).lists.map((l: { zone: string }) => l.zone);
+  const scan = await runCli(['blocklist', 'scan', '127.0.0.1', 'example.com', ...dns(), '--json']);
+  const asked = [...new Set(JSON.parse(scan.stdout).results.map((r: { zone: string }) => r.zone))];
+  assert.deepEqual([...asked].sort(), [...defaults].sort());
+
+  const one = await runCli(['blocklist', 'lists', 'zen.spamhaus.org']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /127\.0\.0\.10 +listed +PBL/);
+  assert.match(one.stdout, /removal: https:\/\/check\.spamhaus\.org\//);
+  assert.doesNotMatch(one.stdout, /barracuda/);
+
+  const bad = await runCli(['blocklist', 'lists', 'nope.example']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /not in the catalogue: nope\.example/);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+});
