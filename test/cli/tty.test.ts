@@ -11,7 +11,11 @@ import { BIN } from '../helpers/cli.js';
 const hasScript = spawnSync('sh', ['-c', 'command -v script']).status === 0;
 let srv: DnsFixtureServer;
 before(async () => {
-  srv = await startDnsServer({ 'good.test': { TXT: ['v=spf1 -all'] }, '_dmarc.good.test': { TXT: ['v=DMARC1; p=reject; rua=mailto:d@good.test'] } });
+  srv = await startDnsServer({
+    'good.test': { TXT: ['v=spf1 -all'] },
+    '_dmarc.good.test': { TXT: ['v=DMARC1; p=reject; rua=mailto:d@good.test'] },
+    '5.0.51.198.zen.spamhaus.org': { A: ['127.0.0.2'], TXT: ['Listed by SBL'] },
+  });
 });
 after(() => srv.stop());
 
@@ -45,4 +49,14 @@ test('a sized terminal: a spinner on stderr, then the report', { skip: hasScript
 test('--no-color on a terminal: no escape codes in the report', { skip: hasScript ? false : 'util-linux script is not installed' }, async () => {
   const r = await underTty(`stty cols 0 rows 0; ${process.execPath} ${BIN} check-domain good.test -s s1 --no-color --dns ${srv.address}`);
   assert.doesNotMatch(r.out, /\x1b\[3\dm/);
+});
+
+test('blocklist scan on a sized terminal: the ink live view counts answers on stderr, then the report', { skip: hasScript ? false : 'util-linux script is not installed' }, async () => {
+  const r = await underTty(`stty cols 100 rows 40; ${process.execPath} ${BIN} blocklist scan 198.51.0.0/28 --zone zen.spamhaus.org --dns ${srv.address}`);
+  assert.equal(r.code, 1, r.out.slice(0, 800));
+  assert.match(r.out, /Scanning 16 targets against 1 list/);
+  assert.match(r.out, /16\/16 answered/);
+  // eslint-disable-next-line no-control-regex
+  const plain = r.out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  assert.match(plain, /198\.51\.0\.5 {2}listed on 1 of 1 list/);
 });
