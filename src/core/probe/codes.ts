@@ -11,6 +11,7 @@ export const PROBE_FINDING_CODES = {
   // reaching the host — RFC 5321 §3.1, §4.2
   SMTP_CONNECT_FAILED: { severity: 'error', description: 'No TCP connection to the MX on the SMTP port: refused, timed out or unreachable. Senders queue and retry, then bounce.' },
   SMTP_BANNER_ERROR: { severity: 'error', description: 'The server did not greet with 220: it refused service (554), sent something that is not SMTP, or never greeted (RFC 5321 §3.1).' },
+  SMTP_ADDRESS_FAILED: { severity: 'warning', description: "One of the MX host's addresses could not be reached or refused at the greeting while another answered: senders move on to the next address (RFC 5321 §5.1), at the cost of a delay each time." },
   SMTP_SESSION_FAILED: { severity: 'error', description: 'The SMTP session broke after the greeting: EHLO/HELO refused, garbage or no reply to a command.' },
   PROBE_NO_MAIL_HOSTS: { severity: 'error', description: 'The domain has no MX and no A/AAAA record: there is nowhere to deliver mail (RFC 5321 §5.1).' },
   // STARTTLS and TLS versions — RFC 3207, RFC 8996, RFC 8446

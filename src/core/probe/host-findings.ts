@@ -67,6 +67,17 @@ export function hostFindings(f: HostFacts): Finding[] {
       );
     return out;
   }
+  if (r.failedAddresses && r.failedAddresses.length > 0 && f.failure?.stage !== 'connect') {
+    // another address answered: mail still gets through, after a detour through the failing ones
+    for (const a of r.failedAddresses) {
+      out.push(
+        finding('SMTP_ADDRESS_FAILED', 'smtp', `${h}: address ${a.address} failed (${a.message}); senders move on to the next address, and ${r.address} was probed`, {
+          fix: `fix or withdraw the ${a.address.includes(':') ? 'AAAA' : 'A'} record ${a.address} of ${h}: every sender that picks it first is delayed`,
+          evidence: ev({ failedAddress: a.address, error: a.code }),
+        }),
+      );
+    }
+  }
   if (f.failure?.stage === 'connect') {
     out.push(
       finding('SMTP_CONNECT_FAILED', 'smtp', `cannot connect to ${h} port ${r.port}: ${f.failure.message}`, {

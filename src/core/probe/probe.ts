@@ -238,7 +238,10 @@ async function probeHost(
   let session: SmtpSession | undefined;
   let mode: StartTlsMode = 'opportunistic';
   let lastConnectError: SmtpSessionError | undefined;
-  for (const address of report.addresses) {
+  const failedAddresses: { address: string; code: string; message: string }[] = [];
+  for (let i = 0; i < report.addresses.length; i++) {
+    const address = report.addresses[i]!;
+    const more = i < report.addresses.length - 1;
     report.address = address;
     progress(`connecting to ${address}`);
     try {
@@ -248,6 +251,13 @@ async function probeHost(
       if (!(err instanceof SmtpSessionError)) throw err;
       if (err.phase === 'connect') {
         lastConnectError = err;
+        if (more) failedAddresses.push({ address, code: err.smtpCode, message: withoutLabel(err.message, base(address, '')) });
+        continue;
+      }
+      if (err.phase === 'greeting' && more) {
+        // a refusal or silence at the greeting: senders try the host's next address (RFC 5321 §5.1;
+        // Postfix skips 5xx greetings the same way), so the probe does too and says what it met
+        failedAddresses.push({ address, code: err.smtpCode, message: withoutLabel(err.message, base(address, '')) });
         continue;
       }
       report.reachable = !(err.smtpCode === 'SMTP_GREETING_TIMEOUT' || (err.phase === 'greeting' && err.smtpCode === 'SMTP_CONNECTION_CLOSED'));
@@ -283,6 +293,7 @@ async function probeHost(
     };
   }
   if (facts.failure) report.error = { code: facts.failure.code, message: facts.failure.message };
+  if (failedAddresses.length > 0) report.failedAddresses = failedAddresses;
 
   const address = report.address!;
   const ptrP = facts.failure?.stage === 'connect' ? Promise.resolve(undefined) : lookupPtr(deps.resolver, address);

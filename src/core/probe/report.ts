@@ -91,6 +91,8 @@ export interface HostReport {
   timings: HostTimings;
   /** Why the session could not be completed. */
   error?: { code: string; message: string };
+  /** Addresses tried before `address` that failed to connect or refused at the greeting (RFC 5321 §5.1: try the next). */
+  failedAddresses?: { address: string; code: string; message: string }[];
   findings: Finding[];
 }
 

@@ -32,6 +32,8 @@ before(async () => {
     '_mta-sts.sts.test': { TXT: ['v=STSv1; id=2026'] },
     'mx.example.test': { A: ['127.0.0.1'] },
     'mx2.example.test': { A: ['127.0.0.2'] },
+    'dual.test': { MX: [{ priority: 10, exchange: 'dual.example.test' }] },
+    'dual.example.test': { A: ['127.0.0.3', '127.0.0.4'] },
     '1.0.0.127.in-addr.arpa': { PTR: ['mx.example.test'] },
   });
 });
@@ -273,6 +275,35 @@ test('several MX hosts: preference order, probed concurrently, --max-hosts, PTR 
   const one = await probe(a.port, { domain: 'multi.test' }, { maxHosts: 1 });
   assert.deepEqual(one.hosts.map((h) => h.host), ['mx.example.test']);
   assert.deepEqual(one.skippedHosts, ['mx2.example.test']);
+});
+
+test('a host whose first address refuses at the greeting or is down: the next address is probed, SMTP_ADDRESS_FAILED says which failed', async () => {
+  const refusing = await mx({ refuse: { code: 554, message: '5.7.1 not here' }, host: '127.0.0.3' });
+  const good = await mx({ tls: pki.wildcard, host: '127.0.0.4', port: refusing.port });
+  const r = await probe(refusing.port, { domain: 'dual.test' });
+  const h = r.hosts[0]!;
+  assert.equal(h.address, '127.0.0.4');
+  assert.equal(h.reachable, true);
+  assert.equal(h.banner?.code, 220);
+  assert.equal(h.failedAddresses?.length, 1);
+  assert.equal(h.failedAddresses![0]!.address, '127.0.0.3');
+  assert.match(h.failedAddresses![0]!.message, /554/);
+  const failed = h.findings.filter((f) => f.code === 'SMTP_ADDRESS_FAILED');
+  assert.equal(failed.length, 1);
+  assert.equal(failed[0]!.severity, 'warning');
+  assert.match(failed[0]!.message, /127\.0\.0\.3 failed .*554.*127\.0\.0\.4 was probed/);
+  assert.ok(!codes(r).includes('SMTP_BANNER_ERROR'), 'mail still gets through: no banner error for the host');
+  assert.equal(refusing.connections, 1);
+  assert.ok(good.connections > 0);
+
+  // the first address down (nothing listens there): the same, with the connection error
+  await refusing.stop();
+  const r2 = await probe(refusing.port, { domain: 'dual.test' });
+  const h2 = r2.hosts[0]!;
+  assert.equal(h2.address, '127.0.0.4');
+  assert.deepEqual(h2.failedAddresses!.map((a) => a.address), ['127.0.0.3']);
+  assert.ok(codes(r2).includes('SMTP_ADDRESS_FAILED'));
+  assert.ok(!codes(r2).includes('SMTP_CONNECT_FAILED'));
 });
 
 test('no MX: the domain itself is the implicit MX (RFC 5321 §5.1)', async () => {
