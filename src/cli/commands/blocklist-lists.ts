@@ -1,6 +1,7 @@
 /** blocklist lists: the catalogue — which zones `blocklist scan` knows, which it asks by default, and what their codes mean. */
 import type { CliContext } from '../context.js';
-import { BLOCKLISTS, type BlocklistDef, type CodeMeaning } from '../../core/blocklist/catalogue.js';
+import { BLOCKLISTS, findBlocklist, type BlocklistDef, type CodeMeaning } from '../../core/blocklist/catalogue.js';
+import { selectLists } from '../../core/blocklist/selection.js';
 import { UsageError } from '../../core/errors.js';
 import { jsonDocument, toJson } from '../../render/json.js';
 
@@ -38,16 +39,22 @@ function listJson(def: BlocklistDef) {
 }
 
 export async function run(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
-  const wanted = args.map((a) => a.trim().toLowerCase().replace(/\.$/, ''));
   let lists: readonly BlocklistDef[] = BLOCKLISTS;
-  if (wanted.length > 0) {
-    const unknown = wanted.filter((w) => !lists.some((l) => l.id === w || l.zone === w || l.dqsZone === w));
+  if (args.length > 0) {
+    const found = args.map((a) => ({ name: a, def: findBlocklist(a) }));
+    const unknown = found.filter((f) => !f.def).map((f) => f.name.trim());
     if (unknown.length > 0) {
       throw new UsageError(`not in the catalogue: ${unknown.join(', ')}`, { hint: 'run `mailpace-cli blocklist lists` for every id and zone; any other zone can still be scanned as a custom list with --zone' });
     }
-    lists = lists.filter((l) => wanted.includes(l.id) || wanted.includes(l.zone) || (l.dqsZone !== undefined && wanted.includes(l.dqsZone)));
+    // catalogue order, each list once
+    const picked = new Set(found.map((f) => f.def));
+    lists = lists.filter((l) => picked.has(l));
   }
-  if (opts.default) lists = lists.filter((l) => l.defaultOn && !l.dqsOnly);
+  if (opts.default) {
+    // exactly what a scan asks without --zone (and without a DQS key)
+    const defaults = new Set(selectLists({}).map((l) => l.def));
+    lists = lists.filter((l) => defaults.has(l));
+  }
 
   if (ctx.json) {
     ctx.out(toJson(jsonDocument('blocklist lists', { lists: lists.map(listJson) })));

@@ -7,7 +7,7 @@
  * - Replies must match our random ID and the question (RFC 5452 §9.1); others are ignored.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { randomFillSync, randomInt } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { DnsError } from '../errors.js';
 import type { DnsAnswer, DnsStatus, NameServer, QueryOptions, RecordOf, RecordType, Resolver } from './types.js';
 import { RECORD_TYPES } from './types.js';
@@ -257,7 +257,7 @@ export class SocketResolver implements Resolver {
   private async tcp(server: NameServer, qname: string, type: RecordType, edns: boolean, signal?: AbortSignal): Promise<Exchange> {
     const { connect: tcpConnect } = await import('node:net');
     return new Promise((resolve) => {
-      const id = randomInt(0x10000);
+      const id = this.randomId();
       let query: Buffer;
       try {
         query = encodeQuery(qname, type, { id, edns });
