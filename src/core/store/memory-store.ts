@@ -1,30 +1,132 @@
-import { normalizeAddress, type DeliveryLogEntry, type Store, type Suppression } from './store.js';
+/**
+ * The in-memory store (tests, `--store :memory:`, the warm-up simulator): the same contract as
+ * SQLite and PostgreSQL, nothing kept after the process ends.
+ */
+import {
+  applyUpdate,
+  FINAL_STATUSES,
+  isSettled,
+  normalizeAddress,
+  type Claim,
+  type DeliveryFilter,
+  type DeliveryLogEntry,
+  type QueuedMessage,
+  type RecipientUpdate,
+  type Store,
+  type Suppression,
+  type SuppressionReason,
+} from './store.js';
+
+interface Lease {
+  worker: string;
+  until: number;
+}
+
+function cloneMessage(m: QueuedMessage): QueuedMessage {
+  return { ...m, options: structuredClone(m.options), recipients: m.recipients.map((r) => ({ ...r, ...(r.lastReply ? { lastReply: { ...r.lastReply } } : {}) })) };
+}
 
 export class MemoryStore implements Store {
   private readonly suppressions = new Map<string, Suppression>();
   private readonly deliveries: DeliveryLogEntry[] = [];
+  private readonly queue = new Map<string, QueuedMessage>();
+  private readonly leases = new Map<string, Lease>();
 
-  addSuppression(s: Suppression): void {
+  async addSuppression(s: Suppression): Promise<void> {
     const address = normalizeAddress(s.address);
     this.suppressions.set(address, { ...s, address });
   }
-  getSuppression(address: string): Suppression | undefined {
+  async getSuppression(address: string): Promise<Suppression | undefined> {
     return this.suppressions.get(normalizeAddress(address));
   }
-  removeSuppression(address: string): boolean {
+  async suppressedAmong(addresses: readonly string[]): Promise<Map<string, Suppression>> {
+    const out = new Map<string, Suppression>();
+    for (const a of addresses) {
+      const s = this.suppressions.get(normalizeAddress(a));
+      if (s) out.set(s.address, s);
+    }
+    return out;
+  }
+  async removeSuppression(address: string): Promise<boolean> {
     return this.suppressions.delete(normalizeAddress(address));
   }
-  listSuppressions(): Suppression[] {
-    return [...this.suppressions.values()].sort((a, b) => a.createdAt - b.createdAt || a.address.localeCompare(b.address));
+  async listSuppressions(filter: { reason?: SuppressionReason } = {}): Promise<Suppression[]> {
+    return [...this.suppressions.values()]
+      .filter((s) => filter.reason === undefined || s.reason === filter.reason)
+      .sort((a, b) => a.createdAt - b.createdAt || a.address.localeCompare(b.address));
   }
-  logDelivery(e: DeliveryLogEntry): number {
+
+  async enqueue(message: QueuedMessage): Promise<void> {
+    if (this.queue.has(message.id)) throw new Error(`queue id ${message.id} already exists`);
+    const m = cloneMessage(message);
+    for (const r of m.recipients) r.recipient = normalizeAddress(r.recipient);
+    this.queue.set(m.id, m);
+  }
+  async getQueued(id: string): Promise<QueuedMessage | undefined> {
+    const m = this.queue.get(id);
+    return m ? cloneMessage(m) : undefined;
+  }
+  async listQueue(): Promise<QueuedMessage[]> {
+    return [...this.queue.values()].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)).map(cloneMessage);
+  }
+  async claim(opts: { worker: string; now: number; leaseMs: number; limit: number; id?: string }): Promise<Claim[]> {
+    const out: Claim[] = [];
+    const candidates = opts.id === undefined ? [...this.queue.values()].sort((a, b) => a.createdAt - b.createdAt) : [this.queue.get(opts.id)].filter((m) => m !== undefined);
+    for (const m of candidates) {
+      if (out.length >= opts.limit) break;
+      const lease = this.leases.get(m.id);
+      if (lease && lease.until > opts.now) continue;
+      if (!m.recipients.some((r) => !FINAL_STATUSES.has(r.status) && r.nextAttemptAt <= opts.now)) continue;
+      const until = opts.now + opts.leaseMs;
+      this.leases.set(m.id, { worker: opts.worker, until });
+      out.push({ message: cloneMessage(m), worker: opts.worker, leaseUntil: until });
+    }
+    return out;
+  }
+  async recordAttempt(queueId: string, worker: string, updates: readonly RecipientUpdate[], log: readonly DeliveryLogEntry[]): Promise<void> {
+    const m = this.queue.get(queueId);
+    const lease = this.leases.get(queueId);
+    if (!m || !lease || lease.worker !== worker) throw new Error(`queue entry ${queueId} is not claimed by ${worker}`);
+    for (const u of updates) {
+      const r = m.recipients.find((x) => x.recipient === normalizeAddress(u.recipient));
+      if (r) applyUpdate(r, u);
+    }
+    for (const e of log) await this.logDelivery(e);
+  }
+  async release(queueId: string, worker: string): Promise<void> {
+    const lease = this.leases.get(queueId);
+    if (lease && lease.worker === worker) this.leases.delete(queueId);
+    const m = this.queue.get(queueId);
+    if (m && isSettled(m)) this.queue.delete(queueId);
+  }
+  async deleteQueued(id: string): Promise<boolean> {
+    this.leases.delete(id);
+    return this.queue.delete(id);
+  }
+  async deleteAllQueued(): Promise<number> {
+    const n = this.queue.size;
+    this.queue.clear();
+    this.leases.clear();
+    return n;
+  }
+
+  async logDelivery(e: DeliveryLogEntry): Promise<number> {
     const id = this.deliveries.length + 1;
     this.deliveries.push({ ...e, recipient: normalizeAddress(e.recipient), id });
     return id;
   }
-  listDeliveries(filter: { recipient?: string; since?: number } = {}): DeliveryLogEntry[] {
+  async listDeliveries(filter: DeliveryFilter = {}): Promise<DeliveryLogEntry[]> {
     const r = filter.recipient === undefined ? undefined : normalizeAddress(filter.recipient);
-    return this.deliveries.filter((d) => (r === undefined || d.recipient === r) && (filter.since === undefined || d.at >= filter.since));
+    const rows = this.deliveries
+      .filter(
+        (d) =>
+          (r === undefined || d.recipient === r) &&
+          (filter.since === undefined || d.at >= filter.since) &&
+          (filter.messageId === undefined || d.messageId === filter.messageId) &&
+          (filter.queueId === undefined || d.queueId === filter.queueId),
+      )
+      .sort((a, b) => b.at - a.at || b.id! - a.id!);
+    return filter.limit === undefined ? rows : rows.slice(0, filter.limit);
   }
-  close(): void {}
+  async close(): Promise<void> {}
 }

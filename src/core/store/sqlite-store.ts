@@ -7,7 +7,20 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MailpaceError } from '../errors.js';
-import { normalizeAddress, type DeliveryLogEntry, type Store, type Suppression, type SuppressionReason } from './store.js';
+import type { Classification } from '../delivery/classification.js';
+import {
+  normalizeAddress,
+  type Claim,
+  type DeliveryFilter,
+  type DeliveryLogEntry,
+  type QueuedMessage,
+  type QueuedRecipient,
+  type RecipientStatus,
+  type RecipientUpdate,
+  type Store,
+  type Suppression,
+  type SuppressionReason,
+} from './store.js';
 
 /** Append only: never edit a migration that has shipped. */
 export const MIGRATIONS: readonly string[] = [
@@ -29,7 +42,48 @@ export const MIGRATIONS: readonly string[] = [
      at INTEGER NOT NULL
    );
    CREATE INDEX delivery_log_recipient ON delivery_log(recipient, at);`,
+  // 2: the delivery queue (a message, its recipients, a lease per message) and a fuller log.
+  `ALTER TABLE suppression ADD COLUMN source TEXT;
+   ALTER TABLE delivery_log ADD COLUMN queue_id TEXT;
+   ALTER TABLE delivery_log ADD COLUMN address TEXT;
+   ALTER TABLE delivery_log ADD COLUMN port INTEGER;
+   ALTER TABLE delivery_log ADD COLUMN tls_protocol TEXT;
+   ALTER TABLE delivery_log ADD COLUMN tls_cipher TEXT;
+   ALTER TABLE delivery_log ADD COLUMN reason TEXT;
+   ALTER TABLE delivery_log ADD COLUMN classification TEXT;
+   CREATE INDEX delivery_log_at ON delivery_log(at);
+   CREATE INDEX delivery_log_message ON delivery_log(message_id);
+   CREATE TABLE queue_message (
+     id TEXT PRIMARY KEY,
+     message_id TEXT NOT NULL,
+     sender TEXT NOT NULL,
+     raw BLOB NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     options TEXT NOT NULL,
+     claimed_by TEXT,
+     lease_until INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE queue_recipient (
+     queue_id TEXT NOT NULL REFERENCES queue_message(id) ON DELETE CASCADE,
+     recipient TEXT NOT NULL,
+     domain TEXT NOT NULL,
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     first_attempt_at INTEGER,
+     last_attempt_at INTEGER,
+     reply_code INTEGER,
+     enhanced_code TEXT,
+     response TEXT,
+     reason TEXT,
+     hard INTEGER,
+     PRIMARY KEY (queue_id, recipient)
+   );
+   CREATE INDEX queue_recipient_due ON queue_recipient(status, next_attempt_at);`,
 ];
+
+const FINAL_SQL = `('delivered','bounced','expired','suppressed')`;
 
 interface DeliveryRow {
   id: number;
@@ -41,28 +95,84 @@ interface DeliveryRow {
   response: string | null;
   mx: string | null;
   at: number;
+  queue_id: string | null;
+  address: string | null;
+  port: number | null;
+  tls_protocol: string | null;
+  tls_cipher: string | null;
+  classification: string | null;
 }
 interface SuppressionRow {
   address: string;
   reason: string;
   detail: string | null;
+  source: string | null;
   created_at: number;
+}
+interface MessageRow {
+  id: string;
+  message_id: string;
+  sender: string;
+  raw: Buffer;
+  created_at: number;
+  expires_at: number;
+  options: string;
+}
+interface RecipientRow {
+  queue_id: string;
+  recipient: string;
+  domain: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  first_attempt_at: number | null;
+  last_attempt_at: number | null;
+  reply_code: number | null;
+  enhanced_code: string | null;
+  response: string | null;
+  reason: string | null;
+  hard: number | null;
 }
 
 function toSuppression(r: SuppressionRow): Suppression {
-  return { address: r.address, reason: r.reason as SuppressionReason, ...(r.detail === null ? {} : { detail: r.detail }), createdAt: r.created_at };
+  return {
+    address: r.address,
+    reason: r.reason as SuppressionReason,
+    ...(r.detail === null ? {} : { detail: r.detail }),
+    ...(r.source === null ? {} : { source: r.source }),
+    createdAt: r.created_at,
+  };
 }
 function toDelivery(r: DeliveryRow): DeliveryLogEntry {
   const e: DeliveryLogEntry = { id: r.id, messageId: r.message_id, recipient: r.recipient, status: r.status, at: r.at };
+  if (r.queue_id !== null) e.queueId = r.queue_id;
+  if (r.mx !== null) e.mx = r.mx;
+  if (r.address !== null) e.address = r.address;
+  if (r.port !== null) e.port = r.port;
+  if (r.tls_protocol !== null) e.tls = { protocol: r.tls_protocol, cipher: r.tls_cipher ?? '' };
   if (r.reply_code !== null) e.replyCode = r.reply_code;
   if (r.enhanced_code !== null) e.enhancedCode = r.enhanced_code;
   if (r.response !== null) e.response = r.response;
-  if (r.mx !== null) e.mx = r.mx;
+  if (r.classification !== null) e.classification = JSON.parse(r.classification) as Classification;
   return e;
+}
+function toRecipient(r: RecipientRow): QueuedRecipient {
+  const q: QueuedRecipient = { recipient: r.recipient, domain: r.domain, status: r.status as RecipientStatus, attempts: r.attempts, nextAttemptAt: r.next_attempt_at };
+  if (r.first_attempt_at !== null) q.firstAttemptAt = r.first_attempt_at;
+  if (r.last_attempt_at !== null) q.lastAttemptAt = r.last_attempt_at;
+  if (r.response !== null) {
+    q.lastReply = { text: r.response };
+    if (r.reply_code !== null) q.lastReply.code = r.reply_code;
+    if (r.enhanced_code !== null) q.lastReply.enhanced = r.enhanced_code;
+  }
+  if (r.reason !== null) q.reason = r.reason;
+  if (r.hard !== null) q.hard = r.hard === 1;
+  return q;
 }
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(readonly path: string) {
     try {
@@ -75,7 +185,11 @@ export class SqliteStore implements Store {
       });
     }
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
+    // Several processes (two `send`s, `queue run` workers) share one file: wait for the write lock
+    // rather than fail, and keep transactions short. synchronous=NORMAL is durable against a
+    // process crash in WAL mode (only a power loss can lose the last transactions).
+    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('synchronous = NORMAL');
     this.migrate();
   }
 
@@ -84,59 +198,236 @@ export class SqliteStore implements Store {
   }
 
   private migrate(): void {
-    const current = this.schemaVersion;
-    if (current > MIGRATIONS.length) {
-      throw new MailpaceError('STORE_TOO_NEW', `store ${this.path} has schema ${current}, newer than this mailpace-cli understands (${MIGRATIONS.length})`, {
-        hint: 'upgrade mailpace-cli or point --store at another file',
-      });
-    }
+    if (this.schemaVersion === MIGRATIONS.length) return;
+    // The version is read again inside an IMMEDIATE transaction: processes starting at once
+    // migrate one after the other, and the later ones find nothing left to do.
     const apply = this.db.transaction(() => {
+      const current = this.schemaVersion;
+      if (current > MIGRATIONS.length) {
+        throw new MailpaceError('STORE_TOO_NEW', `store ${this.path} has schema ${current}, newer than this mailpace-cli understands (${MIGRATIONS.length})`, {
+          hint: 'upgrade mailpace-cli or point --store at another file',
+        });
+      }
       for (let v = current; v < MIGRATIONS.length; v++) {
         this.db.exec(MIGRATIONS[v]!);
         this.db.pragma(`user_version = ${v + 1}`);
       }
     });
-    apply();
+    apply.immediate();
   }
 
-  addSuppression(s: Suppression): void {
-    this.db
-      .prepare(
-        `INSERT INTO suppression (address, reason, detail, created_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(address) DO UPDATE SET reason = excluded.reason, detail = excluded.detail, created_at = excluded.created_at`,
-      )
-      .run(normalizeAddress(s.address), s.reason, s.detail ?? null, s.createdAt);
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
   }
-  getSuppression(address: string): Suppression | undefined {
-    const r = this.db.prepare('SELECT * FROM suppression WHERE address = ?').get(normalizeAddress(address)) as SuppressionRow | undefined;
+
+  async addSuppression(s: Suppression): Promise<void> {
+    this.stmt(
+      `INSERT INTO suppression (address, reason, detail, source, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(address) DO UPDATE SET reason = excluded.reason, detail = excluded.detail, source = excluded.source, created_at = excluded.created_at`,
+    ).run(normalizeAddress(s.address), s.reason, s.detail ?? null, s.source ?? null, s.createdAt);
+  }
+  async getSuppression(address: string): Promise<Suppression | undefined> {
+    const r = this.stmt('SELECT * FROM suppression WHERE address = ?').get(normalizeAddress(address)) as SuppressionRow | undefined;
     return r ? toSuppression(r) : undefined;
   }
-  removeSuppression(address: string): boolean {
-    return this.db.prepare('DELETE FROM suppression WHERE address = ?').run(normalizeAddress(address)).changes > 0;
+  async suppressedAmong(addresses: readonly string[]): Promise<Map<string, Suppression>> {
+    const out = new Map<string, Suppression>();
+    // One statement per batch (json_each keeps it one prepared statement whatever the batch size).
+    const rows = this.stmt('SELECT s.* FROM suppression s JOIN json_each(?) j ON s.address = j.value').all(
+      JSON.stringify(addresses.map(normalizeAddress)),
+    ) as SuppressionRow[];
+    for (const r of rows) out.set(r.address, toSuppression(r));
+    return out;
   }
-  listSuppressions(): Suppression[] {
-    return (this.db.prepare('SELECT * FROM suppression ORDER BY created_at, address').all() as SuppressionRow[]).map(toSuppression);
+  async removeSuppression(address: string): Promise<boolean> {
+    return this.stmt('DELETE FROM suppression WHERE address = ?').run(normalizeAddress(address)).changes > 0;
   }
-  logDelivery(e: DeliveryLogEntry): number {
-    const r = this.db
-      .prepare(
-        `INSERT INTO delivery_log (message_id, recipient, status, reply_code, enhanced_code, response, mx, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(e.messageId, normalizeAddress(e.recipient), e.status, e.replyCode ?? null, e.enhancedCode ?? null, e.response ?? null, e.mx ?? null, e.at);
+  async listSuppressions(filter: { reason?: SuppressionReason } = {}): Promise<Suppression[]> {
+    return (
+      this.stmt('SELECT * FROM suppression WHERE (@reason IS NULL OR reason = @reason) ORDER BY created_at, address').all({ reason: filter.reason ?? null }) as SuppressionRow[]
+    ).map(toSuppression);
+  }
+
+  async enqueue(m: QueuedMessage): Promise<void> {
+    this.db.transaction(() => {
+      this.stmt(
+        `INSERT INTO queue_message (id, message_id, sender, raw, created_at, expires_at, options) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(m.id, m.messageId, m.sender, m.raw, m.createdAt, m.expiresAt, JSON.stringify(m.options));
+      const ins = this.stmt(
+        `INSERT INTO queue_recipient (queue_id, recipient, domain, status, attempts, next_attempt_at, first_attempt_at, last_attempt_at, reply_code, enhanced_code, response, reason, hard)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const r of m.recipients) {
+        ins.run(
+          m.id,
+          normalizeAddress(r.recipient),
+          r.domain,
+          r.status,
+          r.attempts,
+          r.nextAttemptAt,
+          r.firstAttemptAt ?? null,
+          r.lastAttemptAt ?? null,
+          r.lastReply?.code ?? null,
+          r.lastReply?.enhanced ?? null,
+          r.lastReply?.text ?? null,
+          r.reason ?? null,
+          r.hard === undefined ? null : r.hard ? 1 : 0,
+        );
+      }
+    })();
+  }
+  private load(row: MessageRow): QueuedMessage {
+    const recipients = (this.stmt('SELECT * FROM queue_recipient WHERE queue_id = ? ORDER BY rowid').all(row.id) as RecipientRow[]).map(toRecipient);
+    return {
+      id: row.id,
+      messageId: row.message_id,
+      sender: row.sender,
+      raw: Buffer.from(row.raw),
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      options: JSON.parse(row.options) as Record<string, unknown>,
+      recipients,
+    };
+  }
+  async getQueued(id: string): Promise<QueuedMessage | undefined> {
+    const row = this.stmt('SELECT * FROM queue_message WHERE id = ?').get(id) as MessageRow | undefined;
+    return row ? this.load(row) : undefined;
+  }
+  async listQueue(): Promise<QueuedMessage[]> {
+    return (this.stmt('SELECT * FROM queue_message ORDER BY created_at, id').all() as MessageRow[]).map((r) => this.load(r));
+  }
+  async claim(opts: { worker: string; now: number; leaseMs: number; limit: number; id?: string }): Promise<Claim[]> {
+    const until = opts.now + opts.leaseMs;
+    // BEGIN IMMEDIATE takes the write lock first, so two processes never claim the same row; the
+    // UPDATE … WHERE lease_until <= now re-checks the lease inside that lock.
+    const rows = this.db
+      .transaction(() => {
+        const ids = this.stmt(
+          `SELECT m.id FROM queue_message m
+           WHERE m.lease_until <= @now AND (@id IS NULL OR m.id = @id)
+             AND EXISTS (SELECT 1 FROM queue_recipient r WHERE r.queue_id = m.id AND r.status NOT IN ${FINAL_SQL} AND r.next_attempt_at <= @now)
+           ORDER BY m.created_at, m.id LIMIT @limit`,
+        ).all({ now: opts.now, id: opts.id ?? null, limit: opts.limit }) as { id: string }[];
+        const upd = this.stmt('UPDATE queue_message SET claimed_by = ?, lease_until = ? WHERE id = ? AND lease_until <= ?');
+        const got: MessageRow[] = [];
+        for (const { id } of ids) {
+          if (upd.run(opts.worker, until, id, opts.now).changes === 1) got.push(this.stmt('SELECT * FROM queue_message WHERE id = ?').get(id) as MessageRow);
+        }
+        return got;
+      })
+      .immediate();
+    return rows.map((r) => ({ message: this.load(r), worker: opts.worker, leaseUntil: until }));
+  }
+  async recordAttempt(queueId: string, worker: string, updates: readonly RecipientUpdate[], log: readonly DeliveryLogEntry[]): Promise<void> {
+    this.db
+      .transaction(() => {
+        const owner = this.stmt('SELECT claimed_by FROM queue_message WHERE id = ?').get(queueId) as { claimed_by: string | null } | undefined;
+        if (!owner || owner.claimed_by !== worker) throw new Error(`queue entry ${queueId} is not claimed by ${worker}`);
+        const upd = this.stmt(
+          `UPDATE queue_recipient SET status = @status,
+             next_attempt_at = COALESCE(@next, next_attempt_at),
+             reply_code = CASE WHEN @hasReply THEN @code ELSE reply_code END,
+             enhanced_code = CASE WHEN @hasReply THEN @enhanced ELSE enhanced_code END,
+             response = CASE WHEN @hasReply THEN @text ELSE response END,
+             reason = COALESCE(@reason, reason),
+             hard = COALESCE(@hard, hard),
+             attempts = attempts + @attempted,
+             first_attempt_at = CASE WHEN @attempted = 1 THEN COALESCE(first_attempt_at, @at) ELSE first_attempt_at END,
+             last_attempt_at = CASE WHEN @attempted = 1 THEN @at ELSE last_attempt_at END
+           WHERE queue_id = @queueId AND recipient = @recipient`,
+        );
+        for (const u of updates) {
+          upd.run({
+            queueId,
+            recipient: normalizeAddress(u.recipient),
+            status: u.status,
+            next: u.nextAttemptAt ?? null,
+            hasReply: u.lastReply ? 1 : 0,
+            code: u.lastReply?.code ?? null,
+            enhanced: u.lastReply?.enhanced ?? null,
+            text: u.lastReply?.text ?? null,
+            reason: u.reason ?? null,
+            hard: u.hard === undefined ? null : u.hard ? 1 : 0,
+            attempted: u.attempted ? 1 : 0,
+            at: u.at,
+          });
+        }
+        for (const e of log) this.insertLog(e);
+      })
+      .immediate();
+  }
+  async release(queueId: string, worker: string): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.stmt('UPDATE queue_message SET claimed_by = NULL, lease_until = 0 WHERE id = ? AND claimed_by = ?').run(queueId, worker);
+        const pending = this.stmt(`SELECT COUNT(*) AS n FROM queue_recipient WHERE queue_id = ? AND status NOT IN ${FINAL_SQL}`).get(queueId) as { n: number };
+        if (pending.n === 0) this.deleteRows(queueId);
+      })
+      .immediate();
+  }
+  private deleteRows(id: string): number {
+    this.stmt('DELETE FROM queue_recipient WHERE queue_id = ?').run(id);
+    return this.stmt('DELETE FROM queue_message WHERE id = ?').run(id).changes;
+  }
+  async deleteQueued(id: string): Promise<boolean> {
+    return this.db.transaction(() => this.deleteRows(id) > 0).immediate();
+  }
+  async deleteAllQueued(): Promise<number> {
+    return this.db
+      .transaction(() => {
+        this.stmt('DELETE FROM queue_recipient').run();
+        return this.stmt('DELETE FROM queue_message').run().changes;
+      })
+      .immediate();
+  }
+
+  private insertLog(e: DeliveryLogEntry): number {
+    const r = this.stmt(
+      `INSERT INTO delivery_log (message_id, recipient, status, reply_code, enhanced_code, response, mx, at, queue_id, address, port, tls_protocol, tls_cipher, reason, classification)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      e.messageId,
+      normalizeAddress(e.recipient),
+      e.status,
+      e.replyCode ?? null,
+      e.enhancedCode ?? null,
+      e.response ?? null,
+      e.mx ?? null,
+      e.at,
+      e.queueId ?? null,
+      e.address ?? null,
+      e.port ?? null,
+      e.tls?.protocol ?? null,
+      e.tls?.cipher ?? null,
+      e.classification?.reason ?? null,
+      e.classification ? JSON.stringify(e.classification) : null,
+    );
     return Number(r.lastInsertRowid);
   }
-  listDeliveries(filter: { recipient?: string; since?: number } = {}): DeliveryLogEntry[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM delivery_log
-         WHERE (@recipient IS NULL OR recipient = @recipient) AND (@since IS NULL OR at >= @since)
-         ORDER BY at, id`,
-      )
-      .all({ recipient: filter.recipient === undefined ? null : normalizeAddress(filter.recipient), since: filter.since ?? null }) as DeliveryRow[];
+  async logDelivery(e: DeliveryLogEntry): Promise<number> {
+    return this.insertLog(e);
+  }
+  async listDeliveries(filter: DeliveryFilter = {}): Promise<DeliveryLogEntry[]> {
+    const rows = this.stmt(
+      `SELECT * FROM delivery_log
+       WHERE (@recipient IS NULL OR recipient = @recipient) AND (@since IS NULL OR at >= @since)
+         AND (@messageId IS NULL OR message_id = @messageId) AND (@queueId IS NULL OR queue_id = @queueId)
+       ORDER BY at DESC, id DESC LIMIT @limit`,
+    ).all({
+      recipient: filter.recipient === undefined ? null : normalizeAddress(filter.recipient),
+      since: filter.since ?? null,
+      messageId: filter.messageId ?? null,
+      queueId: filter.queueId ?? null,
+      limit: filter.limit ?? -1,
+    }) as DeliveryRow[];
     return rows.map(toDelivery);
   }
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }

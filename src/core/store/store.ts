@@ -1,47 +1,199 @@
 /**
- * Persistent state for commands that act (send: suppression list, delivery log).
- * Two implementations: SQLite (default, embedded) and in-memory (tests, --store :memory:).
+ * Persistent state for commands that act: the suppression list, the delivery queue and the
+ * delivery log. The interface is asynchronous so that a networked store (PostgreSQL) implements
+ * exactly the same contract as the embedded ones (SQLite, in-memory); every implementation passes
+ * the same contract tests (test/unit/store/store-contract.ts).
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Classification } from '../delivery/classification.js';
 
-export type SuppressionReason = 'hard-bounce' | 'complaint' | 'unsubscribe' | 'manual';
+export const SUPPRESSION_REASONS = {
+  'hard-bounce': 'The receiver said the address does not exist or will never accept mail (5xx about the recipient).',
+  'soft-bounce': 'Repeated soft bounces (mailbox full) over several days.',
+  complaint: 'The recipient reported a message as spam (feedback loop).',
+  unsubscribe: 'The recipient unsubscribed.',
+  manual: 'Added by hand.',
+} as const;
+export type SuppressionReason = keyof typeof SUPPRESSION_REASONS;
 
 export interface Suppression {
   address: string;
   reason: SuppressionReason;
+  /** The reply or report that caused it ("550 5.1.1 user unknown"). */
   detail?: string;
+  /** Where it came from: "send", "bounce", "import", "cli" … */
+  source?: string;
   /** ms since epoch */
   createdAt: number;
 }
 
+/** A recipient's state in the queue. "sending": an attempt is in progress (written before DATA). */
+export type RecipientStatus = 'queued' | 'sending' | 'delivered' | 'deferred' | 'bounced' | 'expired' | 'suppressed';
+export const FINAL_STATUSES: ReadonlySet<RecipientStatus> = new Set(['delivered', 'bounced', 'expired', 'suppressed']);
+
+export interface ReplyRecord {
+  code?: number;
+  enhanced?: string;
+  text: string;
+}
+
+export interface TlsRecord {
+  protocol: string;
+  cipher: string;
+}
+
+export interface QueuedRecipient {
+  recipient: string;
+  /** The recipient domain (lower case, punycode): the unit of routing and rate limits. */
+  domain: string;
+  status: RecipientStatus;
+  attempts: number;
+  /** ms since epoch; when the next attempt is due (queued/deferred). */
+  nextAttemptAt: number;
+  firstAttemptAt?: number;
+  lastAttemptAt?: number;
+  lastReply?: ReplyRecord;
+  reason?: string;
+  hard?: boolean;
+}
+
+export interface QueuedMessage {
+  /** Queue id (short, unique, sortable by creation). */
+  id: string;
+  messageId: string;
+  /** Envelope sender (MAIL FROM); "" is the null reverse-path. */
+  sender: string;
+  /** The message as sent (signed when DKIM was asked for). */
+  raw: Buffer;
+  createdAt: number;
+  /** createdAt + max age: after this, deferred recipients expire. */
+  expiresAt: number;
+  /** How to deliver it (relay, port, TLS mode, HELO, retry policy …): opaque to the store. */
+  options: Record<string, unknown>;
+  recipients: QueuedRecipient[];
+}
+
+/** A message claimed by one worker until leaseUntil. */
+export interface Claim {
+  message: QueuedMessage;
+  worker: string;
+  leaseUntil: number;
+}
+
 export interface DeliveryLogEntry {
   id?: number;
+  /** ms since epoch */
+  at: number;
+  queueId?: string;
   messageId: string;
   recipient: string;
-  /** "delivered", "deferred", "bounced", … */
+  /** "delivered", "deferred", "bounced", "expired", "suppressed" */
   status: string;
+  mx?: string;
+  address?: string;
+  port?: number;
+  tls?: TlsRecord | null;
   replyCode?: number;
   enhancedCode?: string;
   response?: string;
-  mx?: string;
-  /** ms since epoch */
+  classification?: Classification;
+}
+
+export interface DeliveryFilter {
+  recipient?: string;
+  /** ms since epoch, inclusive */
+  since?: number;
+  messageId?: string;
+  queueId?: string;
+  /** Newest first; at most this many. */
+  limit?: number;
+}
+
+/** What one attempt changes for one recipient, written together with its log entry. */
+export interface RecipientUpdate {
+  recipient: string;
+  status: RecipientStatus;
+  nextAttemptAt?: number;
+  lastReply?: ReplyRecord;
+  reason?: string;
+  hard?: boolean;
+  /** Counts as an attempt (false for "sending" marks and suppressions). */
+  attempted?: boolean;
   at: number;
 }
 
 export interface Store {
-  addSuppression(s: Suppression): void;
-  getSuppression(address: string): Suppression | undefined;
-  removeSuppression(address: string): boolean;
-  listSuppressions(): Suppression[];
-  logDelivery(e: DeliveryLogEntry): number;
-  listDeliveries(filter?: { recipient?: string; since?: number }): DeliveryLogEntry[];
-  close(): void;
+  // Suppression list
+  addSuppression(s: Suppression): Promise<void>;
+  getSuppression(address: string): Promise<Suppression | undefined>;
+  /** One query for a batch: the suppressed ones among `addresses`, keyed by normalised address. */
+  suppressedAmong(addresses: readonly string[]): Promise<Map<string, Suppression>>;
+  removeSuppression(address: string): Promise<boolean>;
+  listSuppressions(filter?: { reason?: SuppressionReason }): Promise<Suppression[]>;
+
+  // Queue
+  enqueue(message: QueuedMessage): Promise<void>;
+  getQueued(id: string): Promise<QueuedMessage | undefined>;
+  listQueue(): Promise<QueuedMessage[]>;
+  /**
+   * Claims up to `limit` messages that have a recipient due at `now` and no live lease (a crashed
+   * worker's lease expires), or the one message `id`. Atomic: two workers never hold one message.
+   */
+  claim(opts: { worker: string; now: number; leaseMs: number; limit: number; id?: string }): Promise<Claim[]>;
+  /** Applies recipient updates and their log entries in one transaction; only while `worker` holds the lease. */
+  recordAttempt(queueId: string, worker: string, updates: readonly RecipientUpdate[], log: readonly DeliveryLogEntry[]): Promise<void>;
+  /** Ends the lease; a message whose recipients are all final leaves the queue. */
+  release(queueId: string, worker: string): Promise<void>;
+  deleteQueued(id: string): Promise<boolean>;
+  deleteAllQueued(): Promise<number>;
+
+  // Delivery log
+  logDelivery(e: DeliveryLogEntry): Promise<number>;
+  /** Newest first. */
+  listDeliveries(filter?: DeliveryFilter): Promise<DeliveryLogEntry[]>;
+
+  close(): Promise<void>;
 }
 
 /** Addresses compare case-insensitively in the domain and (pragmatically) in the local part. */
 export function normalizeAddress(address: string): string {
   return address.trim().toLowerCase();
+}
+
+/** The domain of an address, lower case (the part after the last "@"). */
+export function addressDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? '' : address.slice(at + 1).trim().toLowerCase();
+}
+
+/** Is every recipient in a final state? */
+export function isSettled(m: Pick<QueuedMessage, 'recipients'>): boolean {
+  return m.recipients.every((r) => FINAL_STATUSES.has(r.status));
+}
+
+/** The earliest time a recipient of `m` is due, or undefined when none is pending. */
+export function nextDue(m: Pick<QueuedMessage, 'recipients'>): number | undefined {
+  let due: number | undefined;
+  for (const r of m.recipients) {
+    if (FINAL_STATUSES.has(r.status)) continue;
+    if (due === undefined || r.nextAttemptAt < due) due = r.nextAttemptAt;
+  }
+  return due;
+}
+
+/** Applies one update to a recipient record (shared by every Store implementation). */
+export function applyUpdate(r: QueuedRecipient, u: RecipientUpdate): void {
+  r.status = u.status;
+  if (u.nextAttemptAt !== undefined) r.nextAttemptAt = u.nextAttemptAt;
+  if (u.lastReply !== undefined) r.lastReply = u.lastReply;
+  if (u.reason !== undefined) r.reason = u.reason;
+  if (u.hard !== undefined) r.hard = u.hard;
+  if (u.attempted) {
+    r.attempts += 1;
+    r.firstAttemptAt ??= u.at;
+    r.lastAttemptAt = u.at;
+  }
 }
 
 /** $MAILPACE_STORE, else $XDG_STATE_HOME/mailpace-cli/store.sqlite (default ~/.local/state). */

@@ -1,0 +1,162 @@
+/**
+ * The Store contract: every implementation (memory, SQLite, PostgreSQL) must pass these.
+ * `make` returns a fresh, empty store; `reopen` (when given) reopens the same data.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { QueuedMessage, Store } from '../../src/core/store/store.js';
+
+export function queued(id: string, recipients: string[], over: Partial<QueuedMessage> = {}): QueuedMessage {
+  return {
+    id,
+    messageId: `<${id}@example.com>`,
+    sender: 'sender@example.com',
+    raw: Buffer.from(`Message-ID: <${id}@example.com>\r\nFrom: sender@example.com\r\n\r\nhello ${id}\r\n`),
+    createdAt: 1000,
+    expiresAt: 1000 + 7_200_000,
+    options: { helo: 'client.example.com', nested: { a: 1 } },
+    recipients: recipients.map((r) => ({ recipient: r, domain: r.split('@')[1]!.toLowerCase(), status: 'queued', attempts: 0, nextAttemptAt: 1000 })),
+    ...over,
+  };
+}
+
+export function storeContract(name: string, make: () => Promise<Store>): void {
+  test(`${name}: suppression list (case-insensitive, upsert, batch lookup, filter)`, async () => {
+    const store = await make();
+    try {
+      await store.addSuppression({ address: 'Bob@Example.com', reason: 'hard-bounce', detail: '550 5.1.1', source: 'send', createdAt: 1000 });
+      await store.addSuppression({ address: 'amy@example.com', reason: 'complaint', createdAt: 2000 });
+      assert.equal((await store.getSuppression('bob@example.COM'))?.reason, 'hard-bounce');
+      assert.equal((await store.getSuppression('bob@example.com'))?.detail, '550 5.1.1');
+      assert.equal((await store.getSuppression('bob@example.com'))?.source, 'send');
+      const among = await store.suppressedAmong(['AMY@example.com', 'nobody@example.com', 'bob@example.com']);
+      assert.deepEqual([...among.keys()].sort(), ['amy@example.com', 'bob@example.com']);
+      assert.equal((await store.suppressedAmong([])).size, 0);
+      await store.addSuppression({ address: 'bob@example.com', reason: 'manual', createdAt: 3000 });
+      assert.deepEqual((await store.listSuppressions()).map((s) => [s.address, s.reason]), [['amy@example.com', 'complaint'], ['bob@example.com', 'manual']]);
+      assert.deepEqual((await store.listSuppressions({ reason: 'complaint' })).map((s) => s.address), ['amy@example.com']);
+      assert.equal(await store.removeSuppression('AMY@example.com'), true);
+      assert.equal(await store.removeSuppression('amy@example.com'), false);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: delivery log (newest first, filters, TLS and classification kept)`, async () => {
+    const store = await make();
+    try {
+      const id1 = await store.logDelivery({ messageId: '<1@x>', recipient: 'Bob@example.com', status: 'deferred', replyCode: 451, enhancedCode: '4.7.1', at: 10, queueId: 'q1' });
+      const id2 = await store.logDelivery({
+        messageId: '<1@x>',
+        recipient: 'bob@example.com',
+        status: 'delivered',
+        replyCode: 250,
+        at: 20,
+        mx: 'mx.example.com',
+        address: '192.0.2.1',
+        port: 25,
+        tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' },
+        classification: { reason: 'delivered', hard: false, suppress: false, retry: false },
+      });
+      await store.logDelivery({ messageId: '<2@x>', recipient: 'amy@example.com', status: 'bounced', replyCode: 550, at: 15 });
+      assert.ok(id2 > id1);
+      assert.deepEqual((await store.listDeliveries({ recipient: 'BOB@example.com' })).map((d) => d.status), ['delivered', 'deferred']);
+      assert.deepEqual((await store.listDeliveries({ since: 15 })).map((d) => d.replyCode), [250, 550]);
+      assert.deepEqual((await store.listDeliveries({ limit: 1 })).map((d) => d.status), ['delivered']);
+      assert.deepEqual((await store.listDeliveries({ messageId: '<2@x>' })).map((d) => d.recipient), ['amy@example.com']);
+      assert.deepEqual((await store.listDeliveries({ queueId: 'q1' })).map((d) => d.replyCode), [451]);
+      const newest = (await store.listDeliveries())[0]!;
+      assert.deepEqual(newest.tls, { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' });
+      assert.equal(newest.classification?.reason, 'delivered');
+      assert.equal(newest.address, '192.0.2.1');
+      assert.equal(newest.port, 25);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: queue — enqueue, claim due, lease excludes others, record, release settles`, async () => {
+    const store = await make();
+    try {
+      await store.enqueue(queued('q1', ['a@one.example', 'B@two.example']));
+      await store.enqueue(queued('q2', ['c@one.example'], { createdAt: 2000, recipients: [{ recipient: 'c@one.example', domain: 'one.example', status: 'deferred', attempts: 1, nextAttemptAt: 50_000 }] }));
+      await assert.rejects(store.enqueue(queued('q1', ['x@y.example'])));
+      const listed = await store.listQueue();
+      assert.deepEqual(listed.map((m) => m.id), ['q1', 'q2']);
+      assert.deepEqual(listed[0]!.options, { helo: 'client.example.com', nested: { a: 1 } });
+      assert.equal(listed[0]!.raw.toString(), queued('q1', []).raw.toString());
+      assert.equal(listed[0]!.recipients[1]!.recipient, 'b@two.example');
+
+      // only q1 is due at t=2000; a second worker finds nothing while the lease lives
+      const c1 = await store.claim({ worker: 'w1', now: 2000, leaseMs: 60_000, limit: 10 });
+      assert.deepEqual(c1.map((c) => c.message.id), ['q1']);
+      assert.equal(c1[0]!.leaseUntil, 62_000);
+      assert.deepEqual(await store.claim({ worker: 'w2', now: 3000, leaseMs: 60_000, limit: 10 }), []);
+      await assert.rejects(store.recordAttempt('q1', 'w2', [], []));
+
+      // w1 delivers one recipient and defers the other, with the log rows in the same call
+      await store.recordAttempt(
+        'q1',
+        'w1',
+        [
+          { recipient: 'a@one.example', status: 'delivered', lastReply: { code: 250, enhanced: '2.0.0', text: 'ok' }, attempted: true, at: 2100 },
+          { recipient: 'b@two.example', status: 'deferred', nextAttemptAt: 10_000, lastReply: { code: 451, text: 'later' }, reason: 'systemerror', hard: false, attempted: true, at: 2100 },
+        ],
+        [
+          { messageId: '<q1@example.com>', queueId: 'q1', recipient: 'a@one.example', status: 'delivered', replyCode: 250, at: 2100 },
+          { messageId: '<q1@example.com>', queueId: 'q1', recipient: 'b@two.example', status: 'deferred', replyCode: 451, at: 2100 },
+        ],
+      );
+      await store.release('q1', 'w1');
+      const q1 = (await store.getQueued('q1'))!;
+      assert.deepEqual(
+        q1.recipients.map((r) => [r.recipient, r.status, r.attempts, r.firstAttemptAt, r.lastReply?.code, r.reason ?? null]),
+        [
+          ['a@one.example', 'delivered', 1, 2100, 250, null],
+          ['b@two.example', 'deferred', 1, 2100, 451, 'systemerror'],
+        ],
+      );
+      assert.equal(q1.recipients[1]!.hard, false);
+      assert.equal((await store.listDeliveries({ queueId: 'q1' })).length, 2);
+
+      // not due before 10 000; due after; the released lease is free at once
+      assert.deepEqual(await store.claim({ worker: 'w2', now: 9000, leaseMs: 60_000, limit: 10 }), []);
+      const c2 = await store.claim({ worker: 'w2', now: 60_000, leaseMs: 1000, limit: 1 });
+      assert.deepEqual(c2.map((c) => c.message.id), ['q1']);
+      // a crashed worker: its lease expires and another takes the message
+      const c3 = await store.claim({ worker: 'w3', now: 61_001, leaseMs: 1000, limit: 10 });
+      assert.deepEqual(c3.map((c) => c.message.id).sort(), ['q1', 'q2']);
+      await assert.rejects(store.recordAttempt('q1', 'w2', [], []));
+      await store.recordAttempt('q1', 'w3', [{ recipient: 'b@two.example', status: 'delivered', attempted: true, at: 61_100 }], []);
+      await store.release('q1', 'w3');
+      assert.equal(await store.getQueued('q1'), undefined, 'a settled message leaves the queue');
+      // claim by id
+      await store.release('q2', 'w3');
+      assert.deepEqual((await store.claim({ worker: 'w4', now: 61_200, leaseMs: 1000, limit: 10, id: 'q2' })).map((c) => c.message.id), ['q2']);
+      assert.equal(await store.deleteQueued('q2'), true);
+      assert.equal(await store.deleteQueued('q2'), false);
+      await store.enqueue(queued('q3', ['d@one.example']));
+      await store.enqueue(queued('q4', ['e@one.example']));
+      assert.equal(await store.deleteAllQueued(), 2);
+      assert.deepEqual(await store.listQueue(), []);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: a "sending" mark survives for the next worker after a crash`, async () => {
+    const store = await make();
+    try {
+      await store.enqueue(queued('q9', ['a@one.example']));
+      const [c] = await store.claim({ worker: 'w1', now: 2000, leaseMs: 5000, limit: 1 });
+      assert.ok(c);
+      await store.recordAttempt('q9', 'w1', [{ recipient: 'a@one.example', status: 'sending', at: 2001 }], []);
+      // w1 dies here (no release). Its lease ends at 7000; the recipient is still due.
+      assert.deepEqual(await store.claim({ worker: 'w2', now: 6999, leaseMs: 5000, limit: 1 }), []);
+      const [again] = await store.claim({ worker: 'w2', now: 7000, leaseMs: 5000, limit: 1 });
+      assert.equal(again?.message.recipients[0]!.status, 'sending');
+    } finally {
+      await store.close();
+    }
+  });
+}
