@@ -10,6 +10,8 @@ import { POLICY_FINDING_CODES } from './domain/policy-codes.js';
 import { AUTH_FINDING_CODES } from './auth/codes.js';
 import { SCORE_FINDING_CODES } from './score/codes.js';
 import { PROBE_FINDING_CODES } from './probe/codes.js';
+import { DELIVERY_FINDING_CODES } from './delivery/codes.js';
+import { SEND_FINDING_CODES } from './delivery/send-codes.js';
 
 export interface FindingCodeInfo {
   readonly severity: Severity;
@@ -23,6 +25,8 @@ export const FINDING_CODES = {
   ...AUTH_FINDING_CODES,
   ...SCORE_FINDING_CODES,
   ...PROBE_FINDING_CODES,
+  ...DELIVERY_FINDING_CODES,
+  ...SEND_FINDING_CODES,
 } as const satisfies Record<string, FindingCodeInfo>;
 
 export type FindingCode = keyof typeof FINDING_CODES;
