@@ -24,7 +24,7 @@ import type {
   SpfResult,
   SpfVerdict,
 } from './report.js';
-import { parseTagList } from './tag-list.js';
+import { checkSignatureTags, libraryB, parseTagList, type SignatureField } from './tag-list.js';
 import { messageVerdict } from './verdict.js';
 
 export interface MessageAuthOptions {
@@ -199,22 +199,66 @@ function mapDkimRow(row: MaDkimRow, fromDomain: string | null, adkim: AlignmentM
   return { domain: d, selector: s, algorithm: row.algo ?? null, result, aligned, info: `${sentence(why)} ${alignText}`, keyBits: bits };
 }
 
-/** DKIM-Signature fields mailauth skipped (unsupported a=/c=, missing d= or s=): unverifiable, so permerror. */
-function skippedSignatures(msg: MessageInput, rows: MaDkimRow[]): DkimSignatureVerdict[] {
+/**
+ * DKIM-Signature fields whose tag-list is malformed or lacks a required tag (RFC 6376 §3.2, §3.5),
+ * checked strictly here because mailauth reads tag-lists laxly (tag names lower-cased, the last of
+ * duplicate tags wins, empty tag-specs and invalid tag names skipped) and would verify them.
+ * RFC 6376 §6.1.1: such a field is ignored and the result is PERMFAIL, whatever its cryptography says.
+ */
+interface MalformedField {
+  value: string;
+  field: SignatureField;
+  problem: string;
+  kind: 'syntax' | 'missing';
+}
+
+function malformedFields(msg: MessageInput, field: SignatureField): MalformedField[] {
+  const out: MalformedField[] = [];
+  for (const value of headerValues(msg, field)) {
+    const c = checkSignatureTags(value, field);
+    if (!c.ok) out.push({ value, field, problem: c.problem, kind: c.kind });
+  }
+  return out;
+}
+
+/** permerror verdicts that name a signer-side fix (not a missing key): malformed or unusable fields. */
+const SIGNER_FAULT = new WeakSet<DkimSignatureVerdict>();
+
+function malformedSignature(m: MalformedField): DkimSignatureVerdict {
+  const tags = parseTagList(m.value);
+  const v: DkimSignatureVerdict = {
+    domain: normalizeDomain(tags.get('d') ?? ''),
+    selector: tags.get('s') ?? '',
+    algorithm: tags.get('a') ?? null,
+    result: 'permerror',
+    aligned: false,
+    info:
+      m.kind === 'missing'
+        ? `The signature cannot be verified: ${m.problem} (RFC 6376 §3.5).`
+        : `The signature is not a valid tag-list: ${m.problem} (RFC 6376 §3.2), so it is not verified (PERMFAIL, RFC 6376 §6.1.1).`,
+    keyBits: null,
+  };
+  SIGNER_FAULT.add(v);
+  return v;
+}
+
+/** Well-formed DKIM-Signature fields mailauth skipped (unsupported a=/c=, missing d= or s= values): unverifiable, so permerror. */
+function skippedSignatures(msg: MessageInput, rows: MaDkimRow[], malformed: MalformedField[]): DkimSignatureVerdict[] {
   const seen = new Set(rows.map((r) => (r.signature ?? '').replace(/\s+/g, '')));
+  const bad = new Set(malformed.map((m) => m.value));
   const out: DkimSignatureVerdict[] = [];
   for (const v of headerValues(msg, 'dkim-signature')) {
+    if (bad.has(v)) continue;
     const tags = parseTagList(v);
     if (seen.has(tags.get('b') ?? '')) continue;
-    const missing = ['v', 'a', 'b', 'bh', 'd', 'h', 's'].filter((t) => !tags.has(t));
     out.push({
       domain: normalizeDomain(tags.get('d') ?? ''),
       selector: tags.get('s') ?? '',
       algorithm: tags.get('a') ?? null,
       result: 'permerror',
       aligned: false,
-      info: missing.length
-        ? `The signature lacks required tags (${missing.join(', ')}; RFC 6376 §3.5), so it cannot be verified.`
+      info: !tags.get('d') || !tags.get('s')
+        ? `The signature has an empty ${!tags.get('d') ? 'd=' : 's='} tag, so it cannot be verified (RFC 6376 §3.5).`
         : `The signature uses an algorithm or canonicalization this verifier does not support (a=${tags.get('a')}, c=${tags.get('c') ?? 'simple/simple'}), so it cannot be verified.`,
       keyBits: null,
     });
@@ -384,10 +428,32 @@ function arcSets(msg: MessageInput): ArcSet[] {
   return [...byI.values()].sort((a, b) => a.i - b.i);
 }
 
+/**
+ * The first ARC-Seal or ARC-Message-Signature whose tag-list is malformed or lacks a required tag
+ * (RFC 8617 §4.1 applies RFC 6376 §3.2 to both). mailauth reads them laxly and can validate such
+ * a chain; a validator must not (RFC 8617 §5.2): the chain fails, whichever set it is in and
+ * whatever DNS said about the keys.
+ */
+function arcSyntaxProblem(msg: MessageInput): string | undefined {
+  for (const field of ['arc-seal', 'arc-message-signature'] as const) {
+    const m = malformedFields(msg, field)[0];
+    if (!m) continue;
+    const i = parseTagList(m.value).get('i');
+    const name = field === 'arc-seal' ? 'ARC-Seal' : 'ARC-Message-Signature';
+    const which = i && /^\d+$/.test(i) ? `the i=${i} ${name}` : `an ${name}`;
+    return m.kind === 'missing' ? `${which} is unusable: ${m.problem} (RFC 8617 §4.1)` : `${which} is not a valid tag-list: ${m.problem} (RFC 6376 §3.2, RFC 8617 §4.1)`;
+  }
+  return undefined;
+}
+
 function mapArc(raw: MaResult['arc'], msg: MessageInput, failures: MailauthQuery[]): { verdict: ArcVerdict; failures: MailauthQuery[] } {
   const sets = arcSets(msg);
   const chainLength = headerValues(msg, 'arc-seal').length;
   const sealer = sets.length ? sets[sets.length - 1]!.sealDomain : null;
+  const malformed = arcSyntaxProblem(msg);
+  if (malformed) {
+    return { verdict: { result: 'fail', chainLength, sealer, explanation: `The ARC chain does not validate: ${malformed}.` }, failures: [] };
+  }
   const keyNames = sets.flatMap((s) => s.keyNames);
   const dnsFailures = failures.filter((f) => keyNames.some((k) => sameName(k, f.name)));
   const status = raw ? raw.status.result : 'none';
@@ -463,7 +529,11 @@ function dkimFindings(sigs: DkimSignatureVerdict[], dmarc: DmarcVerdict, failure
           severity: 'error',
           check: 'dkim',
           message: `DKIM signature ${id} cannot be verified. ${s.info}`,
-          fix: s.domain && s.selector ? `Publish the signing key at ${keyName} (or fix the signer's d=/s=).` : 'Fix the signer: a DKIM-Signature needs v=, a=, b=, bh=, d=, h= and s= (RFC 6376 §3.5).',
+          fix: SIGNER_FAULT.has(s)
+            ? 'Fix the signer: a DKIM-Signature is a tag-list of unique, case-sensitive tag=value pairs with v=, a=, b=, bh=, d=, h= and s= (RFC 6376 §3.2, §3.5).'
+            : s.domain && s.selector
+              ? `Publish the signing key at ${keyName} (or fix the signer's d=/s=).`
+              : 'Fix the signer: a DKIM-Signature needs v=, a=, b=, bh=, d=, h= and s= (RFC 6376 §3.5).',
         });
         break;
       case 'policy':
@@ -551,12 +621,16 @@ export async function authenticateMessage(deps: Deps, msg: MessageInput, opts: M
   const spf = mapSpf(raw.spf, opts, mailFrom, source, msg);
 
   // adkim is known only once the DMARC record is; DKIM rows are mapped twice cheaply rather than guessing.
-  const rows = (raw.dkim.results ?? []).filter((r) => r.signingDomain);
+  // A malformed DKIM-Signature is permerror whatever mailauth verified for it: its row is replaced.
+  const malformed = malformedFields(msg, 'dkim-signature');
+  const malformedB = new Set(malformed.map((m) => libraryB(m.value)).filter((b) => b !== undefined));
+  const rows = (raw.dkim.results ?? []).filter((r) => r.signingDomain && !malformedB.has((r.signature ?? '').replace(/\s+/g, '')));
+  const unverified = () => [...malformed.map(malformedSignature), ...skippedSignatures(msg, rows, malformed)];
   const fromDomainGuess = fromAddresses.length === 1 ? normalizeDomain(fromAddresses[0]!.slice(fromAddresses[0]!.lastIndexOf('@') + 1)) : null;
-  const draftDkim = [...rows.map((r) => mapDkimRow(r, fromDomainGuess, 'relaxed')), ...skippedSignatures(msg, rows)];
+  const draftDkim = [...rows.map((r) => mapDkimRow(r, fromDomainGuess, 'relaxed')), ...unverified()];
   const { verdict: dmarc, policy } = mapDmarc({ raw: raw.dmarc, fromAddresses, spf, dkim: draftDkim, queries: dns.queries });
   const adkim = policy?.adkim ?? 'relaxed';
-  const dkim = adkim === 'relaxed' ? draftDkim : [...rows.map((r) => mapDkimRow(r, dmarc.fromDomain, adkim)), ...skippedSignatures(msg, rows)];
+  const dkim = adkim === 'relaxed' ? draftDkim : [...rows.map((r) => mapDkimRow(r, dmarc.fromDomain, adkim)), ...unverified()];
 
   const arcMapped = mapArc(raw.arc, msg, failures);
   const arc = arcMapped.verdict;

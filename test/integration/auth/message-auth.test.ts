@@ -15,7 +15,7 @@ import { inspectMessage } from '../../../src/core/auth/message-input.js';
 import { exitCodeForVerdict } from '../../../src/core/auth/verdict.js';
 import type { MessageAuthReport } from '../../../src/core/auth/report.js';
 import { MailauthDns } from '../../../src/core/dns/mailauth-adapter.js';
-import { arcSeal, corruptSignature, ed25519Key, message, rsaKey, sign, tamperBody, type TestKey } from './signing.js';
+import { arcSeal, arcSealRaw, corruptSignature, ed25519Key, message, RAW_SIGNED, rsaKey, sign, signRawDkim, tamperBody, type TestKey } from './signing.js';
 
 const mailauth = createRequire(import.meta.url)('mailauth') as { authenticate: (m: Buffer, o: object) => Promise<{ dmarc: { status: { result: string } } }> };
 
@@ -454,7 +454,91 @@ test('malformed DKIM-Signature and ARC headers do not crash the verdict', async 
   const r = await auth(raw);
   assert.equal(r.dkim.length, 1);
   assert.equal(r.dkim[0]!.result, 'permerror');
-  assert.match(r.dkim[0]!.info, /lacks required tags/);
+  assert.match(r.dkim[0]!.info, /not a valid tag-list: "garbage" is not a tag=value pair/);
   assert.equal(r.arc.result, 'fail');
   assert.equal(r.dmarc.result, 'fail');
+});
+
+// ---- tag-list syntax (RFC 6376 §3.2, applied to ARC by RFC 8617 §4.1). mailauth reads tag-lists
+// laxly; these fields are written by hand and signed as written, so their cryptography verifies and
+// only the syntax is wrong: without the strict check every one of them passes.
+
+const T = 1700000000;
+const AAR = 'mx.forwarder.example; dkim=pass header.d=example.com';
+const AMS = (bh: string) => `i=1; a=rsa-sha256; c=relaxed/relaxed; d=forwarder.example; s=arc; t=${T}; h=${RAW_SIGNED}; bh=${bh}; b=`;
+const SEAL = `i=1; a=rsa-sha256; cv=none; d=forwarder.example; s=arc; t=${T}; b=`;
+const DKIM = (bh: string) => `v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=s1; t=${T}; h=${RAW_SIGNED}; bh=${bh}; b=`;
+
+/** The four malformations of the ARC validation suite, each applied to a well-formed tag-list. */
+const MALFORMED: { name: string; apply: (tags: string) => string; problem: RegExp }[] = [
+  { name: 'a tag name that is not a tag-name ("_=")', apply: (t) => t.replace('; d=', '; _=x; d='), problem: /"_" is not a valid tag name/ },
+  { name: 'a tag that appears twice ("s=…; s=…")', apply: (t) => t.replace(/ s=([^;]+);/, ' s=$1; s=$1;'), problem: /the tag "s" appears more than once/ },
+  { name: 'a tag name in the wrong case ("S=" is not "s=")', apply: (t) => t.replace(' s=', ' S='), problem: /the required tag "s" is missing; "S=" is a different tag, as tag names are case-sensitive/ },
+  { name: 'an empty tag-spec (";;")', apply: (t) => t.replace('; d=', ';; d='), problem: /an empty tag-spec between two semicolons/ },
+];
+for (const m of MALFORMED) assert.notEqual(m.apply(SEAL), SEAL, m.name);
+
+test('tag-lists: a hand-written ARC set and DKIM-Signature verify when well formed, also with a trailing ";", FWS around tags, folding and an unknown tag', async () => {
+  const ok = await auth(arcSealRaw(message(), fwd, { authResults: AAR, ams: AMS, seal: SEAL }));
+  assert.equal(ok.arc.result, 'pass', ok.arc.explanation);
+
+  const loose = `i=1 ;\r\n\ta = rsa-sha256;  cv=none; x_1=unknown;\r\n d=forwarder.example; s=arc; t=${T}; b=;`;
+  const r = await auth(arcSealRaw(message(), fwd, { authResults: AAR, ams: (bh) => `${AMS(bh)};`, seal: loose }));
+  assert.equal(r.arc.result, 'pass', r.arc.explanation);
+
+  const d = await auth(signRawDkim(message(), k, (bh) => DKIM(bh).replace('v=1;', 'v=1; z_2=x;')));
+  assert.equal(d.dkim[0]!.result, 'pass', d.dkim[0]!.info);
+  assert.equal(d.dmarc.result, 'pass');
+});
+
+for (const m of MALFORMED) {
+  test(`tag-lists: an ARC-Seal with ${m.name} makes the chain fail`, async () => {
+    const r = await auth(arcSealRaw(message(), fwd, { authResults: AAR, ams: AMS, seal: m.apply(SEAL) }));
+    assert.equal(r.arc.result, 'fail');
+    assert.match(r.arc.explanation, /the i=1 ARC-Seal/);
+    assert.match(r.arc.explanation, m.problem);
+    assert.ok(r.findings.some((f) => f.code === 'AUTH_ARC_FAIL' && f.check === 'arc'));
+  });
+
+  test(`tag-lists: an ARC-Message-Signature with ${m.name} makes the chain fail`, async () => {
+    const r = await auth(arcSealRaw(message(), fwd, { authResults: AAR, ams: (bh) => m.apply(AMS(bh)), seal: SEAL }));
+    assert.equal(r.arc.result, 'fail');
+    assert.match(r.arc.explanation, /the i=1 ARC-Message-Signature/);
+    assert.match(r.arc.explanation, m.problem);
+  });
+
+  test(`tag-lists: a DKIM-Signature with ${m.name} is permerror (RFC 6376 §6.1.1), so DMARC no longer passes on it`, async () => {
+    const r = await auth(signRawDkim(message(), k, (bh) => m.apply(DKIM(bh))));
+    assert.equal(r.dkim.length, 1, 'one verdict per DKIM-Signature, not two');
+    assert.equal(r.dkim[0]!.result, 'permerror');
+    assert.match(r.dkim[0]!.info, m.problem);
+    assert.equal(r.dmarc.result, 'fail');
+    const f = r.findings.find((x) => x.code === 'AUTH_DKIM_PERMERROR');
+    assert.match(f?.fix ?? '', /tag-list of unique, case-sensitive tag=value pairs/);
+  });
+}
+
+test('tag-lists: a malformed seal deep in the chain (i=1 under a valid i=2) fails the chain too', async () => {
+  const one = arcSealRaw(message(), fwd, { authResults: AAR, ams: AMS, seal: MALFORMED[1]!.apply(SEAL) });
+  const two = await arcSeal(one, { domain: 'forwarder.example', selector: 'arc', key: fwd, authResults: 'mx2.forwarder.example; arc=pass', cv: 'pass' });
+  const r = await auth(two);
+  assert.equal(r.arc.chainLength, 2);
+  assert.equal(r.arc.result, 'fail');
+  assert.match(r.arc.explanation, /the i=1 ARC-Seal is not a valid tag-list: the tag "s" appears more than once/);
+});
+
+test('tag-lists: a malformed seal fails even when its key cannot be fetched (fail, not temperror)', async () => {
+  const seal = MALFORMED[3]!.apply(SEAL.replace('d=forwarder.example', 'd=slowarc.example'));
+  const r = await auth(arcSealRaw(message(), fwd, { authResults: AAR, ams: AMS, seal }));
+  assert.equal(r.arc.result, 'fail');
+  assert.ok(!r.findings.some((f) => f.code === 'DNS_TIMEOUT'));
+});
+
+test('tag-lists: a well-formed signature next to a malformed one keeps mailauth\'s verdict', async () => {
+  const good = await sign(message(), { domain: 'example.com', selector: 's1', key: k });
+  const both = signRawDkim(good, esp, (bh) => MALFORMED[0]!.apply(DKIM(bh).replace('d=example.com; s=s1', 'd=esp.net; s=s1')));
+  const r = await auth(both);
+  const byDomain = Object.fromEntries(r.dkim.map((s) => [s.domain, s.result]));
+  assert.deepEqual(byDomain, { 'example.com': 'pass', 'esp.net': 'permerror' });
+  assert.equal(r.dmarc.result, 'pass');
 });

@@ -3,7 +3,7 @@
  * signer and ARC sealer, DNS records to publish on the fixture DNS server.
  */
 import { createRequire } from 'node:module';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 
 const require = createRequire(import.meta.url);
 const { dkimSign } = require('mailauth/lib/dkim/sign.js') as {
@@ -102,4 +102,89 @@ export function corruptSignature(msg: Buffer, after: string): Buffer {
   const at = start + m.index + m[0].length - 1;
   const replacement = m[1] === 'A' ? 'B' : 'A';
   return Buffer.from(s.slice(0, at) + replacement + s.slice(at + 1), 'latin1');
+}
+
+// ---- signatures written verbatim: the tag-list text is ours, the cryptography is right, so a
+// verifier can only reject them for their syntax.
+
+/** RFC 6376 §3.4.2 relaxed canonicalization of one header field ("Name: value", possibly folded). */
+function relaxedHeader(field: string): string {
+  const colon = field.indexOf(':');
+  const name = field.slice(0, colon).trim().toLowerCase();
+  const value = field.slice(colon + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').trim();
+  return `${name}:${value}`;
+}
+
+/** RFC 6376 §3.4.4 relaxed body canonicalization. */
+function relaxedBody(body: string): string {
+  const lines = body.split('\r\n').map((l) => l.replace(/[ \t]+/g, ' ').replace(/ $/, ''));
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines.length ? `${lines.join('\r\n')}\r\n` : '';
+}
+
+function splitMessage(msg: Buffer): { fields: string[]; body: string } {
+  const s = msg.toString('utf8');
+  const at = s.indexOf('\r\n\r\n');
+  const fields: string[] = [];
+  for (const line of s.slice(0, at).split('\r\n')) {
+    if (/^[ \t]/.test(line) && fields.length) fields[fields.length - 1] += `\r\n${line}`;
+    else fields.push(line);
+  }
+  return { fields, body: s.slice(at + 4) };
+}
+
+/** The fields h= names, each taken from the bottom up (RFC 6376 §5.4.2). */
+function pickSigned(fields: string[], h: string): string[] {
+  const left = [...fields];
+  const out: string[] = [];
+  for (const name of h.split(':').map((n) => n.trim().toLowerCase())) {
+    for (let i = left.length - 1; i >= 0; i--) {
+      if (left[i]!.slice(0, left[i]!.indexOf(':')).trim().toLowerCase() === name) {
+        out.push(left[i]!);
+        left.splice(i, 1);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Signs `name: tags` as written: `tags` must end with an empty "b=" (optionally followed by ";"),
+ * which gets the rsa-sha256 signature of `covered` (already canonical, CRLF-terminated) followed
+ * by this field, relaxed, with b= empty (RFC 6376 §3.7).
+ */
+function signField(name: string, tags: string, covered: string[], key: TestKey): string {
+  if (!/b=;?$/.test(tags)) throw new Error(`the tag-list must end with an empty b=: ${tags}`);
+  const data = covered.join('') + relaxedHeader(`${name}: ${tags}`);
+  const b = cryptoSign('sha256', Buffer.from(data, 'utf8'), key.privateKey).toString('base64');
+  return `${name}: ${tags.replace(/b=(;?)$/, `b=${b}$1`)}`;
+}
+
+export const RAW_SIGNED = 'from:to:subject:date:message-id';
+
+/**
+ * Prepends a DKIM-Signature whose tag-list is `tags(bh)`, written verbatim (malformed if you like)
+ * and signed over RAW_SIGNED with relaxed/relaxed: a lax verifier finds nothing wrong with it.
+ */
+export function signRawDkim(msg: Buffer, key: TestKey, tags: (bh: string) => string): Buffer {
+  const { fields, body } = splitMessage(msg);
+  const bh = createHash('sha256').update(relaxedBody(body)).digest('base64');
+  const covered = pickSigned(fields, RAW_SIGNED).map((f) => `${relaxedHeader(f)}\r\n`);
+  return Buffer.concat([Buffer.from(`${signField('DKIM-Signature', tags(bh), covered, key)}\r\n`), msg]);
+}
+
+/**
+ * Prepends an ARC set i=1 (cv=none) whose ARC-Message-Signature tag-list is `ams(bh)` and whose
+ * ARC-Seal tag-list is `seal`, both written verbatim and signed as written (the AMS over RAW_SIGNED,
+ * the seal over the AAR, the AMS and itself, RFC 8617 §5.1.1).
+ */
+export function arcSealRaw(msg: Buffer, key: TestKey, spec: { authResults: string; ams: (bh: string) => string; seal: string }): Buffer {
+  const { fields, body } = splitMessage(msg);
+  const bh = createHash('sha256').update(relaxedBody(body)).digest('base64');
+  const aar = `ARC-Authentication-Results: i=1; ${spec.authResults}`;
+  const covered = pickSigned(fields, RAW_SIGNED).map((f) => `${relaxedHeader(f)}\r\n`);
+  const ams = signField('ARC-Message-Signature', spec.ams(bh), covered, key);
+  const seal = signField('ARC-Seal', spec.seal, [`${relaxedHeader(aar)}\r\n`, `${relaxedHeader(ams)}\r\n`], key);
+  return Buffer.concat([Buffer.from(`${seal}\r\n${ams}\r\n${aar}\r\n`), msg]);
 }
