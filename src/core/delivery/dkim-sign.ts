@@ -301,22 +301,25 @@ export async function checkDkimKeyPublished(deps: Deps, opts: { domain: string; 
   const problems: string[] = [];
   for (const record of candidates) {
     const parsed = parseDkimKey(record);
-    if (typeof parsed === 'string') problems.push(`the record does not parse (${parsed})`);
-    else if (parsed.publicKey === '') problems.push('the record has an empty p=: the key is revoked (RFC 6376 §3.6.1)');
-    else if (parsed.keyType !== ours.type) problems.push(`the record has k=${parsed.keyType}, the private key is ${ours.type}`);
+    if (typeof parsed === 'string') problems.push(`does not parse (${parsed})`);
+    else if (parsed.publicKey === '') problems.push('has an empty p= (the key is revoked, RFC 6376 §3.6.1)');
+    else if (parsed.keyType !== ours.type) problems.push(`has k=${parsed.keyType} while the private key is ${ours.type}`);
     else {
       const theirs = recordKey(parsed.keyType, parsed.publicKey);
-      if (!theirs) problems.push(`its p= is not a readable ${parsed.keyType} public key`);
-      else if (!theirs.export({ format: 'der', type: 'spki' }).equals(ourSpki)) problems.push('its public key is not the public half of the private key used to sign');
+      if (!theirs) problems.push(`has a p= that is not a readable ${parsed.keyType} public key`);
+      else if (!theirs.export({ format: 'der', type: 'spki' }).equals(ourSpki)) problems.push('holds a public key that is not the public half of the private key used to sign');
     }
   }
   if (problems.length === 0) return [];
-  const several = candidates.length > 1 ? `${candidates.length} key records at ${name}, so receivers may pick any (RFC 6376 §3.6.2.2); ` : '';
+  const message =
+    candidates.length > 1
+      ? `${candidates.length} key records at ${name}, and receivers may use any of them (RFC 6376 §3.6.2.2); one ${problems[0]}: receivers will fail some signatures made with this key.`
+      : `The key record at ${name} ${problems[0]}: receivers will fail signatures made with this key.`;
   return [
     finding(
       'DKIM_KEY_MISMATCH',
       'warning',
-      `${several}${several ? problems[0] : `The key record at ${name}: ${problems[0]}`}; receivers will fail signatures made with this key.`,
+      message,
       candidates.length > 1 ? `Keep one record at ${name}. ${publish}` : `${publish} Or sign with the private key that belongs to the published record.`,
       { name, records: candidates },
     ),
