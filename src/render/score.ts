@@ -1,6 +1,7 @@
 /** Human and JSON rendering of `score` results. */
 import type { ChalkInstance } from 'chalk';
 import type { ScoreResult } from '../core/score/engine.js';
+import { UNKNOWN_HOSTNAME } from '../core/score/envelope.js';
 import { renderFinding, plural } from './findings.js';
 
 export interface ScoreRenderOptions {
@@ -66,6 +67,39 @@ export function renderScore(c: ChalkInstance, results: readonly ScoreResult[], o
     blocks.push(over > 0 ? c.red(summary) : c.dim(summary));
   }
   return `${blocks.join('\n\n')}\n`;
+}
+
+/** Why no Hostname header went to Rspamd, or how the one sent was found; undefined when there is nothing to say. */
+function hostnameNote(r: ScoreResult): string | undefined {
+  const env = r.envelope;
+  const rdns = env.reverseDns;
+  const milter = "a receiver's MTA would call the client unknown, and Rspamd's milter sends no Hostname for that";
+  if (rdns) {
+    switch (rdns.status) {
+      case 'confirmed':
+        return `reverse DNS: ${env.ip} → ${rdns.hostname} → ${env.ip} (forward-confirmed)`;
+      case 'no-ptr':
+        return `no Hostname: ${env.ip} has no PTR record; ${milter}`;
+      case 'not-confirmed':
+        return `no Hostname: the PTR name${rdns.ptr.length > 1 ? 's' : ''} ${rdns.ptr.join(', ')} of ${env.ip} ${rdns.ptr.length > 1 ? 'do' : 'does'} not resolve back to it; ${milter}`;
+      case 'failed':
+        return `no Hostname: the reverse DNS of ${env.ip} did not resolve (SERVFAIL or timeout); ${milter}`;
+    }
+  }
+  if (env.hostname === UNKNOWN_HOSTNAME) return `no Hostname: "${UNKNOWN_HOSTNAME}" is never sent (Rspamd's milter skips it)`;
+  if (env.ip && !env.hostname) return 'no Hostname: no host name given and no DNS to look one up';
+  return undefined;
+}
+
+/** --verbose, on stderr: the envelope headers sent to Rspamd for one message (nothing for the built-in engine). */
+export function renderSentEnvelope(r: ScoreResult): string | undefined {
+  if (r.engine !== 'rspamd' || !r.envelope.headers) return undefined;
+  const lines = [`${r.file}: envelope sent to Rspamd /checkv2:`];
+  if (r.envelope.headers.length === 0) lines.push('  (no envelope headers)');
+  for (const h of r.envelope.headers) lines.push(`  ${h.name}: ${h.value}`);
+  const note = hostnameNote(r);
+  if (note) lines.push(`  ${note}`);
+  return lines.join('\n');
 }
 
 /** The JSON shape of one result: the issue's contract fields first, then extras. */

@@ -132,7 +132,10 @@ test('MAILPACE_RSPAMD_URL and MAILPACE_RSPAMD_PASSWORD; envelope defaults from t
   try {
     const r = await cli(['score', '--json', `${FIX}/good.eml`], { env: { MAILPACE_RSPAMD_URL: guarded.url, MAILPACE_RSPAMD_PASSWORD: 'pw' } });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(json(r).results[0].envelope, { rcpt: ['bob@example.net'], from: 'bounce@example.com', ip: '192.0.2.10', helo: 'mail.example.com', hostname: 'mail.example.com' });
+    assert.deepEqual(json(r).results[0].envelope, {
+      rcpt: ['bob@example.net'], from: 'bounce@example.com', ip: '192.0.2.10', helo: 'mail.example.com', hostname: 'mail.example.com',
+      headers: [['IP', '192.0.2.10'], ['Helo', 'mail.example.com'], ['Hostname', 'mail.example.com'], ['From', 'bounce@example.com'], ['Rcpt', 'bob@example.net']].map(([name, value]) => ({ name, value })),
+    });
     const wrong = await cli(['score', `${FIX}/good.eml`], { env: { MAILPACE_RSPAMD_URL: guarded.url, MAILPACE_RSPAMD_PASSWORD: 'nope' } });
     assert.equal(wrong.code, 3);
     assert.match(wrong.stderr, /refused the request \(HTTP 403/);

@@ -11,7 +11,7 @@ import { assertMessage } from '../../core/score/message.js';
 import { DEFAULT_RSPAMD_URL } from '../../core/score/rspamd-client.js';
 import { jsonDocument, toJson } from '../../render/json.js';
 import { startSpinner } from '../../render/progress.js';
-import { renderScore, scoreResultJson } from '../../render/score.js';
+import { renderScore, renderSentEnvelope, scoreResultJson } from '../../render/score.js';
 
 export const DEFAULT_CONCURRENCY = 8;
 
@@ -103,6 +103,11 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
     await http.close().catch(() => undefined);
   }
   if (run.notice) ctx.notice(run.notice);
+  // --verbose: the envelope each message was actually scored under, as sent to Rspamd
+  for (const r of run.results) {
+    const sent = renderSentEnvelope(r);
+    if (sent) ctx.debug(sent);
+  }
 
   if (ctx.json) ctx.out(toJson(jsonDocument('score', { results: run.results.map(scoreResultJson) })));
   else ctx.out(renderScore(ctx.color, run.results, { ...(maxScore !== undefined ? { maxScore } : {}), all: !!ctx.opts.verbose }));

@@ -6,13 +6,13 @@ import type { Resolver } from '../dns/types.js';
 import type { HttpClient } from '../http/http-client.js';
 import type { Finding } from '../types.js';
 import { sortFindings } from '../types.js';
-import { resolveEnvelope, type Envelope, type EnvelopeFlags } from './envelope.js';
+import { envelopeHeaders, resolveEnvelope, type Envelope, type EnvelopeFlags } from './envelope.js';
 import { fixFirst, type FixItem } from './fix-first.js';
 import { builtinVerdict, lintMessage, type LintOptions } from './lint.js';
 import { parseMessage } from './message.js';
 import { RspamdClient } from './rspamd-client.js';
 import { RspamdError } from './rspamd-error.js';
-import { confirmedHostname } from './reverse-dns.js';
+import { reverseDnsLookup, type ReverseDnsResult } from './reverse-dns.js';
 import type { RspamdCheck, ScoreSymbol } from './rspamd-reply.js';
 import { parseMimeStructure } from './mime-structure.js';
 
@@ -55,6 +55,23 @@ export interface ScoreInput {
   raw: Uint8Array;
 }
 
+/** One envelope header as sent to Rspamd. */
+export interface EnvelopeHeader {
+  name: string;
+  value: string;
+}
+
+/** The envelope a message was scored under, and what of it went to Rspamd. */
+export interface SentEnvelope extends Envelope {
+  /**
+   * The envelope headers of the /checkv2 request, in the order sent (IP, Helo, Hostname, From, Rcpt…,
+   * User); absent when the built-in engine scored the message (nothing was sent).
+   */
+  headers?: EnvelopeHeader[];
+  /** The client IP's forward-confirmed reverse DNS, when it was looked up for the Hostname header. */
+  reverseDns?: ReverseDnsResult;
+}
+
 export interface ScoreResult {
   file: string;
   engine: EngineName;
@@ -64,7 +81,7 @@ export interface ScoreResult {
   symbols: ScoreSymbol[];
   findings: Finding[];
   fixFirst: FixItem[];
-  envelope: Envelope;
+  envelope: SentEnvelope;
   messageId?: string;
   bytes: number;
 }
@@ -99,15 +116,20 @@ export async function scoreMessage(input: ScoreInput, chosen: ChosenEngine, opts
   // The header section alone gives the envelope, so the request to Rspamd leaves first and the
   // MIME parse and lint (CPU here) run while Rspamd works on the message (CPU there).
   const structure = parseMimeStructure(input.raw);
-  const { sources: _sources, ...envelope } = resolveEnvelope(structure.headers, opts.envelope);
+  const { sources: _sources, ...resolved } = resolveEnvelope(structure.headers, opts.envelope);
+  const envelope: SentEnvelope = resolved;
   let check: Promise<RspamdCheck> | undefined;
   if (chosen.engine === 'rspamd' && chosen.client) {
     const client = chosen.client;
     check = (async () => {
+      // No host name given or recorded: do what the receiving MTA does, FCrDNS on the client IP. Only a
+      // confirmed name becomes envelope.hostname; otherwise Rspamd gets no Hostname, as from its milter.
       if (envelope.ip && envelope.hostname === undefined && deps.resolver) {
-        const hostname = await confirmedHostname(deps.resolver, envelope.ip);
-        if (hostname !== undefined) envelope.hostname = hostname;
+        envelope.reverseDns = await reverseDnsLookup(deps.resolver, envelope.ip);
+        if (envelope.reverseDns.status === 'confirmed') envelope.hostname = envelope.reverseDns.hostname;
       }
+      // what the client puts on the request: RspamdClient.check sends envelopeHeaders(envelope)
+      envelope.headers = envelopeHeaders(envelope).map(([name, value]) => ({ name, value }));
       return client.check(input.raw, envelope, { allSymbols: opts.allSymbols, ...(input.file !== '-' ? { filename: input.file } : {}) });
     })();
     // a rejection is awaited below; until then keep it from counting as unhandled

@@ -2,7 +2,10 @@
  * The SMTP envelope Rspamd scores a message under: the connecting IP, HELO name, reverse-DNS host
  * name, MAIL FROM, RCPT TO and SMTP AUTH user. Flags win; what is not given is taken from the
  * message where that is sensible: MAIL FROM from Return-Path or From, RCPT TO from To/Cc/Bcc, and
- * IP/HELO/host name from the newest Received header that records an outside client.
+ * IP/HELO/host name from the newest Received header that records an outside client (the host name
+ * there is the one that receiving MTA verified; "unknown" is none). With neither, the engine looks the
+ * IP's forward-confirmed reverse DNS up (reverse-dns.ts); envelopeHeaders sends a Hostname only for a
+ * verified name, as Rspamd's milter does.
  */
 import { ipFamily } from '../net/ip-address.js';
 import { addressParser } from 'postal-mime';
@@ -33,6 +36,12 @@ export interface ResolvedEnvelope extends Envelope {
   /** Where each field came from. */
   sources: Partial<Record<keyof Envelope, EnvelopeSource>>;
 }
+
+/**
+ * The client name an MTA gives when it could not verify one (Postfix's client_name; Postfix's own
+ * Received header says "unknown" too). Never sent: see envelopeHeaders.
+ */
+export const UNKNOWN_HOSTNAME = 'unknown';
 
 /** Header values may not hold line breaks or NUL: they would split the HTTP header (RFC 9110 §5.5). */
 export function validateEnvelopeFlags(flags: EnvelopeFlags): void {
@@ -96,7 +105,7 @@ export function parseReceived(value: string): ReceivedHop | undefined {
   } else {
     hop.helo = first.replace(/^\[|\]$/g, '');
     const name = /([a-z0-9.-]+\.[a-z]{2,})\s*\[/i.exec(inner);
-    if (name && name[1]!.toLowerCase() !== 'unknown') hop.hostname = name[1]!;
+    if (name && name[1]!.toLowerCase() !== UNKNOWN_HOSTNAME) hop.hostname = name[1]!;
   }
   return hop;
 }
@@ -156,13 +165,30 @@ export function resolveEnvelope(headers: readonly RawHeader[], flags: EnvelopeFl
   return env;
 }
 
-/** The envelope as Rspamd's HTTP request headers (rspamd.com/doc/developers/protocol.html). */
+/**
+ * The envelope as Rspamd's HTTP request headers (rspamd.com/doc/developers/protocol.html), built as
+ * Rspamd's own milter builds them from an MTA's session (rspamd/rspamd src/libserver/milter.c,
+ * rspamd_milter_to_http and rspamd_milter_macro_http):
+ *   Hostname  the client name the MTA verified (connect-phase name, else the {client_name} macro), only
+ *             when not empty and not "unknown" — "skip unknown hostname from being added". A client
+ *             without forward-confirmed reverse DNS is therefore scored with no Hostname at all, which
+ *             is what adds RDNS_NONE and HFILTER_HOSTNAME_UNKNOWN at a real receiver. (Postfix gives
+ *             the milter "[ip]" rather than "unknown" at connect, milter8_conn_event; Rspamd 3.4
+ *             scores that exactly as no Hostname, which the e2e suite checks.)
+ *   Helo      the HELO/EHLO name, when not empty
+ *   From      MAIL FROM as given; "<>" for the null sender
+ *   Rcpt      one per RCPT TO, in order
+ *   IP        the client address
+ *   User      the SMTP AUTH name ({auth_authen} macro), only for an authenticated session
+ * The milter also sends what only a live SMTP session has (Queue-Id, User-Agent, TLS-Cipher, TLS-Version,
+ * Mailer, Cert-Issuer, MTA-Name, "Milter: Yes"); a message that has not been sent has none of them.
+ */
 export function envelopeHeaders(env: Envelope): [string, string][] {
   const h: [string, string][] = [];
   const clean = (v: string) => v.replace(/[\r\n\0]/g, '');
   if (env.ip) h.push(['IP', clean(env.ip)]);
   if (env.helo) h.push(['Helo', clean(env.helo)]);
-  if (env.hostname) h.push(['Hostname', clean(env.hostname)]);
+  if (env.hostname && env.hostname !== UNKNOWN_HOSTNAME) h.push(['Hostname', clean(env.hostname)]);
   if (env.from !== undefined) h.push(['From', env.from === '' ? '<>' : clean(env.from)]);
   for (const r of env.rcpt) h.push(['Rcpt', clean(r)]);
   if (env.user) h.push(['User', clean(env.user)]);

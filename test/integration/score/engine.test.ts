@@ -110,18 +110,51 @@ test('an Rspamd failure mid-run fails the run (exit 3 at the CLI), not a silent 
   }
 });
 
-test('the client host name is forward-confirmed reverse DNS, "unknown" when it does not confirm', async () => {
+test('the client host name is forward-confirmed reverse DNS; without a confirmed name no Hostname is sent', async () => {
   assert.equal(await confirmedHostname(resolver, '192.0.2.10'), 'mail.example.com');
-  assert.equal(await confirmedHostname(resolver, '192.0.2.11'), 'unknown');
-  assert.equal(await confirmedHostname(resolver, '192.0.2.13'), 'unknown');
+  assert.equal(await confirmedHostname(resolver, '192.0.2.11'), undefined);
+  assert.equal(await confirmedHostname(resolver, '192.0.2.13'), undefined);
   assert.equal(await confirmedHostname(resolver, '192.0.2.12'), undefined);
-  // and the engine sends it to Rspamd when no --hostname is given
   const f = await new FakeRspamd().start();
   const http = new UndiciHttpClient();
+  // what the fake Rspamd received as envelope headers, and what the result says was sent
+  const sent = (i: number) => f.requests.filter((q) => q.path === '/checkv2')[i]!.headers.filter(([k]) => ['IP', 'Helo', 'Hostname', 'From', 'Rcpt', 'User'].includes(k));
   try {
-    const run = await scoreMessages([fixture('html-only.eml')], options({ rspamd: { url: f.url, explicit: true }, envelope: { ip: '192.0.2.10' } }), { http, timeoutMs: 1000, resolver });
-    assert.equal(run.results[0]!.envelope.hostname, 'mail.example.com');
-    assert.deepEqual(f.requests.at(-1)!.headers.find(([k]) => k === 'Hostname'), ['Hostname', 'mail.example.com']);
+    const cases: [ip: string, status: string, hostname: string | undefined][] = [
+      ['192.0.2.10', 'confirmed', 'mail.example.com'], // PTR mail.example.com, whose A is 192.0.2.10
+      ['192.0.2.13', 'no-ptr', undefined], // no PTR at all
+      ['192.0.2.11', 'not-confirmed', undefined], // PTR liar.example.com, whose A is another address
+      ['192.0.2.12', 'failed', undefined], // SERVFAIL on the PTR
+    ];
+    for (const [i, [ip, status, hostname]] of cases.entries()) {
+      const run = await scoreMessages(
+        [fixture('html-only.eml')],
+        options({ rspamd: { url: f.url, explicit: true }, envelope: { ip, helo: 'mail.example.com', from: 'team@example.com', rcpt: ['bob@example.net'] } }),
+        { http, timeoutMs: 1000, resolver },
+      );
+      const env = run.results[0]!.envelope;
+      assert.equal(env.reverseDns?.status, status, ip);
+      assert.equal(env.hostname, hostname, ip);
+      const expected: [string, string][] = [['IP', ip], ['Helo', 'mail.example.com'], ...(hostname ? [['Hostname', hostname] as [string, string]] : []), ['From', 'team@example.com'], ['Rcpt', 'bob@example.net']];
+      assert.deepEqual(sent(i), expected, ip);
+      // never a Hostname of "unknown", or any Hostname, unless confirmed
+      assert.equal(sent(i).some(([k]) => k === 'Hostname'), hostname !== undefined, ip);
+      // the result shows exactly the headers Rspamd got
+      assert.deepEqual(env.headers, expected.map(([name, value]) => ({ name, value })), ip);
+    }
+    // --hostname unknown (what an MTA says of an unverified client) is never sent either, and not looked up
+    const before = dns.log.length;
+    const run = await scoreMessages([fixture('html-only.eml')], options({ rspamd: { url: f.url, explicit: true }, envelope: { ip: '192.0.2.10', hostname: 'unknown' } }), { http, timeoutMs: 1000, resolver });
+    assert.equal(run.results[0]!.envelope.reverseDns, undefined);
+    assert.equal(dns.log.length, before);
+    assert.deepEqual(sent(cases.length).find(([k]) => k === 'Hostname'), undefined);
+    // a host name from the Received hop the receiving MTA wrote (it verified that one) is sent as recorded
+    const hop = await scoreMessages([fixture('good.eml')], options({ rspamd: { url: f.url, explicit: true } }), { http, timeoutMs: 1000, resolver });
+    assert.deepEqual(sent(cases.length + 1).find(([k]) => k === 'Hostname'), ['Hostname', 'mail.example.com']);
+    assert.equal(hop.results[0]!.envelope.reverseDns, undefined);
+    // the built-in engine sends nothing, so claims no headers
+    const builtin = await scoreMessages([fixture('good.eml')], options({ engine: 'builtin', envelope: { ip: '203.0.113.5' } }), { http, timeoutMs: 1000, resolver });
+    assert.equal(builtin.results[0]!.envelope.headers, undefined);
   } finally {
     await http.close();
     await f.stop();
