@@ -1,0 +1,54 @@
+/**
+ * Finding codes of delivery: what the receivers' answers say the sender should fix, and TLS
+ * policy outcomes. Recipient outcomes themselves (delivered, deferred, bounced …) are statuses,
+ * not findings; a finding names a cause and the command that looks into it.
+ */
+export const SEND_FINDING_CODES = {
+  TLS_REQUIRED: {
+    severity: 'error',
+    description: '--tls required, and a host offered no STARTTLS or the TLS handshake failed: the recipients there were deferred, nothing was sent in plaintext.',
+  },
+  MTA_STS_POLICY_FAILED: {
+    severity: 'error',
+    description:
+      'The recipient domain publishes an MTA-STS policy in enforce mode and the MX host did not satisfy it (host not in the policy, no STARTTLS, or a certificate that does not verify for the host name): delivery deferred (RFC 8461 §5.1).',
+  },
+  DANE_FAILED: {
+    severity: 'error',
+    description: "The MX host's certificate does not match its DNSSEC-validated TLSA records, or it offered no TLS: delivery deferred (RFC 7672 §2.2).",
+  },
+  TLS_NOT_USED: {
+    severity: 'warning',
+    description: 'Mail was delivered in plaintext: the receiving host offered no STARTTLS (RFC 3207). Anyone on the path could read it.',
+  },
+  TLS_VERSION_OLD: {
+    severity: 'warning',
+    description: 'The session negotiated TLS 1.0 or 1.1, which RFC 8996 deprecates; the receiver should offer TLS 1.2 or later.',
+  },
+  SEND_BLOCKLISTED: {
+    severity: 'error',
+    description: "The receiver refused the sending IP or domain because of a DNS blocklist or its reputation service; the reply names the list when it can.",
+  },
+  SEND_RATE_LIMITED: {
+    severity: 'warning',
+    description: 'The receiver asked us to slow down (rate limit or too many connections): the whole destination was held back, not only the recipient.',
+  },
+  SEND_AUTH_FAILED: {
+    severity: 'error',
+    description: 'The receiver rejected the message because SPF, DKIM or DMARC did not pass for the sending domain.',
+  },
+  SEND_CONTENT_REJECTED: {
+    severity: 'error',
+    description: 'The receiver rejected the message as spam, for a virus, or for its content or size.',
+  },
+  SEND_PTR_REQUIRED: {
+    severity: 'error',
+    description: 'The receiver refused the connection because the sending IP has no (matching) reverse DNS.',
+  },
+  RECIPIENT_SUPPRESSED: {
+    severity: 'info',
+    description: 'The recipient is on the suppression list (an earlier hard bounce, complaint or manual entry) and was skipped; --force sends anyway.',
+  },
+} as const;
+
+export type SendFindingCode = keyof typeof SEND_FINDING_CODES;
