@@ -98,7 +98,7 @@ export function parseDkimPrivateKey(material: string | Buffer, source = 'the DKI
     const spki = createPublicKey(keyObject).export({ format: 'der', type: 'spki' });
     return { keyObject, type, algorithm: 'ed25519-sha256', bits: 256, publicKeyB64: spki.subarray(spki.length - 32).toString('base64') };
   }
-  throw new UsageError(`${source} is a ${type} key; DKIM signs with rsa (RFC 6376 §3.3) or ed25519 (RFC 8463)`);
+  throw new UsageError(`${source} holds a key of type ${type}; DKIM signs with rsa (RFC 6376 §3.3) or ed25519 (RFC 8463)`);
 }
 
 /** Reads and parses a key file; an unreadable or unparseable file is a UsageError (one line). */
@@ -147,8 +147,6 @@ interface MaSigner {
   end(chunk: Buffer): void;
 }
 type MaSignerClass = new (options: Record<string, unknown>) => MaSigner;
-
-let signerClass: Promise<MaSignerClass> | undefined;
 
 /**
  * mailauth's DkimSigner (what its dkimSign() runs) extended to oversign From. mailauth puts a field
@@ -210,7 +208,8 @@ export async function signDkim(deps: { clock: Clock }, raw: Buffer, opts: DkimSi
   if (!alignment.aligned) {
     notices.push(`d=${domain} is not in the organisational domain of the From domain ${normalizeDomain(opts.fromDomain)}: this signature cannot make DMARC pass (RFC 7489 §3.1.1).`);
   }
-  const Signer = await (signerClass ??= loadSigner());
+  // Node caches the module itself; no module-level state here (DESIGN: caches live per run).
+  const Signer = await loadSigner();
   const signer = new Signer({
     canonicalization: 'relaxed/relaxed',
     algorithm: opts.key.algorithm,

@@ -363,6 +363,13 @@ export async function readMessage(deps: { clock: Clock }, input: Uint8Array, opt
     ({ headers, bodyStart } = parseHeaderBlock(text, 0));
   }
 
+  // A field present but empty counts as missing; it goes, so the added one is the only one.
+  for (const field of ['message-id', 'date']) {
+    if (headers.some((h) => h.name === field) && !headerValue(headers, field)?.trim()) {
+      text = removeHeader(text, bodyStart, field);
+      ({ headers, bodyStart } = parseHeaderBlock(text, 0));
+    }
+  }
   let messageId: string;
   const idValue = headerValue(headers, 'message-id')?.trim();
   const added: string[] = [];

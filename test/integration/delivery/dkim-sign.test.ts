@@ -209,7 +209,7 @@ test('key files: missing, a directory, not a key, a public key, encrypted, too s
     [write('public.pem', rsa.publicKey.export({ format: 'pem', type: 'spki' }) as string), /is a public key/],
     [write('enc.pem', rsa.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'secret' }) as string), /is encrypted/],
     [write('small.pem', pem(generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey)), /512-bit RSA key.*RFC 8301/],
-    [write('ec.pem', pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)), /is a ec key; DKIM signs with rsa .* or ed25519/],
+    [write('ec.pem', pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)), /holds a key of type ec; DKIM signs with rsa .* or ed25519/],
   ];
   for (const [path, re] of cases) {
     await assert.rejects(readDkimPrivateKey(path), (err: unknown) => {

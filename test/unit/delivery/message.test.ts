@@ -185,6 +185,13 @@ test('read: LF line ends become CRLF; the Bcc header (with its folded line) is r
   assert.match(m.notices.join(' '), /no Date header/);
 });
 
+test('read: an empty Message-ID or Date field is replaced, not doubled', async () => {
+  const m = await readMessage(deps(), Buffer.from('From: ann@example.com\r\nMessage-ID: \r\nDate:\r\nSubject: x\r\n\r\nhi\r\n'));
+  assert.equal(header(m.raw, 'message-id').length, 1);
+  assert.deepEqual(header(m.raw, 'message-id'), [m.messageId]);
+  assert.deepEqual(header(m.raw, 'date'), ['Thu, 27 Nov 2025 10:00:00 +0000']);
+});
+
 test('read: messageIdDomain names the domain of an added Message-ID', async () => {
   const m = await readMessage(deps(), fixture('delivery/lf-no-message-id.eml'), { messageIdDomain: 'mta.example.org' });
   assert.match(m.messageId, /@mta\.example\.org>$/);
