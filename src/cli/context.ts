@@ -87,8 +87,21 @@ export class CliContext {
       const { MemoryStore } = await import('../core/store/memory-store.js');
       return new MemoryStore();
     }
-    const { SqliteStore } = await import('../core/store/sqlite-store.js');
-    return new SqliteStore(path);
+    let sqlite: typeof import('../core/store/sqlite-store.js');
+    try {
+      sqlite = await import('../core/store/sqlite-store.js');
+    } catch (e) {
+      // The better-sqlite3 package itself is gone (a native binding that will not load fails later, in SqliteStore).
+      if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes("'better-sqlite3'")) {
+        const { MailpaceError } = await import('../core/errors.js');
+        throw new MailpaceError('STORE_NATIVE_BINDING', 'cannot open the store: the better-sqlite3 package is not installed', {
+          cause: e,
+          hint: 'run `npm install` in the mailpace-cli directory, or reinstall it: `npm install -g --allow-scripts=better-sqlite3 mailpace-cli`',
+        });
+      }
+      throw e;
+    }
+    return new sqlite.SqliteStore(path);
   }
 
   /**

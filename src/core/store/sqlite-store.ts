@@ -3,8 +3,9 @@
  * writer, schema changes as numbered migrations recorded in PRAGMA user_version.
  * Import this module only where a store is needed: it loads a native addon.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants as fsConstants, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, delimiter, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MailpaceError } from '../errors.js';
 import type { Classification } from '../delivery/classification.js';
@@ -170,15 +171,27 @@ function toRecipient(r: RecipientRow): QueuedRecipient {
   return q;
 }
 
+export interface SqliteStoreOptions {
+  /** better-sqlite3's `nativeBinding`: the path of better_sqlite3.node, instead of its own lookup. */
+  nativeBinding?: string;
+}
+
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    opts: SqliteStoreOptions = {},
+  ) {
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path);
+      this.db = new Database(path, opts.nativeBinding === undefined ? {} : { nativeBinding: opts.nativeBinding });
     } catch (e) {
+      // better-sqlite3 loads its native addon here, on first use: an install whose build script was
+      // skipped (npm ≥ 11 without an allowScripts approval) or failed fails here, not at import.
+      const binding = nativeBindingError(e);
+      if (binding) throw binding;
       throw new MailpaceError('STORE_OPEN_FAILED', `cannot open store ${path}: ${(e as Error).message}`, {
         cause: e,
         hint: 'set --store or MAILPACE_STORE to a writable path',
@@ -430,4 +443,99 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.db.close();
   }
+}
+
+// ---- a missing or unusable native binding: one line that says what to run, never a stack trace
+
+/** How better-sqlite3's native addon failed to load, or undefined when the error is something else. */
+export function classifyBindingError(err: unknown): { kind: 'missing' | 'abi' | 'load'; detail: string } | undefined {
+  const e = err as NodeJS.ErrnoException | undefined;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  const firstLine = message.split('\n')[0]!.trim();
+  // The `bindings` package's own error when no build/Release/better_sqlite3.node exists (its message
+  // goes on with every path it tried); a nativeBinding path that does not exist; `bindings` itself gone.
+  if (message.includes('Could not locate the bindings file')) return { kind: 'missing', detail: firstLine };
+  if (e?.code === 'MODULE_NOT_FOUND' && /\.node'|'bindings'/.test(message)) return { kind: 'missing', detail: firstLine };
+  const abi = /NODE_MODULE_VERSION (\d+)[^]*?NODE_MODULE_VERSION (\d+)/.exec(message);
+  if (abi) return { kind: 'abi', detail: `built for NODE_MODULE_VERSION ${abi[1]}, Node.js ${process.version} needs ${abi[2]}` };
+  if (e?.code === 'ERR_DLOPEN_FAILED' || /did not self-register|invalid ELF header|wrong ELF class|not a valid Win32 application/.test(message)) {
+    return { kind: 'load', detail: firstLine.length > 160 ? `${firstLine.slice(0, 160)}…` : firstLine };
+  }
+  return undefined;
+}
+
+export interface BindingContext {
+  /** The directory whose node_modules holds better-sqlite3, if it can be found. */
+  installRoot?: string;
+  /** The build tools missing from PATH (when a rebuild would have to compile). */
+  missingTools: string[];
+  /** Whether installRoot's package.json approves better-sqlite3's install script (npm ≥ 11 allowScripts). */
+  approved: boolean;
+}
+
+/** What to run, for where mailpace-cli is installed: a checkout or a project, or a global (or nested) package. */
+export function bindingHint(ctx: BindingContext): string {
+  const root = ctx.installRoot;
+  const installed = root !== undefined && basename(dirname(root)) === 'node_modules';
+  let hint: string;
+  if (root !== undefined && basename(dirname(root)) === '_npx') {
+    hint = `remove npx's copy (${root}) and run \`npx --allow-scripts=better-sqlite3 mailpace-cli\` again, or install it: \`npm install -g --allow-scripts=better-sqlite3 mailpace-cli\``;
+  } else if (root === undefined || installed) {
+    hint = 'reinstall with its install script allowed: `npm install -g --allow-scripts=better-sqlite3 mailpace-cli` (npm ≥ 11 skips unapproved install scripts)';
+  } else if (ctx.approved) {
+    hint = `run \`npm rebuild better-sqlite3\` in ${root}`;
+  } else {
+    hint = `run \`npm install-scripts approve better-sqlite3 && npm rebuild better-sqlite3\` in ${root} (npm 10: \`npm rebuild better-sqlite3\`)`;
+  }
+  if (ctx.missingTools.length) {
+    hint += `; without a prebuilt binary for this platform it compiles, which needs python3, make and a C++ compiler (missing here: ${ctx.missingTools.join(', ')})`;
+  }
+  return hint;
+}
+
+/** The MailpaceError for a native-binding failure (exit 3: the install is broken, not the input), or undefined. */
+export function nativeBindingError(err: unknown, ctx: BindingContext = bindingContext()): MailpaceError | undefined {
+  const c = classifyBindingError(err);
+  if (!c) return undefined;
+  const what = {
+    missing: "better-sqlite3's native binding is missing (its install script was skipped or failed)",
+    abi: `better-sqlite3's native binding was built for another Node.js version (${c.detail})`,
+    load: `better-sqlite3's native binding does not load on this machine (${c.detail})`,
+  }[c.kind];
+  return new MailpaceError('STORE_NATIVE_BINDING', `cannot open the store: ${what}`, { cause: err, hint: bindingHint(ctx) });
+}
+
+/** Looks at this installation (only on the error path): where better-sqlite3 lives, its approval, the build tools on PATH. */
+export function bindingContext(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): BindingContext {
+  let installRoot: string | undefined;
+  let approved = false;
+  try {
+    installRoot = dirname(dirname(dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'))));
+    const pkg = JSON.parse(readFileSync(join(installRoot, 'package.json'), 'utf8')) as { allowScripts?: Record<string, unknown> };
+    approved = Object.entries(pkg.allowScripts ?? {}).some(([k, v]) => v === true && (k === 'better-sqlite3' || k.startsWith('better-sqlite3@')));
+  } catch {
+    // not resolvable, or no package.json at the root: the hint falls back to reinstalling
+  }
+  return { installRoot, approved, missingTools: platform === 'win32' ? [] : missingBuildTools(env.PATH ?? '') };
+}
+
+function missingBuildTools(path: string): string[] {
+  const dirs = path.split(delimiter).filter(Boolean);
+  const found = (names: string[]) =>
+    names.some((n) =>
+      dirs.some((d) => {
+        try {
+          accessSync(join(d, n), fsConstants.X_OK);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+    );
+  const need: [string, string[]][] = [
+    ['python3', ['python3', 'python']],
+    ['make', ['make']],
+    ['a C++ compiler (g++ or clang++)', ['c++', 'g++', 'clang++']],
+  ];
+  return need.filter(([, names]) => !found(names)).map(([what]) => what);
 }
