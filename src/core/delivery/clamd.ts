@@ -137,38 +137,66 @@ export function parseClamdReply(raw: string): ClamdReply {
  * Streams the message to clamd and returns its verdict. Throws ClamdError when there is none:
  * clamd unreachable, too slow, gone before answering, over its size limit, failing, or not clamd.
  */
-export function scanWithClamd(target: ClamdTarget, message: Buffer | Uint8Array, opts: ClamdScanOptions): Promise<ClamdVerdict> {
+export async function scanWithClamd(target: ClamdTarget, message: Buffer | Uint8Array, opts: ClamdScanOptions): Promise<ClamdVerdict> {
+  const data = Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+  const startedAt = performance.now();
+  const first = await scanOnce(target, data, opts, opts.timeoutMs);
+  if ('verdict' in first) return first.verdict;
+  // The connection went while we were still sending and nothing was read. Past StreamMaxLength clamd
+  // replies and closes; if that close lands between the event loop's poll and our next write, the write
+  // fails and Node destroys the socket before reading the reply (see writeNext). One more attempt, in
+  // what is left of the timeout, turns that race into the real answer; a clamd that keeps dropping the
+  // connection gets reported.
+  const left = opts.timeoutMs - (performance.now() - startedAt);
+  if (!first.lostWhileSending || left <= 0) throw first.error;
+  const second = await scanOnce(target, data, opts, left);
+  if ('verdict' in second) return second.verdict;
+  throw second.error;
+}
+
+type Attempt = { verdict: ClamdVerdict } | { error: ClamdError; lostWhileSending: boolean };
+
+/** One connection, one INSTREAM. Never rejects. */
+function scanOnce(target: ClamdTarget, data: Buffer, opts: ClamdScanOptions, budgetMs: number): Promise<Attempt> {
   const where = formatClamdTarget(target);
   const label = `clamd at ${where}`;
-  const data = Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
   const chunkSize = Math.max(1, Math.floor(opts.chunkSize ?? DEFAULT_CHUNK));
   const fail = (code: ClamdErrorCode, text: string, extra: { reply?: string; cause?: unknown; hint?: string } = {}) =>
     new ClamdError(code, `${label}: ${text}`, { target: where, reply: extra.reply }, { cause: extra.cause, hint: extra.hint });
 
-  return new Promise<ClamdVerdict>((resolve, reject) => {
+  return new Promise<Attempt>((resolve) => {
     const { signal } = opts;
-    if (signal?.aborted) return reject(fail('CLAMD_ABORTED', 'cancelled'));
+    if (signal?.aborted) return resolve({ error: fail('CLAMD_ABORTED', 'cancelled'), lostWhileSending: false });
 
     let settled = false;
     let connected = false;
     let offset = 0; // message bytes handed to the socket
     let commandQueued = false;
     let endQueued = false;
+    let endWritten = false; // the end marker is in the kernel
     const received: Buffer[] = [];
     let receivedBytes = 0;
 
     const socket = 'socketPath' in target ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host, port: target.port });
 
-    const settle = (outcome: ClamdVerdict | ClamdError) => {
+    const settle = (outcome: ClamdVerdict | ClamdError, lostWhileSending = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      socket.removeListener('drain', pump);
       // an INSTREAM connection carries one scan; clamd closes it after the reply anyway
       socket.destroy();
-      if (outcome instanceof ClamdError) reject(outcome);
-      else resolve(outcome);
+      resolve(outcome instanceof ClamdError ? { error: outcome, lostWhileSending } : { verdict: outcome });
+    };
+
+    /** The connection ended with nothing read. */
+    const lost = (how: string, cause?: unknown) => {
+      const sending = !endWritten;
+      const text = sending
+        ? `${how} while the message was being sent (${offset} of ${data.length} bytes handed over)`
+        : `${how} without a reply after the whole message (${data.length} bytes)`;
+      // clamd(8): past StreamMaxLength clamd closes the connection; clamd's log says which it was
+      settle(fail('CLAMD_CLOSED', text, { cause, hint: sending ? "clamd closes the connection when a message is over its StreamMaxLength; see clamd's log" : "see clamd's log" }), sending);
     };
 
     const replyText = () => Buffer.concat(received, receivedBytes).toString('latin1');
@@ -203,32 +231,49 @@ export function scanWithClamd(target: ClamdTarget, message: Buffer | Uint8Array,
       }
     };
 
-    /** Writes until the socket's buffer is full; 'drain' calls it again. */
-    function pump() {
+    /**
+     * Writes one frame (the command and/or one chunk, and the end marker after the last chunk), and the
+     * next one only when this one is in the kernel and the event loop has polled the socket since.
+     *
+     * Why not write until 'drain': past StreamMaxLength clamd replies and closes while we are still
+     * sending. A write after that fails (EPIPE/ECONNRESET) and Node destroys the socket at once, before the
+     * reply already waiting in the kernel is read, so "size limit exceeded" would be lost. libuv reads a
+     * readable socket before writing to it in each poll (uv__stream_io), so a poll between any two of our
+     * writes reads a reply that came in before it. Two setImmediate hops make sure of that poll whichever
+     * loop phase the write callback ran in (cost: two loop turns per 64 KiB). A close that lands between
+     * a poll and the next write can still lose the reply; scanWithClamd's one retry covers that.
+     * The write callback is also the backpressure: nothing more is queued until the kernel took the frame.
+     */
+    function writeNext() {
       if (settled) return;
+      const parts: Buffer[] = [];
       if (!commandQueued) {
         commandQueued = true;
-        if (!socket.write(COMMAND)) return;
+        parts.push(COMMAND);
       }
-      while (offset < data.length) {
+      if (offset < data.length) {
         const n = Math.min(chunkSize, data.length - offset);
         const header = Buffer.allocUnsafe(4);
         header.writeUInt32BE(n, 0);
-        // one writev for header and data; the data is a view, not a copy
-        socket.cork();
-        socket.write(header);
-        const more = socket.write(data.subarray(offset, offset + n));
-        socket.uncork();
+        // the data is a view, not a copy
+        parts.push(header, data.subarray(offset, offset + n));
         offset += n;
-        if (!more) return;
-        if (settled) return; // a synchronous error destroyed the socket
       }
-      if (!endQueued) {
+      if (offset >= data.length && !endQueued) {
         endQueued = true;
-        // No socket.end(): the reply comes back on this connection, and a half-close is not part of the
-        // protocol. clamd closes after replying.
-        socket.write(END_OF_STREAM);
+        // No socket.end() after it: the reply comes back on this connection, and clamd closes it.
+        parts.push(END_OF_STREAM);
       }
+      if (parts.length === 0) return;
+      // one writev for the frame
+      socket.cork();
+      for (let i = 0; i < parts.length - 1; i++) socket.write(parts[i]!);
+      socket.write(parts[parts.length - 1]!, (err) => {
+        if (err) return;
+        if (endQueued) endWritten = true;
+        else setImmediate(() => setImmediate(writeNext));
+      });
+      socket.uncork();
     }
 
     const onAbort = () => settle(fail('CLAMD_ABORTED', 'cancelled'));
@@ -236,18 +281,17 @@ export function scanWithClamd(target: ClamdTarget, message: Buffer | Uint8Array,
     const timer = setTimeout(() => {
       const what = !connected
         ? `no connection within ${opts.timeoutMs} ms`
-        : !endQueued || socket.writableLength > 0
+        : !endWritten
           ? `did not take the whole message (${data.length} bytes) within ${opts.timeoutMs} ms`
           : `no verdict within ${opts.timeoutMs} ms`;
       settle(fail('CLAMD_TIMEOUT', what, { hint: 'raise --timeout, or check that clamd is not overloaded (MaxThreads, MaxQueue)' }));
-    }, opts.timeoutMs);
+    }, budgetMs);
     signal?.addEventListener('abort', onAbort, { once: true });
 
     socket.on('connect', () => {
       connected = true;
-      pump();
+      writeNext();
     });
-    socket.on('drain', pump);
     socket.on('data', (d: Buffer) => {
       if (settled) return;
       const nul = d.indexOf(0);
@@ -266,20 +310,20 @@ export function scanWithClamd(target: ClamdTarget, message: Buffer | Uint8Array,
     socket.on('end', () => {
       if (settled) return;
       if (receivedBytes > 0) return conclude(replyText());
-      settle(fail('CLAMD_CLOSED', `closed the connection without a reply after ${offset} of ${data.length} bytes`));
+      lost('closed the connection');
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {
       if (settled) return;
       if (!connected) return settle(connectError(e));
       // Closing while we still send (the size limit does that) makes our next write fail with EPIPE or
-      // ECONNRESET; the reply that came first is the answer.
+      // ECONNRESET; a reply that came first is the answer.
       if (receivedBytes > 0) return conclude(replyText());
-      settle(fail('CLAMD_CLOSED', `connection lost after ${offset} of ${data.length} bytes (${e.code ?? e.message})`, { cause: e }));
+      lost(`lost the connection (${e.code ?? e.message})`, e);
     });
     socket.on('close', () => {
       if (settled) return;
       if (receivedBytes > 0) return conclude(replyText());
-      settle(fail('CLAMD_CLOSED', `closed the connection without a reply after ${offset} of ${data.length} bytes`));
+      lost('closed the connection');
     });
 
     function connectError(e: NodeJS.ErrnoException): ClamdError {

@@ -25,8 +25,11 @@ interface Behaviour {
   onConnect?: Reply;
   /** After the zero-length chunk: the reply (NUL included by the caller), or 'silent' to never answer. */
   onEnd?: Reply | 'silent';
-  /** After this many stream bytes: write `reply` (if any) and close, as clamd does past StreamMaxLength. */
-  limit?: { bytes: number; reply?: Reply; how: 'end' | 'destroy' };
+  /**
+   * After this many stream bytes: write `reply` (if any) and close, as clamd does past StreamMaxLength.
+   * `sessions`: only on the first n connections (a flaky server); every connection when absent.
+   */
+  limit?: { bytes: number; reply?: Reply; how: 'end' | 'destroy'; sessions?: number };
   /** Close without a word once the command has been read. */
   closeAfterCommand?: boolean;
   /** Never read: the client's socket buffer fills and it must wait for 'drain' that never comes. */
@@ -135,11 +138,12 @@ class FakeClamd {
           total += take.length;
           need -= take.length;
           buf = buf.subarray(take.length);
-          if (this.b.limit && total > this.b.limit.bytes) {
+          const limit = this.b.limit && (this.b.limit.sessions === undefined || this.sessions.indexOf(s) < this.b.limit.sessions) ? this.b.limit : undefined;
+          if (limit && total > limit.bytes) {
             state = 'done';
             s.data = Buffer.concat(parts);
-            if (this.b.limit.reply !== undefined) this.reply(c, this.b.limit.reply, this.b.limit.how);
-            else if (this.b.limit.how === 'end') c.end();
+            if (limit.reply !== undefined) this.reply(c, limit.reply, limit.how);
+            else if (limit.how === 'end') c.end();
             else c.destroy();
             return;
           }
@@ -260,14 +264,40 @@ test('size limit: clamd replies and closes while the client is still sending →
 
 test('server closes early: after the command, and mid-stream without a reply → CLAMD_CLOSED, temporary', async () => {
   const { target } = await fake({ closeAfterCommand: true });
-  const err = await rejectsWith(scanWithClamd(target, MESSAGE, opts), 'CLAMD_CLOSED', /without a reply|connection lost/);
+  const err = await rejectsWith(scanWithClamd(target, MESSAGE, opts), 'CLAMD_CLOSED', /closed the connection|lost the connection/);
   assert.equal(err.temporary, true);
 
-  const { target: t2 } = await fake({ limit: { bytes: 100_000, how: 'destroy' } });
-  await rejectsWith(scanWithClamd(t2, Buffer.alloc(4 * 1024 * 1024), { timeoutMs: 5000 }), 'CLAMD_CLOSED', /after \d+ of 4194304 bytes/);
+  // mid-stream: tried twice (the second attempt covers a reply lost to a write race), then reported
+  for (const how of ['destroy', 'end'] as const) {
+    const { f, target: t2 } = await fake({ limit: { bytes: 100_000, how } });
+    const e2 = await rejectsWith(
+      scanWithClamd(t2, Buffer.alloc(4 * 1024 * 1024), { timeoutMs: 5000 }),
+      'CLAMD_CLOSED',
+      /(closed|lost) the connection.* while the message was being sent \(\d+ of 4194304 bytes handed over\)$/,
+    );
+    assert.match(e2.hint ?? '', /StreamMaxLength/);
+    assert.equal(f.sessions.length, 2);
+  }
+});
 
-  const { target: t3 } = await fake({ limit: { bytes: 100_000, how: 'end' } });
-  await rejectsWith(scanWithClamd(t3, Buffer.alloc(4 * 1024 * 1024), { timeoutMs: 5000 }), 'CLAMD_CLOSED');
+test('a connection lost mid-stream once is tried again, and the second answer counts', async () => {
+  const { f, target } = await fake({ limit: { bytes: 100_000, how: 'destroy', sessions: 1 }, onEnd: 'stream: Eicar-Test-Signature FOUND\0' });
+  const message = Buffer.alloc(2 * 1024 * 1024, 0x62);
+  assert.deepEqual(await scanWithClamd(target, message, { timeoutMs: 5000 }), { clean: false, signature: 'Eicar-Test-Signature' });
+  assert.equal(f.sessions.length, 2);
+  assert.ok(f.sessions[1]!.data.equals(message));
+});
+
+test('no second attempt after a reply, a timeout, or a close after the whole message', async () => {
+  const { f, target } = await fake({ onEnd: "stream: Can't allocate memory ERROR\0" });
+  await rejectsWith(scanWithClamd(target, MESSAGE, opts), 'CLAMD_SCAN_ERROR');
+  assert.equal(f.sessions.length, 1);
+  const { f: f2, target: t2 } = await fake({ onEnd: 'silent' });
+  await rejectsWith(scanWithClamd(t2, MESSAGE, { timeoutMs: 100 }), 'CLAMD_TIMEOUT');
+  assert.equal(f2.sessions.length, 1);
+  const { f: f3, target: t3 } = await fake({ onEnd: '' });
+  await rejectsWith(scanWithClamd(t3, MESSAGE, opts), 'CLAMD_CLOSED', /without a reply after the whole message \(\d+ bytes\)$/);
+  assert.equal(f3.sessions.length, 1);
 });
 
 test('server never answers → CLAMD_TIMEOUT, temporary, within the timeout', async () => {
