@@ -1,0 +1,143 @@
+/**
+ * bench/send — `send --separate` to 2,000 recipients beside the C load generator, measured in the
+ * same run, loopback only.
+ *
+ *   npm run build && node --import tsx bench/send.ts [--recipients 2000] [--swaks 100]
+ *
+ * Receiver: Postfix's smtp-sink (a real, fast SMTP server that accepts and discards) on 127.0.0.1.
+ * Message: bench/fixtures/send-2k.eml (2,048 bytes), no DKIM, no TLS (smtp-sink offers none).
+ *  - ours: the built CLI, wall time from spawn to exit (start-up, SQLite store, DNS for the MX via the
+ *    fixture DNS server, every transaction), messages/s, and peak RSS from /usr/bin/time -v.
+ *  - smtp-source -s 10 -m N -l 2048: the same number of 2 KB messages, 10 sessions, a new connection
+ *    for every message (its default); and with -d (connections reused), for reference.
+ *  - swaks: a shell loop of 100 single-message runs, the way people send test mail by hand; per-message
+ *    time beside ours.
+ * Targets: ours ≥ 25 % of smtp-source's rate, ≥ 50× faster per message than swaks, peak RSS ≤ 200 MB.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDnsServer } from '../test/helpers/dns-server.js';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const N = arg('--recipients', 2000);
+const SWAKS_N = arg('--swaks', 100);
+const DOMAIN = 'bench.example';
+const BIN = join(process.cwd(), 'bin', 'mailpace-cli.js');
+const MESSAGE = join(process.cwd(), 'bench', 'fixtures', 'send-2k.eml');
+const work = mkdtempSync(join(tmpdir(), 'bench-send-'));
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const c = createConnection({ host: '127.0.0.1', port }, () => {
+        c.destroy();
+        r(true);
+      });
+      c.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`smtp-sink did not listen on 127.0.0.1:${port}`);
+}
+
+async function main(): Promise<void> {
+  for (const t of ['smtp-sink', 'smtp-source']) if (!has(t)) throw new Error(`${t} is not installed (Debian package postfix)`);
+  const dns = await startDnsServer({ [DOMAIN]: { MX: [{ priority: 10, exchange: `mx.${DOMAIN}` }] }, [`mx.${DOMAIN}`]: { A: ['127.0.0.1'] } }, { cache: true });
+  const port = await freePort();
+  // smtp-sink drops privileges to -u when run as root; backlog 1000.
+  const sink = spawn('/usr/sbin/smtp-sink', [...(process.getuid?.() === 0 ? ['-u', 'postfix'] : []), '-m', '1000', `127.0.0.1:${port}`, '1000'], { stdio: 'ignore' });
+  const recipients = join(work, 'recipients.txt');
+  writeFileSync(recipients, Array.from({ length: N }, (_, i) => `r${String(i).padStart(5, '0')}@${DOMAIN}`).join('\n') + '\n');
+  const bytes = readFileSync(MESSAGE).length;
+  try {
+    await waitPort(port);
+    console.log(`node ${process.version}; receiver: smtp-sink on 127.0.0.1:${port}; ${fmt(N)} messages of ${fmt(bytes)} bytes (one per recipient), no DKIM, no TLS`);
+
+    // ---- ours ----
+    const store = join(work, 'store.sqlite');
+    const ours = await run('/usr/bin/time', ['-v', process.execPath, BIN, 'send', '--from', 'bench@example.net', '--separate', '--to-file', recipients, '--message', MESSAGE, '--port', String(port), '--helo', 'bench.example.net', '--dns', dns.address, '--store', store, '--quiet', '--json']);
+    const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(ours.stderr)?.[1] ?? NaN);
+    let delivered = NaN;
+    try {
+      delivered = JSON.parse(ours.stdout).summary.delivered;
+    } catch {
+      console.log(`our run printed no JSON (exit ${ours.code}):\n${ours.stderr.split('\n').filter((l) => !/^\t/.test(l)).join('\n')}`);
+    }
+    const oursRate = (delivered / ours.ms) * 1000;
+
+    // ---- smtp-source: same count and size, 10 sessions ----
+    const src = await run('/usr/sbin/smtp-source', ['-s', '10', '-m', String(N), '-l', '2048', '-f', 'a@example.net', '-t', `b@${DOMAIN}`, `127.0.0.1:${port}`]);
+    const srcRate = (N / src.ms) * 1000;
+    const srcD = await run('/usr/sbin/smtp-source', ['-d', '-s', '10', '-m', String(N), '-l', '2048', '-f', 'a@example.net', '-t', `b@${DOMAIN}`, `127.0.0.1:${port}`]);
+    const srcDRate = (N / srcD.ms) * 1000;
+
+    // ---- swaks: one process per message, in a shell loop ----
+    let swaksPer = NaN;
+    if (has('swaks')) {
+      const loop = `for i in $(seq ${SWAKS_N}); do swaks --silent 2 --server 127.0.0.1:${port} --helo bench.example.net --from bench@example.net --to r$i@${DOMAIN} --data "${MESSAGE}" >/dev/null || exit 1; done`;
+      const sw = await run('bash', ['-c', loop]);
+      if (sw.code === 0) swaksPer = sw.ms / SWAKS_N;
+      else console.log(`swaks loop failed (exit ${sw.code}): ${sw.stderr.slice(0, 300)}`);
+    }
+    const oursPer = ours.ms / delivered;
+
+    const rows: [string, string, string][] = [
+      ['', 'msgs/s', 'per message'],
+      [`mailpace-cli send --separate (exit ${ours.code}, ${fmt(delivered)} delivered)`, fmt(oursRate, 1), `${fmt(oursPer, 2)} ms`],
+      [`smtp-source -s 10 -m ${N} -l 2048 (exit ${src.code})`, fmt(srcRate, 1), `${fmt(src.ms / N, 2)} ms`],
+      [`smtp-source -d (connections reused) (exit ${srcD.code})`, fmt(srcDRate, 1), `${fmt(srcD.ms / N, 2)} ms`],
+      [`swaks, ${SWAKS_N} runs in a shell loop`, fmt(1000 / swaksPer, 1), `${fmt(swaksPer, 1)} ms`],
+    ];
+    const w0 = Math.max(...rows.map((r) => r[0].length));
+    for (const r of rows) console.log(`${r[0].padEnd(w0)}  ${r[1].padStart(9)}  ${r[2].padStart(12)}`);
+    console.log('');
+    const ratio = oursRate / srcRate;
+    const speedup = swaksPer / oursPer;
+    const rssMb = rssKb / 1024;
+    console.log(`ours / smtp-source          ${fmt(ratio * 100, 1)} %   (target ≥ 25 %)  ${ratio >= 0.25 ? 'met' : 'NOT met'}`);
+    console.log(`swaks per message / ours    ${fmt(speedup, 1)}×      (target ≥ 50×)   ${speedup >= 50 ? 'met' : 'NOT met'}`);
+    console.log(`our peak RSS                ${fmt(rssMb, 1)} MB  (target ≤ 200 MB) ${rssMb <= 200 ? 'met' : 'NOT met'}`);
+    console.log(`our wall time               ${fmt(ours.ms / 1000, 2)} s for ${fmt(delivered)} messages (from spawn to exit)`);
+  } finally {
+    sink.kill();
+    await dns.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
