@@ -177,7 +177,13 @@ function scanOnce(target: ClamdTarget, data: Buffer, opts: ClamdScanOptions, bud
     const received: Buffer[] = [];
     let receivedBytes = 0;
 
-    const socket = 'socketPath' in target ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host, port: target.port });
+    let socket: net.Socket;
+    try {
+      socket = 'socketPath' in target ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host, port: target.port });
+    } catch (e) {
+      // node:net throws at once on a port outside 0-65535 (a library caller's target, not a parsed flag)
+      return resolve({ error: fail('CLAMD_UNREACHABLE', `cannot connect (${(e as Error).message})`, { cause: e }), lostWhileSending: false });
+    }
 
     const settle = (outcome: ClamdVerdict | ClamdError, lostWhileSending = false) => {
       if (settled) return;

@@ -349,6 +349,10 @@ test('connection refused → CLAMD_UNREACHABLE, temporary, with a hint', async (
   assert.equal(err.target, `127.0.0.1:${port}`);
 });
 
+test('a target node:net refuses outright (port out of range) is a ClamdError too', async () => {
+  await rejectsWith(scanWithClamd({ host: '127.0.0.1', port: 70000 }, MESSAGE, opts), 'CLAMD_UNREACHABLE', /cannot connect/);
+});
+
 test('unix socket: a verdict over the socket; no socket file; a file that is not a socket', async () => {
   const dir = tempDir();
   const path = join(dir, 'clamd.sock');
