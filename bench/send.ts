@@ -2,7 +2,10 @@
  * bench/send — `send --separate` to 2,000 recipients beside the C load generator, measured in the
  * same run, loopback only.
  *
- *   npm run build && node --import tsx bench/send.ts [--recipients 2000] [--swaks 100]
+ *   npm run build && node --import tsx bench/send.ts [--recipients 2000] [--swaks 100] [--runs 3]
+ *
+ * Each of ours and the two smtp-source runs is repeated --runs times, interleaved (ours, peer, peer,
+ * ours, …) so a busy machine slows both alike; the table shows medians, min–max beside them.
  *
  * Receiver: Postfix's smtp-sink (a real, fast SMTP server that accepts and discards) on 127.0.0.1.
  * Message: bench/fixtures/send-2k.eml (2,048 bytes), no DKIM, no TLS (smtp-sink offers none).
@@ -17,7 +20,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDnsServer } from '../test/helpers/dns-server.js';
 
@@ -27,6 +30,8 @@ const arg = (name: string, dflt: number) => {
 };
 const N = arg('--recipients', 2000);
 const SWAKS_N = arg('--swaks', 100);
+const RUNS = arg('--runs', 3);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const DOMAIN = 'bench.example';
 const BIN = join(process.cwd(), 'bin', 'mailpace-cli.js');
 const MESSAGE = join(process.cwd(), 'bench', 'fixtures', 'send-2k.eml');
@@ -86,25 +91,43 @@ async function main(): Promise<void> {
   const bytes = readFileSync(MESSAGE).length;
   try {
     await waitPort(port);
+    console.log(`load average at the start   ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log(`node ${process.version}; receiver: smtp-sink on 127.0.0.1:${port}; ${fmt(N)} messages of ${fmt(bytes)} bytes (one per recipient), no DKIM, no TLS`);
 
-    // ---- ours ----
-    const store = join(work, 'store.sqlite');
-    const ours = await run('/usr/bin/time', ['-v', process.execPath, BIN, 'send', '--from', 'bench@example.net', '--separate', '--to-file', recipients, '--message', MESSAGE, '--port', String(port), '--helo', 'bench.example.net', '--dns', dns.address, '--store', store, '--quiet', '--json']);
-    const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(ours.stderr)?.[1] ?? NaN);
+    const oursMs: number[] = [];
+    const rss: number[] = [];
+    const srcMs: number[] = [];
+    const srcDMs: number[] = [];
     let delivered = NaN;
-    try {
-      delivered = JSON.parse(ours.stdout).summary.delivered;
-    } catch {
-      console.log(`our run printed no JSON (exit ${ours.code}):\n${ours.stderr.split('\n').filter((l) => !/^\t/.test(l)).join('\n')}`);
+    let oursCode: number | null = null;
+    const srcArgs = ['-s', '10', '-m', String(N), '-l', '2048', '-f', 'a@example.net', '-t', `b@${DOMAIN}`, `127.0.0.1:${port}`];
+    for (let i = 0; i < RUNS; i++) {
+      // ---- ours: a fresh store each run ----
+      const store = join(work, `store-${i}.sqlite`);
+      const ours = await run('/usr/bin/time', ['-v', process.execPath, BIN, 'send', '--from', 'bench@example.net', '--separate', '--to-file', recipients, '--message', MESSAGE, '--port', String(port), '--helo', 'bench.example.net', '--dns', dns.address, '--store', store, '--quiet', '--json']);
+      oursCode = ours.code;
+      rss.push(Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(ours.stderr)?.[1] ?? NaN));
+      try {
+        delivered = JSON.parse(ours.stdout).summary.delivered;
+      } catch {
+        console.log(`our run printed no JSON (exit ${ours.code}):\n${ours.stderr.split('\n').filter((l) => !/^\t/.test(l)).join('\n')}`);
+      }
+      if (delivered !== N) throw new Error(`our run delivered ${delivered} of ${N} (exit ${ours.code})`);
+      oursMs.push(ours.ms);
+      // ---- smtp-source: same count and size, 10 sessions; then with connections reused ----
+      const src = await run('/usr/sbin/smtp-source', srcArgs);
+      if (src.code !== 0) throw new Error(`smtp-source failed (exit ${src.code}): ${src.stderr.slice(0, 300)}`);
+      srcMs.push(src.ms);
+      const srcD = await run('/usr/sbin/smtp-source', ['-d', ...srcArgs]);
+      if (srcD.code !== 0) throw new Error(`smtp-source -d failed (exit ${srcD.code}): ${srcD.stderr.slice(0, 300)}`);
+      srcDMs.push(srcD.ms);
     }
-    const oursRate = (delivered / ours.ms) * 1000;
-
-    // ---- smtp-source: same count and size, 10 sessions ----
-    const src = await run('/usr/sbin/smtp-source', ['-s', '10', '-m', String(N), '-l', '2048', '-f', 'a@example.net', '-t', `b@${DOMAIN}`, `127.0.0.1:${port}`]);
-    const srcRate = (N / src.ms) * 1000;
-    const srcD = await run('/usr/sbin/smtp-source', ['-d', '-s', '10', '-m', String(N), '-l', '2048', '-f', 'a@example.net', '-t', `b@${DOMAIN}`, `127.0.0.1:${port}`]);
-    const srcDRate = (N / srcD.ms) * 1000;
+    const rssKb = Math.max(...rss);
+    const rate = (ms: number) => (N / ms) * 1000;
+    const oursRate = rate(median(oursMs));
+    const srcRate = rate(median(srcMs));
+    const srcDRate = rate(median(srcDMs));
+    const range = (xs: number[]) => `${fmt(rate(Math.max(...xs)), 0)}–${fmt(rate(Math.min(...xs)), 0)}`;
 
     // ---- swaks: one process per message, in a shell loop ----
     let swaksPer = NaN;
@@ -114,17 +137,17 @@ async function main(): Promise<void> {
       if (sw.code === 0) swaksPer = sw.ms / SWAKS_N;
       else console.log(`swaks loop failed (exit ${sw.code}): ${sw.stderr.slice(0, 300)}`);
     }
-    const oursPer = ours.ms / delivered;
+    const oursPer = median(oursMs) / N;
 
-    const rows: [string, string, string][] = [
-      ['', 'msgs/s', 'per message'],
-      [`mailpace-cli send --separate (exit ${ours.code}, ${fmt(delivered)} delivered)`, fmt(oursRate, 1), `${fmt(oursPer, 2)} ms`],
-      [`smtp-source -s 10 -m ${N} -l 2048 (exit ${src.code})`, fmt(srcRate, 1), `${fmt(src.ms / N, 2)} ms`],
-      [`smtp-source -d (connections reused) (exit ${srcD.code})`, fmt(srcDRate, 1), `${fmt(srcD.ms / N, 2)} ms`],
-      [`swaks, ${SWAKS_N} runs in a shell loop`, fmt(1000 / swaksPer, 1), `${fmt(swaksPer, 1)} ms`],
+    const rows: [string, string, string, string][] = [
+      ['', 'msgs/s', 'per message', `range of ${RUNS} runs`],
+      [`mailpace-cli send --separate (exit ${oursCode}, ${fmt(delivered)} delivered)`, fmt(oursRate, 1), `${fmt(oursPer, 2)} ms`, range(oursMs)],
+      [`smtp-source -s 10 -m ${N} -l 2048`, fmt(srcRate, 1), `${fmt(median(srcMs) / N, 2)} ms`, range(srcMs)],
+      ['smtp-source -d (connections reused)', fmt(srcDRate, 1), `${fmt(median(srcDMs) / N, 2)} ms`, range(srcDMs)],
+      [`swaks, ${SWAKS_N} runs in a shell loop`, fmt(1000 / swaksPer, 1), `${fmt(swaksPer, 1)} ms`, '1 run'],
     ];
     const w0 = Math.max(...rows.map((r) => r[0].length));
-    for (const r of rows) console.log(`${r[0].padEnd(w0)}  ${r[1].padStart(9)}  ${r[2].padStart(12)}`);
+    for (const r of rows) console.log(`${r[0].padEnd(w0)}  ${r[1].padStart(9)}  ${r[2].padStart(12)}  ${r[3].padStart(16)}`);
     console.log('');
     const ratio = oursRate / srcRate;
     const speedup = swaksPer / oursPer;
@@ -132,7 +155,8 @@ async function main(): Promise<void> {
     console.log(`ours / smtp-source          ${fmt(ratio * 100, 1)} %   (target ≥ 25 %)  ${ratio >= 0.25 ? 'met' : 'NOT met'}`);
     console.log(`swaks per message / ours    ${fmt(speedup, 1)}×      (target ≥ 50×)   ${speedup >= 50 ? 'met' : 'NOT met'}`);
     console.log(`our peak RSS                ${fmt(rssMb, 1)} MB  (target ≤ 200 MB) ${rssMb <= 200 ? 'met' : 'NOT met'}`);
-    console.log(`our wall time               ${fmt(ours.ms / 1000, 2)} s for ${fmt(delivered)} messages (from spawn to exit)`);
+    console.log(`our wall time               ${fmt(median(oursMs) / 1000, 2)} s for ${fmt(delivered)} messages (median, from spawn to exit)`);
+    console.log(`load average at the end     ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} CPU(s)`);
   } finally {
     sink.kill();
     await dns.stop();
