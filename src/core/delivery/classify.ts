@@ -343,12 +343,15 @@ export function classify(input: ClassifyInput): Classification {
     rule = `${rule}@4xx`;
   }
 
-  const temporary = cls === 4;
+  // Without a class (a bare log or DSN text), only a network failure is taken as transient.
+  const temporary = cls === 4 || (cls === 0 && reason === 'networkerror');
   const out: Classification = { reason, hard: false, suppress: false, retry: temporary, rule };
   if (temporary) {
     if (code !== undefined) {
       const grey = matchGreylisting({ code, ...(enhanced !== undefined ? { enhanced } : {}), text });
-      if (grey && (row === undefined || row.weak === true || row.text === undefined || row.id === 'greylisting')) {
+      // Greylisting is a guess from wording: it does not override a reason a row named, except
+      // the generic ones (a postscreen "Service currently unavailable" is a greylisting pass).
+      if (grey && (row === undefined || row.weak === true || row.text === undefined || row.id === 'greylisting' || (row.reason === 'systemerror' && grey.id === 'postscreen-after-220'))) {
         out.greylisted = true;
         if (row === undefined) {
           out.reason = 'onhold';
