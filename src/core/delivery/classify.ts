@@ -23,8 +23,10 @@
  * MAIL stage (a refusal there is about our host or our sender). Mailbox full on a 5xx is soft: not
  * suppressed at once (counted elsewhere: 3 bounces over at least 3 days).
  *
- * Pure and allocation-light: the tables are compiled once; a call lower-cases the text once and
- * tries each row's cheap checks (class, stage, enhanced code) before its RegExp.
+ * Pure and allocation-light: the tables are compiled once; a call lower-cases the text once, finds
+ * in one Aho-Corasick pass which rows' literal words occur (see requiredLiterals), and runs only
+ * those rows' RegExps, each after its cheap checks (class, stage, enhanced code). About 9 µs for a
+ * bounce text and well under 1 µs for a 2xx on this machine (the corpus texts in a loop).
  */
 import { matchGreylisting } from '../probe/greylisting.js';
 import type { BounceReason, Classification, ClassifyInput, SmtpStage } from './classification.js';
@@ -138,6 +140,7 @@ function stageMask(stages: readonly SmtpStage[] | undefined): number {
 }
 
 function compileRow(row: ReplyPattern): CompiledRow {
+  if (row.text !== undefined && row.text.flags !== '') throw new Error(`reply-patterns: ${row.id}: rows are matched lower-cased, without flags`);
   let classMask = 0;
   if (row.classes) for (const c of row.classes) classMask |= 1 << c;
   return {
@@ -150,7 +153,224 @@ function compileRow(row: ReplyPattern): CompiledRow {
   };
 }
 
+// ---- literal prefilter ------------------------------------------------------------------------
+//
+// Running ~150 unanchored RegExps over every reply costs tens of µs (each one scans the whole text).
+// Instead, each RegExp's source is read once for the literal words any match must contain ("user
+// unknown|no such (?:user|mailbox)" needs "user unknown", or one of "no such "), and one
+// Aho-Corasick pass over the lower-cased text finds which of those words occur. Only RegExps with
+// a word present (or whose source yields no usable word) are run. Sound by construction: a RegExp
+// that can match always has one of its words in the text.
+
+type Needles = readonly string[] | null;
+
+/** Words (≥ 3 characters) of which every match of `source` contains at least one; null when none can be named. */
+export function requiredLiterals(source: string): Needles {
+  let i = 0;
+  const MIN = 3;
+  function alt(): Needles {
+    const sets: Needles[] = [seq()];
+    while (source[i] === '|') {
+      i++;
+      sets.push(seq());
+    }
+    if (sets.some((x) => x === null)) return null;
+    return [...new Set(sets.flatMap((x) => x as readonly string[]))];
+  }
+  function better(a: Needles, b: Needles): Needles {
+    if (b === null || b.some((n) => n.length < MIN)) return a;
+    if (a === null) return b;
+    if (b.length !== a.length) return b.length < a.length ? b : a;
+    return Math.min(...b.map((n) => n.length)) > Math.min(...a.map((n) => n.length)) ? b : a;
+  }
+  function seq(): Needles {
+    let best: Needles = null;
+    let run = '';
+    const endRun = () => {
+      if (run.length >= MIN) best = better(best, [run]);
+      run = '';
+    };
+    while (i < source.length && source[i] !== '|' && source[i] !== ')') {
+      let lit: string | undefined;
+      let group: Needles = null;
+      let zeroWidth = false;
+      const c = source[i]!;
+      if (c === '(') {
+        i++;
+        if (source.startsWith('?:', i)) i += 2;
+        else if (source.startsWith('?=', i) || source.startsWith('?!', i)) (i += 2), (zeroWidth = true);
+        else if (source.startsWith('?<=', i) || source.startsWith('?<!', i)) (i += 3), (zeroWidth = true);
+        else if (source.startsWith('?<', i)) i = source.indexOf('>', i) + 1;
+        const inner = alt();
+        if (source[i] !== ')') return null;
+        i++;
+        group = zeroWidth ? null : inner;
+      } else if (c === '[') {
+        i++;
+        while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
+        i++;
+      } else if (c === '\\') {
+        const e = source[i + 1]!;
+        i += 2;
+        if (/[dDwWsSbB]/.test(e)) zeroWidth = e === 'b' || e === 'B';
+        else if (/[a-zA-Z0-9]/.test(e)) return null; // \u, \x, backreferences: not read here
+        else lit = e;
+      } else if (c === '.' || c === '^' || c === '$') {
+        i++;
+        zeroWidth = c !== '.';
+      } else {
+        lit = c;
+        i++;
+      }
+      // Quantifier: optional (min 0) drops the atom; a repeat ends the literal run after one copy.
+      let min = 1;
+      let repeat = false;
+      const q = source[i];
+      if (q === '?' || q === '*') (min = 0), i++;
+      else if (q === '+') (repeat = true), i++;
+      else if (q === '{') {
+        const m = /^\{(\d+)(,\d*)?\}/.exec(source.slice(i));
+        if (m) {
+          min = Number(m[1]);
+          repeat = m[2] !== undefined || min > 1;
+          i += m[0].length;
+        }
+      }
+      if (source[i] === '?') i++; // lazy
+      if (lit !== undefined && min >= 1) {
+        run += lit;
+        if (repeat) endRun();
+      } else {
+        if (zeroWidth && min >= 1 && lit === undefined && group === null && c !== '(' ) continue; // ^ $ \b: do not break a run
+        endRun();
+        if (group !== null && min >= 1) best = better(best, group);
+      }
+    }
+    endRun();
+    return best;
+  }
+  const out = alt();
+  return i === source.length ? out : null;
+}
+
+/**
+ * An Aho-Corasick automaton (Aho & Corasick 1975) over the words, in flat typed arrays: each node's
+ * edges are a slice of edgeChar/edgeTo (most nodes have one or two), the root's ASCII edges a
+ * direct table, since most characters of a reply start no word at all.
+ */
+interface Prefilter {
+  readonly rootAscii: Int32Array;
+  readonly edgeStart: Int32Array;
+  readonly edgeChar: Uint16Array;
+  readonly edgeTo: Int32Array;
+  readonly fail: Int32Array;
+  /** RegExp indexes whose word ends at a node (through failure links too): hitIdx[hitStart[n] .. hitStart[n+1]). */
+  readonly hitStart: Int32Array;
+  readonly hitIdx: Int32Array;
+  /** RegExps without words: always run. */
+  readonly always: readonly number[];
+  readonly size: number;
+}
+
+function buildPrefilter(res: readonly RegExp[]): Prefilter {
+  const next: Map<number, number>[] = [new Map()];
+  const hitSets: Set<number>[] = [new Set()];
+  const always: number[] = [];
+  res.forEach((re, idx) => {
+    const words = requiredLiterals(re.source);
+    if (words === null) {
+      always.push(idx);
+      return;
+    }
+    for (const w of words) {
+      let node = 0;
+      for (let k = 0; k < w.length; k++) {
+        const ch = w.charCodeAt(k);
+        let to = next[node]!.get(ch);
+        if (to === undefined) {
+          to = next.length;
+          next.push(new Map());
+          hitSets.push(new Set());
+          next[node]!.set(ch, to);
+        }
+        node = to;
+      }
+      hitSets[node]!.add(idx);
+    }
+  });
+  // Breadth-first failure links; a node's hits include those of its failure node.
+  const fail = new Int32Array(next.length);
+  const queue: number[] = [...next[0]!.values()];
+  for (let q = 0; q < queue.length; q++) {
+    const node = queue[q]!;
+    for (const [ch, to] of next[node]!) {
+      let f = fail[node]!;
+      while (f !== 0 && !next[f]!.has(ch)) f = fail[f]!;
+      const target = next[f]!.get(ch);
+      fail[to] = target !== undefined && target !== to ? target : 0;
+      for (const h of hitSets[fail[to]!]!) hitSets[to]!.add(h);
+      queue.push(to);
+    }
+  }
+  const edgeStart = new Int32Array(next.length + 1);
+  const edges = next.reduce((n, m) => n + m.size, 0);
+  const edgeChar = new Uint16Array(edges);
+  const edgeTo = new Int32Array(edges);
+  const hitStart = new Int32Array(next.length + 1);
+  const hitIdx = new Int32Array(hitSets.reduce((n, h) => n + h.size, 0));
+  let e = 0;
+  let h = 0;
+  for (let n = 0; n < next.length; n++) {
+    edgeStart[n] = e;
+    for (const [ch, to] of next[n]!) (edgeChar[e] = ch), (edgeTo[e++] = to);
+    hitStart[n] = h;
+    for (const x of hitSets[n]!) hitIdx[h++] = x;
+  }
+  edgeStart[next.length] = e;
+  hitStart[next.length] = h;
+  const rootAscii = new Int32Array(128);
+  for (const [ch, to] of next[0]!) if (ch < 128) rootAscii[ch] = to;
+  return { rootAscii, edgeStart, edgeChar, edgeTo, fail, hitStart, hitIdx, always, size: res.length };
+}
+
+/** Which of the prefilter's RegExps may match `lower` (1 = run it). */
+function candidates(p: Prefilter, lower: string): Uint8Array {
+  const out = new Uint8Array(p.size);
+  for (const a of p.always) out[a] = 1;
+  const { rootAscii, edgeStart, edgeChar, edgeTo, fail, hitStart, hitIdx } = p;
+  let node = 0;
+  for (let k = 0; k < lower.length; k++) {
+    const ch = lower.charCodeAt(k);
+    for (;;) {
+      if (node === 0 && ch < 128) {
+        node = rootAscii[ch]!;
+        break;
+      }
+      let to = -1;
+      for (let x = edgeStart[node]!, end = edgeStart[node + 1]!; x < end; x++) {
+        if (edgeChar[x] === ch) {
+          to = edgeTo[x]!;
+          break;
+        }
+      }
+      if (to !== -1) {
+        node = to;
+        break;
+      }
+      if (node === 0) break;
+      node = fail[node]!;
+    }
+    for (let x = hitStart[node]!, end = hitStart[node + 1]!; x < end; x++) out[hitIdx[x]!] = 1;
+  }
+  return out;
+}
+
 const ROWS: readonly CompiledRow[] = REPLY_PATTERNS.map(compileRow);
+// One prefilter for the rows' texts, the stage hints and the blocklist names: one pass per reply.
+const TEXT_REGEXPS: readonly RegExp[] = [...ROWS.map((r) => r.text ?? /(?!)/), ...STAGE_HINTS.map((h) => h.text), ...BLOCKLIST_PATTERNS.map((b) => b.text)];
+const STAGE_BASE = ROWS.length;
+const BLOCKLIST_BASE = STAGE_BASE + STAGE_HINTS.length;
+const PREFILTER = buildPrefilter(TEXT_REGEXPS);
 
 // RFC 3463 §2: class.subject.detail; Sisimai::SMTP::Status->find skips IP addresses and version
 // numbers the same way (no digit or dot right before, no digit right after).
@@ -167,8 +387,11 @@ const RETRY_AFTER_CLOCK = /(?:come back|again|retry)[^.;\n]{0,20}?\b(?:in|after)
 
 // ---- helpers ------------------------------------------------------------------------------------
 
-function inferStage(lower: string): SmtpStage {
-  for (const h of STAGE_HINTS) if (h.text.test(lower)) return h.stage;
+function inferStage(lower: string, cand: Uint8Array): SmtpStage {
+  for (let k = 0; k < STAGE_HINTS.length; k++) {
+    const h = STAGE_HINTS[k]!;
+    if (cand[STAGE_BASE + k] === 1 && h.text.test(lower)) return h.stage;
+  }
   return 'unknown';
 }
 
@@ -206,11 +429,14 @@ export function retryAfterMs(text: string): number | undefined {
  * "[TSS04]" → "TSS04". Undefined when the text names none.
  */
 export function blocklistNamed(text: string): string | undefined {
-  return blocklistInLower(text.toLowerCase());
+  const lower = text.toLowerCase();
+  return blocklistInLower(lower, candidates(PREFILTER, lower));
 }
 
-function blocklistInLower(lower: string): string | undefined {
-  for (const p of BLOCKLIST_PATTERNS) {
+function blocklistInLower(lower: string, cand: Uint8Array): string | undefined {
+  for (let k = 0; k < BLOCKLIST_PATTERNS.length; k++) {
+    if (cand[BLOCKLIST_BASE + k] !== 1) continue;
+    const p = BLOCKLIST_PATTERNS[k]!;
     const m = p.text.exec(lower);
     if (!m) continue;
     if (p.name !== undefined) return p.name;
@@ -264,12 +490,15 @@ export function classify(input: ClassifyInput): Classification {
   if (cls === 2 && (input.code !== undefined || input.enhanced !== undefined)) return { reason: 'delivered', hard: false, suppress: false, retry: false, rule: 'class:2' };
 
   const lower = text.toLowerCase();
-  const stage: SmtpStage = input.stage !== undefined && input.stage !== 'unknown' ? input.stage : inferStage(lower);
+  const cand = candidates(PREFILTER, lower);
+  const stage: SmtpStage = input.stage !== undefined && input.stage !== 'unknown' ? input.stage : inferStage(lower, cand);
   const stageBit = STAGE_BIT[stage];
   const classBit = cls === 0 ? 0 : 1 << cls;
 
   let row: ReplyPattern | undefined;
-  for (const r of ROWS) {
+  for (let k = 0; k < ROWS.length; k++) {
+    const r = ROWS[k]!;
+    if (r.text !== undefined && cand[k] !== 1) continue;
     if (r.classMask !== 0 && (r.classMask & classBit) === 0) continue;
     if (r.stageMask !== 0 && stageBit !== 0 && (r.stageMask & stageBit) === 0) continue;
     if ((r.notStageMask & stageBit) !== 0) continue;
@@ -369,7 +598,7 @@ export function classify(input: ClassifyInput): Classification {
     out.suppress = !soft && (REASON_IS_RECIPIENT[reason] || row?.recipient === true) && (stageBit & HOST_STAGES) === 0;
   }
   if (rateLimited) out.rateLimited = true;
-  const list = blocklistInLower(lower);
+  const list = blocklistInLower(lower, cand);
   if (list !== undefined) out.blocklist = list;
   return out;
 }

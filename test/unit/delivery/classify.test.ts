@@ -7,9 +7,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blocklistNamed, classify, isRecipientReason, REASON_IS_RECIPIENT, retryAfterMs } from '../../../src/core/delivery/classify.js';
+import { blocklistNamed, classify, isRecipientReason, REASON_IS_RECIPIENT, requiredLiterals, retryAfterMs } from '../../../src/core/delivery/classify.js';
+import { readFileSync } from 'node:fs';
 import { BOUNCE_REASONS, type BounceReason, type Classification, type ClassifyInput, type SmtpStage } from '../../../src/core/delivery/classification.js';
-import { REPLY_PATTERNS } from '../../../src/core/delivery/reply-patterns.js';
+import { BLOCKLIST_PATTERNS, REPLY_PATTERNS, STAGE_HINTS } from '../../../src/core/delivery/reply-patterns.js';
 
 type Want = Partial<Omit<Classification, 'rule'>> & { reason: BounceReason };
 interface Case {
@@ -342,5 +343,30 @@ test('classify never suppresses a sender or message problem', () => {
   for (const c of CASES) {
     const got = classify(c.input);
     if (never.includes(got.reason)) assert.equal(got.suppress, false, `${got.reason}: ${c.input.text}`);
+  }
+});
+
+test('requiredLiterals names the words every match must contain', () => {
+  assert.deepEqual(requiredLiterals('user unknown|no such (?:user|mailbox)'), ['user unknown', 'no such ']);
+  assert.deepEqual(requiredLiterals('relay(?:ing)? (?:access )?(?:denied|not permitted)'), ['relay']);
+  assert.deepEqual(requiredLiterals('(?<!not )(?:listed|found) (?:at|in) [a-z]+'), ['listed', 'found']);
+  assert.deepEqual(requiredLiterals('e-?mail address'), ['mail address']);
+  assert.equal(requiredLiterals('[0-9]+ k|spam'), null);
+  assert.deepEqual(requiredLiterals('\\bspam\\b'), ['spam']);
+});
+
+test('the literal prefilter never hides a row that matches (every corpus and table text)', () => {
+  const corpus = readFileSync(new URL('../../fixtures/bounces/expected.jsonl', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { diagnosticcode: string }).diagnosticcode);
+  const texts = [...corpus, ...CASES.map((c) => c.input.text)].map((t) => t.toLowerCase());
+  const regexps = [...REPLY_PATTERNS.flatMap((p) => (p.text ? [p.text] : [])), ...STAGE_HINTS.map((h) => h.text), ...BLOCKLIST_PATTERNS.map((b) => b.text)];
+  for (const re of regexps) {
+    const words = requiredLiterals(re.source);
+    if (words === null) continue;
+    for (const t of texts) {
+      if (re.test(t)) assert.ok(words.some((w) => t.includes(w)), `/${re.source}/ matched without any of ${JSON.stringify(words)}: ${t}`);
+    }
   }
 });
