@@ -486,8 +486,10 @@ export function classify(input: ClassifyInput): Classification {
   // A DSN's Status class is its verdict (4 delayed, 5 failed); else the reply code's. Success is
   // only ever taken from the caller's code or status, never guessed from digits in a text.
   if (cls === 0) cls = codeClass;
-  if (cls === 2 && !(input.code !== undefined || input.enhanced !== undefined)) cls = 0;
-  if (cls === 2 && (input.code !== undefined || input.enhanced !== undefined)) return { reason: 'delivered', hard: false, suppress: false, retry: false, rule: 'class:2' };
+  if (cls === 2) {
+    if (input.code !== undefined || input.enhanced !== undefined) return { reason: 'delivered', hard: false, suppress: false, retry: false, rule: 'class:2' };
+    cls = 0;
+  }
 
   const lower = text.toLowerCase();
   const cand = candidates(PREFILTER, lower);

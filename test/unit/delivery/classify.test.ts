@@ -101,6 +101,7 @@ const CASES: readonly Case[] = [
   reply(550, '5.7.1', 'Unable to relay', { reason: 'norelaying' }, EXCHANGE),
   reply(550, '5.7.57', 'Client not authenticated to send mail. Error: 535 5.7.139 Authentication unsuccessful', { reason: 'securityerror' }, MS),
   reply(554, '5.2.2', 'mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded; Failed to process message due to a permanent exception', { reason: 'mailboxfull', hard: false, soft: true }, EXCHANGE),
+  reply(550, '5.4.5', 'Daily sending quota exceeded. For more information, go to https://support.google.com/mail/?p=SendingLimits', { reason: 'speeding', ...RATE }, GMAIL),
   reply(550, '5.2.2', 'Submission quota exceeded', { reason: 'speeding', ...RATE }, `${MS}: 5.2.2 is not always a full mailbox`),
   reply(554, '5.4.4', 'SMTPSEND.DNS.NonExistentDomain; nonexistent domain', { reason: 'hostunknown', ...SUPPRESS }, EXCHANGE),
   reply(452, '4.3.1', 'Insufficient system resources', { reason: 'systemfull' }, EXCHANGE),
