@@ -535,7 +535,7 @@ function missingBuildTools(path: string): string[] {
   const need: [string, string[]][] = [
     ['python3', ['python3', 'python']],
     ['make', ['make']],
-    ['a C++ compiler (g++ or clang++)', ['c++', 'g++', 'clang++']],
+    ['a C++ compiler', ['c++', 'g++', 'clang++']],
   ];
   return need.filter(([, names]) => !found(names)).map(([what]) => what);
 }

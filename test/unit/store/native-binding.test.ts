@@ -87,13 +87,13 @@ test('the hint fits the installation: a checkout or project, one not yet approve
   assert.match(global, /^reinstall with its install script allowed: `npm install -g --allow-scripts=better-sqlite3 mailpace-cli`/);
   assert.match(bindingHint({ missingTools: [], approved: false }), /npm install -g --allow-scripts=better-sqlite3 mailpace-cli/);
   assert.match(bindingHint({ installRoot: '/home/me/.npm/_npx/0123abcd', approved: false, missingTools: [] }), /npx --allow-scripts=better-sqlite3 mailpace-cli/);
-  const noCompiler = bindingHint({ installRoot: '/home/me/mailpace-cli', approved: true, missingTools: ['make', 'a C++ compiler (g++ or clang++)'] });
-  assert.match(noCompiler, /; without a prebuilt binary for this platform it compiles, which needs python3, make and a C\+\+ compiler \(missing here: make, a C\+\+ compiler \(g\+\+ or clang\+\+\)\)$/);
+  const noCompiler = bindingHint({ installRoot: '/home/me/mailpace-cli', approved: true, missingTools: ['make', 'a C++ compiler'] });
+  assert.match(noCompiler, /; without a prebuilt binary for this platform it compiles, which needs python3, make and a C\+\+ compiler \(missing here: make, a C\+\+ compiler\)$/);
 });
 
 test('build tools are looked up on PATH; the install root and its allowScripts approval are found', () => {
   const none = bindingContext({ PATH: join(dir, 'empty-bin') }, 'linux');
-  assert.deepEqual(none.missingTools, ['python3', 'make', 'a C++ compiler (g++ or clang++)']);
+  assert.deepEqual(none.missingTools, ['python3', 'make', 'a C++ compiler']);
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
   for (const tool of ['python3', 'make', 'g++']) {
