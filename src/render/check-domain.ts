@@ -85,6 +85,9 @@ function renderBulk(c: ChalkInstance, b: BulkSenderVerdict): string[] {
 }
 
 export function renderDomain(c: ChalkInstance, r: DomainReport): string {
+  // A domain that does not exist: its one finding, not a line per check that was skipped.
+  const notFound = r.findings.find((f) => f.code === 'DOMAIN_NOT_FOUND');
+  if (notFound) return [c.bold(r.domain), renderFinding(c, notFound, '  ')].join('\n');
   const lines = [c.bold(r.domain)];
   for (const check of CHECKS) {
     const fs = r.findings.filter((f) => f.check === check);
@@ -120,6 +123,15 @@ export const CSV_HEADER = csvRow([...CSV_COLUMNS]);
 
 export function csvLine(r: DomainReport): string {
   const count = (s: string) => r.findings.filter((f) => f.severity === s).length;
+  // A domain that does not exist: its counts and DOMAIN_NOT_FOUND; the columns of the skipped checks stay empty.
+  if (r.findings.some((f) => f.code === 'DOMAIN_NOT_FOUND')) {
+    const known: Partial<Record<(typeof CSV_COLUMNS)[number], unknown>> = {
+      domain: r.domain, errors: count('error'), warnings: count('warning'), infos: count('info'),
+      bulk_gmail: r.bulkSender?.gmail, bulk_yahoo: r.bulkSender?.yahoo, bulk_microsoft: r.bulkSender?.microsoft,
+      finding_codes: [...new Set(r.findings.map((f) => f.code))].join(' '),
+    };
+    return csvRow(CSV_COLUMNS.map((col) => known[col]));
+  }
   return csvRow([
     r.domain, count('error'), count('warning'), count('info'),
     r.spf.record, r.spf.lookups, r.spf.voidLookups,

@@ -216,6 +216,36 @@ test('--dns [::1]:port: the scan runs over IPv6', async () => {
   }
 });
 
+/** A UDP port on 127.0.0.1 with (very likely) nothing listening: bound, then closed again. */
+async function closedPort(): Promise<number> {
+  const { createSocket } = await import('node:dgram');
+  const s = createSocket('udp4');
+  await new Promise<void>((res) => s.bind(0, '127.0.0.1', () => res()));
+  const port = s.address().port;
+  await new Promise<void>((res) => s.close(() => res()));
+  return port;
+}
+
+// --timeout 30s: a lookup that waited for its timeout instead of failing on the refusal would make
+// the test exceed its own 10 s limit (no timing is asserted).
+test('a DNS server that is down: a /22 against two zones is all refusal errors (not timeouts), exit 3', { timeout: 10_000 }, async () => {
+  const port = await closedPort();
+  const r = await runCli([
+    'blocklist', 'scan', '198.18.0.0/22', '--max-targets', '1024', '--zone', 'zen.spamhaus.org', '--zone', 'bl.spamcop.net',
+    '--dns', `127.0.0.1:${port}`, '--timeout', '30s', '--json',
+  ]);
+  assert.equal(r.code, 3, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.results.length, 2048);
+  const refusal = new RegExp(`^UDP to 127\\.0\\.0\\.1:${port}: connection refused \\(is a DNS server listening there\\?\\)$`);
+  for (const x of doc.results) {
+    assert.equal(x.status, 'error', `${x.target} ${x.zone}: ${x.detail}`);
+    assert.match(x.detail, refusal);
+  }
+  assert.deepEqual([doc.summary.errors, doc.summary.timeouts, doc.summary.listed, doc.summary.clean], [2048, 0, 0, 0]);
+  assert.ok(!doc.notices.some((n: string) => /timed out/.test(n)), doc.notices.join('\n'));
+});
+
 test('blocklist lists: the catalogue as JSON, the default set, one list in full, and an unknown name (exit 2)', async () => {
   const { BLOCKLISTS } = await import('../../src/core/blocklist/catalogue.js');
   const all = await runCli(['blocklist', 'lists', '--json']);

@@ -103,6 +103,58 @@ test('a DNS failure affects only its check and exits 3', async () => {
   assert.equal(d.dmarc.policy, 'reject');
 });
 
+test('a domain that does not exist: one DOMAIN_NOT_FOUND error, exit 1, the JSON shape kept with checks marked skipped', async () => {
+  const r = await runCli(['check-domain', 'example.con', '--json', ...dns()]);
+  assert.equal(r.code, 1, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  const d = doc.domains[0];
+  assert.deepEqual(Object.keys(d).sort(), ['bimi', 'dane', 'dkim', 'dmarc', 'dnssec', 'domain', 'findings', 'mtaSts', 'mx', 'sendingIps', 'spf', 'tlsRpt']);
+  for (const c of ['spf', 'dkim', 'dmarc', 'mx', 'mtaSts', 'tlsRpt', 'bimi', 'dnssec', 'dane']) assert.equal(d[c].skipped, true, c);
+  assert.deepEqual(d.sendingIps, []);
+  assert.deepEqual(d.findings.map((f: any) => [f.code, f.severity, f.check, f.message]), [['DOMAIN_NOT_FOUND', 'error', 'domain', 'example.con does not exist in DNS (NXDOMAIN)']]);
+  assert.deepEqual(doc.summary, { errors: 1, warnings: 0, infos: 0 });
+  // a fleet: the domain that exists is checked as usual, without the marker
+  const fleet = JSON.parse((await runCli(['check-domain', 'good.test', 'example.con', '-s', 's1', '--json', ...dns()])).stdout);
+  assert.equal('skipped' in fleet.domains[0].spf, false);
+  assert.deepEqual(fleet.summary, { errors: 1, warnings: 0, infos: 4 });
+
+  const human = await runCli(['check-domain', 'example.con', ...dns()]);
+  assert.equal(human.code, 1);
+  const block = human.stdout.split('\n\n')[0]!.split('\n');
+  assert.deepEqual(block.slice(0, 2), ['example.con', '  ✗ DOMAIN_NOT_FOUND example.con does not exist in DNS (NXDOMAIN)']);
+  assert.match(block[2]!, /^ {4}fix: Check the spelling/);
+  assert.equal(block.length, 3);
+  assert.doesNotMatch(human.stdout, /SPF_MISSING|DMARC_MISSING|MX_MISSING|MTA_STS_MISSING/);
+  assert.match(human.stdout, /1 domain checked: 1 error, 0 warnings, 0 infos/);
+
+  const csv = await runCli(['check-domain', 'example.con', '--format', 'csv', ...dns()]);
+  assert.equal(csv.code, 1);
+  assert.equal(csv.stdout.split('\r\n')[1], `example.con,1,0,0,${','.repeat(21)}DOMAIN_NOT_FOUND`);
+});
+
+test('a fleet against a DNS server that is down: every check says refused (not timed out), exit 3', { timeout: 10_000 }, async () => {
+  // a UDP port with (very likely) nothing listening: bound, then closed again
+  const { createSocket } = await import('node:dgram');
+  const s = createSocket('udp4');
+  await new Promise<void>((res) => s.bind(0, '127.0.0.1', () => res()));
+  const port = s.address().port;
+  await new Promise<void>((res) => s.close(() => res()));
+  const domains = ['a.test', 'b.test', 'c.test', 'd.test', 'e.test', 'f.test', 'g.test', 'h.test', 'i.test', 'j.test'];
+  // --timeout 30s: a query that waited for its timeout would make the test exceed its 10 s limit
+  const r = await runCli(['check-domain', ...domains, '--dns', `127.0.0.1:${port}`, '--timeout', '30s', '--json']);
+  assert.equal(r.code, 3, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(doc.domains.map((d: any) => d.domain), domains);
+  for (const d of doc.domains) {
+    assert.ok(d.findings.length > 0, d.domain);
+    for (const f of d.findings) {
+      assert.equal(f.code, 'DNS_ERROR', `${d.domain}: ${f.code} ${f.message}`);
+      assert.match(f.message, new RegExp(`UDP to 127\\.0\\.0\\.1:${port}: connection refused`));
+      assert.doesNotMatch(f.message, /timed out/);
+    }
+  }
+});
+
 test('human output: a block per domain, marks, fixes, no colour off a TTY', async () => {
   const r = await runCli(['check-domain', 'bad.test', ...dns()]);
   assert.equal(r.code, 1);

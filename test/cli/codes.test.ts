@@ -9,9 +9,15 @@ test('codes --json lists every finding code with severity and description', asyn
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.command, 'codes');
   assert.equal(doc.codes.length, Object.keys(FINDING_CODES).length);
-  for (const c of ['SPF_TOO_MANY_LOOKUPS', 'DMARC_MISSING', 'MTA_STS_MX_MISMATCH', 'PTR_MISSING', 'BULK_REQUIREMENT_FAILED']) {
+  for (const c of ['DOMAIN_NOT_FOUND', 'SPF_TOO_MANY_LOOKUPS', 'DMARC_MISSING', 'MTA_STS_MX_MISMATCH', 'PTR_MISSING', 'BULK_REQUIREMENT_FAILED']) {
     assert.ok(doc.codes.some((x: any) => x.code === c), c);
   }
+});
+
+test('codes domain_ lists DOMAIN_NOT_FOUND with its severity and source', async () => {
+  const r = await runCli(['codes', 'domain_']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^DOMAIN_NOT_FOUND {2}error {4}The domain does not exist in DNS.*RFC 8020/m);
 });
 
 test('codes <prefix> filters', async () => {

@@ -49,6 +49,8 @@ export interface DnsServerOptions {
   cache?: boolean;
   /** Listen on ::1 instead of 127.0.0.1 (IPv6 transport tests). */
   ipv6?: boolean;
+  /** Listen on this port (UDP and TCP) instead of a free one: a server coming up where none was. */
+  port?: number;
 }
 
 export interface QueryLogEntry {
@@ -184,11 +186,11 @@ export class DnsFixtureServer {
   }
 
   async start(): Promise<this> {
-    for (let attempt = 0; attempt < 20; attempt++) {
+    for (let attempt = 0; attempt < (this.opts.port ? 1 : 20); attempt++) {
       const udp = createSocket(this.opts.ipv6 ? 'udp6' : 'udp4');
       await new Promise<void>((res, rej) => {
         udp.once('error', rej);
-        udp.bind(0, this.host, () => res());
+        udp.bind(this.opts.port ?? 0, this.host, () => res());
       });
       const port = udp.address().port;
       const tcp = createTcpServer((s) => this.onTcp(s));

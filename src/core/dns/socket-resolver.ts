@@ -5,6 +5,9 @@
  * - UDP first, with EDNS0; TCP when the reply is truncated (RFC 7766 §5), EDNS dropped on FORMERR/NOTIMP.
  * - Each attempt has the per-query timeout; servers are tried in order on timeout or network error.
  * - Replies must match our random ID and the question (RFC 5452 §9.1); others are ignored.
+ * - A server that answers with ICMP "port/host/network unreachable" fails every query in flight to it
+ *   at once and is skipped for UNREACHABLE_HOLD_MS (see channelFailed), instead of each query
+ *   waiting out its timeout.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { randomFillSync } from 'node:crypto';
@@ -19,6 +22,8 @@ export interface SocketResolverOptions {
   timeoutMs: number;
   /** Largest reply accepted over TCP; bigger answers are treated as malformed. */
   maxTcpReply?: number;
+  /** How long a server that reported itself unreachable is skipped (default UNREACHABLE_HOLD_MS). */
+  unreachableHoldMs?: number;
 }
 
 type Exchange =
@@ -63,6 +68,17 @@ export function formatServer(s: NameServer): string {
   return isV6Host(s.host) ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
 }
 
+/**
+ * Socket errors that say the server cannot be reached at all: the kernel turns an ICMP port, host or
+ * network unreachable for a connected UDP socket into these (RFC 1122 §4.1.3.3 asks UDP to pass them
+ * up), or a send fails with them for want of a route. Any other error only breaks its own socket.
+ */
+const UNREACHABLE: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (is a DNS server listening there?)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
 export class SocketResolver implements Resolver {
   readonly servers: readonly NameServer[];
   private readonly serverNames: readonly string[];
@@ -85,6 +101,9 @@ export class SocketResolver implements Resolver {
     }
     this.servers = opts.servers;
     this.serverNames = opts.servers.map(formatServer);
+    this.unreachableHoldMs = opts.unreachableHoldMs ?? SocketResolver.UNREACHABLE_HOLD_MS;
+    this.unreachableUntil = new Float64Array(opts.servers.length);
+    this.unreachableDetail = opts.servers.map(() => '');
     this.timeoutMs = opts.timeoutMs;
     this.maxTcpReply = opts.maxTcpReply ?? 65535;
     // UDP loses datagrams under bursts: the same query (same ID) is sent again a few times within the
@@ -178,15 +197,58 @@ export class SocketResolver implements Resolver {
   private channel(i: number): UdpChannel {
     const pool = (this.channels[i] ??= []);
     if (pool.length < SocketResolver.POOL_SIZE) {
-      const c = new UdpChannel(this.servers[i]!, this.serverNames[i]!, () => {
-        // a socket that failed is replaced on next use
-        const at = pool.indexOf(c);
-        if (at >= 0) pool.splice(at, 1);
-      });
+      const c = new UdpChannel(this.servers[i]!, this.serverNames[i]!, (err) => this.channelFailed(i, c, err));
       pool.push(c);
       return c;
     }
     return pool[this.nextChannel++ % pool.length]!;
+  }
+
+  /**
+   * How long a server that reported itself unreachable is skipped: queries to it fail at once (and go
+   * on to the next server) until then; the first query after it is sent for real, a re-probe. Why 1 s:
+   * - a re-probe of a server still down costs one round trip (the ICMP comes straight back) for the
+   *   queries in flight at that moment, once a second: negligible, where each query used to wait out
+   *   the whole timeout;
+   * - a server that comes back is used again within a second;
+   * - hosts rate-limit ICMP errors (Linux: net.ipv4.icmp_ratelimit = 1000 ms per destination beyond a
+   *   burst of 6, and 1,000/s overall, burst 50), so re-probing much more often than once a second
+   *   would mostly go unanswered and turn into timeouts again.
+   */
+  static readonly UNREACHABLE_HOLD_MS = 1000;
+  readonly unreachableHoldMs: number;
+  /** performance.now() until which server i is skipped (0: it is not). */
+  private readonly unreachableUntil: Float64Array;
+  private readonly unreachableDetail: string[];
+
+  /** A failed send or ICMP error on one of server i's sockets. */
+  private channelFailed(i: number, c: UdpChannel, err: NodeJS.ErrnoException): void {
+    const pool = this.channels[i] ?? [];
+    const reason = err.code !== undefined ? UNREACHABLE[err.code] : undefined;
+    if (reason === undefined) {
+      // anything else breaks this socket only; it is replaced on next use
+      const at = pool.indexOf(c);
+      if (at >= 0) pool.splice(at, 1);
+      c.fail(`UDP to ${this.serverNames[i]}: ${err.message}`);
+      return;
+    }
+    // The server itself cannot be reached: the queries on its other sockets will not be answered
+    // either, and their own ICMP errors may never surface (the kernel keeps one pending error per
+    // socket, which the next send consumes, and rate-limits ICMP). Fail them all now; close every
+    // socket, so that no stale error is mistaken for a new refusal once the server is tried again.
+    const detail = `UDP to ${this.serverNames[i]}: ${reason}`;
+    this.unreachableUntil[i] = performance.now() + this.unreachableHoldMs;
+    this.unreachableDetail[i] = detail;
+    this.channels[i] = [];
+    for (const ch of pool) ch.fail(detail);
+    c.fail(detail);
+  }
+
+  /** The failure of a query to server i while it is held unreachable; undefined once the hold is over. */
+  private heldUnreachable(i: number): Exchange | undefined {
+    if (performance.now() < this.unreachableUntil[i]!) return { kind: 'fail', detail: this.unreachableDetail[i]! };
+    this.unreachableUntil[i] = 0;
+    return undefined;
   }
 
   /** Closes the pooled sockets (they never keep the process alive, so this is optional). */
@@ -216,6 +278,10 @@ export class SocketResolver implements Resolver {
   };
 
   private udp(serverIndex: number, qname: string, type: RecordType, edns: boolean, signal?: AbortSignal): Promise<Exchange> {
+    if (this.unreachableUntil[serverIndex] !== 0) {
+      const held = this.heldUnreachable(serverIndex);
+      if (held) return Promise.resolve(held);
+    }
     return new Promise((resolve) => {
       const ch = this.channel(serverIndex);
       let id = this.randomId();
@@ -349,6 +415,13 @@ function literalLookup(address: string, _family: unknown, cb: (err: Error | null
  * makes the kernel drop datagrams from any other source (RFC 5452 §9.1), saves an address lookup per
  * send, and turns an ICMP "port unreachable" into an immediate error instead of a timeout.
  *
+ * That error is the socket's one pending error (Linux sk_err): the next receive reports it (our
+ * 'error' event), but if a send comes first, that send fails with it and consumes it. Sends without a
+ * callback fail silently, so in a batch every other datagram was lost that way and an even-sized
+ * batch left no error to see: the queries timed out. The last send of each batch therefore has a
+ * callback: it either reports the consumed error, or succeeds and leaves any later ICMP error to the
+ * receive side. Errors go to the resolver (onError), which decides what they mean for the server.
+ *
  * Sends are gathered and written together once the current turn of the event loop has handled every
  * reply that arrived: a burst wakes the server once instead of once per datagram, which measured
  * about 2.5× less time in send calls than writing each query as it was made (bench/blocklist.ts).
@@ -364,7 +437,7 @@ class UdpChannel {
   constructor(
     readonly server: NameServer,
     private readonly serverName: string,
-    onBroken: () => void,
+    private readonly onError: (err: NodeJS.ErrnoException) => void,
   ) {
     const v6 = isV6Host(server.host);
     // the server is an IP literal: no name lookup (Node's default would load node:dns to find that out)
@@ -384,20 +457,35 @@ class UdpChannel {
       }
       if (answersQuestion(msg, q.qname, q.type)) q.finish({ kind: 'reply', msg, size: buf.length });
     });
-    this.sock.on('error', (err: NodeJS.ErrnoException) => {
-      // an ICMP port-unreachable on a connected socket: say it plainly
-      const detail = err.code === 'ECONNREFUSED' ? 'connection refused (is a DNS server listening there?)' : err.message;
-      for (const q of [...this.pending.values()]) q.finish({ kind: 'fail', detail: `UDP to ${this.serverName}: ${detail}` });
-      this.close();
-      onBroken();
-    });
+    this.sock.on('error', this.onSocketError);
     this.sock.connect(server.port, server.host, () => {
       this.connected = true;
       this.flush();
     });
   }
 
-  /** Send errors surface as the socket's 'error' event, which fails every query on it. */
+  private readonly onSocketError = (err: NodeJS.ErrnoException) => {
+    if (!this.closed) this.onError(err);
+  };
+
+  /**
+   * The last send of a batch reports an unreachable server (see the class comment). Any other send
+   * error (ENOBUFS in a burst, …) costs that datagram only, as before: the sweep sends it again.
+   */
+  private readonly afterLastSend = (err: Error | null) => {
+    const code = (err as NodeJS.ErrnoException | null)?.code;
+    if (code !== undefined && UNREACHABLE[code] !== undefined) this.onSocketError(err as NodeJS.ErrnoException);
+  };
+
+  /** Fails every query waiting on this socket with `detail`, and closes it. */
+  fail(detail: string): void {
+    this.close();
+    if (this.pending.size === 0) return;
+    const ex: Exchange = { kind: 'fail', detail };
+    for (const q of [...this.pending.values()]) q.finish(ex);
+  }
+
+  /** Send errors reach onError: through the socket's 'error' event, or the batch's last send. */
   send(buf: Buffer): void {
     if (this.closed) {
       const q = this.pending.get(buf.readUInt16BE(0));
@@ -420,8 +508,11 @@ class UdpChannel {
     if (this.closed || this.queued.length === 0) return;
     const out = this.queued;
     this.queued = [];
-    // no per-send callback: it costs an allocation and a callback per datagram on the hot path
-    for (let i = 0; i < out.length; i++) this.sock.send(out[i]!);
+    // no callback per send: it costs an allocation and a callback per datagram on the hot path; one
+    // per batch, on the last, sees an error that a send consumed (see the class comment)
+    const last = out.length - 1;
+    for (let i = 0; i < last; i++) this.sock.send(out[i]!);
+    this.sock.send(out[last]!, this.afterLastSend);
   };
 
   close(): void {

@@ -56,28 +56,34 @@ export function bulkSenderVerdict(r: DomainReport): BulkSenderVerdict {
     reasons.push(reason);
   };
 
-  // SPF: a record that receivers can evaluate, and (with --ip) passing for the sending IPs.
-  const spfBroken = !r.spf.record || has(r, 'SPF_MISSING') || has(r, 'SPF_MULTIPLE') || has(r, 'SPF_SYNTAX') || r.spf.lookups > SPF_LOOKUP_LIMIT || has(r, 'SPF_INCLUDE_MISSING') || has(r, 'SPF_INCLUDE_LOOP');
-  const ipFails = r.sendingIps.filter((p) => p.spf !== undefined && p.spf !== 'pass');
-  if (spfBroken) add('spf', 'fail', r.spf.record ? 'the SPF record would give permerror (see the SPF findings)' : 'no SPF record');
-  else if (ipFails.length > 0) add('spf', 'fail', `SPF does not pass for ${ipFails.map((p) => `${p.ip} (${p.spf})`).join(', ')}`);
-  else add('spf', 'pass', r.sendingIps.some((p) => p.spf === 'pass') ? 'SPF passes for the given sending IPs' : 'SPF record valid (give --ip to evaluate it for your sending IPs)');
+  if (has(r, 'DOMAIN_NOT_FOUND')) {
+    // nothing was checked: a domain that does not exist can publish none of the records
+    const detail = `${r.domain} does not exist in DNS (NXDOMAIN)`;
+    for (const requirement of ['spf', 'dkim', 'dmarc', 'alignment'] as const) add(requirement, 'fail', detail);
+  } else {
+    // SPF: a record that receivers can evaluate, and (with --ip) passing for the sending IPs.
+    const spfBroken = !r.spf.record || has(r, 'SPF_MISSING') || has(r, 'SPF_MULTIPLE') || has(r, 'SPF_SYNTAX') || r.spf.lookups > SPF_LOOKUP_LIMIT || has(r, 'SPF_INCLUDE_MISSING') || has(r, 'SPF_INCLUDE_LOOP');
+    const ipFails = r.sendingIps.filter((p) => p.spf !== undefined && p.spf !== 'pass');
+    if (spfBroken) add('spf', 'fail', r.spf.record ? 'the SPF record would give permerror (see the SPF findings)' : 'no SPF record');
+    else if (ipFails.length > 0) add('spf', 'fail', `SPF does not pass for ${ipFails.map((p) => `${p.ip} (${p.spf})`).join(', ')}`);
+    else add('spf', 'pass', r.sendingIps.some((p) => p.spf === 'pass') ? 'SPF passes for the given sending IPs' : 'SPF record valid (give --ip to evaluate it for your sending IPs)');
 
-  const usable = r.dkim.selectors.filter((s) => s.found && s.bits !== null && s.bits >= 1024);
-  if (usable.length > 0) add('dkim', 'pass', `key${usable.length > 1 ? 's' : ''} found: ${usable.map((s) => `${s.selector} (${s.keyType} ${s.bits})`).join(', ')}`);
-  else if (r.dkim.source === 'common') add('dkim', 'fail', `no DKIM key found under ${r.dkim.tried.length} common selectors; pass your selector with --selector`);
-  else add('dkim', 'fail', 'no usable DKIM key under the given selectors');
+    const usable = r.dkim.selectors.filter((s) => s.found && s.bits !== null && s.bits >= 1024);
+    if (usable.length > 0) add('dkim', 'pass', `key${usable.length > 1 ? 's' : ''} found: ${usable.map((s) => `${s.selector} (${s.keyType} ${s.bits})`).join(', ')}`);
+    else if (r.dkim.source === 'common') add('dkim', 'fail', `no DKIM key found under ${r.dkim.tried.length} common selectors; pass your selector with --selector`);
+    else add('dkim', 'fail', 'no usable DKIM key under the given selectors');
 
-  const dmarcOk = r.dmarc.record !== null && r.dmarc.policy !== null && !has(r, 'DMARC_MULTIPLE');
-  if (dmarcOk) add('dmarc', 'pass', `p=${r.dmarc.policy}${r.dmarc.inherited ? ` (from ${r.dmarc.orgDomain})` : ''}`);
-  else add('dmarc', 'fail', r.dmarc.record ? 'the DMARC record is not usable (see the DMARC findings)' : 'no DMARC record');
+    const dmarcOk = r.dmarc.record !== null && r.dmarc.policy !== null && !has(r, 'DMARC_MULTIPLE');
+    if (dmarcOk) add('dmarc', 'pass', `p=${r.dmarc.policy}${r.dmarc.inherited ? ` (from ${r.dmarc.orgDomain})` : ''}`);
+    else add('dmarc', 'fail', r.dmarc.record ? 'the DMARC record is not usable (see the DMARC findings)' : 'no DMARC record');
 
-  // Alignment is possible when SPF or DKIM is published for the From domain itself (relaxed mode also
-  // accepts the organisational domain, which check-domain covers by checking that domain).
-  const spfAligned = !spfBroken;
-  const dkimAligned = usable.length > 0;
-  if (dmarcOk && (spfAligned || dkimAligned)) add('alignment', 'pass', `possible through ${[spfAligned && 'SPF', dkimAligned && 'DKIM'].filter(Boolean).join(' and ')} at ${r.domain}`);
-  else add('alignment', 'fail', !dmarcOk ? 'no usable DMARC record to align with' : `neither SPF nor DKIM is usable at ${r.domain}`);
+    // Alignment is possible when SPF or DKIM is published for the From domain itself (relaxed mode also
+    // accepts the organisational domain, which check-domain covers by checking that domain).
+    const spfAligned = !spfBroken;
+    const dkimAligned = usable.length > 0;
+    if (dmarcOk && (spfAligned || dkimAligned)) add('alignment', 'pass', `possible through ${[spfAligned && 'SPF', dkimAligned && 'DKIM'].filter(Boolean).join(' and ')} at ${r.domain}`);
+    else add('alignment', 'fail', !dmarcOk ? 'no usable DMARC record to align with' : `neither SPF nor DKIM is usable at ${r.domain}`);
+  }
 
   if (r.sendingIps.length === 0) add('ptr', 'unverified', 'no sending IPs known', 'mailpace-cli check-domain <domain> --ip <sending ip>');
   else {

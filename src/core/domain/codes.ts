@@ -1,8 +1,11 @@
 /**
- * Finding codes of check-domain's SPF, DKIM, DMARC and MX checks.
- * Sources: RFC 7208 (SPF), RFC 6376 + RFC 8301 + RFC 8463 (DKIM), RFC 7489 (DMARC), RFC 5321 / RFC 7505 (MX).
+ * Finding codes of check-domain's SPF, DKIM, DMARC and MX checks, and of the domain itself.
+ * Sources: RFC 7208 (SPF), RFC 6376 + RFC 8301 + RFC 8463 (DKIM), RFC 7489 (DMARC), RFC 5321 / RFC 7505 (MX),
+ * RFC 8020 (NXDOMAIN: nothing underneath).
  */
 export const DOMAIN_FINDING_CODES = {
+  // The domain itself — RFC 8020 §2
+  DOMAIN_NOT_FOUND: { severity: 'error', description: 'The domain does not exist in DNS: NXDOMAIN for the name itself, so nothing below it exists either (RFC 8020 §2); the record checks are skipped.' },
   // SPF — RFC 7208
   SPF_MISSING: { severity: 'error', description: 'No TXT record starting "v=spf1" at the domain (RFC 7208 §4.5: result none).' },
   SPF_MULTIPLE_RECORDS: { severity: 'error', description: 'More than one SPF record: every evaluation is a permerror (RFC 7208 §4.5).' },

@@ -5,6 +5,7 @@
 import { ipFamily } from '../net/ip-address.js';
 import type { Deps } from '../deps.js';
 import { answerError, isFailure } from '../dns/lookup.js';
+import type { DnsAnswer } from '../dns/types.js';
 import { DnsError } from '../errors.js';
 import type { Finding } from '../types.js';
 import { dnsFailureFinding, findingFor } from './check-runner.js';
@@ -35,11 +36,12 @@ async function addressesOf(deps: Deps, host: string): Promise<{ addresses: strin
   return { addresses: [...a.records.map((r) => r.address), ...aaaa.records.map((r) => r.address)], cnames: a.cnames.length ? a.cnames : aaaa.cnames };
 }
 
-export async function checkMx(deps: Deps, domain: string): Promise<{ result: MxResult; findings: Finding[] }> {
+/** `mxAnswer`: the domain's MX answer when the caller has asked already (check-domain asks it first). */
+export async function checkMx(deps: Deps, domain: string, mxAnswer?: Promise<DnsAnswer<'MX'>>): Promise<{ result: MxResult; findings: Finding[] }> {
   const result: MxResult = { nullMx: false, hosts: [] };
   const findings: Finding[] = [];
   try {
-    const mx = await deps.resolver.query(domain, 'MX');
+    const mx = await (mxAnswer ?? deps.resolver.query(domain, 'MX'));
     if (isFailure(mx)) throw answerError(mx);
     const records = [...mx.records].sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange));
     if (records.length === 0) {

@@ -22,6 +22,7 @@ before(async () => {
     'signed.example.test': { A: ['192.0.2.7'], ad: true },
     'foo:bar/baz.example.test': { TXT: ['odd name'] },
     'sub.empty.example.test': { A: ['192.0.2.3'] },
+    '*.wild.example.test': { A: ['192.0.2.4'] },
   });
   r = new SocketResolver({ servers: [{ host: '127.0.0.1', port: srv.port }], timeoutMs: 1000 });
 });
@@ -118,13 +119,20 @@ test('the caching resolver asks each name/type once per run', async () => {
   assert.equal(c.hits, 2);
 });
 
-test('a port with no DNS server fails fast with a plain message, not a timeout', async () => {
-  // bind and close a socket to get a port that is (very likely) unused
+/** A UDP port on 127.0.0.1 with (very likely) nothing listening: bound, then closed again. */
+async function closedPort(): Promise<number> {
   const { createSocket } = await import('node:dgram');
   const s = createSocket('udp4');
   await new Promise<void>((res) => s.bind(0, '127.0.0.1', () => res()));
   const port = s.address().port;
   await new Promise<void>((res) => s.close(() => res()));
+  return port;
+}
+
+const REFUSAL = /^UDP to 127\.0\.0\.1:\d+: connection refused \(is a DNS server listening there\?\)$/;
+
+test('a port with no DNS server fails fast with a plain message, not a timeout', async () => {
+  const port = await closedPort();
   const r2 = new SocketResolver({ servers: [{ host: '127.0.0.1', port }], timeoutMs: 5000 });
   const a = await r2.query('example.test', 'A');
   // 'error' (from the ICMP port-unreachable), where a lost datagram would have been 'timeout'
@@ -186,4 +194,72 @@ test('an aborted query ends at once as a timeout marked "aborted", and frees its
   assert.equal((await r.query('example.test', 'A', { signal: ac.signal })).detail, 'aborted');
   assert.equal(r.sent, before);
   assert.equal((await r.query('example.test', 'A')).status, 'ok');
+});
+
+// The three tests below use a 30 s query timeout and a 10 s test timeout: a query that waited for its
+// timeout instead of failing on the refusal makes the test time out (no timing is asserted).
+
+test('a closed port: every query in flight fails with the refusal, and later ones without being sent', { timeout: 10_000 }, async () => {
+  const port = await closedPort();
+  // a long hold, so that the later queries are certain to fall within it
+  const rc = new SocketResolver({ servers: [{ host: '127.0.0.1', port }], timeoutMs: 30_000, unreachableHoldMs: 60_000 });
+  try {
+    // 512 at once: 64 per pooled socket, where the kernel's one pending error per socket used to be
+    // consumed by the next send and never reported
+    const answers = await Promise.all(Array.from({ length: 512 }, (_, i) => rc.query(`n${i}.example.test`, 'A')));
+    for (const a of answers) {
+      assert.equal(a.status, 'error', a.detail);
+      assert.match(a.detail ?? '', REFUSAL);
+    }
+    const sent = rc.sent;
+    const later = await Promise.all(Array.from({ length: 100 }, (_, i) => rc.query(`later${i}.example.test`, 'TXT')));
+    for (const a of later) {
+      assert.equal(a.status, 'error', a.detail);
+      assert.match(a.detail ?? '', REFUSAL);
+    }
+    assert.equal(rc.sent, sent, 'a server held as refusing is not asked again within the hold');
+  } finally {
+    rc.close();
+  }
+});
+
+test('two servers, the first closed: every query is answered by the second', { timeout: 10_000 }, async () => {
+  const port = await closedPort();
+  const r2 = new SocketResolver({ servers: [{ host: '127.0.0.1', port }, { host: '127.0.0.1', port: srv.port }], timeoutMs: 30_000 });
+  try {
+    // 256 at once: the fixture server's receive buffer drops some of a larger burst (resent after 1 s)
+    const first = await Promise.all(Array.from({ length: 256 }, (_, i) => r2.query(`n${i}.wild.example.test`, 'A')));
+    const later = await Promise.all(Array.from({ length: 100 }, (_, i) => r2.query(`later${i}.wild.example.test`, 'A')));
+    for (const a of [...first, ...later]) {
+      assert.equal(a.status, 'ok', a.detail);
+      assert.equal(a.server, `127.0.0.1:${srv.port}`);
+      assert.deepEqual(a.records.map((x) => x.address), ['192.0.2.4']);
+    }
+  } finally {
+    r2.close();
+  }
+});
+
+test('a server that refused is asked again once the hold is over, and used when it has come up', { timeout: 10_000 }, async () => {
+  const port = await closedPort();
+  const rc = new SocketResolver({ servers: [{ host: '127.0.0.1', port }], timeoutMs: 30_000, unreachableHoldMs: 50 });
+  let late: DnsFixtureServer | undefined;
+  try {
+    const refused = await rc.query('example.test', 'A');
+    assert.match(refused.detail ?? '', REFUSAL);
+    late = await startDnsServer({ 'example.test': { A: ['192.0.2.1'] } }, { port });
+    // within the hold the refusal is remembered; after it the server is probed again and answers
+    let a = await rc.query('example.test', 'A');
+    for (let i = 0; i < 100 && a.status !== 'ok'; i++) {
+      assert.match(a.detail ?? '', REFUSAL);
+      await new Promise((res) => setTimeout(res, 20));
+      a = await rc.query('example.test', 'A');
+    }
+    assert.equal(a.status, 'ok', a.detail);
+    assert.equal(a.server, `127.0.0.1:${port}`);
+    assert.deepEqual(a.records.map((x) => x.address), ['192.0.2.1']);
+  } finally {
+    rc.close();
+    await late?.stop();
+  }
 });
