@@ -278,6 +278,139 @@ ${examples([
     .action(action(() => import('./commands/probe.js'), state));
 
   program
+    .command('send')
+    .description('deliver a test message like a well-behaved MTA: MX routing, MTA-STS/DANE, DKIM, 4xx back-off, 5xx → suppression')
+    .option('--from <address>', 'envelope sender and From: header')
+    .option('--to <address>', 'recipient (repeatable; comma lists accepted)', collect)
+    .option('--to-file <path|->', 'recipients, one per line (# comments; - for stdin)')
+    .option('--subject <text>', 'subject of a composed message')
+    .option('--text <text>', 'plain-text body')
+    .option('--text-file <path>', 'plain-text body from a file')
+    .option('--html-file <path>', 'HTML body from a file')
+    .option('--attach <file>', 'attach a file (repeatable; checked against the attachment allow-list)', collect)
+    .option('--message <file.eml|->', 'send this RFC 5322 message instead of composing one')
+    .option('--relay <url>', 'deliver everything through smtp://host[:port] (STARTTLS, default 587) or smtps://host[:port] (default 465)')
+    .option('--user <name>', 'relay login (password: env MAILPACE_SMTP_PASSWORD or --password-file)')
+    .option('--password-file <path>', 'relay password from the first line of this file')
+    .option('--helo <name>', "EHLO name (default: this machine's host name)")
+    .option('--port <n>', 'destination port (default 25; a relay URL without a port: 587/465)')
+    .addOption(new Option('--tls <mode>', 'opportunistic: STARTTLS when offered; required: never send in plaintext').choices(['opportunistic', 'required']).default('opportunistic'))
+    .option('--separate', 'one message per recipient instead of one per domain batch')
+    .option('--max-rcpt <n>', 'recipients per transaction', '100')
+    .option('--concurrency <n>', 'transactions at once (never more than 3 connections to one host)', '10')
+    .option('--dkim-key <pem>', 'DKIM-sign with this private key (RSA or Ed25519, PEM)')
+    .option('--dkim-selector <name>', 'DKIM selector (s=)')
+    .option('--dkim-domain <domain>', 'DKIM signing domain (d=; default: the From: domain)')
+    .option('--clamd <host:port|/path.sock>', 'scan the message with clamd (INSTREAM) first; a virus stops the send')
+    .option('--allow-attachment <ext>', 'also allow attachments with this extension (repeatable)', collect)
+    .option('--force', 'send to suppressed recipients too')
+    .option('--retry', 'stay in the foreground and retry deferred recipients until delivered, bounced or expired')
+    .option('--backoff <first,max>', 'retry gaps: doubling from first up to max', '5m,1h')
+    .option('--greylist-delay <duration>', 'never retry a greylisted recipient sooner than this', '5m')
+    .option('--max-age <duration>', 'give up (expired) on recipients still deferred after this', '2h')
+    .option('--ca-file <pem>', 'extra trusted CA (private PKI, tests) for STARTTLS and MTA-STS')
+    .option('--dry-run', 'print the plan (routes, batches, retry policy) and send nothing')
+    .addHelpText(
+      'after',
+      `
+Replies: 2xx delivered; 4xx deferred and retried on the back-off schedule (greylisting waits at least
+--greylist-delay; "try again in N minutes" is honoured; rate limits hold back the whole destination);
+5xx bounced — and suppressed when the reply is about the recipient (unknown user, no such domain,
+disabled mailbox), never for policy, blocklist, content or rate-limit refusals. Every attempt is in
+the store's delivery log (mailpace-cli log); deferred recipients stay queued for "queue run".
+
+Exit codes: 0 all delivered; 1 any bounced or suppressed, or a virus; 2 bad usage or input (nothing
+sent); 3 any deferred or expired, or nothing reachable.
+${examples([
+  ['mailpace-cli send --from me@example.com --to you@example.org --retry', 'send a test message, retry until it lands'],
+  ['mailpace-cli send --from me@example.com --to-file seeds.txt --separate --json', 'one message per recipient, JSON report'],
+  ['mailpace-cli send --from me@example.com --to a@example.org --message invoice.eml --dkim-key k.pem --dkim-selector s1', 'an existing message, DKIM-signed'],
+  ['MAILPACE_SMTP_PASSWORD=… mailpace-cli send --relay smtp://smtp.example.com --user me --from me@example.com --to you@example.org', 'through a submission relay'],
+  ['mailpace-cli send --from me@example.com --to you@example.org --tls required --clamd 127.0.0.1:3310', 'TLS or nothing; virus-scan first'],
+  ['mailpace-cli send --from me@example.com --to you@example.org --dry-run', 'show the plan only'],
+])}`,
+    )
+    .action(action(() => import('./commands/send.js'), state));
+
+  const queue = program.command('queue').description('the delivery queue: deferred messages waiting for their next attempt');
+  queue
+    .command('list')
+    .description('queued messages and each recipient\'s state, next attempt and last reply')
+    .addHelpText('after', examples([['mailpace-cli queue list', 'what is waiting'], ['mailpace-cli queue list --json', 'as JSON']]))
+    .action(action(async () => ({ run: (ctx, args, opts) => import('./commands/queue.js').then((m) => m.run(ctx, ['list', ...args], opts)) }), state));
+  queue
+    .command('run')
+    .description('deliver what is due now (cron-friendly); --retry stays until every message is settled')
+    .option('--retry', 'wait for and retry deferred recipients until delivered, bounced or expired')
+    .option('--helo <name>', "EHLO name (default: this machine's host name)")
+    .option('--concurrency <n>', 'transactions at once', '10')
+    .option('--password-file <path>', 'relay password (else env MAILPACE_SMTP_PASSWORD)')
+    .option('--ca-file <pem>', 'extra trusted CA (private PKI, tests)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 everything attempted was delivered; 1 something bounced; 3 something is still deferred.
+${examples([
+  ['mailpace-cli queue run', 'one pass over what is due'],
+  ['*/5 * * * * mailpace-cli queue run --quiet', 'from cron, every five minutes'],
+  ['mailpace-cli queue run --retry', 'stay until the queue is settled'],
+])}`,
+    )
+    .action(action(async () => ({ run: (ctx, args, opts) => import('./commands/queue.js').then((m) => m.run(ctx, ['run', ...args], opts)) }), state));
+  queue
+    .command('delete')
+    .description('remove queued messages (they will not be sent)')
+    .argument('[ids...]', 'queue ids (see queue list)')
+    .option('--all', 'empty the whole queue')
+    .addHelpText('after', examples([['mailpace-cli queue delete lx3k9a1b2c3d4e5', 'one message'], ['mailpace-cli queue delete --all', 'everything']]))
+    .action(action(async () => ({ run: (ctx, args, opts) => import('./commands/queue.js').then((m) => m.run(ctx, ['delete', ...args], opts)) }), state));
+
+  const suppression = program.command('suppression').description('the suppression list: addresses never sent to again (hard bounces, complaints, manual)');
+  const sup = (name: string) => async () => ({ run: (ctx: CliContext, args: string[], opts: Record<string, any>) => import('./commands/suppression.js').then((m) => m.run(ctx, [name, ...args], opts)) });
+  suppression
+    .command('list')
+    .description('every suppressed address with its reason and when')
+    .addOption(new Option('--reason <reason>', 'only this reason').choices(['hard-bounce', 'soft-bounce', 'complaint', 'unsubscribe', 'manual']))
+    .addHelpText('after', examples([['mailpace-cli suppression list --reason hard-bounce', 'hard bounces only'], ['mailpace-cli suppression list --json', 'as JSON']]))
+    .action(action(sup('list'), state));
+  suppression
+    .command('add')
+    .description('suppress addresses')
+    .argument('<addresses...>', 'addresses')
+    .addOption(new Option('--reason <reason>', 'why').choices(['hard-bounce', 'soft-bounce', 'complaint', 'unsubscribe', 'manual']).default('manual'))
+    .option('--detail <text>', 'a note kept with the entry')
+    .addHelpText('after', examples([['mailpace-cli suppression add bob@example.com --reason complaint', 'suppress one address']]))
+    .action(action(sup('add'), state));
+  suppression
+    .command('remove')
+    .description('take addresses off the suppression list')
+    .argument('<addresses...>', 'addresses')
+    .addHelpText('after', examples([['mailpace-cli suppression remove bob@example.com', 'send to bob again']]))
+    .action(action(sup('remove'), state));
+  suppression
+    .command('import')
+    .description('add addresses from a CSV file: address[,reason[,detail]] per line')
+    .argument('<csv>', 'file, or - for stdin')
+    .addOption(new Option('--reason <reason>', 'reason for lines without one').choices(['hard-bounce', 'soft-bounce', 'complaint', 'unsubscribe', 'manual']).default('manual'))
+    .addHelpText('after', examples([['mailpace-cli suppression import bounces.csv --reason hard-bounce', 'import an ESP export']]))
+    .action(action(sup('import'), state));
+  suppression
+    .command('export')
+    .description('the whole list as CSV or JSON')
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+    .addHelpText('after', examples([['mailpace-cli suppression export > suppressed.csv', 'CSV for a spreadsheet or another tool']]))
+    .action(action(sup('export'), state));
+
+  program
+    .command('log')
+    .description('the delivery log, newest first: every attempt with MX, TLS, reply and classification')
+    .option('--recipient <address>', 'only this recipient')
+    .option('--since <duration>', 'only the last e.g. 1h, 2d')
+    .option('--limit <n>', 'at most this many entries', '100')
+    .addHelpText('after', examples([['mailpace-cli log --recipient you@example.org', "one recipient's history"], ['mailpace-cli log --since 1d --json', 'the last day as JSON']]))
+    .action(action(() => import('./commands/log.js'), state));
+
+  program
     .command('codes')
     .description('list every finding code with its default severity and meaning')
     .argument('[prefix]', 'only codes starting with this, e.g. SPF_ or DMARC')

@@ -1,5 +1,4 @@
 /** probe: parse flags → runProbe → render (card per host, or one JSON document). */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { CliContext } from '../context.js';
 import { normalizeDomain } from '../../core/domain/name.js';
@@ -13,58 +12,7 @@ import { startSpinner } from '../../render/progress.js';
 import { probeDocument, renderProbe } from '../../render/probe.js';
 import { toJson } from '../../render/json.js';
 import { ipFamily } from '../../core/net/ip-address.js';
-
-function wholeNumber(value: string, flag: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} "${value}" is not a number (use a whole number from ${min} to ${max})`);
-  const n = Number(value);
-  if (n < min || n > max) throw new UsageError(`${flag} ${value} is out of range (${min}–${max})`);
-  return n;
-}
-
-/** An IP literal (optionally in brackets), else a host name. */
-function parseHost(value: string, flag: string): string {
-  const bare = value.trim().replace(/^\[|\]$/g, '');
-  if (ipFamily(bare)) return bare;
-  try {
-    return normalizeDomain(bare);
-  } catch (e) {
-    throw new UsageError(`${flag} ${(e as Error).message.replace(/^"[^"]*" is not a domain name/, `"${value}" is neither an IP address nor a host name`)}`);
-  }
-}
-
-/** An envelope address we can put between < and > (RFC 5321 §4.1.2), without line breaks. */
-function parseAddress(value: string, flag: string, opts: { allowNull?: boolean; allowPostmaster?: boolean } = {}): string {
-  const v = value.trim().replace(/^<(.*)>$/, '$1');
-  if (v === '' && opts.allowNull) return '';
-  if (opts.allowPostmaster && v.toLowerCase() === 'postmaster') return 'Postmaster';
-  // eslint-disable-next-line no-control-regex
-  if (!/^[^\s<>()\x00-\x1f@]+@[^\s<>()\x00-\x1f@]+$/.test(v)) throw new UsageError(`${flag} "${value}" is not an address like user@example.com`);
-  const domain = v.slice(v.lastIndexOf('@') + 1);
-  if (!/^\[[^\]]+\]$/.test(domain)) parseHost(domain, flag);
-  return v;
-}
-
-function parseHelo(value: string): string {
-  const v = value.trim();
-  // an address literal (RFC 5321 §4.1.3) or a domain name
-  if (/^\[(?:IPv6:)?[0-9a-fA-F:.]+\]$/.test(v)) return v;
-  try {
-    return normalizeDomain(v);
-  } catch (e) {
-    throw new UsageError(`--helo ${(e as Error).message}`);
-  }
-}
-
-function readCaFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read --ca-file ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca-file ${path} contains no PEM certificate`);
-  return text;
-}
+import { parseAddress, parseHelo, parseHost, readCaFile, wholeNumber } from '../flags.js';
 
 export async function run(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const failOn = parseFailOn(opts.failOn);

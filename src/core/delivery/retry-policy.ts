@@ -111,9 +111,13 @@ export class DestinationThrottle {
     return h && h.until > now ? h.until : undefined;
   }
 
-  /** A success clears the strikes. */
-  clear(destination: string): void {
-    this.holds.delete(destination);
+  /**
+   * A success clears the strikes once the hold is over. A success during the hold does not lift
+   * it: it was a transaction already in flight when the rate-limit reply came.
+   */
+  clear(destination: string, now: number): void {
+    const h = this.holds.get(destination);
+    if (h && h.until <= now) this.holds.delete(destination);
   }
 }
 

@@ -21,6 +21,7 @@ import { tryParseReply, type SmtpReply } from './reply.js';
 import { fromNodemailerError, printable, SmtpSessionError, type NodemailerErrorLike, type SmtpPhase } from './smtp-error.js';
 import { tlsSessionInfo, type TlsSessionInfo } from './tls-session.js';
 import { Transcript, type TranscriptEntry } from './transcript.js';
+import { dotStuff } from './dot-stuff.js';
 
 export type StartTlsMode = 'never' | 'opportunistic' | 'require';
 
@@ -61,6 +62,8 @@ export interface SmtpSessionOptions {
   /** Our EHLO/HELO name (RFC 5321 §4.1.1.1: the client's FQDN or an address literal). */
   heloName: string;
   startTls: StartTlsMode;
+  /** TLS from the first byte (submissions on port 465, RFC 8314 §3.3) instead of STARTTLS. */
+  implicitTls?: boolean;
   tls?: SmtpTlsOptions;
   timeouts: SmtpTimeouts;
   clock: Clock;
@@ -183,6 +186,7 @@ export class SmtpSession {
       servername: serverName,
       port: opts.port,
       name: opts.heloName,
+      secure: !!opts.implicitTls,
       ignoreTLS: opts.startTls === 'never',
       requireTLS: opts.startTls === 'require',
       opportunisticTLS: opts.startTls === 'opportunistic',
@@ -384,6 +388,41 @@ export class SmtpSession {
   rcptTo(address: string, params = ''): Promise<SmtpReply> {
     assertLine(address, 'the recipient address');
     return this.command(`RCPT TO:<${address}>${params ? ` ${params}` : ''}`);
+  }
+
+  /**
+   * DATA (RFC 5321 §4.1.1.4): resolves with the reply to DATA when it is not 354, else sends the
+   * message — CRLF line ends, dot-stuffed (§4.5.2), ended by CRLF "." CRLF — and resolves with the
+   * reply to the end of data. The message is written straight to the (TLS) socket: nodemailer's
+   * own send() would run MAIL and RCPT again.
+   */
+  async data(message: Uint8Array): Promise<SmtpReply> {
+    const go = await this.command('DATA');
+    if (go.code !== 354) return go;
+    const internals = this.conn as unknown as ConnectionInternals;
+    const socket = internals._socket;
+    if (!socket) throw new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the session is closed`, { phase: 'data' });
+    this.phase = 'data';
+    return new Promise<SmtpReply>((resolve, reject) => {
+      this.pending = { resolve, reject, command: 'DATA' };
+      internals._responseActions.push((str: string) => {
+        const p = this.pending;
+        this.pending = undefined;
+        this.phase = 'command';
+        if (!p) return;
+        const reply = tryParseReply(str);
+        if (!reply) {
+          const e = new SmtpSessionError('SMTP_PROTOCOL_ERROR', `${this.label}: the reply to the message is not an SMTP reply: ${JSON.stringify(str.slice(0, 120))}`, { phase: 'data', command: 'DATA', response: str });
+          this.failure ??= e;
+          p.reject(e);
+          this.close();
+          return;
+        }
+        p.resolve(reply);
+      });
+      this.transcript.client(`(message, ${message.length} bytes)`);
+      socket.write(dotStuff(message));
+    });
   }
 
   /** RSET (RFC 5321 §4.1.1.5): abandons the transaction. */

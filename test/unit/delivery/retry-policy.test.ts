@@ -45,8 +45,10 @@ test('destination throttle: consecutive strikes double the hold; a success clear
   assert.equal(t.notBefore('gmail.com', MIN), undefined);
   assert.equal(t.strike('gmail.com', MIN), 3 * MIN);
   assert.equal(t.strike('gmail.com', 3 * MIN, 20 * MIN), 23 * MIN, 'a longer receiver-given wait wins');
-  t.clear('gmail.com');
-  assert.equal(t.notBefore('gmail.com', 3 * MIN), undefined);
+  t.clear('gmail.com', 4 * MIN);
+  assert.equal(t.notBefore('gmail.com', 4 * MIN), 23 * MIN, 'a success in flight during the hold does not lift it');
+  t.clear('gmail.com', 23 * MIN);
+  assert.equal(t.strike('gmail.com', 23 * MIN), 24 * MIN, 'after the hold, strikes start again');
 });
 
 test('mailbox full suppresses only after 3 bounces spread over at least 3 days', () => {

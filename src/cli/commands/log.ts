@@ -1,0 +1,42 @@
+/** log: the delivery log, newest first. */
+import type { CliContext } from '../context.js';
+import { toJson, jsonDocument } from '../../render/json.js';
+import { parseAddress, positiveDuration, wholeNumber } from '../flags.js';
+
+export async function run(ctx: CliContext, _args: string[], opts: Record<string, any>): Promise<number> {
+  const recipient = opts.recipient !== undefined ? parseAddress(String(opts.recipient), '--recipient') : undefined;
+  const since = opts.since !== undefined ? Date.now() - positiveDuration(String(opts.since), '--since') : undefined;
+  const limit = wholeNumber(String(opts.limit ?? '100'), '--limit', 1, 1_000_000);
+  const store = await ctx.store();
+  try {
+    const rows = await store.listDeliveries({ ...(recipient ? { recipient } : {}), ...(since !== undefined ? { since } : {}), limit });
+    const entries = rows.map((e) => ({
+      at: new Date(e.at).toISOString(),
+      queueId: e.queueId ?? null,
+      messageId: e.messageId,
+      recipient: e.recipient,
+      status: e.status,
+      mx: e.mx ?? null,
+      address: e.address ?? null,
+      port: e.port ?? null,
+      tls: e.tls ?? null,
+      reply: { code: e.replyCode ?? null, enhanced: e.enhancedCode ?? null, text: e.response ?? '' },
+      classification: e.classification ?? null,
+    }));
+    if (ctx.json) {
+      ctx.out(toJson(jsonDocument('log', { entries })));
+      return 0;
+    }
+    if (entries.length === 0) {
+      ctx.out('the delivery log has no matching entries');
+      return 0;
+    }
+    for (const e of entries) {
+      const reply = `${e.reply.code ?? ''} ${e.reply.enhanced ?? ''} ${e.reply.text}`.replace(/\s+/g, ' ').trim().slice(0, 90);
+      ctx.out(`${ctx.color.dim(e.at)} ${e.status.padEnd(10)} ${e.recipient.padEnd(28)} ${e.mx ?? ''}${e.tls ? ctx.color.dim(` ${e.tls.protocol}`) : ''} ${reply}${e.classification && e.status !== 'delivered' ? ctx.color.dim(` [${e.classification.reason}]`) : ''}`);
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

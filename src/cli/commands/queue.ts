@@ -1,0 +1,131 @@
+/** queue list | run [--retry] | delete <id>|--all — the delivery queue in the store. */
+import { hostname } from 'node:os';
+import type { CliContext } from '../context.js';
+import { UsageError } from '../../core/errors.js';
+import { FINAL_STATUSES } from '../../core/store/store.js';
+import { sendReport, sendExitCode, type SendReport } from '../../core/delivery/report.js';
+import { toJson, jsonDocument } from '../../render/json.js';
+import { renderSendReport } from '../../render/send.js';
+import { parseHelo, readCaFile, readSecret, wholeNumber } from '../flags.js';
+
+export async function run(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
+  const action = args[0];
+  if (action === 'list') return list(ctx);
+  if (action === 'run') return runQueue(ctx, opts);
+  if (action === 'delete') return del(ctx, args.slice(1), opts);
+  throw new UsageError(`unknown queue action "${action}": use list, run or delete`);
+}
+
+async function list(ctx: CliContext): Promise<number> {
+  const store = await ctx.store();
+  try {
+    const messages = await store.listQueue();
+    const doc = messages.map((m) => ({
+      queueId: m.id,
+      messageId: m.messageId,
+      sender: m.sender,
+      createdAt: new Date(m.createdAt).toISOString(),
+      expiresAt: new Date(m.expiresAt).toISOString(),
+      bytes: m.raw.length,
+      recipients: m.recipients.map((r) => ({
+        recipient: r.recipient,
+        status: r.status,
+        attempts: r.attempts,
+        nextAttemptAt: FINAL_STATUSES.has(r.status) ? null : new Date(r.nextAttemptAt).toISOString(),
+        lastReply: r.lastReply ?? null,
+        reason: r.reason ?? null,
+      })),
+    }));
+    if (ctx.json) {
+      ctx.out(toJson(jsonDocument('queue list', { messages: doc })));
+      return 0;
+    }
+    if (doc.length === 0) {
+      ctx.out('the queue is empty');
+      return 0;
+    }
+    const c = ctx.color;
+    for (const m of doc) {
+      ctx.out(`${c.bold(m.queueId)} ${m.messageId} from ${m.sender || '<>'} ${c.dim(`queued ${m.createdAt}, expires ${m.expiresAt}, ${m.bytes} bytes`)}`);
+      for (const r of m.recipients) {
+        const last = r.lastReply ? ` — ${`${r.lastReply.code ?? ''} ${r.lastReply.enhanced ?? ''} ${r.lastReply.text}`.replace(/\s+/g, ' ').trim().slice(0, 100)}` : '';
+        ctx.out(`  ${r.recipient.padEnd(30)} ${r.status.padEnd(9)} ${c.dim(`${r.attempts} attempt(s)${r.nextAttemptAt ? `, next ${r.nextAttemptAt}` : ''}`)}${last}`);
+      }
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function runQueue(ctx: CliContext, opts: Record<string, any>): Promise<number> {
+  const { makeEngine } = await import('../delivery-runner.js');
+  const store = await ctx.store();
+  const heloName = opts.helo !== undefined ? parseHelo(String(opts.helo)) : hostname();
+  const concurrency = wholeNumber(String(opts.concurrency ?? '10'), '--concurrency', 1, 100);
+  const caPem = opts.caFile !== undefined ? readCaFile(String(opts.caFile)) : undefined;
+  const password = readSecret({ file: opts.passwordFile, env: ctx.io.env, envName: 'MAILPACE_SMTP_PASSWORD', flag: '--password-file' });
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  try {
+    const before = await store.listQueue();
+    const ids = new Set(before.map((m) => m.id));
+    const users = new Set(before.map((m) => (m.options as { relay?: { user?: string } }).relay?.user).filter((u): u is string => !!u));
+    const { engine, close } = await makeEngine(ctx, store, { heloName, concurrency, retry: !!opts.retry, ...(caPem ? { caPem } : {}), ...(password !== undefined ? { relayPassword: password, relayUser: [...users][0] ?? '' } : {}) });
+    try {
+      if (opts.retry) {
+        for (const id of ids) {
+          try {
+            await engine.runUntilSettled(id, controller.signal);
+          } catch (err) {
+            if (!controller.signal.aborted) throw err;
+            break;
+          }
+        }
+      } else {
+        await engine.runDue({ signal: controller.signal });
+      }
+    } finally {
+      await close();
+    }
+    const reports: SendReport[] = [];
+    for (const m of before) {
+      reports.push(await sendReport(store, { queueId: m.id, messageId: m.messageId, recipients: m.recipients.filter((r) => !FINAL_STATUSES.has(r.status)).map((r) => r.recipient), findings: [] }));
+    }
+    const findings = engine.findings;
+    if (ctx.json) {
+      ctx.out(toJson(jsonDocument('queue run', { messages: reports, findings })));
+    } else if (reports.length === 0) {
+      ctx.out('the queue is empty');
+    } else {
+      for (const r of reports) ctx.out(renderSendReport(ctx.color, { ...r, findings: [] }, { retry: !!opts.retry }));
+      for (const f of findings) ctx.out(`${f.severity}: ${f.code} ${f.message}`);
+    }
+    const codes = reports.map(sendExitCode);
+    return codes.includes(3) ? 3 : codes.includes(1) ? 1 : 0;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await store.close();
+  }
+}
+
+async function del(ctx: CliContext, ids: string[], opts: Record<string, any>): Promise<number> {
+  if (!opts.all && ids.length === 0) throw new UsageError('give a queue id (see `mailpace-cli queue list`) or --all');
+  if (opts.all && ids.length > 0) throw new UsageError('give queue ids or --all, not both');
+  const store = await ctx.store();
+  try {
+    let deleted = 0;
+    const missing: string[] = [];
+    if (opts.all) deleted = await store.deleteAllQueued();
+    else for (const id of ids) (await store.deleteQueued(id)) ? deleted++ : missing.push(id);
+    if (ctx.json) ctx.out(toJson(jsonDocument('queue delete', { deleted, missing })));
+    else {
+      ctx.out(`${deleted} message(s) deleted from the queue`);
+      for (const id of missing) ctx.notice(`mailpace-cli: no queued message ${id}`);
+    }
+    return missing.length > 0 ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}

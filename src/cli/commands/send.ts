@@ -1,0 +1,164 @@
+/**
+ * send: flags → prepared message (compose or read, attachment policy, DKIM, virus scan) → plan →
+ * queue → delivery engine (one pass, or until settled with --retry) → report.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { basename } from 'node:path';
+import type { CliContext } from '../context.js';
+import { UsageError } from '../../core/errors.js';
+import { parseRelayUrl } from '../../core/delivery/route.js';
+import { DEFAULT_DELIVERY_OPTIONS, type DeliveryOptions } from '../../core/delivery/engine.js';
+import { DEFAULT_RETRY_POLICY } from '../../core/delivery/retry-policy.js';
+import { parseDomainList } from '../config.js';
+import { parseAddress, parseBackoff, parseHelo, positiveDuration, readCaFile, readInputFile, readSecret, wholeNumber } from '../flags.js';
+import { toJson } from '../../render/json.js';
+import { renderSendPlan, renderSendReport, sendDocument, sendPlanDocument } from '../../render/send.js';
+import { runDelivery } from '../delivery-runner.js';
+import type { Finding } from '../../core/types.js';
+
+export interface SendPlan {
+  from: string;
+  recipients: string[];
+  domains: { domain: string; recipients: number; transactions: number }[];
+  messageId: string;
+  bytes: number;
+  dkim: { domain: string; selector: string; algorithm: string } | null;
+  virusScan: string | null;
+  options: DeliveryOptions;
+  retry: boolean;
+  heloName: string;
+}
+
+export async function run(ctx: CliContext, _args: string[], opts: Record<string, any>): Promise<number> {
+  // ---- everything that can be refused is checked before any connection (exit 2) ----
+  if (opts.from === undefined) throw new UsageError('--from is required (the envelope sender and, when composing, the From: header)');
+  const from = parseAddress(String(opts.from), '--from', { allowNull: false });
+  const toFlags: string[] = (opts.to as string[] | undefined) ?? [];
+  if (toFlags.length === 0 && opts.toFile === undefined) throw new UsageError('give recipients with --to <address> (repeatable) or --to-file <path|->');
+  let rcptInput = [...toFlags.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)];
+  if (opts.toFile !== undefined) {
+    const text = opts.toFile === '-' ? await ctx.readStdin('recipients', 'give them with --to') : readInputFile(String(opts.toFile), '--to-file').toString('utf8');
+    rcptInput = rcptInput.concat(parseDomainList(text));
+  }
+  const recipients = [...new Set(rcptInput.map((r) => parseAddress(r, '--to').toLowerCase()))];
+  if (recipients.length === 0) throw new UsageError('no recipients: --to-file was empty');
+
+  const composing = opts.subject !== undefined || opts.text !== undefined || opts.textFile !== undefined || opts.htmlFile !== undefined || (opts.attach?.length ?? 0) > 0;
+  if (opts.message !== undefined && composing) throw new UsageError('--message sends an existing message: leave out --subject, --text, --text-file, --html-file and --attach');
+  if (opts.text !== undefined && opts.textFile !== undefined) throw new UsageError('give --text or --text-file, not both');
+
+  let relay: DeliveryOptions['relay'];
+  if (opts.relay !== undefined) {
+    const r = parseRelayUrl(String(opts.relay));
+    if ('error' in r) throw new UsageError(r.error);
+    relay = { ...r, ...(opts.port !== undefined ? { port: wholeNumber(String(opts.port), '--port', 1, 65535) } : {}), ...(opts.user !== undefined ? { user: String(opts.user) } : {}) };
+  } else if (opts.user !== undefined) {
+    throw new UsageError('--user authenticates to a relay: give --relay smtp://host[:port] too');
+  }
+  const password = readSecret({ file: opts.passwordFile, env: ctx.io.env, envName: 'MAILPACE_SMTP_PASSWORD', flag: '--password-file' });
+  if (relay?.user && password === undefined) throw new UsageError('--user needs a password: set MAILPACE_SMTP_PASSWORD or give --password-file');
+
+  const backoff = opts.backoff !== undefined ? parseBackoff(String(opts.backoff)) : { firstMs: DEFAULT_RETRY_POLICY.firstBackoffMs, maxMs: DEFAULT_RETRY_POLICY.maxBackoffMs };
+  const options: DeliveryOptions = {
+    ...DEFAULT_DELIVERY_OPTIONS,
+    ...(relay ? { relay } : {}),
+    port: relay ? relay.port : opts.port !== undefined ? wholeNumber(String(opts.port), '--port', 1, 65535) : 25,
+    tls: opts.tls === 'required' ? 'required' : 'opportunistic',
+    maxRcpt: wholeNumber(String(opts.maxRcpt ?? '100'), '--max-rcpt', 1, 1000),
+    separate: !!opts.separate,
+    policy: {
+      firstBackoffMs: backoff.firstMs,
+      maxBackoffMs: backoff.maxMs,
+      greylistDelayMs: opts.greylistDelay !== undefined ? positiveDuration(String(opts.greylistDelay), '--greylist-delay', { allowZero: true }) : DEFAULT_RETRY_POLICY.greylistDelayMs,
+      maxAgeMs: opts.maxAge !== undefined ? positiveDuration(String(opts.maxAge), '--max-age') : DEFAULT_RETRY_POLICY.maxAgeMs,
+    },
+  };
+  const concurrency = wholeNumber(String(opts.concurrency ?? '10'), '--concurrency', 1, 100);
+  const heloName = opts.helo !== undefined ? parseHelo(String(opts.helo)) : hostname();
+  const caPem = opts.caFile !== undefined ? readCaFile(String(opts.caFile)) : undefined;
+  if ((opts.dkimKey === undefined) !== (opts.dkimSelector === undefined)) throw new UsageError('DKIM signing needs both --dkim-key <pem> and --dkim-selector <name>');
+  if (opts.dkimDomain !== undefined && opts.dkimKey === undefined) throw new UsageError('--dkim-domain needs --dkim-key and --dkim-selector');
+
+  const { parseClamdTarget, scanWithClamd, formatClamdTarget } = await import('../../core/delivery/clamd.js');
+  const clamd = opts.clamd !== undefined ? parseClamdTarget(String(opts.clamd)) : undefined;
+
+  // ---- the message ----
+  const msg = await import('../../core/delivery/message.js');
+  const clockDeps = { clock: ctx.deps().clock };
+  const policy = { allowAttachment: (opts.allowAttachment as string[] | undefined) ?? [] };
+  let prepared;
+  if (opts.message !== undefined) {
+    const bytes = opts.message === '-' ? await ctx.readStdinBytes('the message', 'give a file with --message') : readInputFile(String(opts.message), '--message');
+    prepared = await msg.readMessage(clockDeps, bytes, { ...policy, name: opts.message === '-' ? 'stdin' : String(opts.message) });
+  } else {
+    const text = opts.textFile !== undefined ? readInputFile(String(opts.textFile), '--text-file').toString('utf8') : opts.text !== undefined ? String(opts.text) : undefined;
+    const html = opts.htmlFile !== undefined ? readInputFile(String(opts.htmlFile), '--html-file').toString('utf8') : undefined;
+    const attachments = ((opts.attach as string[] | undefined) ?? []).map((p) => ({ filename: basename(p), content: readInputFile(p, '--attach') }));
+    prepared = await msg.composeMessage(
+      clockDeps,
+      { from, to: recipients, subject: opts.subject ?? 'mailpace-cli test message', text: text ?? (html === undefined ? `Test message sent by mailpace-cli to check delivery.\n` : undefined), ...(html !== undefined ? { html } : {}), attachments },
+      policy,
+    );
+  }
+  for (const n of prepared.notices) ctx.notice(`mailpace-cli: ${n}`);
+
+  const findings: Finding[] = [];
+  let raw = prepared.raw;
+  let dkim: SendPlan['dkim'] = null;
+  if (opts.dkimKey !== undefined) {
+    const d = await import('../../core/delivery/dkim-sign.js');
+    const key = await d.readDkimPrivateKey(String(opts.dkimKey));
+    const signed = await d.signDkim(clockDeps, raw, { key, selector: String(opts.dkimSelector), fromDomain: prepared.from.domain, ...(opts.dkimDomain !== undefined ? { domain: String(opts.dkimDomain) } : {}) });
+    raw = signed.raw;
+    dkim = { domain: signed.domain, selector: String(opts.dkimSelector).toLowerCase(), algorithm: signed.algorithm };
+    if (!opts.dryRun) findings.push(...(await d.checkDkimKeyPublished(ctx.deps(), { domain: signed.domain, selector: dkim.selector, privateKey: key })));
+  }
+
+  const perDomain = new Map<string, number>();
+  for (const r of recipients) perDomain.set(r.slice(r.lastIndexOf('@') + 1), (perDomain.get(r.slice(r.lastIndexOf('@') + 1)) ?? 0) + 1);
+  const size = options.separate ? 1 : options.maxRcpt;
+  const plan: SendPlan = {
+    from,
+    recipients,
+    domains: [...perDomain].map(([domain, n]) => ({ domain, recipients: n, transactions: Math.ceil(n / size) })),
+    messageId: prepared.messageId,
+    bytes: raw.length,
+    dkim,
+    virusScan: clamd ? formatClamdTarget(clamd) : null,
+    options,
+    retry: !!opts.retry,
+    heloName,
+  };
+  if (opts.dryRun) {
+    if (ctx.json) ctx.out(toJson(sendPlanDocument(plan)));
+    else ctx.out(renderSendPlan(ctx.color, plan));
+    return 0;
+  }
+
+  if (clamd) {
+    const verdict = await scanWithClamd(clamd, raw, { timeoutMs: Math.max(ctx.timeoutMs, 30_000) });
+    if (!verdict.clean) {
+      const f: Finding = { code: 'SEND_CONTENT_REJECTED', severity: 'error', check: 'virus-scan', message: `clamd found ${verdict.signature} in the message: nothing was sent.`, fix: 'Remove the infected attachment.' };
+      if (ctx.json) ctx.out(toJson({ schemaVersion: 1, command: 'send', messageId: prepared.messageId, queueId: null, virus: verdict.signature, recipients: [], findings: [f], summary: { delivered: 0, deferred: 0, bounced: 0, suppressed: 0, expired: 0 } }));
+      else ctx.out(`${ctx.color.red('✗')} virus found by clamd (${formatClamdTarget(clamd)}): ${verdict.signature} — nothing was sent`);
+      return 1;
+    }
+    ctx.debug(`clamd ${formatClamdTarget(clamd)}: clean`);
+  }
+
+  // ---- queue and deliver ----
+  const queueId = `${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
+  const report = await runDelivery(ctx, {
+    heloName,
+    caPem,
+    concurrency,
+    relayPassword: password,
+    retry: !!opts.retry,
+    enqueue: { id: queueId, messageId: prepared.messageId, sender: from, raw, recipients, options, force: !!opts.force },
+    findings,
+  });
+  if (ctx.json) ctx.out(toJson(sendDocument(report.report)));
+  else ctx.out(renderSendReport(ctx.color, report.report, { retry: !!opts.retry }));
+  return report.exitCode;
+}

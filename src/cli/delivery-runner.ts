@@ -1,0 +1,104 @@
+/**
+ * The composition of the delivery engine for the CLI (`send`, `queue run`): store, SMTP transport,
+ * classifier, TLS policy, progress on stderr, Ctrl-C. Loaded only by the commands that deliver.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { CliContext } from './context.js';
+import { classify } from '../core/delivery/classify.js';
+import { DeliveryEngine, type EngineEvent, type EnqueueInput } from '../core/delivery/engine.js';
+import { sendReport, sendExitCode, type SendReport } from '../core/delivery/report.js';
+import { SmtpTransport } from '../core/delivery/smtp-transport.js';
+import { tlsPolicyFor } from '../core/delivery/tls-policy.js';
+import { httpsPolicyFetcher } from '../core/probe/mta-sts.js';
+import type { Store } from '../core/store/store.js';
+import type { Finding } from '../core/types.js';
+import { startSpinner } from '../render/progress.js';
+import { formatDuration } from '../core/duration.js';
+
+export interface RunnerOptions {
+  heloName: string;
+  caPem?: string;
+  concurrency: number;
+  relayPassword?: string;
+  relayUser?: string;
+  retry: boolean;
+  findings?: Finding[];
+}
+
+export function workerName(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+export async function makeEngine(ctx: CliContext, store: Store, o: RunnerOptions, onEvent?: (e: EngineEvent) => void): Promise<{ engine: DeliveryEngine; close: () => Promise<void> }> {
+  const deps = ctx.deps();
+  const transport = new SmtpTransport({
+    resolver: deps.resolver,
+    clock: deps.clock,
+    heloName: o.heloName,
+    // RFC 5321 §4.5.3.2 suggests minutes for MTAs; a test sender waits --timeout per step, and
+    // three times that for the greeting (postscreen and tarpits pause before greeting).
+    timeouts: { connectMs: ctx.timeoutMs, greetingMs: ctx.timeoutMs * 3, commandMs: Math.max(ctx.timeoutMs, 10_000) },
+    ...(o.caPem ? { ca: o.caPem } : {}),
+    ...(ctx.opts.verbose ? { onTranscript: (host: string, e: { dir: string; text: string }) => ctx.debug(`${host} ${{ client: 'C:', server: 'S:', event: ' *' }[e.dir] ?? ''} ${e.text}`) } : {}),
+  });
+  const fetcher = httpsPolicyFetcher({ resolver: deps.resolver, timeoutMs: ctx.timeoutMs, ...(o.caPem ? { ca: [o.caPem] } : {}) });
+  const engine = new DeliveryEngine({
+    store,
+    transport,
+    clock: deps.clock,
+    resolver: deps.resolver,
+    classify,
+    worker: workerName(),
+    concurrency: o.concurrency,
+    tlsPolicy: (domain, signal) => tlsPolicyFor({ resolver: deps.resolver, fetcher, port: 25 }, domain, signal),
+    ...(o.relayPassword !== undefined ? { relayAuth: { user: o.relayUser ?? '', pass: o.relayPassword } } : {}),
+    ...(onEvent ? { onEvent } : {}),
+  });
+  return { engine, close: () => transport.close() };
+}
+
+/** Queues one message and delivers it (once, or until settled with retry). */
+export async function runDelivery(ctx: CliContext, o: RunnerOptions & { enqueue: EnqueueInput }): Promise<{ report: SendReport; exitCode: number }> {
+  const store = await ctx.store();
+  const spinner = await startSpinner(ctx, `sending to ${o.enqueue.recipients.length} recipient(s)`);
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    controller.abort(new Error('interrupted'));
+  };
+  process.once('SIGINT', onSigint);
+  let done = 0;
+  const onEvent = (e: EngineEvent) => {
+    if (e.type === 'result') {
+      done++;
+      spinner.update(`${done} answer(s): ${e.recipient} ${e.status}${e.reply ? ` (${e.reply.code ?? ''} ${e.reply.text.split('\n')[0]})` : e.networkError ? ` (${e.networkError})` : ''}`);
+      ctx.debug(`${e.recipient}: ${e.status}${e.host ? ` via ${e.host}` : ''}${e.reply ? ` — ${e.reply.code ?? ''} ${e.reply.enhanced ?? ''} ${e.reply.text}` : e.networkError ? ` — ${e.networkError}` : ''}`);
+    } else if (e.type === 'waiting') {
+      const wait = formatDuration(e.until - Date.now());
+      const who = e.recipients.map((r) => `${r.recipient} (${r.why}${r.reply ? `: ${r.reply.code ?? ''} ${r.reply.text.split('\n')[0]}` : ''})`).join(', ');
+      spinner.update(`waiting ${wait} for the next attempt: ${who}`);
+      if (!ctx.interactive) ctx.notice(`mailpace-cli: next attempt in ${wait}: ${who}`);
+    }
+  };
+  const { engine, close } = await makeEngine(ctx, store, { ...o, relayUser: o.enqueue.options.relay?.user }, onEvent);
+  try {
+    await engine.enqueue(o.enqueue);
+    try {
+      if (o.retry) await engine.runUntilSettled(o.enqueue.id, controller.signal);
+      else await engine.runDue({ id: o.enqueue.id, signal: controller.signal });
+    } catch (err) {
+      if (!interrupted) throw err;
+    }
+    const report = await sendReport(store, { queueId: o.enqueue.id, messageId: o.enqueue.messageId, recipients: o.enqueue.recipients.map((r) => r.toLowerCase()), findings: [...(o.findings ?? []), ...engine.findings] });
+    if (interrupted) ctx.notice(`mailpace-cli: interrupted; what was not delivered stays queued as ${o.enqueue.id}: continue with \`mailpace-cli queue run --retry\``);
+    else if (report.summary.deferred > 0 && !o.retry) ctx.notice(`mailpace-cli: ${report.summary.deferred} deferred recipient(s) stay queued as ${o.enqueue.id}: \`mailpace-cli queue run\` retries them when due (or send with --retry to wait here)`);
+    return { report, exitCode: sendExitCode(report) };
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    spinner.stop();
+    await close();
+    await store.close();
+  }
+}

@@ -1,0 +1,464 @@
+/**
+ * The delivery engine: queue → claim → route → transaction → classify → record, with the retry
+ * policy deciding when a deferred recipient is due again. `send`, `queue run` and the warm-up
+ * simulator run this same code; only the transport (real SMTP or modelled receivers), the clock
+ * (system or fake) and the store differ.
+ *
+ * Guarantees (what the store's lease and write order give):
+ * - a recipient's state is written before DATA ("sending") and after the reply, in one
+ *   transaction with its log row, so a crash loses nothing and a message is never sent twice
+ *   within one run; across a crash delivery is at-least-once with the same Message-ID, which
+ *   receivers can use to drop the duplicate;
+ * - two processes never work on one message at once (claims are leases).
+ */
+import type { Clock } from '../clock.js';
+import type { Resolver } from '../dns/types.js';
+import { finding } from '../probe/host-findings.js';
+import type { Finding } from '../types.js';
+import { addressDomain, FINAL_STATUSES, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
+import type { Classification, ClassifyInput } from './classification.js';
+import { DEFAULT_RETRY_POLICY, DestinationThrottle, nextRetry, softBounceSuppresses, SOFT_BOUNCE_RULE, type RetryPolicy } from './retry-policy.js';
+import { routeDomain, type RelayAuth, type Route } from './route.js';
+import { POLICY_FAILURES, type DeliveryTransport, type RecipientResult, type TlsRequirement, type TransactionResult } from './transport.js';
+
+/** How a queued message is to be delivered; kept with it in the queue (never a password). */
+export interface DeliveryOptions {
+  relay?: { host: string; port: number; secure: boolean; user?: string };
+  /** Destination port for direct delivery (default 25). */
+  port: number;
+  tls: 'opportunistic' | 'required';
+  maxRcpt: number;
+  separate: boolean;
+  policy: RetryPolicy;
+}
+
+export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = { port: 25, tls: 'opportunistic', maxRcpt: 100, separate: false, policy: DEFAULT_RETRY_POLICY };
+
+export interface TlsPolicyOutcome {
+  requirements: TlsRequirement[];
+  findings: Finding[];
+}
+
+export interface EngineDeps {
+  store: Store;
+  transport: DeliveryTransport;
+  clock: Clock;
+  resolver: Resolver;
+  classify: (input: ClassifyInput) => Classification;
+  /** This process's name in claims ("host:pid:random"). */
+  worker: string;
+  random?: () => number;
+  /** MTA-STS / DANE for a recipient domain (direct delivery only). */
+  tlsPolicy?: (domain: string, signal?: AbortSignal) => Promise<TlsPolicyOutcome>;
+  /** The relay password comes from the environment at run time, never from the queue. */
+  relayAuth?: RelayAuth;
+  /** Transactions in flight at once (default 10). */
+  concurrency?: number;
+  /** How long a claim lasts before another worker may take the message over (default 10 min). */
+  leaseMs?: number;
+  onEvent?: (e: EngineEvent) => void;
+}
+
+export type EngineEvent =
+  | { type: 'attempt'; queueId: string; domain: string; recipients: string[] }
+  | { type: 'result'; queueId: string; recipient: string; status: string; reply?: ReplyRecord; networkError?: string; host?: string }
+  | { type: 'waiting'; queueId: string; until: number; recipients: { recipient: string; why: string; reply?: ReplyRecord }[] };
+
+export interface EnqueueInput {
+  id: string;
+  messageId: string;
+  sender: string;
+  raw: Buffer;
+  recipients: readonly string[];
+  options: DeliveryOptions;
+  /** Send to suppressed recipients too. */
+  force?: boolean;
+}
+
+function optionsOf(m: QueuedMessage): DeliveryOptions {
+  const o = m.options as Partial<DeliveryOptions>;
+  return { ...DEFAULT_DELIVERY_OPTIONS, ...o, policy: { ...DEFAULT_RETRY_POLICY, ...(o.policy ?? {}) } };
+}
+
+/** What the engine remembers about a recipient's latest answer (why it waits, for progress). */
+interface Pending {
+  recipient: string;
+  why: string;
+  reply?: ReplyRecord;
+}
+
+const SUPPRESS_DETAIL_MAX = 300;
+
+export class DeliveryEngine {
+  readonly findings: Finding[] = [];
+  private readonly throttle: DestinationThrottle;
+  private readonly routes = new Map<string, Promise<Route>>();
+  private readonly tlsPolicies = new Map<string, Promise<TlsPolicyOutcome>>();
+  private readonly findingKeys = new Set<string>();
+  private readonly random: () => number;
+  private readonly waiting = new Map<string, Pending>();
+
+  constructor(private readonly deps: EngineDeps) {
+    this.throttle = new DestinationThrottle(DEFAULT_RETRY_POLICY);
+    this.random = deps.random ?? Math.random;
+  }
+
+  private addFinding(f: Finding, key = `${f.code}|${f.message}`): void {
+    if (this.findingKeys.has(key)) return;
+    this.findingKeys.add(key);
+    this.findings.push(f);
+  }
+
+  /** Queues a message; suppressed recipients are settled at once as "suppressed" (unless force). */
+  async enqueue(input: EnqueueInput): Promise<QueuedMessage> {
+    const now = this.deps.clock.now();
+    const seen = new Set<string>();
+    const rcpts = input.recipients.map(normalizeAddress).filter((r) => !seen.has(r) && !!seen.add(r));
+    const suppressed = input.force ? new Map() : await this.deps.store.suppressedAmong(rcpts);
+    const recipients: QueuedRecipient[] = rcpts.map((r) => {
+      const s = suppressed.get(r);
+      const q: QueuedRecipient = { recipient: r, domain: addressDomain(r), status: s ? 'suppressed' : 'queued', attempts: 0, nextAttemptAt: now };
+      if (s) {
+        q.reason = s.reason;
+        this.addFinding(finding('RECIPIENT_SUPPRESSED', 'send', `${r} is on the suppression list (${s.reason}${s.detail ? `: ${s.detail}` : ''}) and was skipped.`, { fix: `Remove it with: mailpace-cli suppression remove ${r} (or send with --force).` }));
+      }
+      return q;
+    });
+    const message: QueuedMessage = {
+      id: input.id,
+      messageId: input.messageId,
+      sender: input.sender,
+      raw: input.raw,
+      createdAt: now,
+      expiresAt: now + input.options.policy.maxAgeMs,
+      options: input.options as unknown as Record<string, unknown>,
+      recipients,
+    };
+    await this.deps.store.enqueue(message);
+    for (const r of recipients) {
+      if (r.status === 'suppressed') await this.deps.store.logDelivery({ at: now, queueId: input.id, messageId: input.messageId, recipient: r.recipient, status: 'suppressed' });
+    }
+    if (recipients.every((r) => r.status === 'suppressed')) {
+      // nothing to deliver: take it out of the queue again (claim + release settles it)
+      const [c] = await this.deps.store.claim({ worker: this.deps.worker, now, leaseMs: 1000, limit: 1, id: input.id });
+      if (c) await this.deps.store.release(input.id, this.deps.worker);
+      else await this.deps.store.deleteQueued(input.id);
+    }
+    return message;
+  }
+
+  /** Claims what is due now (or message `id`) and makes one attempt for each due recipient. */
+  async runDue(opts: { id?: string; limit?: number; signal?: AbortSignal } = {}): Promise<number> {
+    const now = this.deps.clock.now();
+    const claims = await this.deps.store.claim({ worker: this.deps.worker, now, leaseMs: this.deps.leaseMs ?? 600_000, limit: opts.limit ?? 1000, ...(opts.id !== undefined ? { id: opts.id } : {}) });
+    // Every due transaction of every claimed message shares one pool of `concurrency` slots.
+    const jobs: (() => Promise<void>)[] = [];
+    const held: Promise<void>[] = [];
+    for (const c of claims) {
+      const p = this.plan(c.message, opts.signal);
+      jobs.push(...p.jobs);
+      held.push(...p.held);
+    }
+    try {
+      await runLimited(jobs, this.deps.concurrency ?? 10);
+      await Promise.all(held);
+    } finally {
+      for (const c of claims) await this.deps.store.release(c.message.id, this.deps.worker);
+    }
+    return claims.length;
+  }
+
+  /**
+   * `send --retry`: attempts message `id` until every recipient is final, sleeping (on the
+   * injected clock) until the next one is due. Idle connections are closed before a wait.
+   */
+  async runUntilSettled(id: string, signal?: AbortSignal): Promise<QueuedMessage | undefined> {
+    for (;;) {
+      await this.runDue({ id, signal });
+      const m = await this.deps.store.getQueued(id);
+      if (!m) return undefined;
+      const due = nextDue(m);
+      if (due === undefined) return m;
+      const now = this.deps.clock.now();
+      if (due > now) {
+        this.deps.onEvent?.({ type: 'waiting', queueId: id, until: due, recipients: m.recipients.filter((r) => !FINAL_STATUSES.has(r.status)).map((r) => this.waiting.get(r.recipient) ?? { recipient: r.recipient, why: 'queued' }) });
+        await this.deps.transport.closeIdle();
+        await this.deps.clock.sleep(due - now, signal);
+      } else if (m.recipients.some((r) => r.status === 'sending' || (!FINAL_STATUSES.has(r.status) && r.nextAttemptAt <= now))) {
+        // due but not claimable (another worker holds it): wait a little and look again
+        await this.deps.clock.sleep(1000, signal);
+      }
+    }
+  }
+
+  /** The transactions for one claimed message; `held`: the writes for recipients of throttled destinations. */
+  private plan(m: QueuedMessage, signal?: AbortSignal): { jobs: (() => Promise<void>)[]; held: Promise<void>[] } {
+    const opts = optionsOf(m);
+    const now = this.deps.clock.now();
+    const due = m.recipients.filter((r) => !FINAL_STATUSES.has(r.status) && r.nextAttemptAt <= now);
+    const byDomain = new Map<string, QueuedRecipient[]>();
+    for (const r of due) {
+      const list = byDomain.get(r.domain) ?? [];
+      list.push(r);
+      byDomain.set(r.domain, list);
+    }
+    const jobs: (() => Promise<void>)[] = [];
+    const held: Promise<void>[] = [];
+    const size = opts.separate ? 1 : Math.max(1, opts.maxRcpt);
+    for (const [domain, rcpts] of byDomain) {
+      const until = this.throttle.notBefore(opts.relay ? 'relay' : domain, now);
+      if (until !== undefined) {
+        held.push(this.record(m, rcpts.map((r) => ({ recipient: r.recipient, status: r.status, nextAttemptAt: until, at: now })), []));
+        continue;
+      }
+      for (let i = 0; i < rcpts.length; i += size) {
+        const batch = rcpts.slice(i, i + size);
+        jobs.push(() => this.attempt(m, opts, domain, batch, signal));
+      }
+    }
+    return { jobs, held };
+  }
+
+  private route(domain: string, opts: DeliveryOptions): Promise<Route> {
+    if (opts.relay) {
+      const r = opts.relay;
+      const auth = r.user && this.deps.relayAuth ? this.deps.relayAuth : undefined;
+      return Promise.resolve({ kind: 'hosts', domain, hosts: [{ host: r.host, priority: 0, port: r.port }], relay: { secure: r.secure, ...(auth ? { auth } : {}) } });
+    }
+    let p = this.routes.get(domain);
+    if (!p) {
+      p = routeDomain(this.deps.resolver, domain, { port: opts.port, random: this.random });
+      this.routes.set(domain, p);
+    }
+    return p;
+  }
+
+  private async tlsFor(domain: string, opts: DeliveryOptions, signal?: AbortSignal): Promise<TlsRequirement[]> {
+    const reqs: TlsRequirement[] = [];
+    if (opts.tls === 'required') reqs.push({ failure: 'TLS_REQUIRED' });
+    if (!opts.relay && this.deps.tlsPolicy) {
+      let p = this.tlsPolicies.get(domain);
+      if (!p) {
+        p = this.deps.tlsPolicy(domain, signal);
+        this.tlsPolicies.set(domain, p);
+      }
+      const outcome = await p;
+      for (const f of outcome.findings) this.addFinding(f);
+      reqs.push(...outcome.requirements);
+    }
+    return reqs;
+  }
+
+  private async attempt(m: QueuedMessage, opts: DeliveryOptions, domain: string, batch: QueuedRecipient[], signal?: AbortSignal): Promise<void> {
+    const recipients = batch.map((r) => r.recipient);
+    this.deps.onEvent?.({ type: 'attempt', queueId: m.id, domain, recipients });
+    const route = await this.route(domain, opts);
+    let result: TransactionResult;
+    if (route.kind === 'null-mx') {
+      // RFC 7505 §4.1: a domain with a null MX accepts no mail; fail at once with 5.1.10 and
+      // reply code 556 (RFC 7504), without trying any address.
+      result = synthetic(recipients, { code: 556, enhanced: '5.1.10', text: `Recipient address rejected: ${domain} has a null MX and accepts no mail (RFC 7505)` });
+    } else if (route.kind === 'no-host') {
+      const text = route.reason === 'nxdomain' ? `Host or domain name not found: ${domain} does not exist (NXDOMAIN)` : `${domain} has no MX and no address records`;
+      result = synthetic(recipients, { code: 550, enhanced: '5.1.2', text });
+    } else if (route.kind === 'dns-error') {
+      result = { tls: null, hostFailures: [], results: recipients.map((recipient) => ({ recipient, networkError: `DNS lookup of ${domain} failed: ${route.error.message}`, stage: 'connect' })) };
+    } else {
+      const tls = await this.tlsFor(domain, opts, signal);
+      result = await this.deps.transport.transact({
+        route,
+        sender: m.sender,
+        recipients,
+        message: m.raw,
+        tls,
+        beforeData: async (accepted) => {
+          const at = this.deps.clock.now();
+          await this.record(m, accepted.map((recipient) => ({ recipient, status: 'sending' as const, at })), []);
+        },
+        ...(signal ? { signal } : {}),
+      });
+    }
+    await this.settle(m, opts, domain, batch, result);
+  }
+
+  /** Classifies each recipient's answer and writes the new state with its log row. */
+  private async settle(m: QueuedMessage, opts: DeliveryOptions, domain: string, batch: QueuedRecipient[], result: TransactionResult): Promise<void> {
+    const now = this.deps.clock.now();
+    const updates: RecipientUpdate[] = [];
+    const log: DeliveryLogEntry[] = [];
+    const destination = opts.relay ? 'relay' : domain;
+    for (const f of result.hostFailures) {
+      if (f.policyFailure) this.addFinding(finding(f.policyFailure, 'send', `${f.host}${f.address ? ` [${f.address}]` : ''}: ${f.error}`, { evidence: { host: f.host, address: f.address, port: f.port } }));
+    }
+    if (result.tls) this.tlsFindings(result.host!, result.tls);
+    else if (result.host && result.results.some((r) => r.reply && r.reply.code !== undefined && r.reply.code < 300)) {
+      this.addFinding(finding('TLS_NOT_USED', 'send', `${result.host} [${result.address}] offered no STARTTLS: the message travelled in plaintext.`, { fix: 'Ask the receiver to enable STARTTLS, or send with --tls required to refuse plaintext.' }), `TLS_NOT_USED|${result.host}`);
+    }
+    let rateLimitedUntil: number | undefined;
+    for (const rec of batch) {
+      const r = result.results.find((x) => x.recipient === rec.recipient) ?? { recipient: rec.recipient, networkError: 'no answer', stage: 'unknown' as const };
+      const c = this.classifyResult(r);
+      const attemptAt = now;
+      let status: RecipientUpdate['status'];
+      let nextAttemptAt: number | undefined;
+      let why = c.reason;
+      if (r.reply && r.reply.code !== undefined && r.reply.code >= 200 && r.reply.code < 300) {
+        status = 'delivered';
+        this.throttle.clear(destination, now);
+      } else if (c.retry || !r.reply || r.reply.code === undefined || r.reply.code < 500) {
+        if (c.rateLimited) {
+          rateLimitedUntil = this.throttle.strike(destination, now, c.retryAfterMs);
+          this.addFinding(finding('SEND_RATE_LIMITED', 'send', `${destination} is rate-limiting us: ${replyText(r)}`, { fix: 'Send more slowly to this provider (lower --concurrency, warm up the IP: mailpace-cli warmup plan).' }), `SEND_RATE_LIMITED|${destination}`);
+        }
+        const decision = nextRetry(opts.policy, { deferrals: rec.attempts + 1, createdAt: m.createdAt, expiresAt: m.expiresAt, ...(rateLimitedUntil !== undefined ? { destinationNotBefore: rateLimitedUntil } : {}) }, c, now);
+        if (decision.kind === 'expire') {
+          status = 'expired';
+          why = 'expired';
+        } else {
+          status = 'deferred';
+          nextAttemptAt = decision.at;
+          this.waiting.set(rec.recipient, { recipient: rec.recipient, why: decision.why, ...(r.reply ? { reply: r.reply } : r.networkError ? { reply: { text: r.networkError } } : {}) });
+        }
+      } else {
+        status = 'bounced';
+        await this.maybeSuppress(rec.recipient, c, r, now);
+      }
+      this.causeFindings(c, r, rec.recipient);
+      const lastReply: ReplyRecord | undefined = r.reply ?? (r.networkError ? { text: r.networkError } : undefined);
+      updates.push({
+        recipient: rec.recipient,
+        status,
+        ...(nextAttemptAt !== undefined ? { nextAttemptAt } : {}),
+        ...(lastReply ? { lastReply } : {}),
+        reason: status === 'expired' ? 'expired' : why,
+        hard: status === 'bounced' ? c.hard : false,
+        attempted: true,
+        at: attemptAt,
+      });
+      const entry: DeliveryLogEntry = {
+        at: attemptAt,
+        queueId: m.id,
+        messageId: m.messageId,
+        recipient: rec.recipient,
+        status,
+        tls: result.tls,
+        classification: status === 'expired' ? { ...c, reason: 'expired', retry: false } : c,
+      };
+      if (result.host) entry.mx = result.host;
+      if (result.address) entry.address = result.address;
+      if (result.port !== undefined) entry.port = result.port;
+      if (r.reply?.code !== undefined) entry.replyCode = r.reply.code;
+      if (r.reply?.enhanced) entry.enhancedCode = r.reply.enhanced;
+      if (lastReply) entry.response = lastReply.text;
+      log.push(entry);
+      this.deps.onEvent?.({ type: 'result', queueId: m.id, recipient: rec.recipient, status, ...(r.reply ? { reply: r.reply } : {}), ...(r.networkError ? { networkError: r.networkError } : {}), ...(result.host ? { host: result.host } : {}) });
+    }
+    // A rate limit holds back the destination's other pending recipients of this message too.
+    if (rateLimitedUntil !== undefined) {
+      for (const other of m.recipients) {
+        if (other.domain !== domain || FINAL_STATUSES.has(other.status) || batch.includes(other) || other.nextAttemptAt >= rateLimitedUntil) continue;
+        if (updates.some((u) => u.recipient === other.recipient)) continue;
+        updates.push({ recipient: other.recipient, status: other.status, nextAttemptAt: rateLimitedUntil, at: now });
+      }
+    }
+    await this.record(m, updates, log);
+  }
+
+  private classifyResult(r: RecipientResult): Classification {
+    if (r.policyFailure) {
+      // Our own refusal to send (TLS policy): temporary, about the route, never the recipient.
+      return { reason: 'securityerror', hard: false, suppress: false, retry: true, rule: `policy:${r.policyFailure}` };
+    }
+    if (!r.reply || r.reply.code === undefined) {
+      return this.deps.classify({ text: r.networkError ?? r.reply?.text ?? '', networkError: r.networkError ?? 'unknown', stage: r.stage });
+    }
+    const input: ClassifyInput = { code: r.reply.code, text: r.reply.text, stage: r.stage };
+    if (r.reply.enhanced) input.enhanced = r.reply.enhanced;
+    return this.deps.classify(input);
+  }
+
+  /** Hard bounces about the recipient are suppressed; mailbox full only after repeats over days. */
+  private async maybeSuppress(recipient: string, c: Classification, r: RecipientResult, now: number): Promise<void> {
+    const detail = replyText(r).slice(0, SUPPRESS_DETAIL_MAX);
+    if (c.suppress) {
+      await this.deps.store.addSuppression({ address: recipient, reason: 'hard-bounce', detail, source: 'send', createdAt: now });
+      return;
+    }
+    if (c.soft && c.reason === 'mailboxfull') {
+      const earlier = await this.deps.store.listDeliveries({ recipient, since: now - 30 * 86_400_000 });
+      const times = earlier.filter((e) => e.status === 'bounced' && e.classification?.reason === 'mailboxfull').map((e) => e.at);
+      if (softBounceSuppresses([...times, now], SOFT_BOUNCE_RULE)) {
+        await this.deps.store.addSuppression({ address: recipient, reason: 'soft-bounce', detail: `${times.length + 1} mailbox-full bounces over ${Math.round((now - Math.min(...times, now)) / 86_400_000)} days; last: ${detail}`, source: 'send', createdAt: now });
+      }
+    }
+  }
+
+  private tlsFindings(host: string, tls: TlsRecord): void {
+    if (tls.protocol === 'TLSv1' || tls.protocol === 'TLSv1.1') {
+      this.addFinding(finding('TLS_VERSION_OLD', 'send', `${host} negotiated ${tls.protocol} (${tls.cipher}); TLS 1.2 or later is expected (RFC 8996).`, { fix: 'Ask the receiving server to enable TLS 1.2 and 1.3; check with: mailpace-cli probe ' + host }), `TLS_VERSION_OLD|${host}`);
+    }
+  }
+
+  /** Sender-side causes the reply reveals, each with the command that looks into it. */
+  private causeFindings(c: Classification, r: RecipientResult, recipient: string): void {
+    const text = replyText(r);
+    const key = (code: string) => `${code}|${recipient.split('@')[1]}`;
+    if (c.blocklist || c.reason === 'blocked' || c.reason === 'badreputation') {
+      this.addFinding(
+        finding('SEND_BLOCKLISTED', 'send', `${recipient}: the receiver refused the sender${c.blocklist ? ` (blocklist: ${c.blocklist})` : ''}: ${text}`, {
+          fix: 'Find out which lists have your sending IP and domain: mailpace-cli blocklist scan <sending IP> --domain-ips <your domain>',
+          severity: c.hard ? 'error' : 'warning',
+        }),
+        key('SEND_BLOCKLISTED'),
+      );
+    } else if (c.reason === 'authfailure') {
+      this.addFinding(finding('SEND_AUTH_FAILED', 'send', `${recipient}: ${text}`, { fix: 'Check SPF, DKIM and DMARC of the sending domain: mailpace-cli check-domain <domain> --ip <sending IP>' }), key('SEND_AUTH_FAILED'));
+    } else if (c.reason === 'spamdetected' || c.reason === 'virusdetected' || c.reason === 'contenterror' || c.reason === 'mesgtoobig' || c.reason === 'policyviolation') {
+      this.addFinding(finding('SEND_CONTENT_REJECTED', 'send', `${recipient}: ${c.reason}: ${text}`, { fix: 'Score the message as a receiver would: mailpace-cli score <message.eml>' }), key('SEND_CONTENT_REJECTED'));
+    } else if (c.reason === 'requireptr') {
+      this.addFinding(finding('SEND_PTR_REQUIRED', 'send', `${recipient}: ${text}`, { fix: 'Give the sending IP a PTR record that resolves back to it: mailpace-cli check-domain <domain> --ip <sending IP>' }), key('SEND_PTR_REQUIRED'));
+    }
+  }
+
+  private async record(m: QueuedMessage, updates: RecipientUpdate[], log: DeliveryLogEntry[]): Promise<void> {
+    if (updates.length === 0 && log.length === 0) return;
+    await this.deps.store.recordAttempt(m.id, this.deps.worker, updates, log);
+    for (const u of updates) {
+      const r = m.recipients.find((x) => x.recipient === u.recipient);
+      if (r) {
+        r.status = u.status;
+        if (u.attempted) r.attempts += 1;
+        if (u.nextAttemptAt !== undefined) r.nextAttemptAt = u.nextAttemptAt;
+      }
+    }
+  }
+}
+
+function synthetic(recipients: readonly string[], reply: ReplyRecord): TransactionResult {
+  return { tls: null, hostFailures: [], results: recipients.map((recipient) => ({ recipient, reply, stage: 'connect' })) };
+}
+
+function replyText(r: RecipientResult): string {
+  if (r.reply) return `${r.reply.code ?? ''}${r.reply.enhanced ? ` ${r.reply.enhanced}` : ''} ${r.reply.text}`.trim();
+  return r.networkError ?? '';
+}
+
+/** Runs thunks with at most `limit` in flight. */
+async function runLimited(jobs: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, jobs.length)) }, async () => {
+    while (next < jobs.length && failure === undefined) {
+      const job = jobs[next++]!;
+      try {
+        await job();
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+  });
+  await Promise.all(workers);
+  if (failure !== undefined) throw failure;
+}
+
+export { POLICY_FAILURES };

@@ -1,0 +1,294 @@
+/**
+ * The real transport: SMTP sessions (src/core/smtp/session.ts) to each route host in order, every
+ * address of a host before the next host (RFC 5321 §5.1). A host that refuses the connection,
+ * times out, or greets with 4xx/5xx is skipped for the next one, as Postfix does
+ * (smtp_skip_5xx_greeting); replies to MAIL, RCPT and DATA are answers about the message and end
+ * the attempt. Sessions are pooled per host and address and reused for the next transaction
+ * (RFC 5321 §4.1.1.5: a reused session is checked with RSET first, as Postfix's connection cache
+ * does), at most `maxPerHost` at once to one host.
+ */
+import type { SecureContext } from 'node:tls';
+import type { Clock } from '../clock.js';
+import type { Resolver } from '../dns/types.js';
+import type { SmtpReply } from '../smtp/reply.js';
+import { SmtpSession, type StartTlsMode } from '../smtp/session.js';
+import { SmtpSessionError } from '../smtp/smtp-error.js';
+import type { TranscriptEntry } from '../smtp/transcript.js';
+import type { ReplyRecord, TlsRecord } from '../store/store.js';
+import type { SmtpStage } from './classification.js';
+import { resolveAddresses, type RelayAuth } from './route.js';
+import type { DeliveryTransport, HostFailure, RecipientResult, TlsRequirement, TransactionRequest, TransactionResult } from './transport.js';
+
+export interface SmtpTransportOptions {
+  resolver: Resolver;
+  clock: Clock;
+  heloName: string;
+  timeouts: { connectMs: number; greetingMs: number; commandMs: number };
+  /** Extra trust anchors (private PKI, tests). */
+  ca?: string | Buffer;
+  secureContext?: SecureContext;
+  /** Connections to one host at once (default 3). */
+  maxPerHost?: number;
+  onTranscript?: (host: string, e: TranscriptEntry) => void;
+}
+
+function record(r: SmtpReply): ReplyRecord {
+  const out: ReplyRecord = { code: r.code, text: r.text };
+  if (r.enhanced) out.enhanced = r.enhanced;
+  return out;
+}
+
+function stageOf(e: SmtpSessionError): SmtpStage {
+  switch (e.phase) {
+    case 'connect':
+      return 'connect';
+    case 'greeting':
+      return 'greeting';
+    case 'ehlo':
+      return 'ehlo';
+    case 'starttls':
+    case 'tls-handshake':
+      return 'starttls';
+    case 'auth':
+      return 'auth';
+    case 'data':
+      return 'data';
+    default:
+      return 'unknown';
+  }
+}
+
+/** A counting semaphore per key. */
+class Slots {
+  private readonly used = new Map<string, number>();
+  private readonly waiters = new Map<string, (() => void)[]>();
+  constructor(private readonly limit: number) {}
+  async acquire(key: string): Promise<void> {
+    const n = this.used.get(key) ?? 0;
+    if (n < this.limit) {
+      this.used.set(key, n + 1);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const q = this.waiters.get(key) ?? [];
+      q.push(resolve);
+      this.waiters.set(key, q);
+    });
+  }
+  release(key: string): void {
+    const q = this.waiters.get(key);
+    const next = q?.shift();
+    if (next) return next(); // the slot passes straight to the waiter
+    this.used.set(key, (this.used.get(key) ?? 1) - 1);
+  }
+}
+
+interface Pooled {
+  session: SmtpSession;
+  authed: boolean;
+}
+
+export class SmtpTransport implements DeliveryTransport {
+  private readonly idle = new Map<string, Pooled[]>();
+  private readonly slots: Slots;
+
+  constructor(private readonly opts: SmtpTransportOptions) {
+    this.slots = new Slots(opts.maxPerHost ?? 3);
+  }
+
+  async transact(req: TransactionRequest): Promise<TransactionResult> {
+    const failures: HostFailure[] = [];
+    const relay = req.route.relay;
+    for (const h of req.route.hosts) {
+      const tlsReqs = req.tls.filter((t) => !t.appliesTo || t.appliesTo(h.host));
+      const blocked = firstError(tlsReqs, (t) => t.checkHost?.(h.host));
+      if (blocked) {
+        failures.push({ host: h.host, port: h.port, stage: 'connect', error: blocked.error, policyFailure: blocked.failure });
+        continue;
+      }
+      const addrs = await resolveAddresses(this.opts.resolver, h.host);
+      if ('error' in addrs) {
+        failures.push({ host: h.host, port: h.port, stage: 'connect', error: addrs.error.message });
+        continue;
+      }
+      if (addrs.addresses.length === 0) {
+        failures.push({ host: h.host, port: h.port, stage: 'connect', error: `${h.host} has no address (A/AAAA)` });
+        continue;
+      }
+      for (const address of addrs.addresses) {
+        if (req.signal?.aborted) throw req.signal.reason;
+        await this.slots.acquire(h.host);
+        let pooled: Pooled | undefined;
+        try {
+          const mode: StartTlsMode = relay?.secure ? 'never' : tlsReqs.length > 0 ? 'require' : 'opportunistic';
+          const key = `${h.host}|${address}|${h.port}|${mode}|${relay?.auth?.user ?? ''}`;
+          const got = await this.connect(key, h.host, address, h.port, mode, relay, req.signal, tlsReqs[0]?.failure);
+          if ('failure' in got) {
+            failures.push(got.failure);
+            continue;
+          }
+          pooled = got.pooled;
+          const tlsInfo = pooled.session.tls;
+          const tls: TlsRecord | null = tlsInfo?.protocol ? { protocol: tlsInfo.protocol, cipher: tlsInfo.cipher ?? '' } : null;
+          const bad = firstError(tlsReqs, (t) =>
+            !tlsInfo?.protocol ? `${h.host} [${address}] did not offer STARTTLS` : t.checkSession?.(h.host, h.port, tlsInfo),
+          );
+          if (bad) {
+            failures.push({ host: h.host, address, port: h.port, stage: 'starttls', error: bad.error, policyFailure: bad.failure });
+            pooled.session.close();
+            pooled = undefined;
+            continue;
+          }
+          const results = await this.run(pooled, req);
+          const usable = !pooled.session.isClosed;
+          if (usable) this.putIdle(key, pooled);
+          pooled = undefined;
+          return { host: h.host, address, port: h.port, tls, results, hostFailures: failures };
+        } catch (err) {
+          if (!(err instanceof SmtpSessionError)) throw err;
+          // the session broke mid-transaction: what was not answered gets the network error
+          pooled?.session.close();
+          pooled = undefined;
+          return {
+            host: h.host,
+            address,
+            port: h.port,
+            tls: null,
+            results: req.recipients.map((recipient) => ({ recipient, networkError: err.message, stage: stageOf(err), ...(err.reply ? { reply: record(err.reply) } : {}) })),
+            hostFailures: failures,
+          };
+        } finally {
+          if (pooled) pooled.session.close();
+          this.slots.release(h.host);
+        }
+      }
+    }
+    // Nobody could be reached: every recipient is deferred with the last failure (Postfix defers
+    // when all MX hosts fail, even with 5xx greetings: the next attempt may reach another host).
+    const last = failures[failures.length - 1];
+    return {
+      tls: null,
+      hostFailures: failures,
+      results: req.recipients.map((recipient) => ({
+        recipient,
+        networkError: last ? `${last.host}${last.address ? ` [${last.address}]` : ''}: ${last.error}` : 'no mail host to try',
+        stage: last?.stage ?? 'connect',
+        ...(last?.policyFailure ? { policyFailure: last.policyFailure } : {}),
+      })),
+    };
+  }
+
+  /** An idle pooled session that still answers RSET, or a new one. */
+  private async connect(
+    key: string,
+    host: string,
+    address: string,
+    port: number,
+    mode: StartTlsMode,
+    relay: { secure: boolean; auth?: RelayAuth } | undefined,
+    signal: AbortSignal | undefined,
+    policy?: TlsRequirement['failure'],
+  ): Promise<{ pooled: Pooled } | { failure: HostFailure }> {
+    const list = this.idle.get(key);
+    while (list && list.length > 0) {
+      const p = list.pop()!;
+      try {
+        const r = await p.session.rset();
+        if (r.code === 250) return { pooled: p };
+      } catch {
+        // the server closed the idle connection; open a new one
+      }
+      p.session.close();
+    }
+    try {
+      const session = await SmtpSession.open({
+        address,
+        port,
+        serverName: host,
+        heloName: this.opts.heloName,
+        startTls: mode,
+        implicitTls: !!relay?.secure,
+        tls: {
+          ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+          ...(this.opts.secureContext ? { secureContext: this.opts.secureContext } : {}),
+          // Opportunistic TLS takes what the server speaks, down to TLS 1.0 (RFC 7435: some
+          // encryption beats none; a TLS below 1.2 is reported as a warning). When TLS is
+          // required, 1.2 is the floor (RFC 8996 deprecates 1.0 and 1.1).
+          ...(mode === 'opportunistic' && !this.opts.secureContext ? { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT@SECLEVEL=0' } : {}),
+          ...(mode === 'require' ? { minVersion: 'TLSv1.2' as const } : {}),
+          rejectUnauthorized: false,
+        },
+        timeouts: this.opts.timeouts,
+        clock: this.opts.clock,
+        ...(signal ? { signal } : {}),
+        ...(this.opts.onTranscript ? { onTranscript: (e: TranscriptEntry) => this.opts.onTranscript!(host, e) } : {}),
+      });
+      if (relay?.auth) {
+        try {
+          await session.login(relay.auth);
+        } catch (err) {
+          session.close();
+          const e = err as SmtpSessionError;
+          return { failure: { host, address, port, stage: 'auth', error: e.message, ...(e.reply ? { reply: record(e.reply) } : {}) } };
+        }
+      }
+      return { pooled: { session, authed: !!relay?.auth } };
+    } catch (err) {
+      if (!(err instanceof SmtpSessionError)) throw err;
+      const failure: HostFailure = { host, address, port, stage: stageOf(err), error: err.message, ...(err.reply ? { reply: record(err.reply) } : {}) };
+      // TLS demanded (--tls required, MTA-STS, DANE) and STARTTLS missing or failed: our policy
+      // refused the host, which is a finding, not the receiver's answer.
+      if (policy && (err.code === 'SMTP_TLS_FAILED' || failure.stage === 'starttls')) failure.policyFailure = policy;
+      return { failure };
+    }
+  }
+
+  /** MAIL, RCPT…, DATA on an open session. */
+  private async run(p: Pooled, req: TransactionRequest): Promise<RecipientResult[]> {
+    const s = p.session;
+    const mail = await s.mailFrom(req.sender);
+    if (mail.code !== 250) {
+      await s.rset().catch(() => s.close());
+      return req.recipients.map((recipient) => ({ recipient, reply: record(mail), stage: 'mail' }));
+    }
+    const results = new Map<string, RecipientResult>();
+    const accepted: string[] = [];
+    for (const rcpt of req.recipients) {
+      const r = await s.rcptTo(rcpt);
+      if (r.code === 250 || r.code === 251) accepted.push(rcpt);
+      else results.set(rcpt, { recipient: rcpt, reply: record(r), stage: 'rcpt' });
+    }
+    if (accepted.length === 0) {
+      await s.rset().catch(() => s.close());
+      return req.recipients.map((r) => results.get(r)!);
+    }
+    await req.beforeData?.(accepted);
+    const end = await s.data(req.message);
+    for (const rcpt of accepted) results.set(rcpt, { recipient: rcpt, reply: record(end), stage: 'data' });
+    return req.recipients.map((r) => results.get(r)!);
+  }
+
+  private putIdle(key: string, p: Pooled): void {
+    const list = this.idle.get(key) ?? [];
+    list.push(p);
+    this.idle.set(key, list);
+  }
+
+  async closeIdle(): Promise<void> {
+    const all = [...this.idle.values()].flat();
+    this.idle.clear();
+    await Promise.all(all.map((p) => p.session.quit()));
+  }
+
+  async close(): Promise<void> {
+    await this.closeIdle();
+  }
+}
+
+function firstError(reqs: readonly TlsRequirement[], f: (t: TlsRequirement) => string | undefined): { error: string; failure: TlsRequirement['failure'] } | undefined {
+  for (const t of reqs) {
+    const e = f(t);
+    if (e) return { error: e, failure: t.failure };
+  }
+  return undefined;
+}
