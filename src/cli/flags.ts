@@ -104,3 +104,59 @@ export function readSecret(opts: { file?: string; env: NodeJS.ProcessEnv; envNam
   const v = opts.env[opts.envName];
   return v === undefined || v === '' ? undefined : v;
 }
+
+/** A volume: 50000, 50,000, 50k, 1.5m, with an optional "/day" (`warmup --target`, `--start`, `--volume`). */
+export function parseVolume(value: string, flag: string, opts: { perDay?: boolean; max?: number } = {}): number {
+  const v = value.trim().toLowerCase().replace(/_/g, '');
+  const m = /^(\d+(?:,\d{3})*(?:\.\d+)?)\s*([km])?(\/day|\/d)?$/.exec(v);
+  if (!m || (m[3] && !opts.perDay)) throw new UsageError(`${flag} "${value}" is not a volume (use e.g. 50000${opts.perDay ? ', 50k/day' : ', 50k'} or 1.5m)`);
+  const n = Math.round(Number(m[1]!.replace(/,/g, '')) * (m[2] === 'k' ? 1e3 : m[2] === 'm' ? 1e6 : 1));
+  const max = opts.max ?? 1e9;
+  if (n < 1 || n > max) throw new UsageError(`${flag} ${value} is out of range (1–${max})`);
+  return n;
+}
+
+/** A decimal number in a range (`--growth 1.3`, `--bounce-rate 0.02`); `percent` also accepts "2%". */
+export function parseDecimal(value: string, flag: string, min: number, max: number, opts: { percent?: boolean; exclusiveMin?: boolean } = {}): number {
+  const v = value.trim();
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(%)?$/.exec(v);
+  if (!m || (m[2] && !opts.percent)) throw new UsageError(`${flag} "${value}" is not a number${opts.percent ? ' (e.g. 0.02 or 2%)' : ''}`);
+  const n = Number(m[1]) / (m[2] ? 100 : 1);
+  if (n < min || n > max || (opts.exclusiveMin && n === min)) throw new UsageError(`${flag} ${value} is out of range (${opts.exclusiveMin ? 'more than ' : ''}${min}–${max})`);
+  return n;
+}
+
+/** `--hours 8-20`: sending from 08:00 up to 20:00 (end exclusive), whole hours within 0–24. */
+export function parseHours(value: string, flag = '--hours'): { from: number; to: number } {
+  const m = /^\s*(\d{1,2})\s*-\s*(\d{1,2})\s*$/.exec(value);
+  if (!m) throw new UsageError(`${flag} "${value}" must be <from>-<to> in whole hours, e.g. 8-20`);
+  const from = Number(m[1]);
+  const to = Number(m[2]);
+  if (from > 23 || to > 24 || to <= from) throw new UsageError(`${flag} "${value}": the hours must lie within 0-24 and end after they start`);
+  return { from, to };
+}
+
+/**
+ * `--mix gmail=40,microsoft=25,yahoo=15,other=20`: recipient shares per provider, in percent
+ * (adding up to 100) or fractions (adding up to 1). `resolve` maps a name or alias to a provider.
+ */
+export function parseMix<P extends string>(value: string, resolve: (name: string) => P | undefined, flag = '--mix'): Partial<Record<P, number>> {
+  const out: Partial<Record<P, number>> = {};
+  const parts = value.split(',').map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0) throw new UsageError(`${flag} is empty (use e.g. gmail=40,microsoft=25,yahoo=15,other=20)`);
+  for (const part of parts) {
+    const m = /^([a-z0-9.\- ]+?)\s*[=:]\s*(\d+(?:\.\d+)?)%?$/i.exec(part);
+    if (!m) throw new UsageError(`${flag} "${part}" must be <provider>=<share>, e.g. gmail=40`);
+    const p = resolve(m[1]!);
+    if (p === undefined) throw new UsageError(`${flag}: unknown provider "${m[1]}"`);
+    if (out[p] !== undefined) throw new UsageError(`${flag}: ${p} is given twice`);
+    out[p] = Number(m[2]);
+  }
+  const sum = Object.values<number>(out as Record<P, number>).reduce((a, b) => a + b, 0);
+  if (Math.abs(sum - 100) < 0.01) {
+    for (const k of Object.keys(out) as P[]) out[k] = out[k]! / 100;
+  } else if (Math.abs(sum - 1) >= 0.0001) {
+    throw new UsageError(`${flag} shares add up to ${Math.round(sum * 1000) / 1000}; they must add up to 100 (or 1)`);
+  }
+  return out;
+}

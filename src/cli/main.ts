@@ -410,6 +410,83 @@ ${examples([
     .addHelpText('after', examples([['mailpace-cli log --recipient you@example.org', "one recipient's history"], ['mailpace-cli log --since 1d --json', 'the last day as JSON']]))
     .action(action(() => import('./commands/log.js'), state));
 
+  const bounce = program.command('bounce').description('read bounce reports (DSNs), feedback-loop complaints (ARF) and auto-replies, and act on them');
+  bounce
+    .command('parse')
+    .description('classify bounces, complaints and auto-replies from files, directories, Maildirs, mbox files or stdin (Sisimai reason names)')
+    .argument('[inputs...]', '.eml files, directories (recursive; Maildir cur/ and new/), mbox files, or - for stdin')
+    .option('--format <format>', 'human, json, ndjson (one message per line) or csv (one row per message and recipient)')
+    .option('--apply', 'suppress hard bounces (hard-bounce) and complaints (complaint); log soft bounces (mailbox full 3× over 3 days → suppressed); never twice for the same Message-ID and recipient')
+    .addHelpText(
+      'after',
+      `${examples([
+        ['mailpace-cli bounce parse bounce.eml', 'what bounced, and why'],
+        ['mailpace-cli bounce parse ~/Maildir/.Bounces --format csv > bounces.csv', 'a whole Maildir as CSV'],
+        ['mailpace-cli bounce parse bounces.mbox --format ndjson', 'an mbox, one JSON line per message'],
+        ['mailpace-cli bounce parse - --json < bounce.eml', 'one message from stdin, as JSON'],
+        ['mailpace-cli bounce parse ~/Maildir/.Bounces --apply', 'suppress hard bounces and complaints'],
+      ])}
+A message that cannot be read is reported as kind "unreadable" and the run goes on.
+Exit codes: 0 parsed (whatever the messages were), 2 bad usage (no input, a path that does not exist, bad --format).
+`,
+    )
+    .action(action(() => import('./commands/bounce-parse.js'), state));
+
+  const warmup = program.command('warmup').description('plan an IP/domain warm-up from published curves, and simulate it through the delivery engine against modelled receivers');
+  const planFlags = (c: Command): Command =>
+    c
+      .option('--target <n>[/day]', 'daily volume to reach, e.g. 50000, 50k/day')
+      .addOption(new Option('--curve <curve>', 'warm-up curve (default: geometric)').choices(['sendgrid', 'sparkpost', 'mailtrap', 'ses', 'geometric']))
+      .option('--start <n>', 'first day volume (geometric, ses; default 50)')
+      .option('--days <n>', 'days to reach the target (ses: default 45; geometric: computes the growth)')
+      .option('--growth <x>', 'daily growth factor of the geometric curve (default 1.3)')
+      .option('--mix <shares>', 'recipient share per provider, e.g. gmail=40,microsoft=25,yahoo=15,other=20')
+      .option('--list <file|->', "compute the mix from a recipient list: each domain's MX host names its provider")
+      .option('--hours <from-to>', 'sending hours, end exclusive, e.g. 8-20 (default 0-24)')
+      .addOption(new Option('--format <format>', 'output format (--json is the same as --format json)').choices(['human', 'json', 'csv']));
+  planFlags(warmup.command('plan').description('a day-by-day warm-up schedule (sending days) per provider, each with an hourly cap'))
+    .option('--out <plan.json>', 'also write the plan as JSON, for warmup simulate')
+    .addHelpText(
+      'after',
+      `
+Curves (data with sources): sendgrid (hourly table, ×1.4/day), sparkpost (30 stages 200 → 10M),
+mailtrap (21 days, ×1.3), ses (45 days to the target), geometric (--start × --growth a day).
+Per-provider volumes always add up to the day's total; hourly caps × sending hours ≥ the volume.
+
+Exit codes: 0 a plan was made; 2 bad usage or input; 3 --list could not resolve any domain.
+${examples([
+  ['mailpace-cli warmup plan --target 50000/day', 'geometric ×1.3 from 50/day, example mix'],
+  ['mailpace-cli warmup plan --target 1m --curve sparkpost --hours 8-20', "SparkPost's stages, sent 08:00–20:00"],
+  ['mailpace-cli warmup plan --target 20k --mix gmail=60,microsoft=30,other=10 --format csv', 'own mix, as CSV'],
+  ['mailpace-cli warmup plan --target 20k --list recipients.txt --out plan.json', "mix from the list's MX hosts, saved"],
+])}`,
+    )
+    .action(action(() => import('./commands/warmup-plan.js'), state));
+  planFlags(warmup.command('simulate').description('run a plan through the delivery engine (queue, classifier, retry policy, throttle) against modelled receivers, day by day'))
+    .argument('[plan.json]', 'a plan from warmup plan --out (or give the plan flags)')
+    .option('--model <model.json>', 'receiver model overrides (capacities, growth, replies; see README)')
+    .option('--bounce-rate <r>', 'share of recipients that do not exist, e.g. 0.02 or 2% (default 0.5%)')
+    .option('--complaint-rate <r>', 'share of accepted messages reported as spam (default 0.05%)')
+    .option('--seed <n>', 'PRNG seed: the same seed gives the same result', '1')
+    .option('--chart', 'add a text chart of planned vs accepted per day')
+    .option('--no-suggest', 'do not search for the largest growth that stays green')
+    .addHelpText(
+      'after',
+      `
+Each day sends its stage, spread over the sending hours; a stage advances only when more than 90%
+of it was delivered that day (SparkPost's rule); bounces ≥ 10% or complaints > 0.3% pause the
+ramp for a day. Days are flagged when deferrals pass 5% or p95 time to acceptance passes 1 h.
+
+Exit codes: 0 every day green; 1 a day was flagged; 2 bad usage or input.
+${examples([
+  ['mailpace-cli warmup simulate plan.json', 'simulate a saved plan'],
+  ['mailpace-cli warmup simulate --target 20k --growth 2 --chart', 'a steep plan: where does it get throttled?'],
+  ['mailpace-cli warmup simulate plan.json --bounce-rate 3% --seed 7 --json', 'a dirtier list, as JSON'],
+  ['mailpace-cli warmup simulate plan.json --model model.json', 'own receiver model'],
+])}`,
+    )
+    .action(action(() => import('./commands/warmup-simulate.js'), state));
+
   program
     .command('codes')
     .description('list every finding code with its default severity and meaning')
