@@ -17,7 +17,8 @@ import { finding } from '../probe/host-findings.js';
 import type { Finding } from '../types.js';
 import { addressDomain, FINAL_STATUSES, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
 import type { Classification, ClassifyInput } from './classification.js';
-import { DEFAULT_RETRY_POLICY, DestinationThrottle, nextRetry, softBounceSuppresses, SOFT_BOUNCE_RULE, type RetryPolicy } from './retry-policy.js';
+import { DEFAULT_RETRY_POLICY, DestinationThrottle, nextRetry, type RetryPolicy } from './retry-policy.js';
+import { applySuppressionRule } from './suppression-rule.js';
 import { routeDomain, type RelayAuth, type Route } from './route.js';
 import { POLICY_FAILURES, type DeliveryTransport, type RecipientResult, type TlsRequirement, type TransactionResult } from './transport.js';
 
@@ -380,17 +381,7 @@ export class DeliveryEngine {
   /** Hard bounces about the recipient are suppressed; mailbox full only after repeats over days. */
   private async maybeSuppress(recipient: string, c: Classification, r: RecipientResult, now: number): Promise<void> {
     const detail = replyText(r).slice(0, SUPPRESS_DETAIL_MAX);
-    if (c.suppress) {
-      await this.deps.store.addSuppression({ address: recipient, reason: 'hard-bounce', detail, source: 'send', createdAt: now });
-      return;
-    }
-    if (c.soft && c.reason === 'mailboxfull') {
-      const earlier = await this.deps.store.listDeliveries({ recipient, since: now - 30 * 86_400_000 });
-      const times = earlier.filter((e) => e.status === 'bounced' && e.classification?.reason === 'mailboxfull').map((e) => e.at);
-      if (softBounceSuppresses([...times, now], SOFT_BOUNCE_RULE)) {
-        await this.deps.store.addSuppression({ address: recipient, reason: 'soft-bounce', detail: `${times.length + 1} mailbox-full bounces over ${Math.round((now - Math.min(...times, now)) / 86_400_000)} days; last: ${detail}`, source: 'send', createdAt: now });
-      }
-    }
+    await applySuppressionRule(this.deps.store, { recipient, classification: c, detail, source: 'send', now });
   }
 
   private tlsFindings(host: string, tls: TlsRecord): void {

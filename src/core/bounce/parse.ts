@@ -1,0 +1,254 @@
+/**
+ * One message → what it is (bounce, feedback-loop report, auto-reply, not a bounce, unreadable)
+ * and, per recipient, the classification `send` uses (delivery/classify.ts). The decoders only
+ * extract fields; the reason always comes from the shared classifier, so a bounce read from a
+ * mailbox and a reply seen while sending end up the same.
+ *
+ * Never throws: a message that cannot be read is `kind: "unreadable"` with the reason.
+ */
+import { classify } from '../delivery/classify.js';
+import type { BounceReason, Classification, SmtpStage } from '../delivery/classification.js';
+import { notAMessageReason } from '../score/message.js';
+import { parseFeedbackReport } from './arf.js';
+import { autoReplyMarker } from './auto-reply.js';
+import { decodeHeader, embeddedHeaders, headerValue, readBounceInput, type BounceInput, type RawHeader, type TextPart } from './mime.js';
+import { addressValue, parseDeliveryStatus } from './rfc3464.js';
+import { recipientsFromText, replyCodeOf, splitOriginal, stageOf, statusOf } from './text-bounce.js';
+import type { BounceMessage, BounceResult, OriginalMessage } from './types.js';
+import { BOUNCE_FROM, BOUNCE_SUBJECT, VENDOR_FORMATS } from './vendors.js';
+
+/** Sisimai's `hard`: permanent and about the recipient's address (Sisimai::Fact softbounce = 0). */
+const HARD_REASONS: ReadonlySet<BounceReason> = new Set(['userunknown', 'hostunknown', 'hasmoved']);
+
+export function isHard(reason: BounceReason, status: string, replyCode: string): boolean {
+  if (HARD_REASONS.has(reason)) return true;
+  // notaccept is hard only on a permanent reply (a null MX, RFC 7505), soft on 4xx.
+  if (reason === 'notaccept') return status.startsWith('5') || (status === '' && replyCode.startsWith('5'));
+  return false;
+}
+
+const STAGE_WORDS: readonly [RegExp, SmtpStage][] = [];
+void STAGE_WORDS;
+
+function addr(v: string | undefined): string {
+  if (!v) return '';
+  return addressValue(decodeHeader(v));
+}
+
+function originalOf(headers: readonly RawHeader[]): OriginalMessage | undefined {
+  if (headers.length === 0) return undefined;
+  const messageId = (headerValue(headers, 'message-id') ?? '').trim();
+  const from = decodeHeader(headerValue(headers, 'from'));
+  const subject = decodeHeader(headerValue(headers, 'subject'));
+  if (!messageId && !from && !subject) return undefined;
+  return { messageId, from, subject };
+}
+
+function vendorOf(headers: readonly RawHeader[], from: string, subject: string, body: string): string | undefined {
+  const head = body.slice(0, 4000);
+  for (const v of VENDOR_FORMATS) {
+    const checks: boolean[] = [];
+    if (v.from) checks.push(v.from.test(from));
+    if (v.subject) checks.push(v.subject.test(subject));
+    if (v.header) {
+      const value = headerValue(headers, v.header[0]);
+      checks.push(value !== undefined && v.header[1].test(value));
+    }
+    if (v.body) checks.push(v.body.test(head));
+    // a format with a body rule needs it; the others need all their rules
+    if (checks.length > 0 && checks.every(Boolean)) return v.name;
+    if (v.body && v.body.test(head) && !v.header && (v.from === undefined || v.from.test(from))) return v.name;
+  }
+  return undefined;
+}
+
+interface Fields {
+  recipient: string;
+  status: string;
+  replyCode: string;
+  action: string;
+  diagnostic: string;
+  remoteMta: string;
+  lastAttemptDate?: string;
+}
+
+/** The classifier's verdict on one recipient's fields, with the adjustments a report's structure implies. */
+function result(f: Fields, original: OriginalMessage | undefined): BounceResult {
+  let status = f.status;
+  const replyCode = f.replyCode || replyCodeOf(f.diagnostic);
+  const textStatus = statusOf(f.diagnostic);
+  // A DSN's generic X.0.0 says less than the reply it quotes.
+  if ((!status || /^[45]\.0\.0$/.test(status)) && textStatus && textStatus[0] !== '2') status = textStatus;
+  if (!status && /^[45]/.test(replyCode) === false && textStatus) status = textStatus;
+  const stage = stageOf(f.diagnostic);
+  let c: Classification;
+  if (f.action === 'delivered' || f.action === 'relayed' || f.action === 'expanded') {
+    c = { reason: 'delivered', hard: false, suppress: false, retry: false };
+  } else {
+    c = classify({
+      text: f.diagnostic,
+      ...(replyCode ? { code: Number(replyCode) } : {}),
+      ...(status ? { enhanced: status } : {}),
+      ...(stage ? { stage } : {}),
+    });
+    // A DSN that gave up after retrying (Action: delayed, or failed with a 4.x.x status) has expired.
+    if (f.action === 'delayed' && (c.reason === 'undefined' || c.reason === 'onhold')) c = { ...c, reason: 'expired' };
+  }
+  const r: BounceResult = {
+    recipient: f.recipient,
+    reason: c.reason,
+    hard: isHard(c.reason, status, replyCode),
+    status,
+    replyCode,
+    action: f.action,
+    diagnostic: f.diagnostic,
+    remoteMta: f.remoteMta,
+    suppress: c.suppress,
+    ...(c.soft ? { soft: true } : {}),
+  };
+  if (f.lastAttemptDate) r.lastAttemptDate = f.lastAttemptDate;
+  if (original) r.original = original;
+  return r;
+}
+
+function firstText(parts: readonly TextPart[]): string {
+  return parts.find((p) => p.contentType === 'text/plain')?.text ?? parts.find((p) => p.contentType.startsWith('text/') && p.contentType !== 'text/rfc822-headers')?.text ?? '';
+}
+
+function originalPart(parts: readonly TextPart[]): TextPart | undefined {
+  return parts.find((p) => p.contentType === 'message/rfc822' || p.contentType === 'text/rfc822-headers' || p.contentType === 'message/global' || p.contentType === 'message/global-headers');
+}
+
+function feedback(file: string, messageId: string, input: BounceInput, fromAddr: string): BounceMessage {
+  const report = input.parts.find((p) => p.contentType === 'message/feedback-report');
+  const fr = parseFeedbackReport(report?.text ?? '');
+  const origPart = originalPart(input.parts);
+  const origHeaders = origPart ? embeddedHeaders(origPart.text) : [];
+  const original = originalOf(origHeaders);
+  let recipients = fr.originalRcptTo;
+  if (recipients.length === 0 && fr.removalRecipient) recipients = [fr.removalRecipient];
+  if (recipients.length === 0) {
+    const to = addr(headerValue(origHeaders, 'to'));
+    if (to) recipients = [to];
+  }
+  const text = firstText(input.parts).replace(/\s+/g, ' ').trim().slice(0, 500);
+  const feedbackId = headerValue(origHeaders, 'feedback-id')?.trim();
+  const results = recipients.map((recipient): BounceResult => {
+    const r: BounceResult = {
+      recipient,
+      reason: 'feedback',
+      hard: false,
+      status: '',
+      replyCode: '',
+      action: '',
+      diagnostic: text,
+      remoteMta: '',
+      feedbackType: fr.feedbackType || 'other',
+      suppress: false,
+    };
+    if (fr.userAgent) r.userAgent = fr.userAgent;
+    if (fr.sourceIp) r.sourceIp = fr.sourceIp;
+    if (fr.originalMailFrom) r.originalMailFrom = fr.originalMailFrom;
+    if (fr.arrivalDate) r.arrivalDate = fr.arrivalDate;
+    if (feedbackId) r.feedbackId = feedbackId;
+    if (original) r.original = original;
+    return r;
+  });
+  void fromAddr;
+  return { file, messageId, kind: 'feedback', format: 'ARF', results };
+}
+
+export function parseBounce(raw: Uint8Array, file: string): BounceMessage {
+  const why = notAMessageReason(raw);
+  if (why) return { file, messageId: '', kind: 'unreadable', format: '', results: [], error: `not an email message: ${why}` };
+  try {
+    return parseReadable(raw, file);
+  } catch (e) {
+    return { file, messageId: '', kind: 'unreadable', format: '', results: [], error: `could not be read: ${(e as Error).message}` };
+  }
+}
+
+function parseReadable(raw: Uint8Array, file: string): BounceMessage {
+  const input = readBounceInput(raw);
+  const h = input.headers;
+  const messageId = (headerValue(h, 'message-id') ?? '').trim();
+  const fromRaw = decodeHeader(headerValue(h, 'from'));
+  const subject = decodeHeader(headerValue(h, 'subject'));
+
+  // 1. Feedback-loop report (RFC 5965).
+  if (input.reportType === 'feedback-report' || input.parts.some((p) => p.contentType === 'message/feedback-report')) {
+    return feedback(file, messageId, input, fromRaw);
+  }
+
+  const origPart = originalPart(input.parts);
+
+  // 2. DSN (RFC 3464 / RFC 6533).
+  let dsnPart = input.parts.find((p) => p.contentType === 'message/delivery-status' || p.contentType === 'message/global-delivery-status');
+  let bodyText = firstText(input.parts);
+  if (!dsnPart) {
+    // DSN fields in a body whose MIME structure is broken or undeclared (no Content-Type, no delimiters).
+    const at = bodyText.search(/^(?:Reporting-MTA|Final-Recipient|Original-Recipient)[ \t]*:/im);
+    if (at >= 0 && /^Action[ \t]*:/im.test(bodyText.slice(at)) && /^Final-Recipient[ \t]*:/im.test(bodyText.slice(at))) {
+      const rest = bodyText.slice(at);
+      const end = rest.search(/^--\S/m);
+      dsnPart = { contentType: 'message/delivery-status', params: {}, text: end >= 0 ? rest.slice(0, end) : rest };
+      bodyText = bodyText.slice(0, at);
+    }
+  }
+  if (dsnPart) {
+    const dsn = parseDeliveryStatus(dsnPart.text);
+    const [errorText, copied] = splitOriginal(bodyText);
+    const original = originalOf(origPart ? embeddedHeaders(origPart.text) : embeddedHeaders(copied));
+    const fromText = recipientsFromText(errorText);
+    if (dsn.recipients.length > 0) {
+      const format = vendorOf(h, fromRaw, subject, bodyText) ?? (dsnPart.contentType === 'message/global-delivery-status' ? 'RFC6533' : 'RFC3464');
+      const results = dsn.recipients.map((d) => {
+        let diagnostic = d.diagnostic;
+        if (!diagnostic) {
+          const t = fromText.find((x) => x.recipient.toLowerCase() === d.finalRecipient.toLowerCase() || x.recipient.toLowerCase() === d.originalRecipient.toLowerCase());
+          diagnostic = t?.diagnostic ?? (fromText.length === 1 && dsn.recipients.length === 1 ? fromText[0]!.diagnostic : '');
+        }
+        return result({ recipient: d.finalRecipient, status: d.status, replyCode: '', action: d.action, diagnostic, remoteMta: d.remoteMta, lastAttemptDate: d.lastAttemptDate }, original);
+      });
+      return { file, messageId, kind: 'bounce', format, results };
+    }
+  }
+
+  // 3. Non-standard bounce text.
+  const failed = (headerValue(h, 'x-failed-recipients') ?? '').split(',').map((a) => addressValue(a)).filter((a) => a.includes('@'));
+  const vendor = vendorOf(h, fromRaw, subject, bodyText);
+  const looksLikeBounce = BOUNCE_FROM.test(fromRaw) || BOUNCE_SUBJECT.test(subject) || failed.length > 0 || dsnPart !== undefined || input.reportType === 'delivery-status';
+  if (looksLikeBounce) {
+    const [errorText, copied] = splitOriginal(bodyText);
+    const original = originalOf(origPart ? embeddedHeaders(origPart.text) : embeddedHeaders(copied));
+    let found = recipientsFromText(errorText);
+    if (failed.length > 0) {
+      const byAddr = new Map(found.map((f) => [f.recipient.toLowerCase(), f]));
+      const generic = errorText.replace(/\s+/g, ' ').trim().slice(0, 2000);
+      found = failed.map((a) => byAddr.get(a.toLowerCase()) ?? { recipient: a, diagnostic: generic });
+    }
+    if (found.length === 0 && original) {
+      // No address in the error text (V5 sendmail, some gateways): the returned message's To.
+      const origHeaders = origPart ? embeddedHeaders(origPart.text) : embeddedHeaders(copied);
+      const to = addr(headerValue(origHeaders, 'to'));
+      if (to.includes('@')) found = [{ recipient: to, diagnostic: errorText.replace(/\s+/g, ' ').trim().slice(0, 2000) }];
+    }
+    if (found.length > 0) {
+      const results = found.map((f) => result({ recipient: f.recipient, status: '', replyCode: '', action: 'failed', diagnostic: f.diagnostic, remoteMta: '' }, original));
+      return { file, messageId, kind: 'bounce', format: vendor ?? 'unknown', results };
+    }
+  }
+
+  // 4. Auto-reply (RFC 3834 and the markers in auto-reply.ts).
+  const marker = autoReplyMarker(h, subject);
+  if (marker) {
+    const recipient = addr(headerValue(h, 'from'));
+    const diagnostic = bodyText.replace(/\s+/g, ' ').trim().slice(0, 500);
+    const results: BounceResult[] = recipient
+      ? [{ recipient, reason: 'vacation', hard: false, status: '', replyCode: '', action: '', diagnostic, remoteMta: '', suppress: false }]
+      : [];
+    return { file, messageId, kind: 'auto-reply', format: 'RFC3834', results };
+  }
+  if (looksLikeBounce && (failed.length > 0 || dsnPart)) return { file, messageId, kind: 'bounce', format: vendor ?? 'unknown', results: [] };
+  return { file, messageId, kind: 'not-bounce', format: '', results: [] };
+}

@@ -1,0 +1,171 @@
+/**
+ * Where messages come from: single files, directories (recursive; Maildir's cur/ and new/ are
+ * just subdirectories, its tmp/ holds deliveries in progress and is skipped), mbox files (From_
+ * separator lines, mboxrd ">From " unescaping) and stdin. Everything streams: directories are
+ * walked with opendir, mbox files read in chunks, and at most `concurrency` files are read ahead,
+ * so memory stays flat however many messages there are. Results come out in input order.
+ */
+import { createReadStream } from 'node:fs';
+import { opendir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+
+export interface MessageSource {
+  /** File path; "path#N" for the N-th message (1-based) of an mbox; "-" / "-#N" for stdin. */
+  file: string;
+  raw: Uint8Array;
+}
+
+const MBOX_FROM = /^From \S+/;
+
+/** An mbox starts with a From_ line (RFC 4155). */
+export function looksLikeMbox(head: Uint8Array): boolean {
+  const s = Buffer.from(head.buffer, head.byteOffset, Math.min(head.byteLength, 1024)).toString('latin1');
+  return MBOX_FROM.test(s);
+}
+
+/** Undoes mboxrd quoting: ">From " → "From ", ">>From " → ">From " (RFC 4155 §"mboxrd"). */
+function unescapeLine(line: string): string {
+  return /^>+From /.test(line) ? line.slice(1) : line;
+}
+
+/** Splits mbox lines (without their From_ lines) into messages, as they arrive. */
+export async function* splitMbox(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, name: string): AsyncGenerator<MessageSource> {
+  let carry = '';
+  let lines: string[] = [];
+  let n = 0;
+  let started = false;
+  let prevBlank = true;
+  const flush = (): MessageSource | undefined => {
+    if (!started) return undefined;
+    // the blank line before the next From_ belongs to the separator (RFC 4155)
+    if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+    n++;
+    const raw = Buffer.from(lines.join('\n') + '\n', 'latin1');
+    lines = [];
+    return { file: `${name}#${n}`, raw };
+  };
+  for await (const chunk of chunks) {
+    const text = carry + (typeof chunk === 'string' ? chunk : chunk.toString('latin1'));
+    const parts = text.split('\n');
+    carry = parts.pop()!;
+    for (let line of parts) {
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (MBOX_FROM.test(line) && prevBlank) {
+        const m = flush();
+        if (m) yield m;
+        started = true;
+        prevBlank = false;
+        continue;
+      }
+      if (!started) {
+        // text before the first From_ line: not an mbox after all; keep it as one message
+        started = true;
+      }
+      lines.push(unescapeLine(line));
+      prevBlank = line === '';
+    }
+  }
+  if (carry !== '') lines.push(unescapeLine(carry.replace(/\r$/, '')));
+  const last = flush();
+  if (last && last.raw.length > 1) yield last;
+}
+
+/** Files a mail server keeps next to messages in a Maildir (Dovecot, Courier indexes): not messages. */
+const MAILDIR_METADATA = /^(?:dovecot[.-]|courierimap|maildirfolder$|subscriptions$|\.DS_Store$)/;
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  const entries: { name: string; dir: boolean }[] = [];
+  const d = await opendir(dir);
+  for await (const e of d) {
+    entries.push({ name: e.name, dir: e.isDirectory() });
+  }
+  const isMaildir = entries.some((e) => e.dir && e.name === 'cur') && entries.some((e) => e.dir && e.name === 'new');
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.dir) {
+      if (isMaildir && e.name === 'tmp') continue;
+      yield* walk(p);
+    } else if (!MAILDIR_METADATA.test(e.name)) yield p;
+  }
+}
+
+/** Checks every input before any is read, so a typo is a usage error (exit 2) and not a half run. */
+export async function checkInputs(inputs: readonly string[]): Promise<void> {
+  if (inputs.length === 0) throw new UsageError('bounce parse needs a file, a directory, an mbox or - for stdin');
+  let stdin = 0;
+  for (const i of inputs) {
+    if (i === '-') {
+      if (++stdin > 1) throw new UsageError('- (stdin) can be given only once');
+      continue;
+    }
+    try {
+      const s = await stat(i);
+      if (!s.isFile() && !s.isDirectory()) throw new UsageError(`${i}: not a file or directory`);
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(`${i}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+    }
+  }
+}
+
+type Item = { kind: 'file'; path: string } | { kind: 'stdin' };
+
+async function* items(inputs: readonly string[]): AsyncGenerator<Item> {
+  for (const i of inputs) {
+    if (i === '-') yield { kind: 'stdin' };
+    else if ((await stat(i)).isDirectory()) for await (const p of walk(i)) yield { kind: 'file', path: p };
+    else yield { kind: 'file', path: i };
+  }
+}
+
+async function headOf(path: string): Promise<Buffer> {
+  const s = createReadStream(path, { start: 0, end: 1023 });
+  const bufs: Buffer[] = [];
+  for await (const c of s) bufs.push(c as Buffer);
+  return Buffer.concat(bufs);
+}
+
+/**
+ * Every message of every input, in order. Single files are read up to `concurrency` ahead; an
+ * mbox is split as it is read. A file that cannot be read becomes a source with `error`.
+ */
+export async function* messageSources(
+  inputs: readonly string[],
+  opts: { readStdin: () => Promise<Buffer>; concurrency?: number },
+): AsyncGenerator<MessageSource & { error?: string }> {
+  const max = Math.max(1, opts.concurrency ?? 16);
+  type Pending = Promise<{ path: string; raw?: Buffer; mbox?: boolean; error?: string }>;
+  const queue: Pending[] = [];
+  const read = async (path: string) => {
+    try {
+      const head = await headOf(path);
+      if (looksLikeMbox(head)) return { path, mbox: true };
+      return { path, raw: await readFile(path) };
+    } catch (e) {
+      return { path, error: `could not be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+    }
+  };
+  async function* drain(all: boolean): AsyncGenerator<MessageSource & { error?: string }> {
+    while (queue.length > (all ? 0 : max - 1)) {
+      const r = await queue.shift()!;
+      if (r.error) yield { file: r.path, raw: new Uint8Array(0), error: r.error };
+      else if (r.mbox) yield* splitMbox(createReadStream(r.path, { highWaterMark: 256 * 1024 }), r.path);
+      else yield { file: r.path, raw: r.raw! };
+    }
+  }
+  for await (const item of items(inputs)) {
+    if (item.kind === 'stdin') {
+      yield* drain(true);
+      const raw = await opts.readStdin();
+      if (looksLikeMbox(raw)) yield* splitMbox([raw], '-');
+      else yield { file: '-', raw };
+      continue;
+    }
+    queue.push(read(item.path));
+    yield* drain(false);
+  }
+  yield* drain(true);
+}

@@ -1,0 +1,129 @@
+/**
+ * The error text of a bounce → recipients, each with the remote server's reply. Shared by every
+ * non-standard format (vendors.ts holds the formats as data) and used to complete a DSN whose
+ * Diagnostic-Code is missing. Patterns are the recipient lines of real bounces:
+ *   <user@example.com>:          qmail, Yahoo, Postfix's human part, OpenSMTPD
+ *     user@example.com           Exim, Gmail (indented, the reply on the following lines)
+ *   user@example.com... reason   Sendmail
+ *   … delivering your mail to <user@example.com>.   DragonFly and other sentence forms
+ */
+import type { SmtpStage } from '../delivery/classification.js';
+import { ORIGINAL_MESSAGE_MARKERS } from './vendors.js';
+
+export interface TextRecipient {
+  recipient: string;
+  diagnostic: string;
+}
+
+const ADDR = String.raw`[^\s<>"'()\[\],;:]+@[A-Za-z0-9._-]+\.[A-Za-z0-9-]+`;
+const RECIPIENT_LINES: readonly RegExp[] = [
+  new RegExp(String.raw`^\s*(?:RCPT TO:\s*)?<(${ADDR})>:?\s*(.*)$`),
+  new RegExp(String.raw`^\s*"?(${ADDR})"?\s*(?:<${ADDR}>)?\s*:?\s*$`),
+  new RegExp(String.raw`^\s*<?(${ADDR})>?\.\.\.\s*(.*)$`),
+  new RegExp(String.raw`^\s*(${ADDR}):\s+(.*)$`),
+  // a line that starts with the address: ">>> addr <addr>", "addr [User unknown]", "addr Invalid Address, …"
+  new RegExp(String.raw`^\s*(?:>>>\s*)?<?(${ADDR})>?(?:\s+(.*))?$`),
+  new RegExp(String.raw`^\s*(?:Recipient address|Original-Recipient|Failed recipient|Recipient|To|Final-Recipient)\s*:\s*(?:rfc822;\s*)?<?(${ADDR})>?\s*(.*)$`, 'i'),
+];
+const SENTENCE = new RegExp(String.raw`(?:deliver(?:ing|y)?(?: your (?:mail|message))? to|recipient(?:s)?:?|address(?:es)?:?|for|to)\s+<?(${ADDR})>?`, 'i');
+
+/** Cuts the returned copy of the original message off the error text; returns [error, original]. */
+export function splitOriginal(text: string): [string, string] {
+  let cut = -1;
+  for (const re of ORIGINAL_MESSAGE_MARKERS) {
+    const m = re.exec(text);
+    if (m && (cut < 0 || m.index < cut)) cut = m.index;
+  }
+  if (cut < 0) {
+    // A bare header block after a blank line (Return-Path:/Received: first) starts the copy.
+    const m = /\n\s*\n((?:Return-Path|Received|Delivered-To|DKIM-Signature|X-Received|Message-ID|From|Date):)/i.exec(text);
+    if (m) cut = m.index;
+  }
+  return cut < 0 ? [text, ''] : [text.slice(0, cut), text.slice(cut)];
+}
+
+function clean(lines: readonly string[]): string {
+  return lines.map((l) => l.trim()).filter((l) => l !== '').join(' ').replace(/\s+/g, ' ').trim().slice(0, 2000);
+}
+
+/** Recipients and their text, from the error part of a bounce. */
+export function recipientsFromText(errorText: string): TextRecipient[] {
+  const lines = errorText.replace(/\r\n/g, '\n').split('\n');
+  const found: { recipient: string; start: number; first: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.length > 400) continue;
+    for (const re of RECIPIENT_LINES) {
+      const m = re.exec(line);
+      if (m) {
+        found.push({ recipient: m[1]!, start: i, first: m[2] ?? '' });
+        break;
+      }
+    }
+  }
+  // Keep one entry per recipient (the first), but a later line may repeat it inside the reply text.
+  const out: TextRecipient[] = [];
+  const seen = new Set<string>();
+  for (let k = 0; k < found.length; k++) {
+    const f = found[k]!;
+    const key = f.recipient.toLowerCase();
+    if (seen.has(key)) {
+      continue;
+    }
+    seen.add(key);
+    // the reply runs to the next recipient line of another address
+    let end = lines.length;
+    for (let j = k + 1; j < found.length; j++) {
+      if (found[j]!.recipient.toLowerCase() !== key) {
+        end = found[j]!.start;
+        break;
+      }
+    }
+    const block = [f.first, ...lines.slice(f.start + 1, end)];
+    out.push({ recipient: f.recipient, diagnostic: clean(trimBlock(block)) });
+  }
+  if (out.length === 0) {
+    const m = SENTENCE.exec(errorText);
+    if (m) {
+      const after = errorText.slice(m.index + m[0].length);
+      out.push({ recipient: m[1]!, diagnostic: clean(trimBlock(after.split('\n'))) });
+    }
+  }
+  return out;
+}
+
+/** A recipient's block: drop the boilerplate paragraphs after its reply. */
+function trimBlock(block: string[]): string[] {
+  const joined = block.join('\n');
+  const paras = joined.split(/\n[ \t]*\n/);
+  // keep paragraphs up to and including the first that carries an SMTP reply or status, else the first two
+  const idx = paras.findIndex((p) => REPLY_RE.test(p) || STATUS_RE.test(p));
+  const keep = idx >= 0 ? paras.slice(0, idx + 1) : paras.slice(0, 2);
+  return keep.join('\n').split('\n');
+}
+
+const REPLY_RE = /(?:^|[\s:(\[])([45]\d\d)(?:[\s-]|$)/m;
+export const STATUS_RE = /(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/;
+
+/** The SMTP reply code a text quotes ("550"), or "". */
+export function replyCodeOf(text: string): string {
+  const m = /(?:^|[\s:(\[>]|said:\s*)([45]\d\d)(?:[\s-]+[45]\.\d|\s|-|$)/.exec(text);
+  return m ? m[1]! : '';
+}
+
+/** The enhanced status code a text quotes ("5.1.1", qmail's "(#5.1.1)"), or "". */
+export function statusOf(text: string): string {
+  const m = STATUS_RE.exec(text);
+  return m ? m[1]! : '';
+}
+
+/** The transaction stage a text names ("after RCPT TO", "in reply to end of DATA command" …). */
+export function stageOf(text: string): SmtpStage | undefined {
+  const t = text.toLowerCase();
+  if (/(?:after|in reply to|response to|for|did not like our)\s+(?:the\s+)?(?:rcpt to|rcpt)/.test(t) || /rcpt to(?: command)? response|rcpt to:<[^>]*>:/.test(t)) return 'rcpt';
+  if (/(?:after|in reply to|did not like our)\s+(?:end of data|final data|data|the end of data)|end of data command|after end of data/.test(t)) return 'data';
+  if (/(?:after|in reply to)\s+mail from/.test(t)) return 'mail';
+  if (/(?:after|in reply to)\s+(?:helo|ehlo)/.test(t)) return 'ehlo';
+  if (/(?:after|in reply to)\s+(?:initial connection|the greeting|connect)/.test(t)) return 'greeting';
+  return undefined;
+}

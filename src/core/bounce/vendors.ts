@@ -1,0 +1,93 @@
+/**
+ * Non-standard bounce formats as data: how to recognise the MTA or provider that wrote a bounce
+ * (its From, Subject, a header or a line of its text, as Sisimai::Lhost::* modules do), and the
+ * line that separates its error text from the returned copy of the message. The extraction itself
+ * is shared (text-bounce.ts): every format puts the recipient on a line of its own or names it in
+ * a sentence, followed by the remote server's reply.
+ *
+ * Sources: the sample messages in test/fixtures/bounces/eml/ (Sisimai's set-of-emails) and the
+ * Sisimai::Lhost modules that read them (https://github.com/sisimai/p5-sisimai, lib/Sisimai/Lhost/).
+ */
+
+export interface VendorFormat {
+  /** The decoder name reported as `format` (Sisimai's module name where there is one). */
+  readonly name: string;
+  readonly from?: RegExp;
+  readonly subject?: RegExp;
+  /** A header that only this MTA writes: [lower-case name, value pattern]. */
+  readonly header?: readonly [string, RegExp];
+  /** A line of the bounce text. */
+  readonly body?: RegExp;
+}
+
+/** First match wins: specific providers before the MTAs they run on. */
+export const VENDOR_FORMATS: readonly VendorFormat[] = [
+  { name: 'GoogleGroups', body: /Google Groups|googlegroups\.com/, subject: /^Address not found$|Delivery Status Notification/ },
+  { name: 'AmazonSES', header: ['x-ses-outgoing', /./], from: /amazonses\.com/i },
+  { name: 'AmazonSES', body: /Amazon SES|amazonses\.com/ },
+  { name: 'ReceivingSES', header: ['x-ses-outgoing', /./] },
+  { name: 'AmazonWorkMail', header: ['x-mailer', /Amazon WorkMail/i] },
+  { name: 'Gmail', from: /mailer-daemon@(?:googlemail|gmail)\.com|Mail Delivery Subsystem/i, body: /Google tried to deliver your message|Delivery to the following recipient/ },
+  { name: 'GSuite', body: /Google tried to deliver|Your message wasn't delivered|Message not delivered/ },
+  { name: 'Yahoo', from: /yahoo/i, body: /Sorry, we were unable to deliver your message to the following address/ },
+  { name: 'Aol', from: /aol\.com/i },
+  { name: 'Office365', header: ['x-ms-exchange-crosstenant-originalarrivaltime', /./] },
+  { name: 'Outlook', from: /(?:hotmail|outlook|live)\.com/i },
+  { name: 'Exchange2007', subject: /^(?:Undeliverable|Non remis|Unzustellbar|Onbestelbaar|No se puede entregar)[: ]/, header: ['content-language', /./] },
+  { name: 'Exchange2003', header: ['x-mimeole', /Microsoft Exchange/i] },
+  { name: 'Exchange2003', header: ['x-mailer', /Internet Mail Service/i] },
+  { name: 'Exchange2003', body: /Your message\s*$|did not reach the following recipient\(s\)/m },
+  { name: 'SendGrid', from: /sendgrid/i },
+  { name: 'Mailgun', header: ['x-mailgun-sid', /./] },
+  { name: 'Postmark', from: /postmarkapp\.com/i },
+  { name: 'Zoho', header: ['x-zohomail', /./] },
+  { name: 'Zoho', from: /zoho/i },
+  { name: 'MailRu', from: /mail\.ru/i },
+  { name: 'Yandex', from: /yandex/i },
+  { name: 'GMX', from: /gmx\.|web\.de/i },
+  { name: 'EinsUndEins', from: /1und1|1and1/i },
+  { name: 'Verizon', from: /verizon/i },
+  { name: 'Facebook', from: /facebook/i },
+  { name: 'EZweb', from: /ezweb\.ne\.jp/i },
+  { name: 'KDDI', from: /kddi|au\.com/i },
+  { name: 'Biglobe', from: /biglobe/i },
+  { name: 'Notes', body: /Lotus Notes|Notes/, subject: /^Undeliverable message/ },
+  { name: 'Domino', subject: /^DELIVERY (?:FAILURE|REPORT):/ },
+  { name: 'Courier', body: /Courier mail server|courier-mta/i },
+  { name: 'OpenSMTPD', body: /OpenSMTPD|Hi! This is the MAILER-DAEMON/ },
+  { name: 'DragonFly', body: /DragonFly Mail Agent/ },
+  { name: 'ApacheJames', body: /Apache James|James/, header: ['x-mailer', /James/i] },
+  { name: 'MessagingServer', body: /Sun Java System Messaging Server|Oracle Communications Messaging Server/ },
+  { name: 'InterScanMSS', from: /InterScan/i },
+  { name: 'MailFoundry', subject: /^Message delivery has failed/ },
+  { name: 'MailMarshalSMTP', subject: /^Undeliverable Mail:/ },
+  { name: 'mFILTER', from: /mfilter/i },
+  { name: 'IMailServer', header: ['x-mailer', /IMail/i] },
+  { name: 'Activehunter', from: /Activehunter/i },
+  { name: 'FML', header: ['x-mlserver', /fml/i] },
+  { name: 'V5sendmail', body: /^\s+-----\s+Transcript of session follows\s+-----/m, subject: /^Returned mail: / },
+  { name: 'qmail', body: /This is the qmail-send program|qmail/ },
+  { name: 'Exim', header: ['x-failed-recipients', /./] },
+  { name: 'Exim', body: /This message was created automatically by mail delivery software/ },
+  { name: 'Postfix', body: /This is the mail system at host|The Postfix program/ },
+  { name: 'Sendmail', subject: /^Returned mail: / },
+  { name: 'Sendmail', body: /-----\s+Transcript of session follows\s+-----/ },
+];
+
+/**
+ * Lines that end the error text: the returned copy (or headers) of the original message follows.
+ * Each is the wording of at least one MTA in the corpus (qmail, Exim, Sendmail, Gmail, DragonFly …).
+ */
+export const ORIGINAL_MESSAGE_MARKERS: readonly RegExp[] = [
+  /^[ \t]*-+[ \t]*(?:Below this line is a copy of the message|This is a copy of the message|The body of the message is|Original message|Original Message Follows|Undelivered message headers follow|Returned message|Unsent message (?:below|follows)|The header of the original message is following|Original message headers|Original message follows|This is a copy of (?:the )?headers)/im,
+  /^[ \t]*Message headers follow/im,
+  /^[ \t]*The original message headers/im,
+  /^[ \t]*-+ ?(?:Headers of the original|original message|message header)/im,
+  /^Content-Type: (?:message\/rfc822|text\/rfc822-headers)/im,
+];
+
+/** Sender names of bounces: the null sender's usual display names (mailer-daemon, postmaster …). */
+export const BOUNCE_FROM = /mailer[-_ ]?daemon|postmaster|mail ?delivery|delivery ?(?:status|subsystem|notification)|\bmail ?administrator|system ?administrator|\bmdaemon|\bsmtp ?gateway|\bmail ?system|\bnobody@|\bbounce|noreply@.*(?:google|yahoo)|\bmta@|\bdaemon\b|Mail Delivery Subsystem/i;
+
+/** Subjects of bounces in several languages (Sisimai's Lhost modules' subject rules). */
+export const BOUNCE_SUBJECT = /undeliver|undelivered|delivery (?:status )?(?:notification|failure|report|has failed)|delivery failed|failure notice|returned mail|mail delivery (?:failed|failure|system)|could not (?:be )?deliver|non remis|unzustellbar|onbestelbaar|no se puede entregar|nondeliverable|non-deliverable|message not delivered|delivery problem|mail system error|address not found|message (?:delivery )?(?:has )?failed|bounce|rejected|warning: could not send|failed mail|permanent error|error sending|returned to sender|メール配信|配送|不達|エラー/i;
