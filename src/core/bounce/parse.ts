@@ -15,7 +15,7 @@ import { decodeHeader, embeddedHeaders, headerValue, readBounceInput, type Bounc
 import { addressValue, parseDeliveryStatus } from './rfc3464.js';
 import { recipientsFromText, replyCodeOf, splitOriginal, stageOf, statusOf } from './text-bounce.js';
 import type { BounceMessage, BounceResult, OriginalMessage } from './types.js';
-import { BOUNCE_FROM, BOUNCE_SUBJECT, VENDOR_FORMATS } from './vendors.js';
+import { BOUNCE_FROM, BOUNCE_SUBJECT, VENDOR_FORMATS, type VendorFormat } from './vendors.js';
 
 /** Sisimai's `hard`: permanent and about the recipient's address (Sisimai::Fact softbounce = 0). */
 const HARD_REASONS: ReadonlySet<BounceReason> = new Set(['userunknown', 'hostunknown', 'hasmoved']);
@@ -26,9 +26,6 @@ export function isHard(reason: BounceReason, status: string, replyCode: string):
   if (reason === 'notaccept') return status.startsWith('5') || (status === '' && replyCode.startsWith('5'));
   return false;
 }
-
-const STAGE_WORDS: readonly [RegExp, SmtpStage][] = [];
-void STAGE_WORDS;
 
 function addr(v: string | undefined): string {
   if (!v) return '';
@@ -44,7 +41,7 @@ function originalOf(headers: readonly RawHeader[]): OriginalMessage | undefined 
   return { messageId, from, subject };
 }
 
-function vendorOf(headers: readonly RawHeader[], from: string, subject: string, body: string): string | undefined {
+function vendorOf(headers: readonly RawHeader[], from: string, subject: string, body: string): VendorFormat | undefined {
   const head = body.slice(0, 4000);
   for (const v of VENDOR_FORMATS) {
     const checks: boolean[] = [];
@@ -56,8 +53,8 @@ function vendorOf(headers: readonly RawHeader[], from: string, subject: string, 
     }
     if (v.body) checks.push(v.body.test(head));
     // a format with a body rule needs it; the others need all their rules
-    if (checks.length > 0 && checks.every(Boolean)) return v.name;
-    if (v.body && v.body.test(head) && !v.header && (v.from === undefined || v.from.test(from))) return v.name;
+    if (checks.length > 0 && checks.every(Boolean)) return v;
+    if (v.body && v.body.test(head) && !v.header && (v.from === undefined || v.from.test(from))) return v;
   }
   return undefined;
 }
@@ -70,6 +67,10 @@ interface Fields {
   diagnostic: string;
   remoteMta: string;
   lastAttemptDate?: string;
+  /** The stage named elsewhere in the bounce (the human-readable part), when the diagnostic names none. */
+  stage?: SmtpStage | undefined;
+  /** The format's fixed reason (vendors.ts), when it has one. */
+  reason?: BounceReason | undefined;
 }
 
 /** The classifier's verdict on one recipient's fields, with the adjustments a report's structure implies. */
@@ -78,9 +79,12 @@ function result(f: Fields, original: OriginalMessage | undefined): BounceResult 
   const replyCode = f.replyCode || replyCodeOf(f.diagnostic);
   const textStatus = statusOf(f.diagnostic);
   // A DSN's generic X.0.0 says less than the reply it quotes.
-  if ((!status || /^[45]\.0\.0$/.test(status)) && textStatus && textStatus[0] !== '2') status = textStatus;
+  // The reply the DSN quotes is more specific than the Status the MTA wrote for it (Sendmail writes
+  // 4.4.7 or 5.1.1 over a "4.7.1"/"5.7.1" reply; a generic X.0.0 says nothing): the quoted one wins
+  // when it is of the same class, as in Sisimai::Lhost::Sendmail.
+  if (textStatus && textStatus[0] !== '2' && (!status || /^[45]\.0\.0$/.test(status) || textStatus[0] === status[0])) status = textStatus;
   if (!status && /^[45]/.test(replyCode) === false && textStatus) status = textStatus;
-  const stage = stageOf(f.diagnostic);
+  const stage = stageOf(f.diagnostic) ?? f.stage;
   let c: Classification;
   if (f.action === 'delivered' || f.action === 'relayed' || f.action === 'expanded') {
     c = { reason: 'delivered', hard: false, suppress: false, retry: false };
@@ -93,6 +97,7 @@ function result(f: Fields, original: OriginalMessage | undefined): BounceResult 
     });
     // A DSN that gave up after retrying (Action: delayed, or failed with a 4.x.x status) has expired.
     if (f.action === 'delayed' && (c.reason === 'undefined' || c.reason === 'onhold')) c = { ...c, reason: 'expired' };
+    if (f.reason) c = { ...c, reason: f.reason, suppress: false };
   }
   const r: BounceResult = {
     recipient: f.recipient,
@@ -201,14 +206,18 @@ function parseReadable(raw: Uint8Array, file: string): BounceMessage {
     const original = originalOf(origPart ? embeddedHeaders(origPart.text) : embeddedHeaders(copied));
     const fromText = recipientsFromText(errorText);
     if (dsn.recipients.length > 0) {
-      const format = vendorOf(h, fromRaw, subject, bodyText) ?? (dsnPart.contentType === 'message/global-delivery-status' ? 'RFC6533' : 'RFC3464');
+      const v = vendorOf(h, fromRaw, subject, bodyText);
+      const format = v?.name ?? (dsnPart.contentType === 'message/global-delivery-status' ? 'RFC6533' : 'RFC3464');
+      const textStage = stageOf(errorText);
       const results = dsn.recipients.map((d) => {
         let diagnostic = d.diagnostic;
         if (!diagnostic) {
           const t = fromText.find((x) => x.recipient.toLowerCase() === d.finalRecipient.toLowerCase() || x.recipient.toLowerCase() === d.originalRecipient.toLowerCase());
           diagnostic = t?.diagnostic ?? (fromText.length === 1 && dsn.recipients.length === 1 ? fromText[0]!.diagnostic : '');
         }
-        return result({ recipient: d.finalRecipient, status: d.status, replyCode: '', action: d.action, diagnostic, remoteMta: d.remoteMta, lastAttemptDate: d.lastAttemptDate }, original);
+        const t = fromText.find((x) => x.recipient.toLowerCase() === d.finalRecipient.toLowerCase());
+        const stage = (t ? stageOf(t.diagnostic) : undefined) ?? textStage;
+        return result({ recipient: d.finalRecipient, status: d.status, replyCode: '', action: d.action, diagnostic, remoteMta: d.remoteMta, lastAttemptDate: d.lastAttemptDate, stage, reason: v?.reason }, original);
       });
       return { file, messageId, kind: 'bounce', format, results };
     }
@@ -234,8 +243,9 @@ function parseReadable(raw: Uint8Array, file: string): BounceMessage {
       if (to.includes('@')) found = [{ recipient: to, diagnostic: errorText.replace(/\s+/g, ' ').trim().slice(0, 2000) }];
     }
     if (found.length > 0) {
-      const results = found.map((f) => result({ recipient: f.recipient, status: '', replyCode: '', action: 'failed', diagnostic: f.diagnostic, remoteMta: '' }, original));
-      return { file, messageId, kind: 'bounce', format: vendor ?? 'unknown', results };
+      const textStage = stageOf(errorText);
+      const results = found.map((f) => result({ recipient: f.recipient, status: '', replyCode: '', action: 'failed', diagnostic: f.diagnostic, remoteMta: '', stage: textStage, reason: vendor?.reason }, original));
+      return { file, messageId, kind: 'bounce', format: vendor?.name ?? 'unknown', results };
     }
   }
 
@@ -249,6 +259,6 @@ function parseReadable(raw: Uint8Array, file: string): BounceMessage {
       : [];
     return { file, messageId, kind: 'auto-reply', format: 'RFC3834', results };
   }
-  if (looksLikeBounce && (failed.length > 0 || dsnPart)) return { file, messageId, kind: 'bounce', format: vendor ?? 'unknown', results: [] };
+  if (looksLikeBounce && (failed.length > 0 || dsnPart)) return { file, messageId, kind: 'bounce', format: vendor?.name ?? 'unknown', results: [] };
   return { file, messageId, kind: 'not-bounce', format: '', results: [] };
 }

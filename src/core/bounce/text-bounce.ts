@@ -120,6 +120,9 @@ export function statusOf(text: string): string {
 /** The transaction stage a text names ("after RCPT TO", "in reply to end of DATA command" …). */
 export function stageOf(text: string): SmtpStage | undefined {
   const t = text.toLowerCase();
+  // Sendmail's transcript names the command it sent: ">>> DATA" then "<<< 550 …".
+  const sent = />>>\s*(data|rcpt to|mail from|ehlo|helo)\b/.exec(t);
+  if (sent) return sent[1] === 'data' ? 'data' : sent[1] === 'rcpt to' ? 'rcpt' : sent[1] === 'mail from' ? 'mail' : 'ehlo';
   if (/(?:after|in reply to|response to|for|did not like our)\s+(?:the\s+)?(?:rcpt to|rcpt)/.test(t) || /rcpt to(?: command)? response|rcpt to:<[^>]*>:/.test(t)) return 'rcpt';
   if (/(?:after|in reply to|did not like our)\s+(?:end of data|final data|data|the end of data)|end of data command|after end of data/.test(t)) return 'data';
   if (/(?:after|in reply to)\s+mail from/.test(t)) return 'mail';

@@ -8,6 +8,7 @@
  * Sources: the sample messages in test/fixtures/bounces/eml/ (Sisimai's set-of-emails) and the
  * Sisimai::Lhost modules that read them (https://github.com/sisimai/p5-sisimai, lib/Sisimai/Lhost/).
  */
+import type { BounceReason } from '../delivery/classification.js';
 
 export interface VendorFormat {
   /** The decoder name reported as `format` (Sisimai's module name where there is one). */
@@ -18,11 +19,16 @@ export interface VendorFormat {
   readonly header?: readonly [string, RegExp];
   /** A line of the bounce text. */
   readonly body?: RegExp;
+  /**
+   * The reason every notice of this format means, whatever its wording (Google Groups writes a
+   * letter in the poster's language: the group refused the sender, Sisimai::Lhost::GoogleGroups).
+   */
+  readonly reason?: BounceReason;
 }
 
 /** First match wins: specific providers before the MTAs they run on. */
 export const VENDOR_FORMATS: readonly VendorFormat[] = [
-  { name: 'GoogleGroups', body: /Google Groups|googlegroups\.com/, subject: /^Address not found$|Delivery Status Notification/ },
+  { name: 'GoogleGroups', body: /Google Groups|googlegroups\.com/, subject: /^Address not found$|Delivery Status Notification/, reason: 'rejected' },
   { name: 'AmazonSES', header: ['x-ses-outgoing', /./], from: /amazonses\.com/i },
   { name: 'AmazonSES', body: /Amazon SES|amazonses\.com/ },
   { name: 'ReceivingSES', header: ['x-ses-outgoing', /./] },
