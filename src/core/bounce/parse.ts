@@ -9,6 +9,7 @@
 import { classify } from '../delivery/classify.js';
 import type { BounceReason, Classification, SmtpStage } from '../delivery/classification.js';
 import { notAMessageReason } from '../score/message.js';
+import { parseSesNotification } from './amazon-ses.js';
 import { parseFeedbackReport } from './arf.js';
 import { autoReplyMarker } from './auto-reply.js';
 import { decodeHeader, embeddedHeaders, headerValue, readBounceInput, type BounceInput, type RawHeader, type TextPart } from './mime.js';
@@ -188,6 +189,29 @@ function parseReadable(raw: Uint8Array, file: string): BounceMessage {
   const origPart = originalPart(input.parts);
 
   // 2. DSN (RFC 3464 / RFC 6533).
+  // Amazon SES notifications (JSON over SNS).
+  const ses = /amazonaws\.com|amazonses\.com/i.test(fromRaw) || /^AWS Notification/i.test(subject) ? parseSesNotification(firstText(input.parts)) : undefined;
+  if (ses && ses.recipients.length > 0) {
+    const original = ses.original.messageId || ses.original.from || ses.original.subject ? ses.original : undefined;
+    if (ses.type === 'complaint') {
+      const results = ses.recipients.map((r): BounceResult => ({ recipient: r.recipient, reason: 'feedback', hard: false, status: '', replyCode: '', action: '', diagnostic: '', remoteMta: '', feedbackType: ses.feedbackType || 'abuse', suppress: false, ...(ses.userAgent ? { userAgent: ses.userAgent } : {}), ...(original ? { original } : {}) }));
+      return { file, messageId, kind: 'feedback', format: 'AmazonSES', results };
+    }
+    const results = ses.recipients.map((r) => result({ recipient: r.recipient, status: r.status, replyCode: '', action: r.action, diagnostic: r.diagnostic, remoteMta: ses.reportingMta }, original));
+    return { file, messageId, kind: 'bounce', format: 'AmazonSES', results };
+  }
+
+  // Hotmail/Outlook.com's complaint without a feedback-report part: the reported message with the
+  // recipient in X-HmXmrOriginalRecipient (Sisimai::ARF reads the same header).
+  const hm = input.parts.find((p) => p.contentType === 'message/rfc822' && /^X-HmXmrOriginalRecipient:/im.test(p.text));
+  if (hm) {
+    const origHeaders = embeddedHeaders(hm.text);
+    const recipient = addr(headerValue(origHeaders, 'x-hmxmroriginalrecipient'));
+    const original = originalOf(origHeaders);
+    const results: BounceResult[] = recipient ? [{ recipient, reason: 'feedback', hard: false, status: '', replyCode: '', action: '', diagnostic: subject, remoteMta: '', feedbackType: 'abuse', suppress: false, ...(original ? { original } : {}) }] : [];
+    return { file, messageId, kind: 'feedback', format: 'ARF', results };
+  }
+
   let dsnPart = input.parts.find((p) => p.contentType === 'message/delivery-status' || p.contentType === 'message/global-delivery-status');
   let bodyText = firstText(input.parts);
   if (!dsnPart) {

@@ -101,3 +101,17 @@ test('mbox: From_ lines split messages, >From lines are unescaped', async () => 
   assert.equal(Buffer.from(out[0]!.raw).toString(), 'From: a@example.com\nSubject: one\n\nbody\nFrom here\n>From there\n');
   assert.equal(Buffer.from(out[1]!.raw).toString(), 'From: b@example.com\nSubject: two\n\nsecond\n');
 });
+
+test('Amazon SES notifications (JSON over SNS): bounce, complaint, delivery', () => {
+  const b = parseBounce(fixture('eml/lhost-amazonses-09.eml'), 'ses');
+  assert.deepEqual([b.kind, b.format, b.results[0]!.recipient, b.results[0]!.reason, b.results[0]!.status, b.results[0]!.hard], ['bounce', 'AmazonSES', 'bounce@simulator.amazonses.com', 'userunknown', '5.1.1', true]);
+  const c = parseBounce(fixture('eml/lhost-amazonses-11.eml'), 'ses');
+  assert.deepEqual([c.kind, c.results[0]!.recipient, c.results[0]!.reason], ['feedback', 'complaint@simulator.amazonses.com', 'feedback']);
+  const d = parseBounce(fixture('eml/lhost-amazonses-12.eml'), 'ses');
+  assert.deepEqual([d.results[0]!.reason, d.results[0]!.status], ['delivered', '2.6.0']);
+});
+
+test('a Hotmail complaint without a feedback-report part is feedback for X-HmXmrOriginalRecipient', () => {
+  const m = parseBounce(fixture('eml/arf-23.eml'), 'hm');
+  assert.deepEqual([m.kind, m.results[0]!.recipient, m.results[0]!.feedbackType], ['feedback', 'kijitora@example.com', 'abuse']);
+});
