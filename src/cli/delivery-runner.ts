@@ -51,7 +51,7 @@ export async function makeEngine(ctx: CliContext, store: Store, o: RunnerOptions
     classify,
     worker: workerName(),
     concurrency: o.concurrency,
-    tlsPolicy: (domain, signal) => tlsPolicyFor({ resolver: deps.resolver, fetcher, port: 25 }, domain, signal),
+    tlsPolicy: (domain, port, signal) => tlsPolicyFor({ resolver: deps.resolver, fetcher, port }, domain, signal),
     ...(o.relayPassword !== undefined ? { relayAuth: { user: o.relayUser ?? '', pass: o.relayPassword } } : {}),
     ...(onEvent ? { onEvent } : {}),
   });

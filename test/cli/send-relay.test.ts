@@ -102,28 +102,26 @@ test('relay with AUTH, password from --password-file (first line): delivered, ex
   assertNoSecret(PASSWORD, r, store);
 });
 
-test('relay refuses the login (535): deferred and queued, exit 3, nothing sent, the wrong password nowhere', async () => {
+test('relay refuses the login (535): bounced (not suppressed), RELAY_AUTH_FAILED, exit 1, nothing sent, the wrong password nowhere', async () => {
   const store = storePath();
   const before = { messages: relay.messages.length, mails: relay.commands.filter((c) => c.startsWith('MAIL FROM')).length };
   const r = await runCli([...sendArgs(store, 'three@example.org'), '--json', '--verbose'], { env: { MAILPACE_SMTP_PASSWORD: WRONG } });
-  assert.equal(r.code, 3, r.stderr);
+  assert.equal(r.code, 1, r.stderr);
   const doc = JSON.parse(r.stdout);
-  assert.equal(doc.recipients[0].status, 'deferred');
-  assert.deepEqual(doc.summary, { delivered: 0, deferred: 1, bounced: 0, suppressed: 0, expired: 0 });
-  assert.equal(doc.recipients[0].suppressed, false);
+  // 535 5.7.8 is permanent (RFC 4954 §6): retrying with the same password cannot succeed
+  assert.equal(doc.recipients[0].status, 'bounced');
+  assert.deepEqual(doc.summary, { delivered: 0, deferred: 0, bounced: 1, suppressed: 0, expired: 0 });
+  assert.equal(doc.recipients[0].suppressed, false, 'a sender-side failure never suppresses the recipient');
   const a = doc.recipients[0].attempts[0];
-  assert.match(a.reply.text, /535|[Aa]uthentication/, JSON.stringify(a));
+  assert.equal(a.reply.code, 535);
+  assert.equal(a.classification.reason, 'securityerror');
+  assert.ok(doc.findings.some((f: { code: string }) => f.code === 'RELAY_AUTH_FAILED'));
   assert.equal(relay.messages.length, before.messages, 'nothing reached the relay');
   assert.equal(relay.commands.filter((c) => c.startsWith('MAIL FROM')).length, before.mails, 'no MAIL FROM after a refused login');
-  assert.match(r.stderr, /queue run/);
   assertNoSecret(WRONG, r, store);
-
-  // the queue keeps the relay and user for `queue run`, never the password
-  const q = await runCli(['queue', 'list', '--json', '--store', store]);
-  assert.equal(q.code, 0, q.stderr);
-  const ql = JSON.parse(q.stdout);
-  assert.equal(ql.messages[0].recipients[0].status, 'deferred');
-  for (const s of secretForms(WRONG)) assert.ok(!q.stdout.includes(s));
+  const sup = await runCli(['suppression', 'list', '--json', '--store', store]);
+  assert.deepEqual(JSON.parse(sup.stdout).suppressions, []);
+  for (const s of secretForms(WRONG)) assert.ok(!sup.stdout.includes(s));
 });
 
 test('the human report (no --json) with --verbose: no password either', async () => {
@@ -133,6 +131,6 @@ test('the human report (no --json) with --verbose: no password either', async ()
   assertNoSecret(PASSWORD, ok, store);
   const store2 = storePath();
   const bad = await runCli([...sendArgs(store2, 'five@example.org'), '--verbose'], { env: { MAILPACE_SMTP_PASSWORD: WRONG } });
-  assert.equal(bad.code, 3, bad.stderr);
+  assert.equal(bad.code, 1, bad.stderr);
   assertNoSecret(WRONG, bad, store2);
 });

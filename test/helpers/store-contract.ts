@@ -92,21 +92,22 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
       assert.deepEqual(c1.map((c) => c.message.id), ['q1']);
       assert.equal(c1[0]!.leaseUntil, 62_000);
       assert.deepEqual(await store.claim({ worker: 'w2', now: 3000, leaseMs: 60_000, limit: 10 }), []);
-      await assert.rejects(store.recordAttempt('q1', 'w2', [], []));
+      await assert.rejects(store.recordAttempts('w2', [{ queueId: 'q1', updates: [], log: [] }]));
 
       // w1 delivers one recipient and defers the other, with the log rows in the same call
-      await store.recordAttempt(
-        'q1',
-        'w1',
-        [
+      await store.recordAttempts('w1', [
+        {
+          queueId: 'q1',
+          updates: [
           { recipient: 'a@one.example', status: 'delivered', lastReply: { code: 250, enhanced: '2.0.0', text: 'ok' }, attempted: true, at: 2100 },
           { recipient: 'b@two.example', status: 'deferred', nextAttemptAt: 10_000, lastReply: { code: 451, text: 'later' }, reason: 'systemerror', hard: false, attempted: true, at: 2100 },
-        ],
-        [
-          { messageId: '<q1@example.com>', queueId: 'q1', recipient: 'a@one.example', status: 'delivered', replyCode: 250, at: 2100 },
-          { messageId: '<q1@example.com>', queueId: 'q1', recipient: 'b@two.example', status: 'deferred', replyCode: 451, at: 2100 },
-        ],
-      );
+          ],
+          log: [
+            { messageId: '<q1@example.com>', queueId: 'q1', recipient: 'a@one.example', status: 'delivered', replyCode: 250, at: 2100 },
+            { messageId: '<q1@example.com>', queueId: 'q1', recipient: 'b@two.example', status: 'deferred', replyCode: 451, at: 2100 },
+          ],
+        },
+      ]);
       await store.release('q1', 'w1');
       const q1 = (await store.getQueued('q1'))!;
       assert.deepEqual(
@@ -126,8 +127,18 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
       // a crashed worker: its lease expires and another takes the message
       const c3 = await store.claim({ worker: 'w3', now: 61_001, leaseMs: 1000, limit: 10 });
       assert.deepEqual(c3.map((c) => c.message.id).sort(), ['q1', 'q2']);
-      await assert.rejects(store.recordAttempt('q1', 'w2', [], []));
-      await store.recordAttempt('q1', 'w3', [{ recipient: 'b@two.example', status: 'delivered', attempted: true, at: 61_100 }], []);
+      await assert.rejects(store.recordAttempts('w2', [{ queueId: 'q1', updates: [], log: [] }]));
+      // a batch with a message this worker does not hold writes nothing at all
+      await store.enqueue(queued('q5', ['f@one.example']));
+      await assert.rejects(
+        store.recordAttempts('w3', [
+          { queueId: 'q1', updates: [{ recipient: 'b@two.example', status: 'bounced', attempted: true, at: 61_050 }], log: [] },
+          { queueId: 'q5', updates: [], log: [] },
+        ]),
+      );
+      assert.equal((await store.getQueued('q1'))!.recipients[1]!.status, 'deferred');
+      await store.deleteQueued('q5');
+      await store.recordAttempts('w3', [{ queueId: 'q1', updates: [{ recipient: 'b@two.example', status: 'delivered', attempted: true, at: 61_100 }], log: [] }]);
       await store.release('q1', 'w3');
       assert.equal(await store.getQueued('q1'), undefined, 'a settled message leaves the queue');
       // claim by id
@@ -150,7 +161,7 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
       await store.enqueue(queued('q9', ['a@one.example']));
       const [c] = await store.claim({ worker: 'w1', now: 2000, leaseMs: 5000, limit: 1 });
       assert.ok(c);
-      await store.recordAttempt('q9', 'w1', [{ recipient: 'a@one.example', status: 'sending', at: 2001 }], []);
+      await store.recordAttempts('w1', [{ queueId: 'q9', updates: [{ recipient: 'a@one.example', status: 'sending', at: 2001 }], log: [] }]);
       // w1 dies here (no release). Its lease ends at 7000; the recipient is still due.
       assert.deepEqual(await store.claim({ worker: 'w2', now: 6999, leaseMs: 5000, limit: 1 }), []);
       const [again] = await store.claim({ worker: 'w2', now: 7000, leaseMs: 5000, limit: 1 });

@@ -15,7 +15,7 @@ import type { Clock } from '../clock.js';
 import type { Resolver } from '../dns/types.js';
 import { finding } from '../probe/host-findings.js';
 import type { Finding } from '../types.js';
-import { addressDomain, FINAL_STATUSES, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
+import { addressDomain, FINAL_STATUSES, type AttemptRecord, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
 import type { Classification, ClassifyInput } from './classification.js';
 import { DEFAULT_RETRY_POLICY, DestinationThrottle, nextRetry, type RetryPolicy } from './retry-policy.js';
 import { applySuppressionRule } from './suppression-rule.js';
@@ -50,7 +50,7 @@ export interface EngineDeps {
   worker: string;
   random?: () => number;
   /** MTA-STS / DANE for a recipient domain (direct delivery only). */
-  tlsPolicy?: (domain: string, signal?: AbortSignal) => Promise<TlsPolicyOutcome>;
+  tlsPolicy?: (domain: string, port: number, signal?: AbortSignal) => Promise<TlsPolicyOutcome>;
   /** The relay password comes from the environment at run time, never from the queue. */
   relayAuth?: RelayAuth;
   /** Transactions in flight at once (default 10). */
@@ -98,6 +98,10 @@ export class DeliveryEngine {
   private readonly findingKeys = new Set<string>();
   private readonly random: () => number;
   private readonly waiting = new Map<string, Pending>();
+  private pendingWrites: { rec: AttemptRecord; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private flushScheduled = false;
+  /** Recipient lookup per claimed message (a --separate send has thousands). */
+  private readonly recipientIndex = new WeakMap<QueuedMessage, Map<string, QueuedRecipient>>();
 
   constructor(private readonly deps: EngineDeps) {
     this.throttle = new DestinationThrottle(DEFAULT_RETRY_POLICY);
@@ -238,10 +242,12 @@ export class DeliveryEngine {
     const reqs: TlsRequirement[] = [];
     if (opts.tls === 'required') reqs.push({ failure: 'TLS_REQUIRED' });
     if (!opts.relay && this.deps.tlsPolicy) {
-      let p = this.tlsPolicies.get(domain);
+      const key = `${domain}|${opts.port}`;
+      let p = this.tlsPolicies.get(key);
       if (!p) {
-        p = this.deps.tlsPolicy(domain, signal);
-        this.tlsPolicies.set(domain, p);
+        // TLSA records are per port (RFC 6698 §3: _<port>._tcp.<host>)
+        p = this.deps.tlsPolicy(domain, opts.port, signal);
+        this.tlsPolicies.set(key, p);
       }
       const outcome = await p;
       for (const f of outcome.findings) this.addFinding(f);
@@ -406,16 +412,58 @@ export class DeliveryEngine {
       this.addFinding(finding('SEND_AUTH_FAILED', 'send', `${recipient}: ${text}`, { fix: 'Check SPF, DKIM and DMARC of the sending domain: mailpace-cli check-domain <domain> --ip <sending IP>' }), key('SEND_AUTH_FAILED'));
     } else if (c.reason === 'spamdetected' || c.reason === 'virusdetected' || c.reason === 'contenterror' || c.reason === 'mesgtoobig' || c.reason === 'policyviolation') {
       this.addFinding(finding('SEND_CONTENT_REJECTED', 'send', `${recipient}: ${c.reason}: ${text}`, { fix: 'Score the message as a receiver would: mailpace-cli score <message.eml>' }), key('SEND_CONTENT_REJECTED'));
+    } else if (r.stage === 'auth') {
+      this.addFinding(finding('RELAY_AUTH_FAILED', 'send', `the relay refused the login: ${text}`, { fix: 'Check --user and the password (MAILPACE_SMTP_PASSWORD or --password-file), and that the relay allows this account to submit.', severity: c.hard ? 'error' : 'warning' }), 'RELAY_AUTH_FAILED');
     } else if (c.reason === 'requireptr') {
       this.addFinding(finding('SEND_PTR_REQUIRED', 'send', `${recipient}: ${text}`, { fix: 'Give the sending IP a PTR record that resolves back to it: mailpace-cli check-domain <domain> --ip <sending IP>' }), key('SEND_PTR_REQUIRED'));
     }
   }
 
+  /**
+   * Group commit: the writes of every transaction that finishes in the same turn of the event loop
+   * go to the store in one commit (SQLite's cost is per commit, not per row). Each caller still
+   * waits for its own write to be durable before going on (before DATA, after the reply).
+   */
+  private write(rec: AttemptRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pendingWrites.push({ rec, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.pendingWrites.splice(0);
+    try {
+      await this.deps.store.recordAttempts(this.deps.worker, batch.map((b) => b.rec));
+      for (const b of batch) b.resolve();
+    } catch (err) {
+      if (batch.length === 1) return batch[0]!.reject(err);
+      // one message's lease was lost: write the others on their own so only that one fails
+      for (const b of batch) {
+        try {
+          await this.deps.store.recordAttempts(this.deps.worker, [b.rec]);
+          b.resolve();
+        } catch (e) {
+          b.reject(e);
+        }
+      }
+    }
+  }
+
   private async record(m: QueuedMessage, updates: RecipientUpdate[], log: DeliveryLogEntry[]): Promise<void> {
     if (updates.length === 0 && log.length === 0) return;
-    await this.deps.store.recordAttempt(m.id, this.deps.worker, updates, log);
+    await this.write({ queueId: m.id, updates, log });
+    let index = this.recipientIndex.get(m);
+    if (!index) {
+      index = new Map(m.recipients.map((r) => [r.recipient, r]));
+      this.recipientIndex.set(m, index);
+    }
     for (const u of updates) {
-      const r = m.recipients.find((x) => x.recipient === u.recipient);
+      const r = index.get(u.recipient);
       if (r) {
         r.status = u.status;
         if (u.attempted) r.attempts += 1;

@@ -45,6 +45,10 @@ export const SEND_FINDING_CODES = {
     severity: 'error',
     description: 'The receiver refused the connection because the sending IP has no (matching) reverse DNS.',
   },
+  RELAY_AUTH_FAILED: {
+    severity: 'error',
+    description: 'The relay refused our SMTP AUTH login (RFC 4954 §6: 535 5.7.8 bad credentials; 454 temporary): nothing was sent through it.',
+  },
   RECIPIENT_SUPPRESSED: {
     severity: 'info',
     description: 'The recipient is on the suppression list (an earlier hard bounce, complaint or manual entry) and was skipped; --force sends anyway.',

@@ -86,6 +86,8 @@ class Slots {
 interface Pooled {
   session: SmtpSession;
   authed: boolean;
+  /** Reused from the pool: the next transaction starts with RSET (pipelined when possible). */
+  reused?: boolean;
 }
 
 export class SmtpTransport implements DeliveryTransport {
@@ -139,7 +141,24 @@ export class SmtpTransport implements DeliveryTransport {
             pooled = undefined;
             continue;
           }
-          const results = await this.run(pooled, req);
+          let results: RecipientResult[];
+          const repliesBefore = pooled.session.replyCount;
+          try {
+            results = await this.run(pooled, req);
+          } catch (err) {
+            // A pooled connection the server closed while idle fails on its first pipelined
+            // write, before any reply: nothing was accepted, so run once more on a new one.
+            if (!(err instanceof SmtpSessionError) || !pooled.reused || pooled.session.replyCount > repliesBefore) throw err;
+            pooled.session.close();
+            const fresh = await this.connect('', h.host, address, h.port, mode, relay, req.signal, tlsReqs[0]?.failure);
+            if ('failure' in fresh) {
+              pooled = undefined;
+              failures.push(fresh.failure);
+              continue;
+            }
+            pooled = fresh.pooled;
+            results = await this.run(pooled, req);
+          }
           const usable = !pooled.session.isClosed;
           if (usable) this.putIdle(key, pooled);
           pooled = undefined;
@@ -166,6 +185,12 @@ export class SmtpTransport implements DeliveryTransport {
     // Nobody could be reached: every recipient is deferred with the last failure (Postfix defers
     // when all MX hosts fail, even with 5xx greetings: the next attempt may reach another host).
     const last = failures[failures.length - 1];
+    if (last?.stage === 'auth' && last.reply) {
+      // The relay refused our login: its reply is the answer (535 permanent, 454 temporary),
+      // classified like any other; a connection-level failure would only be retried forever.
+      const reply = last.reply;
+      return { host: last.host, ...(last.address ? { address: last.address } : {}), port: last.port, tls: null, hostFailures: failures, results: req.recipients.map((recipient) => ({ recipient, reply, stage: 'auth' })) };
+    }
     return {
       tls: null,
       hostFailures: failures,
@@ -192,9 +217,13 @@ export class SmtpTransport implements DeliveryTransport {
     const list = this.idle.get(key);
     while (list && list.length > 0) {
       const p = list.pop()!;
+      if (p.session.isClosed) continue;
+      // With PIPELINING the RSET goes out in the same write as MAIL and RCPT (run()); a
+      // connection the server has dropped meanwhile is then retried once on a new one.
+      if (p.session.pipelining) return { pooled: { ...p, reused: true } };
       try {
         const r = await p.session.rset();
-        if (r.code === 250) return { pooled: p };
+        if (r.code === 250) return { pooled: { ...p, reused: false } };
       } catch {
         // the server closed the idle connection; open a new one
       }
@@ -243,27 +272,68 @@ export class SmtpTransport implements DeliveryTransport {
     }
   }
 
-  /** MAIL, RCPT…, DATA on an open session. */
+  /** (RSET,) MAIL, RCPT…, DATA on an open session; MAIL and RCPT in one write with PIPELINING (RFC 2920). */
   private async run(p: Pooled, req: TransactionRequest): Promise<RecipientResult[]> {
     const s = p.session;
-    const mail = await s.mailFrom(req.sender);
+    let mail: SmtpReply;
+    let rcptReplies: SmtpReply[];
+    let dataReply: SmtpReply | undefined;
+    if (s.pipelining) {
+      // RFC 2920 §3.1: DATA may end the group; the server answers it 554/503 when no recipient
+      // was accepted, and 354 otherwise, so the message itself is only sent once RCPTs are known.
+      const lines = [...(p.reused ? ['RSET'] : []), `MAIL FROM:<${req.sender}>`, ...req.recipients.map((r) => `RCPT TO:<${r}>`), 'DATA'];
+      let replies: SmtpReply[];
+      try {
+        replies = await s.pipeline(lines);
+      } catch (err) {
+        const partial = (err as { partialReplies?: SmtpReply[] }).partialReplies ?? [];
+        if (p.reused) partial.shift();
+        if (!(err instanceof SmtpSessionError) || partial.length === 0) throw err;
+        // MAIL (and some RCPTs) answered before the server closed: those answers stand, the
+        // recipients it never answered get the transport error.
+        const mailReply = partial[0]!;
+        return req.recipients.map((recipient, i) => {
+          const r = mailReply.code !== 250 ? mailReply : partial[i + 1];
+          return r ? { recipient, reply: record(r), stage: mailReply.code !== 250 ? 'mail' : 'rcpt' } : { recipient, networkError: err.message, stage: 'rcpt' };
+        });
+      }
+      if (p.reused) replies.shift();
+      mail = replies[0]!;
+      dataReply = replies[replies.length - 1]!;
+      rcptReplies = replies.slice(1, -1);
+      if (dataReply.code === 354 && (mail.code !== 250 || !rcptReplies.some((r) => r.code === 250 || r.code === 251))) {
+        // A server that says 354 with nobody to deliver to: abandon the transaction by closing
+        // the connection (sending "." would complete it).
+        s.close();
+        dataReply = undefined;
+        if (mail.code === 250) return req.recipients.map((recipient, i) => ({ recipient, reply: record(rcptReplies[i]!), stage: 'rcpt' }));
+        return req.recipients.map((recipient) => ({ recipient, reply: record(mail), stage: 'mail' }));
+      }
+    } else {
+      mail = await s.mailFrom(req.sender);
+      rcptReplies = [];
+      if (mail.code === 250) for (const rcpt of req.recipients) rcptReplies.push(await s.rcptTo(rcpt));
+    }
     if (mail.code !== 250) {
       await s.rset().catch(() => s.close());
       return req.recipients.map((recipient) => ({ recipient, reply: record(mail), stage: 'mail' }));
     }
     const results = new Map<string, RecipientResult>();
     const accepted: string[] = [];
-    for (const rcpt of req.recipients) {
-      const r = await s.rcptTo(rcpt);
+    req.recipients.forEach((rcpt, i) => {
+      const r = rcptReplies[i]!;
       if (r.code === 250 || r.code === 251) accepted.push(rcpt);
       else results.set(rcpt, { recipient: rcpt, reply: record(r), stage: 'rcpt' });
-    }
+    });
     if (accepted.length === 0) {
       await s.rset().catch(() => s.close());
       return req.recipients.map((r) => results.get(r)!);
     }
     await req.beforeData?.(accepted);
-    const end = await s.data(req.message);
+    let end: SmtpReply;
+    if (dataReply === undefined) end = await s.data(req.message);
+    else if (dataReply.code === 354) end = await s.dataBody(req.message);
+    else end = dataReply;
     for (const rcpt of accepted) results.set(rcpt, { recipient: rcpt, reply: record(end), stage: 'data' });
     return req.recipients.map((r) => results.get(r)!);
   }

@@ -16,7 +16,7 @@ import { TLSSocket, type ConnectionOptions, type SecureContext, type SecureVersi
 import type { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Clock } from '../clock.js';
-import { parseEhlo, type EhloInfo } from './ehlo.js';
+import { hasExtension, parseEhlo, type EhloInfo } from './ehlo.js';
 import { tryParseReply, type SmtpReply } from './reply.js';
 import { fromNodemailerError, printable, SmtpSessionError, type NodemailerErrorLike, type SmtpPhase } from './smtp-error.js';
 import { tlsSessionInfo, type TlsSessionInfo } from './tls-session.js';
@@ -139,6 +139,7 @@ export class SmtpSession {
   private failure?: SmtpSessionError;
   private phase: SmtpPhase = 'connect';
   private closed = false;
+  private replies = 0;
   /** Set while the handshake runs: fails it, and marks exchanges worth recording. */
   private handshakeReject?: (err: Error) => void;
   private readonly startedAt: number;
@@ -293,6 +294,7 @@ export class SmtpSession {
   }
 
   private onServer(reply: string): void {
+    this.replies++;
     this.transcript.server(reply);
     if (!this.handshakeReject) return;
     const now = this.opts.clock.now();
@@ -378,6 +380,62 @@ export class SmtpSession {
     });
   }
 
+  /** Replies received so far (greeting included). */
+  get replyCount(): number {
+    return this.replies;
+  }
+
+  /** The server announced PIPELINING (RFC 2920) in the EHLO reply the session continued with. */
+  get pipelining(): boolean {
+    return hasExtension(this.ehlo, 'PIPELINING');
+  }
+
+  /**
+   * Several commands in one write, the replies in order (RFC 2920 §3.1: RSET, MAIL and RCPT may
+   * be grouped; a group ends with a command whose reply changes what comes next, so DATA is sent
+   * on its own here). Only when the server announced PIPELINING. Rejects like command().
+   */
+  pipeline(lines: readonly string[]): Promise<SmtpReply[]> {
+    for (const l of lines) assertLine(l, 'an SMTP command');
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the session is closed`, { phase: 'command' }));
+    if (this.pending) return Promise.reject(new Error('SmtpSession.pipeline: one command at a time'));
+    const internals = this.conn as unknown as ConnectionInternals;
+    const socket = internals._socket;
+    if (!socket) return Promise.reject(new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the session is closed`, { phase: 'command' }));
+    this.phase = 'command';
+    return new Promise<SmtpReply[]>((resolve, reject) => {
+      const replies: SmtpReply[] = [];
+      // A server may answer part of the group and then close (421 to one RCPT): the replies that
+      // did arrive travel with the error as `partialReplies`.
+      const fail = (e: Error) => reject(Object.assign(e, { partialReplies: [...replies] }));
+      this.pending = { resolve: () => undefined, reject: fail, command: commandVerb(lines[0] ?? '') };
+      lines.forEach((line, i) => {
+        const verb = commandVerb(line);
+        internals._responseActions.push((str: string) => {
+          const p = this.pending;
+          if (!p) return;
+          const reply = tryParseReply(str);
+          if (!reply) {
+            this.pending = undefined;
+            const e = new SmtpSessionError('SMTP_PROTOCOL_ERROR', `${this.label}: the reply to ${verb} is not an SMTP reply: ${JSON.stringify(str.slice(0, 120))}`, { phase: 'command', command: verb, response: str });
+            this.failure ??= e;
+            p.reject(e);
+            this.close();
+            return;
+          }
+          replies.push(reply);
+          if (i === lines.length - 1) {
+            this.pending = undefined;
+            resolve(replies);
+          }
+        });
+      });
+      for (const line of lines) this.transcript.client(line);
+      socket.write(`${lines.join('\r\n')}\r\n`);
+    });
+  }
+
   /** MAIL FROM:<addr> (RFC 5321 §4.1.1.2); "" is the null reverse-path. */
   mailFrom(address: string, params = ''): Promise<SmtpReply> {
     assertLine(address, 'the sender address');
@@ -399,9 +457,14 @@ export class SmtpSession {
   async data(message: Uint8Array): Promise<SmtpReply> {
     const go = await this.command('DATA');
     if (go.code !== 354) return go;
+    return this.dataBody(message);
+  }
+
+  /** The message after a 354 reply to DATA (sent alone or pipelined): dot-stuffed, then the end-of-data reply. */
+  dataBody(message: Uint8Array): Promise<SmtpReply> {
     const internals = this.conn as unknown as ConnectionInternals;
     const socket = internals._socket;
-    if (!socket) throw new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the session is closed`, { phase: 'data' });
+    if (!socket || this.closed) return Promise.reject(this.failure ?? new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the session is closed`, { phase: 'data' }));
     this.phase = 'data';
     return new Promise<SmtpReply>((resolve, reject) => {
       this.pending = { resolve, reject, command: 'DATA' };

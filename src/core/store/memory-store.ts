@@ -7,6 +7,7 @@ import {
   FINAL_STATUSES,
   isSettled,
   normalizeAddress,
+  type AttemptRecord,
   type Claim,
   type DeliveryFilter,
   type DeliveryLogEntry,
@@ -83,15 +84,19 @@ export class MemoryStore implements Store {
     }
     return out;
   }
-  async recordAttempt(queueId: string, worker: string, updates: readonly RecipientUpdate[], log: readonly DeliveryLogEntry[]): Promise<void> {
-    const m = this.queue.get(queueId);
-    const lease = this.leases.get(queueId);
-    if (!m || !lease || lease.worker !== worker) throw new Error(`queue entry ${queueId} is not claimed by ${worker}`);
-    for (const u of updates) {
-      const r = m.recipients.find((x) => x.recipient === normalizeAddress(u.recipient));
-      if (r) applyUpdate(r, u);
+  async recordAttempts(worker: string, batch: readonly AttemptRecord[]): Promise<void> {
+    for (const b of batch) {
+      const lease = this.leases.get(b.queueId);
+      if (!this.queue.has(b.queueId) || !lease || lease.worker !== worker) throw new Error(`queue entry ${b.queueId} is not claimed by ${worker}`);
     }
-    for (const e of log) await this.logDelivery(e);
+    for (const b of batch) {
+      const m = this.queue.get(b.queueId)!;
+      for (const u of b.updates) {
+        const r = m.recipients.find((x) => x.recipient === normalizeAddress(u.recipient));
+        if (r) applyUpdate(r, u);
+      }
+      for (const e of b.log) await this.logDelivery(e);
+    }
   }
   async release(queueId: string, worker: string): Promise<void> {
     const lease = this.leases.get(queueId);

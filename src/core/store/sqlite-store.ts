@@ -11,13 +11,13 @@ import { MailpaceError } from '../errors.js';
 import type { Classification } from '../delivery/classification.js';
 import {
   normalizeAddress,
+  type AttemptRecord,
   type Claim,
   type DeliveryFilter,
   type DeliveryLogEntry,
   type QueuedMessage,
   type QueuedRecipient,
   type RecipientStatus,
-  type RecipientUpdate,
   type Store,
   type Suppression,
   type SuppressionReason,
@@ -203,6 +203,11 @@ export class SqliteStore implements Store {
     // process crash in WAL mode (only a power loss can lose the last transactions).
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('synchronous = NORMAL');
+    // A checkpoint is where WAL mode with synchronous=NORMAL pays its fsync; at the default 1,000
+    // pages a `send` to thousands of recipients checkpoints every few hundred commits (measured:
+    // 4,000 small commits 379 ms → 167 ms with this). The WAL is checkpointed and removed when
+    // the last connection closes anyway.
+    this.db.pragma('wal_autocheckpoint = 10000');
     this.migrate();
   }
 
@@ -336,11 +341,14 @@ export class SqliteStore implements Store {
       .immediate();
     return rows.map((r) => ({ message: this.load(r), worker: opts.worker, leaseUntil: until }));
   }
-  async recordAttempt(queueId: string, worker: string, updates: readonly RecipientUpdate[], log: readonly DeliveryLogEntry[]): Promise<void> {
+  async recordAttempts(worker: string, batch: readonly AttemptRecord[]): Promise<void> {
     this.db
       .transaction(() => {
-        const owner = this.stmt('SELECT claimed_by FROM queue_message WHERE id = ?').get(queueId) as { claimed_by: string | null } | undefined;
-        if (!owner || owner.claimed_by !== worker) throw new Error(`queue entry ${queueId} is not claimed by ${worker}`);
+        const ownerOf = this.stmt('SELECT claimed_by FROM queue_message WHERE id = ?');
+        for (const b of batch) {
+          const owner = ownerOf.get(b.queueId) as { claimed_by: string | null } | undefined;
+          if (!owner || owner.claimed_by !== worker) throw new Error(`queue entry ${b.queueId} is not claimed by ${worker}`);
+        }
         const upd = this.stmt(
           `UPDATE queue_recipient SET status = @status,
              next_attempt_at = COALESCE(@next, next_attempt_at),
@@ -354,6 +362,7 @@ export class SqliteStore implements Store {
              last_attempt_at = CASE WHEN @attempted = 1 THEN @at ELSE last_attempt_at END
            WHERE queue_id = @queueId AND recipient = @recipient`,
         );
+        for (const { queueId, updates, log } of batch) {
         for (const u of updates) {
           upd.run({
             queueId,
@@ -371,6 +380,7 @@ export class SqliteStore implements Store {
           });
         }
         for (const e of log) this.insertLog(e);
+        }
       })
       .immediate();
   }

@@ -123,6 +123,13 @@ export interface RecipientUpdate {
   at: number;
 }
 
+/** What one attempt writes for one message. */
+export interface AttemptRecord {
+  queueId: string;
+  updates: readonly RecipientUpdate[];
+  log: readonly DeliveryLogEntry[];
+}
+
 export interface Store {
   // Suppression list
   addSuppression(s: Suppression): Promise<void>;
@@ -141,8 +148,13 @@ export interface Store {
    * worker's lease expires), or the one message `id`. Atomic: two workers never hold one message.
    */
   claim(opts: { worker: string; now: number; leaseMs: number; limit: number; id?: string }): Promise<Claim[]>;
-  /** Applies recipient updates and their log entries in one transaction; only while `worker` holds the lease. */
-  recordAttempt(queueId: string, worker: string, updates: readonly RecipientUpdate[], log: readonly DeliveryLogEntry[]): Promise<void>;
+  /**
+   * Applies recipient updates and their log entries, for one or several messages, in one
+   * transaction; only while `worker` holds each message's lease (else nothing is written and it
+   * rejects). Several at once: the engine groups the writes of concurrent SMTP transactions into
+   * one commit.
+   */
+  recordAttempts(worker: string, batch: readonly AttemptRecord[]): Promise<void>;
   /** Ends the lease; a message whose recipients are all final leaves the queue. */
   release(queueId: string, worker: string): Promise<void>;
   deleteQueued(id: string): Promise<boolean>;

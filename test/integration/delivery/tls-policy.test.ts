@@ -86,7 +86,7 @@ async function deliver(domain: string, mxOpts: FakeMxOptions, zone: (mxPort: num
     worker: 'test',
     random: () => 0.5,
     // the TLSA name is _<port>._tcp.<mx host>: the port the MX listens on, as the route uses
-    tlsPolicy: (d, s) => tlsPolicyFor({ resolver: deps.resolver, fetcher, port: mx.port }, d, s),
+    tlsPolicy: (d, port, s) => tlsPolicyFor({ resolver: deps.resolver, fetcher, port }, d, s),
   });
   try {
     const id = `t${++seq}`;
