@@ -1,6 +1,7 @@
 /** log: the delivery log, newest first. */
 import type { CliContext } from '../context.js';
 import { toJson, jsonDocument } from '../../render/json.js';
+import { attemptReport } from '../../core/delivery/report.js';
 import { parseAddress, positiveDuration, wholeNumber } from '../flags.js';
 
 export async function run(ctx: CliContext, _args: string[], opts: Record<string, any>): Promise<number> {
@@ -10,19 +11,10 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
   const store = await ctx.store();
   try {
     const rows = await store.listDeliveries({ ...(recipient ? { recipient } : {}), ...(since !== undefined ? { since } : {}), limit });
-    const entries = rows.map((e) => ({
-      at: new Date(e.at).toISOString(),
-      queueId: e.queueId ?? null,
-      messageId: e.messageId,
-      recipient: e.recipient,
-      status: e.status,
-      mx: e.mx ?? null,
-      address: e.address ?? null,
-      port: e.port ?? null,
-      tls: e.tls ?? null,
-      reply: { code: e.replyCode ?? null, enhanced: e.enhancedCode ?? null, text: e.response ?? '' },
-      classification: e.classification ?? null,
-    }));
+    const entries = rows.map((e) => {
+      const { at, ...rest } = attemptReport(e);
+      return { at, queueId: e.queueId ?? null, messageId: e.messageId, recipient: e.recipient, status: e.status, ...rest };
+    });
     if (ctx.json) {
       ctx.out(toJson(jsonDocument('log', { entries })));
       return 0;

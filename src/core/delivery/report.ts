@@ -38,7 +38,8 @@ export interface SendReport {
   summary: Record<SendStatus, number>;
 }
 
-function attempt(e: DeliveryLogEntry): AttemptReport {
+/** One delivery-log row as the attempt the JSON documents show (send, queue run, log). */
+export function attemptReport(e: DeliveryLogEntry): AttemptReport {
   return {
     at: new Date(e.at).toISOString(),
     mx: e.mx ?? null,
@@ -76,7 +77,7 @@ export async function sendReport(store: Store, q: { queueId: string; messageId: 
       reason: status === 'suppressed' ? (inQueue?.reason ?? 'suppressed') : (last?.classification?.reason ?? null),
       hard: status === 'bounced' ? !!last?.classification?.hard : false,
       suppressed: status === 'suppressed' || (status === 'bounced' && !!last?.classification?.suppress),
-      attempts: rows.filter((e) => e.status !== 'suppressed').map(attempt),
+      attempts: rows.filter((e) => e.status !== 'suppressed').map(attemptReport),
     };
     if (status === 'deferred' && inQueue) r.nextAttemptAt = new Date(inQueue.nextAttemptAt).toISOString();
     return r;
