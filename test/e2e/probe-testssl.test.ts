@@ -69,8 +69,23 @@ async function testsslVersions(port: number, name: string): Promise<Record<strin
     const v = TESTSSL_IDS[e.id];
     if (v) out[v] = /^offered/.test(e.finding);
   }
+  const cannot = entries.find((e) => e.id === 'optimal_proto' && /cannot connect/i.test(e.finding));
+  if (Object.keys(out).length === 0 && cannot) {
+    // testssl runs the system's openssl; Debian's OpenSSL 3.0.22 refuses the SHA-1 key-exchange
+    // signatures that TLS 1.0/1.1 need ("legacy sigalg disallowed"), so testssl cannot reach a
+    // server that offers nothing newer. Node's bundled OpenSSL still can.
+    return { unavailable: true, why: cannot.finding } as unknown as Record<string, boolean>;
+  }
   assert.equal(Object.keys(out).length, 4, `testssl reported ${JSON.stringify(entries.map((e) => e.id))}`);
   return out;
+}
+
+/** What the fake MX was configured to offer: the ground truth both tools are held to. */
+function configured(range: { minVersion: TlsVersionName; maxVersion: TlsVersionName }): Record<string, boolean> {
+  const order: TlsVersionName[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+  const lo = order.indexOf(range.minVersion);
+  const hi = order.indexOf(range.maxVersion);
+  return Object.fromEntries(order.map((v, i) => [v, i >= lo && i <= hi]));
 }
 
 async function ourVersions(port: number): Promise<Record<string, boolean | null>> {
@@ -80,10 +95,15 @@ async function ourVersions(port: number): Promise<Record<string, boolean | null>
 }
 
 for (const [setup, range] of Object.entries({ ...TLS_SETUPS, 'tls1.0-1.1': { minVersion: 'TLSv1', maxVersion: 'TLSv1.1' } as const })) {
-  test(`TLS versions agree with testssl.sh: fake MX ${setup}`, { skip, timeout: 300_000 }, async () => {
+  test(`TLS versions agree with testssl.sh: fake MX ${setup}`, { skip, timeout: 300_000 }, async (t) => {
     const mx = await startFakeMx({ tls: { ...pki.good, ...range } });
     try {
       const [ours, theirs] = await Promise.all([ourVersions(mx.port), testsslVersions(mx.port, setup)]);
+      assert.deepEqual(ours, configured(range), 'the probe finds exactly what the server offers');
+      if ((theirs as { unavailable?: boolean }).unavailable) {
+        t.diagnostic(`testssl.sh could not connect with this machine's openssl (${(theirs as { why?: string }).why}); compared with the server's configuration only`);
+        return;
+      }
       assert.deepEqual(ours, theirs);
     } finally {
       await mx.stop();
