@@ -367,13 +367,7 @@ export class SmtpSession {
         this.pending = undefined;
         if (!p) return;
         const reply = tryParseReply(str);
-        if (!reply) {
-          const e = new SmtpSessionError('SMTP_PROTOCOL_ERROR', `${this.label}: the reply to ${verb} is not an SMTP reply: ${JSON.stringify(str.slice(0, 120))}`, { phase: 'command', command: verb, response: str });
-          this.failure ??= e;
-          p.reject(e);
-          this.close();
-          return;
-        }
+        if (!reply) return this.notAReply(p, verb, `the reply to ${verb}`, 'command', str);
         p.resolve(reply);
       });
       internals._sendCommand(line);
@@ -418,11 +412,7 @@ export class SmtpSession {
           const reply = tryParseReply(str);
           if (!reply) {
             this.pending = undefined;
-            const e = new SmtpSessionError('SMTP_PROTOCOL_ERROR', `${this.label}: the reply to ${verb} is not an SMTP reply: ${JSON.stringify(str.slice(0, 120))}`, { phase: 'command', command: verb, response: str });
-            this.failure ??= e;
-            p.reject(e);
-            this.close();
-            return;
+            return this.notAReply(p, verb, `the reply to ${verb}`, 'command', str);
           }
           replies.push(reply);
           if (i === lines.length - 1) {
@@ -434,6 +424,14 @@ export class SmtpSession {
       for (const line of lines) this.transcript.client(line);
       socket.write(`${lines.join('\r\n')}\r\n`);
     });
+  }
+
+  /** Something that is not an SMTP reply where one was due: the session is over. */
+  private notAReply(p: Pending, verb: string, what: string, phase: SmtpPhase, str: string): void {
+    const e = new SmtpSessionError('SMTP_PROTOCOL_ERROR', `${this.label}: ${what} is not an SMTP reply: ${JSON.stringify(str.slice(0, 120))}`, { phase, command: verb, response: str });
+    this.failure ??= e;
+    p.reject(e);
+    this.close();
   }
 
   /** MAIL FROM:<addr> (RFC 5321 §4.1.1.2); "" is the null reverse-path. */
@@ -474,13 +472,7 @@ export class SmtpSession {
         this.phase = 'command';
         if (!p) return;
         const reply = tryParseReply(str);
-        if (!reply) {
-          const e = new SmtpSessionError('SMTP_PROTOCOL_ERROR', `${this.label}: the reply to the message is not an SMTP reply: ${JSON.stringify(str.slice(0, 120))}`, { phase: 'data', command: 'DATA', response: str });
-          this.failure ??= e;
-          p.reject(e);
-          this.close();
-          return;
-        }
+        if (!reply) return this.notAReply(p, 'DATA', 'the reply to the message', 'data', str);
         p.resolve(reply);
       });
       this.transcript.client(`(message, ${message.length} bytes)`);

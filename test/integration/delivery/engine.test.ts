@@ -12,7 +12,7 @@ import { SmtpTransport } from '../../../src/core/delivery/smtp-transport.js';
 import { MemoryStore } from '../../../src/core/store/memory-store.js';
 import { startDnsServer, type DnsFixtureServer, type Zone } from '../../helpers/dns-server.js';
 import { testDeps } from '../../helpers/deps.js';
-import { makeTestPki, startFakeMx, type FakeMx, type FakeMxOptions, type TestPki } from '../../helpers/smtp-server.js';
+import { makeTestPki, startFakeMx, startRawServer, type FakeMx, type FakeMxOptions, type TestPki } from '../../helpers/smtp-server.js';
 
 const RAW = Buffer.from('From: sender@example.com\r\nTo: x@example.test\r\nSubject: t\r\nMessage-ID: <m1@example.com>\r\n\r\nHello\r\n.leading dot\r\n');
 
@@ -278,4 +278,21 @@ test('a rate-limit reply holds back the whole destination', async () => {
       await r.close();
     }
   });
+});
+
+test('servers that speak garbage, stall or drop the connection: deferred with the transport error, nothing crashes', async () => {
+  for (const behaviour of ['garbage', 'garbage-after-ehlo', 'close', 'close-after-ehlo', 'stall-after-ehlo', 'broken-starttls'] as const) {
+    const raw = await startRawServer(behaviour);
+    const r = await rig(zoneFor('example.test', [{ name: 'mx.example.test', ip: '127.0.0.1', priority: 10 }]));
+    try {
+      const rep = await send(r, raw, ['a@example.test']);
+      const rc = rep.recipients[0]!;
+      assert.equal(rc.status, 'deferred', `${behaviour}: ${JSON.stringify(rc)}`);
+      assert.equal(rc.attempts[0]!.classification?.retry, true, behaviour);
+      assert.ok(rc.attempts[0]!.reply.text.length > 0, `${behaviour}: the error is recorded`);
+    } finally {
+      await r.close();
+      await raw.stop();
+    }
+  }
 });
