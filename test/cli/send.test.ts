@@ -160,3 +160,19 @@ test('suppression add/remove/import/export round trip', async () => {
   const list = JSON.parse((await runCli(['suppression', 'list', '--json', '--store', s])).stdout);
   assert.deepEqual(list.suppressions.map((x: { address: string }) => x.address), ['b@example.test']);
 });
+
+test('two send processes at once on one store: both complete, every attempt logged, the store intact', async () => {
+  const s = store();
+  const batch = (tag: string) => Array.from({ length: 15 }, (_, i) => `${tag}${i}@example.test`);
+  const [a, b] = await Promise.all([
+    runCli([...sendArgs(s, batch('a')), '--separate', '--json']),
+    runCli([...sendArgs(s, batch('b')), '--separate', '--json']),
+  ]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(JSON.parse(a.stdout).summary.delivered, 15);
+  assert.equal(JSON.parse(b.stdout).summary.delivered, 15);
+  const log = JSON.parse((await runCli(['log', '--json', '--limit', '1000', '--store', s])).stdout);
+  assert.equal(log.entries.filter((e: { status: string }) => e.status === 'delivered').length, 30);
+  assert.equal(JSON.parse((await runCli(['queue', 'list', '--json', '--store', s])).stdout).messages.length, 0);
+});
