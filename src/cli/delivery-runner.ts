@@ -12,6 +12,8 @@ import { SmtpTransport } from '../core/delivery/smtp-transport.js';
 import { tlsPolicyFor } from '../core/delivery/tls-policy.js';
 import { httpsPolicyFetcher } from '../core/probe/mta-sts.js';
 import type { Store } from '../core/store/store.js';
+import type { Deps } from '../core/deps.js';
+import { TRANSCRIPT_MARKS, type TranscriptEntry } from '../core/smtp/transcript.js';
 import type { Finding } from '../core/types.js';
 import { startSpinner } from '../render/progress.js';
 import { formatDuration } from '../core/duration.js';
@@ -21,7 +23,6 @@ export interface RunnerOptions {
   caPem?: string;
   concurrency: number;
   relayPassword?: string;
-  relayUser?: string;
   retry: boolean;
   findings?: Finding[];
 }
@@ -30,8 +31,13 @@ export function workerName(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
-export async function makeEngine(ctx: CliContext, store: Store, o: RunnerOptions, onEvent?: (e: EngineEvent) => void): Promise<{ engine: DeliveryEngine; close: () => Promise<void> }> {
-  const deps = ctx.deps();
+export async function makeEngine(
+  ctx: CliContext,
+  store: Store,
+  o: RunnerOptions,
+  onEvent?: (e: EngineEvent) => void,
+  deps: Deps = ctx.deps(),
+): Promise<{ engine: DeliveryEngine; close: () => Promise<void> }> {
   const transport = new SmtpTransport({
     resolver: deps.resolver,
     clock: deps.clock,
@@ -40,7 +46,7 @@ export async function makeEngine(ctx: CliContext, store: Store, o: RunnerOptions
     // three times that for the greeting (postscreen and tarpits pause before greeting).
     timeouts: { connectMs: ctx.timeoutMs, greetingMs: ctx.timeoutMs * 3, commandMs: Math.max(ctx.timeoutMs, 10_000) },
     ...(o.caPem ? { ca: o.caPem } : {}),
-    ...(ctx.opts.verbose ? { onTranscript: (host: string, e: { dir: string; text: string }) => ctx.debug(`${host} ${{ client: 'C:', server: 'S:', event: ' *' }[e.dir] ?? ''} ${e.text}`) } : {}),
+    ...(ctx.opts.verbose ? { onTranscript: (host: string, e: TranscriptEntry) => ctx.debug(`${host} ${TRANSCRIPT_MARKS[e.dir].padStart(2)} ${e.text}`) } : {}),
   });
   const fetcher = httpsPolicyFetcher({ resolver: deps.resolver, timeoutMs: ctx.timeoutMs, ...(o.caPem ? { ca: [o.caPem] } : {}) });
   const engine = new DeliveryEngine({
@@ -52,14 +58,14 @@ export async function makeEngine(ctx: CliContext, store: Store, o: RunnerOptions
     worker: workerName(),
     concurrency: o.concurrency,
     tlsPolicy: (domain, port, signal) => tlsPolicyFor({ resolver: deps.resolver, fetcher, port }, domain, signal),
-    ...(o.relayPassword !== undefined ? { relayAuth: { user: o.relayUser ?? '', pass: o.relayPassword } } : {}),
+    ...(o.relayPassword !== undefined ? { relayPassword: o.relayPassword } : {}),
     ...(onEvent ? { onEvent } : {}),
   });
   return { engine, close: () => transport.close() };
 }
 
 /** Queues one message and delivers it (once, or until settled with retry). */
-export async function runDelivery(ctx: CliContext, o: RunnerOptions & { enqueue: EnqueueInput }): Promise<{ report: SendReport; exitCode: number }> {
+export async function runDelivery(ctx: CliContext, o: RunnerOptions & { enqueue: EnqueueInput; deps: Deps }): Promise<{ report: SendReport; exitCode: number }> {
   const store = await ctx.store();
   const spinner = await startSpinner(ctx, `sending to ${o.enqueue.recipients.length} recipient(s)`);
   const controller = new AbortController();
@@ -82,7 +88,7 @@ export async function runDelivery(ctx: CliContext, o: RunnerOptions & { enqueue:
       if (!ctx.interactive) ctx.notice(`mailpace-cli: next attempt in ${wait}: ${who}`);
     }
   };
-  const { engine, close } = await makeEngine(ctx, store, { ...o, relayUser: o.enqueue.options.relay?.user }, onEvent);
+  const { engine, close } = await makeEngine(ctx, store, o, onEvent, o.deps);
   try {
     await engine.enqueue(o.enqueue);
     try {

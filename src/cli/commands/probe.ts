@@ -7,7 +7,7 @@ import { UsageError } from '../../core/errors.js';
 import { exitCodeFor, parseFailOn } from '../../core/policy.js';
 import { httpsPolicyFetcher } from '../../core/probe/mta-sts.js';
 import { runProbe, type ProbeOptions } from '../../core/probe/probe.js';
-import type { TranscriptEntry } from '../../core/smtp/transcript.js';
+import { TRANSCRIPT_MARKS, type TranscriptEntry } from '../../core/smtp/transcript.js';
 import { startSpinner } from '../../render/progress.js';
 import { probeDocument, renderProbe } from '../../render/probe.js';
 import { toJson } from '../../render/json.js';
@@ -64,7 +64,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   // --verbose: each session's conversation (AUTH never appears; the probe does not authenticate anyway)
   for (const [label, entries] of transcripts) {
     ctx.debug(`--- ${label}`);
-    for (const e of entries) ctx.debug(`${String(Math.round(e.atMs)).padStart(6)} ms ${{ client: 'C:', server: 'S:', event: ' *' }[e.dir]} ${e.text.replace(/\n/g, '\n             ')}`);
+    for (const e of entries) ctx.debug(`${String(Math.round(e.atMs)).padStart(6)} ms ${TRANSCRIPT_MARKS[e.dir].padStart(2)} ${e.text.replace(/\n/g, '\n             ')}`);
   }
   if (ctx.json) ctx.out(toJson(probeDocument(report)));
   else ctx.out(renderProbe(ctx.color, report));

@@ -71,8 +71,7 @@ async function runQueue(ctx: CliContext, opts: Record<string, any>): Promise<num
   try {
     const before = await store.listQueue();
     const ids = new Set(before.map((m) => m.id));
-    const users = new Set(before.map((m) => (m.options as { relay?: { user?: string } }).relay?.user).filter((u): u is string => !!u));
-    const { engine, close } = await makeEngine(ctx, store, { heloName, concurrency, retry: !!opts.retry, ...(caPem ? { caPem } : {}), ...(password !== undefined ? { relayPassword: password, relayUser: [...users][0] ?? '' } : {}) });
+    const { engine, close } = await makeEngine(ctx, store, { heloName, concurrency, retry: !!opts.retry, ...(caPem ? { caPem } : {}), ...(password !== undefined ? { relayPassword: password } : {}) });
     try {
       if (opts.retry) {
         for (const id of ids) {

@@ -11,6 +11,7 @@ import { parseRelayUrl } from '../../core/delivery/route.js';
 import { DEFAULT_DELIVERY_OPTIONS, type DeliveryOptions } from '../../core/delivery/engine.js';
 import { DEFAULT_RETRY_POLICY } from '../../core/delivery/retry-policy.js';
 import { parseDomainList } from '../config.js';
+import { addressDomain } from '../../core/store/store.js';
 import { parseAddress, parseBackoff, parseHelo, positiveDuration, readCaFile, readInputFile, readSecret, wholeNumber } from '../flags.js';
 import { toJson } from '../../render/json.js';
 import { renderSendPlan, renderSendReport, sendDocument, sendPlanDocument } from '../../render/send.js';
@@ -85,7 +86,9 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
 
   // ---- the message ----
   const msg = await import('../../core/delivery/message.js');
-  const clockDeps = { clock: ctx.deps().clock };
+  // One resolver for the whole run: the DKIM key check, routing and MTA-STS share its cache.
+  const deps = ctx.deps();
+  const clockDeps = { clock: deps.clock };
   const policy = { allowAttachment: (opts.allowAttachment as string[] | undefined) ?? [] };
   let prepared;
   if (opts.message !== undefined) {
@@ -112,11 +115,11 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
     const signed = await d.signDkim(clockDeps, raw, { key, selector: String(opts.dkimSelector), fromDomain: prepared.from.domain, ...(opts.dkimDomain !== undefined ? { domain: String(opts.dkimDomain) } : {}) });
     raw = signed.raw;
     dkim = { domain: signed.domain, selector: String(opts.dkimSelector).toLowerCase(), algorithm: signed.algorithm };
-    if (!opts.dryRun) findings.push(...(await d.checkDkimKeyPublished(ctx.deps(), { domain: signed.domain, selector: dkim.selector, privateKey: key })));
+    if (!opts.dryRun) findings.push(...(await d.checkDkimKeyPublished(deps, { domain: signed.domain, selector: dkim.selector, privateKey: key })));
   }
 
   const perDomain = new Map<string, number>();
-  for (const r of recipients) perDomain.set(r.slice(r.lastIndexOf('@') + 1), (perDomain.get(r.slice(r.lastIndexOf('@') + 1)) ?? 0) + 1);
+  for (const r of recipients) perDomain.set(addressDomain(r), (perDomain.get(addressDomain(r)) ?? 0) + 1);
   const size = options.separate ? 1 : options.maxRcpt;
   const plan: SendPlan = {
     from,
@@ -157,6 +160,7 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
     retry: !!opts.retry,
     enqueue: { id: queueId, messageId: prepared.messageId, sender: from, raw, recipients, options, force: !!opts.force },
     findings,
+    deps,
   });
   if (ctx.json) ctx.out(toJson(sendDocument(report.report)));
   else ctx.out(renderSendReport(ctx.color, report.report, { retry: !!opts.retry }));

@@ -15,12 +15,12 @@ import type { Clock } from '../clock.js';
 import type { Resolver } from '../dns/types.js';
 import { finding } from '../probe/host-findings.js';
 import type { Finding } from '../types.js';
-import { addressDomain, FINAL_STATUSES, type AttemptRecord, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
+import { addressDomain, applyUpdate, FINAL_STATUSES, type AttemptRecord, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
 import type { Classification, ClassifyInput } from './classification.js';
 import { DEFAULT_RETRY_POLICY, DestinationThrottle, nextRetry, type RetryPolicy } from './retry-policy.js';
 import { applySuppressionRule } from './suppression-rule.js';
 import { routeDomain, type RelayAuth, type Route } from './route.js';
-import { POLICY_FAILURES, type DeliveryTransport, type RecipientResult, type TlsRequirement, type TransactionResult } from './transport.js';
+import { type DeliveryTransport, type RecipientResult, type TlsRequirement, type TransactionResult } from './transport.js';
 
 /** How a queued message is to be delivered; kept with it in the queue (never a password). */
 export interface DeliveryOptions {
@@ -51,8 +51,11 @@ export interface EngineDeps {
   random?: () => number;
   /** MTA-STS / DANE for a recipient domain (direct delivery only). */
   tlsPolicy?: (domain: string, port: number, signal?: AbortSignal) => Promise<TlsPolicyOutcome>;
-  /** The relay password comes from the environment at run time, never from the queue. */
-  relayAuth?: RelayAuth;
+  /**
+   * The relay password comes from the environment at run time, never from the queue; the user
+   * name is each message's own (its options.relay.user).
+   */
+  relayPassword?: string;
   /** Transactions in flight at once (default 10). */
   concurrency?: number;
   /** How long a claim lasts before another worker may take the message over (default 10 min). */
@@ -227,7 +230,7 @@ export class DeliveryEngine {
   private route(domain: string, opts: DeliveryOptions): Promise<Route> {
     if (opts.relay) {
       const r = opts.relay;
-      const auth = r.user && this.deps.relayAuth ? this.deps.relayAuth : undefined;
+      const auth: RelayAuth | undefined = r.user && this.deps.relayPassword !== undefined ? { user: r.user, pass: this.deps.relayPassword } : undefined;
       return Promise.resolve({ kind: 'hosts', domain, hosts: [{ host: r.host, priority: 0, port: r.port }], relay: { secure: r.secure, ...(auth ? { auth } : {}) } });
     }
     let p = this.routes.get(domain);
@@ -464,11 +467,7 @@ export class DeliveryEngine {
     }
     for (const u of updates) {
       const r = index.get(u.recipient);
-      if (r) {
-        r.status = u.status;
-        if (u.attempted) r.attempts += 1;
-        if (u.nextAttemptAt !== undefined) r.nextAttemptAt = u.nextAttemptAt;
-      }
+      if (r) applyUpdate(r, u);
     }
   }
 }
@@ -500,4 +499,3 @@ async function runLimited(jobs: (() => Promise<void>)[], limit: number): Promise
   if (failure !== undefined) throw failure;
 }
 
-export { POLICY_FAILURES };

@@ -3,7 +3,6 @@
  * log), findings, and a summary. `send`, `queue run` and the JSON document share it.
  */
 import type { Finding } from '../types.js';
-import { summarize } from '../types.js';
 import type { DeliveryLogEntry, QueuedMessage, Store, TlsRecord } from '../store/store.js';
 import type { Classification } from './classification.js';
 
@@ -92,4 +91,3 @@ export function sendExitCode(r: SendReport): 0 | 1 | 3 {
   return 0;
 }
 
-export { summarize };

@@ -85,7 +85,6 @@ class Slots {
 
 interface Pooled {
   session: SmtpSession;
-  authed: boolean;
   /** Reused from the pool: the next transaction starts with RSET (pipelined when possible). */
   reused?: boolean;
 }
@@ -261,7 +260,7 @@ export class SmtpTransport implements DeliveryTransport {
           return { failure: { host, address, port, stage: 'auth', error: e.message, ...(e.reply ? { reply: record(e.reply) } : {}) } };
         }
       }
-      return { pooled: { session, authed: !!relay?.auth } };
+      return { pooled: { session } };
     } catch (err) {
       if (!(err instanceof SmtpSessionError)) throw err;
       const failure: HostFailure = { host, address, port, stage: stageOf(err), error: err.message, ...(err.reply ? { reply: record(err.reply) } : {}) };

@@ -16,6 +16,9 @@ export interface TranscriptEntry {
 
 export const REDACTED = '<redacted>';
 
+/** How each side of a conversation is marked in a transcript: "C: EHLO x", "S: 250 …", "* connected". */
+export const TRANSCRIPT_MARKS = { client: 'C:', server: 'S:', event: '*' } as const;
+
 export class Transcript {
   readonly entries: TranscriptEntry[] = [];
   /** True while the server's last reply was a 334 challenge: the next client line is a credential. */
@@ -43,7 +46,7 @@ export class Transcript {
 
   /** "C: EHLO x" / "S: 250 …" lines, the shape of a classic SMTP transcript. */
   format(): string {
-    const mark = { client: 'C:', server: 'S:', event: '*' } as const;
+    const mark = TRANSCRIPT_MARKS;
     return this.entries
       .map((e) => `${mark[e.dir]} ${e.text.split('\n').join(`\n${' '.repeat(mark[e.dir].length + 1)}`)}`)
       .join('\n');
