@@ -370,7 +370,9 @@ const ROWS: readonly CompiledRow[] = REPLY_PATTERNS.map(compileRow);
 const TEXT_REGEXPS: readonly RegExp[] = [...ROWS.map((r) => r.text ?? /(?!)/), ...STAGE_HINTS.map((h) => h.text), ...BLOCKLIST_PATTERNS.map((b) => b.text)];
 const STAGE_BASE = ROWS.length;
 const BLOCKLIST_BASE = STAGE_BASE + STAGE_HINTS.length;
-const PREFILTER = buildPrefilter(TEXT_REGEXPS);
+// Built on first use: a run that only ever sees 2xx replies (a bulk send) never pays for it.
+let prefilter: Prefilter | undefined;
+const PREFILTER = (): Prefilter => (prefilter ??= buildPrefilter(TEXT_REGEXPS));
 
 // RFC 3463 §2: class.subject.detail; Sisimai::SMTP::Status->find skips IP addresses and version
 // numbers the same way (no digit or dot right before, no digit right after).
@@ -430,7 +432,7 @@ export function retryAfterMs(text: string): number | undefined {
  */
 export function blocklistNamed(text: string): string | undefined {
   const lower = text.toLowerCase();
-  return blocklistInLower(lower, candidates(PREFILTER, lower));
+  return blocklistInLower(lower, candidates(PREFILTER(), lower));
 }
 
 function blocklistInLower(lower: string, cand: Uint8Array): string | undefined {
@@ -492,7 +494,7 @@ export function classify(input: ClassifyInput): Classification {
   }
 
   const lower = text.toLowerCase();
-  const cand = candidates(PREFILTER, lower);
+  const cand = candidates(PREFILTER(), lower);
   const stage: SmtpStage = input.stage !== undefined && input.stage !== 'unknown' ? input.stage : inferStage(lower, cand);
   const stageBit = STAGE_BIT[stage];
   const classBit = cls === 0 ? 0 : 1 << cls;

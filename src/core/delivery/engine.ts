@@ -92,6 +92,8 @@ interface Pending {
 }
 
 const SUPPRESS_DETAIL_MAX = 300;
+/** How long a lazy write waits for a durable commit to ride on before it is committed alone. */
+const LAZY_WRITE_MS = 50;
 
 export class DeliveryEngine {
   readonly findings: Finding[] = [];
@@ -103,6 +105,10 @@ export class DeliveryEngine {
   private readonly waiting = new Map<string, Pending>();
   private pendingWrites: { rec: AttemptRecord; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
+  private lazyTimer: NodeJS.Timeout | undefined;
+  private readonly flushing = new Set<Promise<void>>();
+  /** The first failed lazy write of this run, thrown by drain(). */
+  private writeFailure: unknown;
   /** Recipient lookup per claimed message (a --separate send has thousands). */
   private readonly recipientIndex = new WeakMap<QueuedMessage, Map<string, QueuedRecipient>>();
 
@@ -171,7 +177,11 @@ export class DeliveryEngine {
       await runLimited(jobs, this.deps.concurrency ?? 10);
       await Promise.all(held);
     } finally {
-      for (const c of claims) await this.deps.store.release(c.message.id, this.deps.worker);
+      try {
+        await this.drain();
+      } finally {
+        for (const c of claims) await this.deps.store.release(c.message.id, this.deps.worker);
+      }
     }
     return claims.length;
   }
@@ -216,7 +226,7 @@ export class DeliveryEngine {
     for (const [domain, rcpts] of byDomain) {
       const until = this.throttle.notBefore(opts.relay ? 'relay' : domain, now);
       if (until !== undefined) {
-        held.push(this.record(m, rcpts.map((r) => ({ recipient: r.recipient, status: r.status, nextAttemptAt: until, at: now })), []));
+        held.push(this.record(m, rcpts.map((r) => ({ recipient: r.recipient, status: r.status, nextAttemptAt: until, at: now })), [], 'lazy'));
         continue;
       }
       for (let i = 0; i < rcpts.length; i += size) {
@@ -283,7 +293,7 @@ export class DeliveryEngine {
         tls,
         beforeData: async (accepted) => {
           const at = this.deps.clock.now();
-          await this.record(m, accepted.map((recipient) => ({ recipient, status: 'sending' as const, at })), []);
+          await this.record(m, accepted.map((recipient) => ({ recipient, status: 'sending' as const, at })), [], 'durable');
         },
         ...(signal ? { signal } : {}),
       });
@@ -371,7 +381,7 @@ export class DeliveryEngine {
         updates.push({ recipient: other.recipient, status: other.status, nextAttemptAt: rateLimitedUntil, at: now });
       }
     }
-    await this.record(m, updates, log);
+    await this.record(m, updates, log, 'lazy');
   }
 
   private classifyResult(r: RecipientResult): Classification {
@@ -423,11 +433,23 @@ export class DeliveryEngine {
   }
 
   /**
-   * Group commit: the writes of every transaction that finishes in the same turn of the event loop
-   * go to the store in one commit (SQLite's cost is per commit, not per row). Each caller still
-   * waits for its own write to be durable before going on (before DATA, after the reply).
+   * Group commit. SQLite's cost is per commit, not per row, so writes are gathered:
+   * - 'durable' (the "sending" mark before DATA): the caller waits until it is committed, together
+   *   with every write that is pending, in the next turn of the event loop.
+   * - 'lazy' (a reply's outcome, a hold): the caller goes on at once; the write rides on the next
+   *   durable commit, or on a timer, and drain() commits the rest before the run ends or the claim is
+   *   released. A crash in between leaves the recipient "sending", which is retried after the lease
+   *   (at-least-once, with the same Message-ID): never more than one message per connection, the
+   *   same exposure as a crash between DATA and the reply.
    */
-  private write(rec: AttemptRecord): Promise<void> {
+  private write(rec: AttemptRecord, mode: 'durable' | 'lazy'): Promise<void> {
+    if (mode === 'lazy') {
+      this.pendingWrites.push({ rec, resolve: () => {}, reject: (e) => (this.writeFailure ??= e) });
+      if (!this.flushScheduled && this.lazyTimer === undefined) {
+        this.lazyTimer = setTimeout(() => void this.flush(), LAZY_WRITE_MS);
+      }
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve, reject) => {
       this.pendingWrites.push({ rec, resolve, reject });
       if (!this.flushScheduled) {
@@ -437,9 +459,18 @@ export class DeliveryEngine {
     });
   }
 
-  private async flush(): Promise<void> {
+  private flush(): Promise<void> {
     this.flushScheduled = false;
-    const batch = this.pendingWrites.splice(0);
+    if (this.lazyTimer !== undefined) clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    const p = this.commit(this.pendingWrites.splice(0));
+    this.flushing.add(p);
+    void p.finally(() => this.flushing.delete(p));
+    return p;
+  }
+
+  private async commit(batch: { rec: AttemptRecord; resolve: () => void; reject: (e: unknown) => void }[]): Promise<void> {
+    if (batch.length === 0) return;
     try {
       await this.deps.store.recordAttempts(this.deps.worker, batch.map((b) => b.rec));
       for (const b of batch) b.resolve();
@@ -457,9 +488,21 @@ export class DeliveryEngine {
     }
   }
 
-  private async record(m: QueuedMessage, updates: RecipientUpdate[], log: DeliveryLogEntry[]): Promise<void> {
+  /** Commits every pending write; throws the first lazy write that failed. */
+  private async drain(): Promise<void> {
+    for (;;) {
+      if (this.pendingWrites.length > 0) await this.flush();
+      else if (this.flushing.size > 0) await Promise.all(this.flushing);
+      else break;
+    }
+    const failure = this.writeFailure;
+    this.writeFailure = undefined;
+    if (failure !== undefined) throw failure;
+  }
+
+  private async record(m: QueuedMessage, updates: RecipientUpdate[], log: DeliveryLogEntry[], mode: 'durable' | 'lazy'): Promise<void> {
     if (updates.length === 0 && log.length === 0) return;
-    await this.write({ queueId: m.id, updates, log });
+    await this.write({ queueId: m.id, updates, log }, mode);
     let index = this.recipientIndex.get(m);
     if (!index) {
       index = new Map(m.recipients.map((r) => [r.recipient, r]));

@@ -7,7 +7,19 @@ const CR = 13;
 const LF = 10;
 const DOT = 46;
 
+/** A message sent to many recipients is stuffed once (a `--separate` run sends one body thousands of times). */
+const stuffed = new WeakMap<Uint8Array, Buffer>();
+
 export function dotStuff(message: Uint8Array): Buffer {
+  let out = stuffed.get(message);
+  if (!out) {
+    out = stuff(message);
+    stuffed.set(message, out);
+  }
+  return out;
+}
+
+function stuff(message: Uint8Array): Buffer {
   // Worst case: every byte a lone LF becoming CRLF, plus a dot per line, plus the terminator.
   const out = Buffer.allocUnsafe(message.length * 2 + 5);
   let o = 0;

@@ -345,9 +345,9 @@ export class SqliteStore implements Store {
     this.db
       .transaction(() => {
         const ownerOf = this.stmt('SELECT claimed_by FROM queue_message WHERE id = ?');
-        for (const b of batch) {
-          const owner = ownerOf.get(b.queueId) as { claimed_by: string | null } | undefined;
-          if (!owner || owner.claimed_by !== worker) throw new Error(`queue entry ${b.queueId} is not claimed by ${worker}`);
+        for (const queueId of new Set(batch.map((b) => b.queueId))) {
+          const owner = ownerOf.get(queueId) as { claimed_by: string | null } | undefined;
+          if (!owner || owner.claimed_by !== worker) throw new Error(`queue entry ${queueId} is not claimed by ${worker}`);
         }
         const upd = this.stmt(
           `UPDATE queue_recipient SET status = @status,

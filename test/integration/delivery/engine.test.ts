@@ -296,3 +296,65 @@ test('servers that speak garbage, stall or drop the connection: deferred with th
     }
   }
 });
+
+/** A memory store that keeps every commit the engine makes, in order. */
+class CommitLog extends MemoryStore {
+  readonly commits: { recipient: string; status: string }[][] = [];
+  failOn: string | undefined;
+  override async recordAttempts(worker: string, batch: Parameters<MemoryStore['recordAttempts']>[1]): Promise<void> {
+    const rows = batch.flatMap((b) => b.updates.map((u) => ({ recipient: u.recipient, status: u.status })));
+    if (this.failOn && rows.some((r) => r.status === this.failOn)) throw new Error(`the store lost the lease (${this.failOn})`);
+    this.commits.push(rows);
+    return super.recordAttempts(worker, batch);
+  }
+}
+
+async function commitRig(store: CommitLog, zone: Zone): Promise<{ engine: DeliveryEngine; close(): Promise<void> }> {
+  const dns = await startDnsServer(zone);
+  const deps = testDeps(dns, { timeoutMs: 2000 });
+  const clock = new FakeClock(1_700_000_000_000);
+  const transport = new SmtpTransport({ resolver: deps.resolver, clock, heloName: 'client.example.com', timeouts: { connectMs: 2000, greetingMs: 3000, commandMs: 3000 } });
+  const engine = new DeliveryEngine({ store, transport, clock, resolver: deps.resolver, classify, worker: 'test', random: () => 0.5, concurrency: 1 });
+  return { engine, close: async () => (await transport.close(), await dns.stop()) };
+}
+
+test('--separate on one connection: each outcome is committed before the next DATA, riding on its "sending" mark', async () => {
+  await withMx({}, async (mx) => {
+    const store = new CommitLog();
+    const r = await commitRig(store, zoneFor('example.test', [{ name: 'mx.example.test', ip: '127.0.0.1', priority: 10 }]));
+    try {
+      const rcpts = ['a@example.test', 'b@example.test', 'c@example.test', 'd@example.test', 'e@example.test'];
+      await r.engine.enqueue({ id: 'qc', messageId: '<m1@example.com>', sender: 'sender@example.com', raw: RAW, recipients: rcpts, options: options(mx, { separate: true }) });
+      await r.engine.runDue({ id: 'qc' });
+      assert.equal(mx.messages.length, 5);
+      const at = (recipient: string, status: string) => store.commits.findIndex((c) => c.some((x) => x.recipient === recipient && x.status === status));
+      for (let i = 0; i < rcpts.length; i++) {
+        const marked = at(rcpts[i]!, 'sending');
+        assert.ok(marked >= 0, `${rcpts[i]} is marked "sending" before its DATA`);
+        // A crash can leave at most the message in flight on this connection unrecorded.
+        if (i > 0) assert.ok(at(rcpts[i - 1]!, 'delivered') <= marked, `${rcpts[i - 1]}'s outcome is committed before ${rcpts[i]}'s DATA`);
+      }
+      // one commit per DATA (the outcome rides along), and one for the last outcome
+      assert.equal(store.commits.length, rcpts.length + 1, JSON.stringify(store.commits));
+      const left = (await store.getQueued('qc'))?.recipients.filter((x) => x.status !== 'delivered') ?? [];
+      assert.deepEqual(left, [], 'every outcome is in the store when runDue returns');
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+test('an outcome the store refuses to write fails the run (it is not lost silently)', async () => {
+  await withMx({}, async (mx) => {
+    const store = new CommitLog();
+    store.failOn = 'delivered';
+    const r = await commitRig(store, zoneFor('example.test', [{ name: 'mx.example.test', ip: '127.0.0.1', priority: 10 }]));
+    try {
+      await r.engine.enqueue({ id: 'qf', messageId: '<m1@example.com>', sender: 'sender@example.com', raw: RAW, recipients: ['a@example.test'], options: options(mx) });
+      await assert.rejects(r.engine.runDue({ id: 'qf' }), /lost the lease \(delivered\)/);
+      assert.equal((await store.getQueued('qf'))?.recipients[0]?.status, 'sending', 'the recipient stays "sending": retried after the lease, at least once');
+    } finally {
+      await r.close();
+    }
+  });
+});
