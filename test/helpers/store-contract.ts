@@ -75,6 +75,31 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
     }
   });
 
+  test(`${name}: tagged log rows are counted per tag, UTC hour and status (warm-up counters)`, async () => {
+    const store = await make();
+    try {
+      const H = 3_600_000;
+      const t0 = 1_700_000_000_000 - (1_700_000_000_000 % H); // an hour boundary
+      const row = (at: number, status: string, tag?: string) => store.logDelivery({ messageId: '<w@x>', recipient: `r${at}@example.com`, status, at, ...(tag ? { tag } : {}) });
+      await row(t0 + 1, 'delivered', 'warmup:p1:gmail');
+      await row(t0 + 2, 'delivered', 'warmup:p1:gmail');
+      await row(t0 + 3, 'bounced', 'warmup:p1:gmail');
+      await row(t0 + H + 5, 'delivered', 'warmup:p1:gmail');
+      await row(t0 + 7, 'delivered', 'warmup:p1:yahoo');
+      await row(t0 + 8, 'delivered', 'warmup:p2:gmail'); // another plan
+      await row(t0 + 9, 'delivered'); // untagged
+      const key = (c: { tag: string; hour: number; status: string; count: number }) => `${c.tag} ${c.hour - t0} ${c.status} ${c.count}`;
+      const all = (await store.countDeliveries({ tagPrefix: 'warmup:p1:' })).map(key).sort();
+      assert.deepEqual(all, [`warmup:p1:gmail 0 bounced 1`, `warmup:p1:gmail 0 delivered 2`, `warmup:p1:gmail ${H} delivered 1`, `warmup:p1:yahoo 0 delivered 1`]);
+      const recent = (await store.countDeliveries({ tagPrefix: 'warmup:p1:', since: t0 + H })).map(key);
+      assert.deepEqual(recent, [`warmup:p1:gmail ${H} delivered 1`]);
+      assert.deepEqual(await store.countDeliveries({ tagPrefix: 'warmup:none:' }), []);
+      assert.equal((await store.listDeliveries({ messageId: '<w@x>', limit: 100 })).find((d) => d.at === t0 + 7)?.tag, 'warmup:p1:yahoo', 'the tag is kept on the row');
+    } finally {
+      await store.close();
+    }
+  });
+
   test(`${name}: queue — enqueue, claim due, lease excludes others, record, release settles`, async () => {
     const store = await make();
     try {

@@ -4,11 +4,13 @@
  */
 import {
   applyUpdate,
+  countRows,
   FINAL_STATUSES,
   isSettled,
   normalizeAddress,
   type AttemptRecord,
   type Claim,
+  type DeliveryCount,
   type DeliveryFilter,
   type DeliveryLogEntry,
   type QueuedMessage,
@@ -132,6 +134,9 @@ export class MemoryStore implements Store {
       )
       .sort((a, b) => b.at - a.at || b.id! - a.id!);
     return filter.limit === undefined ? rows : rows.slice(0, filter.limit);
+  }
+  async countDeliveries(filter: { tagPrefix: string; since?: number }): Promise<DeliveryCount[]> {
+    return countRows(this.deliveries, filter);
   }
   async close(): Promise<void> {}
 }

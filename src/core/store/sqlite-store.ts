@@ -13,6 +13,8 @@ import {
   normalizeAddress,
   type AttemptRecord,
   type Claim,
+  HOUR_MS,
+  type DeliveryCount,
   type DeliveryFilter,
   type DeliveryLogEntry,
   type QueuedMessage,
@@ -82,6 +84,9 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (queue_id, recipient)
    );
    CREATE INDEX queue_recipient_due ON queue_recipient(status, next_attempt_at);`,
+  // 3: what an attempt counts toward (a warm-up plan and provider), counted per hour.
+  `ALTER TABLE delivery_log ADD COLUMN tag TEXT;
+   CREATE INDEX delivery_log_tag ON delivery_log(tag, at) WHERE tag IS NOT NULL;`,
 ];
 
 const FINAL_SQL = `('delivered','bounced','expired','suppressed')`;
@@ -102,6 +107,7 @@ interface DeliveryRow {
   tls_protocol: string | null;
   tls_cipher: string | null;
   classification: string | null;
+  tag: string | null;
 }
 interface SuppressionRow {
   address: string;
@@ -155,6 +161,7 @@ function toDelivery(r: DeliveryRow): DeliveryLogEntry {
   if (r.enhanced_code !== null) e.enhancedCode = r.enhanced_code;
   if (r.response !== null) e.response = r.response;
   if (r.classification !== null) e.classification = JSON.parse(r.classification) as Classification;
+  if (r.tag !== null) e.tag = r.tag;
   return e;
 }
 function toRecipient(r: RecipientRow): QueuedRecipient {
@@ -411,8 +418,8 @@ export class SqliteStore implements Store {
 
   private insertLog(e: DeliveryLogEntry): number {
     const r = this.stmt(
-      `INSERT INTO delivery_log (message_id, recipient, status, reply_code, enhanced_code, response, mx, at, queue_id, address, port, tls_protocol, tls_cipher, reason, classification)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO delivery_log (message_id, recipient, status, reply_code, enhanced_code, response, mx, at, queue_id, address, port, tls_protocol, tls_cipher, reason, classification, tag)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       e.messageId,
       normalizeAddress(e.recipient),
@@ -429,6 +436,7 @@ export class SqliteStore implements Store {
       e.tls?.cipher ?? null,
       e.classification?.reason ?? null,
       e.classification ? JSON.stringify(e.classification) : null,
+      e.tag ?? null,
     );
     return Number(r.lastInsertRowid);
   }
@@ -449,6 +457,14 @@ export class SqliteStore implements Store {
       limit: filter.limit ?? -1,
     }) as DeliveryRow[];
     return rows.map(toDelivery);
+  }
+  async countDeliveries(filter: { tagPrefix: string; since?: number }): Promise<DeliveryCount[]> {
+    // The prefix is matched with a range (tag >= p AND tag < p + U+FFFF), which the (tag, at) index serves.
+    return this.stmt(
+      `SELECT tag, (at / ${HOUR_MS}) * ${HOUR_MS} AS hour, status, COUNT(*) AS count FROM delivery_log
+       WHERE tag >= @lo AND tag < @hi AND (@since IS NULL OR at >= @since)
+       GROUP BY tag, hour, status`,
+    ).all({ lo: filter.tagPrefix, hi: `${filter.tagPrefix}\uffff`, since: filter.since ?? null }) as DeliveryCount[];
   }
   async close(): Promise<void> {
     this.db.close();

@@ -98,6 +98,17 @@ export interface DeliveryLogEntry {
   enhancedCode?: string;
   response?: string;
   classification?: Classification;
+  /** What the attempt counts toward, e.g. a warm-up plan's "warmup:<plan id>:<provider>" (counted by countDeliveries). */
+  tag?: string;
+}
+
+/** Log rows of one UTC hour with one tag and status (countDeliveries). */
+export interface DeliveryCount {
+  tag: string;
+  /** Start of the hour, ms since epoch. */
+  hour: number;
+  status: string;
+  count: number;
 }
 
 export interface DeliveryFilter {
@@ -164,8 +175,26 @@ export interface Store {
   logDelivery(e: DeliveryLogEntry): Promise<number>;
   /** Newest first. */
   listDeliveries(filter?: DeliveryFilter): Promise<DeliveryLogEntry[]>;
+  /** Log rows whose tag starts with `tagPrefix` (at or after `since`), counted per tag, hour and status. */
+  countDeliveries(filter: { tagPrefix: string; since?: number }): Promise<DeliveryCount[]>;
 
   close(): Promise<void>;
+}
+
+export const HOUR_MS = 3_600_000;
+
+/** Adds one log row to per-(tag, hour, status) counts: the memory store's countDeliveries and its tests. */
+export function countRows(rows: Iterable<Pick<DeliveryLogEntry, 'tag' | 'at' | 'status'>>, filter: { tagPrefix: string; since?: number }): DeliveryCount[] {
+  const out = new Map<string, DeliveryCount>();
+  for (const r of rows) {
+    if (r.tag === undefined || !r.tag.startsWith(filter.tagPrefix) || (filter.since !== undefined && r.at < filter.since)) continue;
+    const hour = Math.floor(r.at / HOUR_MS) * HOUR_MS;
+    const key = `${r.tag}\u0000${hour}\u0000${r.status}`;
+    const c = out.get(key);
+    if (c) c.count++;
+    else out.set(key, { tag: r.tag, hour, status: r.status, count: 1 });
+  }
+  return [...out.values()];
 }
 
 /** Addresses compare case-insensitively in the domain and (pragmatically) in the local part. */
