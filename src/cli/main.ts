@@ -307,8 +307,9 @@ ${examples([
     .option('--retry', 'stay in the foreground and retry deferred recipients until delivered, bounced or expired')
     .option('--backoff <first,max>', 'retry gaps: doubling from first up to max', '5m,1h')
     .option('--greylist-delay <duration>', 'never retry a greylisted recipient sooner than this', '5m')
-    .option('--max-age <duration>', 'give up (expired) on recipients still deferred after this', '2h')
+    .option('--max-age <duration>', 'give up (expired) on recipients still deferred after this (default 2h; 5d with --warmup)')
     .option('--ca-file <pem>', 'extra trusted CA (private PKI, tests) for STARTTLS and MTA-STS')
+    .option('--warmup <plan.json>', "keep to a warm-up plan's daily and hourly caps per provider (from `warmup plan --out`); over-cap recipients stay queued")
     .option('--dry-run', 'print the plan (routes, batches, retry policy) and send nothing')
     .addHelpText(
       'after',
@@ -327,6 +328,7 @@ ${examples([
   ['mailpace-cli send --from me@example.com --to a@example.org --message invoice.eml --dkim-key k.pem --dkim-selector s1', 'an existing message, DKIM-signed'],
   ['MAILPACE_SMTP_PASSWORD=… mailpace-cli send --relay smtp://smtp.example.com --user me --from me@example.com --to you@example.org', 'through a submission relay'],
   ['mailpace-cli send --from me@example.com --to you@example.org --tls required --clamd 127.0.0.1:3310', 'TLS or nothing; virus-scan first'],
+  ['mailpace-cli send --from me@example.com --to-file list.txt --separate --warmup plan.json', 'keep to a warm-up plan; cron `queue run` sends the rest'],
   ['mailpace-cli send --from me@example.com --to you@example.org --dry-run', 'show the plan only'],
 ])}`,
     )

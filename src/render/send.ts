@@ -69,6 +69,7 @@ export function renderSendPlan(c: ChalkInstance, plan: SendPlan): string {
     `  retry       ${plan.retry ? 'in the foreground' : 'later, with `queue run`'}: back-off ${formatDuration(o.policy.firstBackoffMs)} doubling to ${formatDuration(o.policy.maxBackoffMs)}, greylisting ≥ ${formatDuration(o.policy.greylistDelayMs)}, expire after ${formatDuration(o.policy.maxAgeMs)}`,
     `  recipients  ${plural(plan.recipients.length, 'recipient')} in ${plural(plan.domains.length, 'domain')}:`,
   ];
+  if (o.warmup) lines.splice(lines.length - 1, 0, `  warm-up     plan ${o.warmup.id}: ${plural(o.warmup.days.length, 'sending day')}, ${o.warmup.hours.from}:00–${o.warmup.hours.to}:00 local time; caps per provider counted from the delivery log`);
   for (const d of plan.domains) lines.push(`    ${d.domain.padEnd(28)} ${plural(d.recipients, 'recipient')}, ${plural(d.transactions, 'transaction')}`);
   return lines.join('\n');
 }

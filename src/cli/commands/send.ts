@@ -18,6 +18,8 @@ import { renderSendPlan, renderSendReport, sendDocument, sendPlanDocument } from
 import { runDelivery } from '../delivery-runner.js';
 import type { Finding } from '../../core/types.js';
 
+const WARMUP_MAX_AGE_MS = 5 * 24 * 3_600_000;
+
 export interface SendPlan {
   from: string;
   recipients: string[];
@@ -72,9 +74,15 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
       firstBackoffMs: backoff.firstMs,
       maxBackoffMs: backoff.maxMs,
       greylistDelayMs: opts.greylistDelay !== undefined ? positiveDuration(String(opts.greylistDelay), '--greylist-delay', { allowZero: true }) : DEFAULT_RETRY_POLICY.greylistDelayMs,
-      maxAgeMs: opts.maxAge !== undefined ? positiveDuration(String(opts.maxAge), '--max-age') : DEFAULT_RETRY_POLICY.maxAgeMs,
+      // A warm-up spreads a list over days: the queue keeps it as long as Postfix keeps mail
+      // (maximal_queue_lifetime = 5d, postconf(5)) unless --max-age says otherwise.
+      maxAgeMs: opts.maxAge !== undefined ? positiveDuration(String(opts.maxAge), '--max-age') : opts.warmup !== undefined ? WARMUP_MAX_AGE_MS : DEFAULT_RETRY_POLICY.maxAgeMs,
     },
   };
+  if (opts.warmup !== undefined) {
+    const { parsePlanDocument } = await import('../../core/warmup/enforce.js');
+    options.warmup = parsePlanDocument(readInputFile(String(opts.warmup), '--warmup').toString('utf8'), String(opts.warmup));
+  }
   const concurrency = wholeNumber(String(opts.concurrency ?? '10'), '--concurrency', 1, 100);
   const heloName = opts.helo !== undefined ? parseHelo(String(opts.helo)) : hostname();
   const caPem = opts.caFile !== undefined ? readCaFile(String(opts.caFile)) : undefined;

@@ -21,6 +21,8 @@ import { DEFAULT_RETRY_POLICY, DestinationThrottle, nextRetry, type RetryPolicy 
 import { applySuppressionRule } from './suppression-rule.js';
 import { routeDomain, type RelayAuth, type Route } from './route.js';
 import { type DeliveryTransport, type RecipientResult, type TlsRequirement, type TransactionResult } from './transport.js';
+import { WARMUP_CAP_REASON, WarmupBudget, warmupTag, type WarmupEnforcement } from '../warmup/enforce.js';
+import { providerOfDomain, type ProviderName } from '../warmup/providers.js';
 
 /** How a queued message is to be delivered; kept with it in the queue (never a password). */
 export interface DeliveryOptions {
@@ -31,6 +33,8 @@ export interface DeliveryOptions {
   maxRcpt: number;
   separate: boolean;
   policy: RetryPolicy;
+  /** `send --warmup`: the plan whose daily and hourly caps per provider the queue keeps to. */
+  warmup?: WarmupEnforcement;
 }
 
 export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = { port: 25, tls: 'opportunistic', maxRcpt: 100, separate: false, policy: DEFAULT_RETRY_POLICY };
@@ -109,6 +113,10 @@ export class DeliveryEngine {
   private readonly flushing = new Set<Promise<void>>();
   /** The first failed lazy write of this run, thrown by drain(). */
   private writeFailure: unknown;
+  /** Warm-up budgets of this queue run, per plan id (loaded from the log at the run's start). */
+  private budgets = new Map<string, Promise<WarmupBudget>>();
+  /** The provider behind each recipient domain (warm-up caps), looked up once. */
+  private readonly providers = new Map<string, Promise<ProviderName>>();
   /** Recipient lookup per claimed message (a --separate send has thousands). */
   private readonly recipientIndex = new WeakMap<QueuedMessage, Map<string, QueuedRecipient>>();
 
@@ -165,15 +173,16 @@ export class DeliveryEngine {
   async runDue(opts: { id?: string; limit?: number; signal?: AbortSignal } = {}): Promise<number> {
     const now = this.deps.clock.now();
     const claims = await this.deps.store.claim({ worker: this.deps.worker, now, leaseMs: this.deps.leaseMs ?? 600_000, limit: opts.limit ?? 1000, ...(opts.id !== undefined ? { id: opts.id } : {}) });
+    this.budgets = new Map();
     // Every due transaction of every claimed message shares one pool of `concurrency` slots.
     const jobs: (() => Promise<void>)[] = [];
     const held: Promise<void>[] = [];
-    for (const c of claims) {
-      const p = this.plan(c.message, opts.signal);
-      jobs.push(...p.jobs);
-      held.push(...p.held);
-    }
     try {
+      for (const c of claims) {
+        const p = await this.plan(c.message, opts.signal);
+        jobs.push(...p.jobs);
+        held.push(...p.held);
+      }
       await runLimited(jobs, this.deps.concurrency ?? 10);
       await Promise.all(held);
     } finally {
@@ -210,10 +219,12 @@ export class DeliveryEngine {
   }
 
   /** The transactions for one claimed message; `held`: the writes for recipients of throttled destinations. */
-  private plan(m: QueuedMessage, signal?: AbortSignal): { jobs: (() => Promise<void>)[]; held: Promise<void>[] } {
+  private async plan(m: QueuedMessage, signal?: AbortSignal): Promise<{ jobs: (() => Promise<void>)[]; held: Promise<void>[] }> {
     const opts = optionsOf(m);
     const now = this.deps.clock.now();
-    const due = m.recipients.filter((r) => !FINAL_STATUSES.has(r.status) && r.nextAttemptAt <= now);
+    const held: Promise<void>[] = [];
+    let due = m.recipients.filter((r) => !FINAL_STATUSES.has(r.status) && r.nextAttemptAt <= now);
+    if (opts.warmup) due = await this.withinWarmupCaps(m, opts.warmup, due, now, held);
     const byDomain = new Map<string, QueuedRecipient[]>();
     for (const r of due) {
       const list = byDomain.get(r.domain) ?? [];
@@ -221,7 +232,6 @@ export class DeliveryEngine {
       byDomain.set(r.domain, list);
     }
     const jobs: (() => Promise<void>)[] = [];
-    const held: Promise<void>[] = [];
     const size = opts.separate ? 1 : Math.max(1, opts.maxRcpt);
     for (const [domain, rcpts] of byDomain) {
       const until = this.throttle.notBefore(opts.relay ? 'relay' : domain, now);
@@ -235,6 +245,56 @@ export class DeliveryEngine {
       }
     }
     return { jobs, held };
+  }
+
+  /**
+   * `send --warmup`: the due recipients the plan's caps allow now, in queue order; the others wait
+   * (deferred, reason "warmup-cap") for the next hour or sending day with room.
+   */
+  private async withinWarmupCaps(m: QueuedMessage, plan: WarmupEnforcement, due: QueuedRecipient[], now: number, held: Promise<void>[]): Promise<QueuedRecipient[]> {
+    let loading = this.budgets.get(plan.id);
+    if (!loading) {
+      loading = WarmupBudget.load(this.deps.store, plan, now);
+      this.budgets.set(plan.id, loading);
+    }
+    const budget = await loading;
+    const go: QueuedRecipient[] = [];
+    const wait: RecipientUpdate[] = [];
+    const waiting = new Map<ProviderName, { count: number; until: number }>();
+    for (const r of due) {
+      const provider = budget.key(await this.providerOf(r.domain));
+      if (budget.take(provider)) {
+        go.push(r);
+        continue;
+      }
+      const until = budget.nextWindow(provider);
+      wait.push({ recipient: r.recipient, status: 'deferred', nextAttemptAt: until, reason: WARMUP_CAP_REASON, at: now });
+      const w = waiting.get(provider) ?? { count: 0, until };
+      w.count++;
+      waiting.set(provider, w);
+      this.waiting.set(r.recipient, { recipient: r.recipient, why: `warm-up cap for ${provider} (day ${budget.day} of the plan)` });
+    }
+    for (const [provider, w] of waiting) {
+      const b = budget.get(provider);
+      this.addFinding(
+        finding('WARMUP_CAP_REACHED', 'send', `${provider}: day ${budget.day} of the warm-up plan allows ${b.dailyCap} today and ${b.hourlyCap} an hour (${b.usedToday} sent today); ${w.count} recipient(s) wait until ${new Date(w.until).toISOString()}.`, {
+          fix: 'Leave them queued and run `mailpace-cli queue run` from cron (or send with --retry to wait in the foreground).',
+          evidence: { provider, day: budget.day, dailyCap: b.dailyCap, hourlyCap: b.hourlyCap, sentToday: b.usedToday, waiting: w.count, until: new Date(w.until).toISOString() },
+        }),
+        `WARMUP_CAP_REACHED|${provider}`,
+      );
+    }
+    if (wait.length > 0) held.push(this.record(m, wait, [], 'lazy'));
+    return go;
+  }
+
+  private providerOf(domain: string): Promise<ProviderName> {
+    let p = this.providers.get(domain);
+    if (!p) {
+      p = providerOfDomain(this.deps.resolver, domain).then((r) => r.provider);
+      this.providers.set(domain, p);
+    }
+    return p;
   }
 
   private route(domain: string, opts: DeliveryOptions): Promise<Route> {
@@ -364,6 +424,7 @@ export class DeliveryEngine {
         tls: result.tls,
         classification: status === 'expired' ? { ...c, reason: 'expired', retry: false } : c,
       };
+      if (opts.warmup) entry.tag = warmupTag(opts.warmup.id, (await this.budgets.get(opts.warmup.id))?.key(await this.providerOf(domain)) ?? 'other');
       if (result.host) entry.mx = result.host;
       if (result.address) entry.address = result.address;
       if (result.port !== undefined) entry.port = result.port;

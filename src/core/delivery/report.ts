@@ -73,7 +73,8 @@ export async function sendReport(store: Store, q: { queueId: string; messageId: 
     const r: RecipientReport = {
       recipient,
       status,
-      reason: status === 'suppressed' ? (inQueue?.reason ?? 'suppressed') : (last?.classification?.reason ?? null),
+      // A recipient still queued waits for the queue's reason (a held one, e.g. warmup-cap, has no attempt yet).
+      reason: status === 'suppressed' ? (inQueue?.reason ?? 'suppressed') : status === 'deferred' && inQueue?.reason ? inQueue.reason : (last?.classification?.reason ?? null),
       hard: status === 'bounced' ? !!last?.classification?.hard : false,
       suppressed: status === 'suppressed' || (status === 'bounced' && !!last?.classification?.suppress),
       attempts: rows.filter((e) => e.status !== 'suppressed').map(attemptReport),

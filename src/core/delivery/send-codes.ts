@@ -53,6 +53,10 @@ export const SEND_FINDING_CODES = {
     severity: 'info',
     description: 'The recipient is on the suppression list (an earlier hard bounce, complaint or manual entry) and was skipped; --force sends anyway.',
   },
+  WARMUP_CAP_REACHED: {
+    severity: 'info',
+    description: "send --warmup: a provider's daily or hourly cap for this sending day of the plan (or the sending hours) is used up; its remaining recipients stay queued (deferred, reason warmup-cap) until the next hour or day with room.",
+  },
 } as const;
 
 export type SendFindingCode = keyof typeof SEND_FINDING_CODES;

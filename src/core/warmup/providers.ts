@@ -134,6 +134,21 @@ export function parseRecipientList(text: string): { addresses: string[]; bad: nu
 }
 
 /**
+ * The provider that receives a domain's mail: the lowest-preference MX host that matches one
+ * ("other" when none does, when the domain has no MX, or when the lookup fails — said in `lookup`).
+ */
+export async function providerOfDomain(resolver: Resolver, domain: string): Promise<{ provider: ProviderName; lookup: 'ok' | 'unresolved' | 'failed' }> {
+  const a = await resolver.query(domain, 'MX');
+  if (a.status === 'ok') {
+    const hosts = [...a.records].sort((x, y) => x.priority - y.priority).map((r) => r.exchange.replace(/\.$/, '').toLowerCase()).filter((h) => h !== '');
+    // null MX (RFC 7505): accepts no mail
+    return { provider: hosts.map(providerForMx).find((p) => p !== 'other') ?? 'other', lookup: hosts.length === 0 ? 'unresolved' : 'ok' };
+  }
+  // no MX (nodata): the domain's own host is its mail host (RFC 5321 §5.1), some other receiver
+  return { provider: 'other', lookup: a.status === 'nxdomain' ? 'unresolved' : a.status === 'nodata' ? 'ok' : 'failed' };
+}
+
+/**
  * The provider mix of a recipient list: each distinct domain's MX is resolved once, concurrently
  * (at most `concurrency` in flight, on top of the resolver's own bound), and the lowest-preference
  * MX host that matches a provider decides.
@@ -152,17 +167,10 @@ export async function mixFromList(resolver: Resolver, addresses: readonly string
   const worker = async () => {
     while (next < domains.length) {
       const d = domains[next++]!;
-      const a = await resolver.query(d, 'MX');
-      if (a.status === 'ok') {
-        const hosts = [...a.records].sort((x, y) => x.priority - y.priority).map((r) => r.exchange.replace(/\.$/, '').toLowerCase()).filter((h) => h !== '');
-        providerOf.set(d, hosts.map(providerForMx).find((p) => p !== 'other') ?? 'other');
-        if (hosts.length === 0) unresolved.push(d); // null MX (RFC 7505): accepts no mail
-      } else {
-        providerOf.set(d, 'other');
-        // no MX (nodata): the domain's own host is its mail host (RFC 5321 §5.1), some other receiver
-        if (a.status === 'nxdomain') unresolved.push(d);
-        else if (a.status !== 'nodata') failed.push(d);
-      }
+      const r = await providerOfDomain(resolver, d);
+      providerOf.set(d, r.provider);
+      if (r.lookup === 'unresolved') unresolved.push(d);
+      else if (r.lookup === 'failed') failed.push(d);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 32, domains.length)) }, worker));

@@ -10,6 +10,7 @@ import { DEFAULT_DELIVERY_OPTIONS, DeliveryEngine, type DeliveryOptions } from '
 import { sendReport } from '../../../src/core/delivery/report.js';
 import { SmtpTransport } from '../../../src/core/delivery/smtp-transport.js';
 import { MemoryStore } from '../../../src/core/store/memory-store.js';
+import { planIdOf } from '../../../src/core/warmup/enforce.js';
 import { startDnsServer, type DnsFixtureServer, type Zone } from '../../helpers/dns-server.js';
 import { testDeps } from '../../helpers/deps.js';
 import { makeTestPki, startFakeMx, startRawServer, type FakeMx, type FakeMxOptions, type TestPki } from '../../helpers/smtp-server.js';
@@ -353,6 +354,29 @@ test('an outcome the store refuses to write fails the run (it is not lost silent
       await r.engine.enqueue({ id: 'qf', messageId: '<m1@example.com>', sender: 'sender@example.com', raw: RAW, recipients: ['a@example.test'], options: options(mx) });
       await assert.rejects(r.engine.runDue({ id: 'qf' }), /lost the lease \(delivered\)/);
       assert.equal((await store.getQueued('qf'))?.recipients[0]?.status, 'sending', 'the recipient stays "sending": retried after the lease, at least once');
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+test('--warmup with --retry: a cap of one an hour sends one recipient per hour, the others wait as warmup-cap', async () => {
+  await withMx({}, async (mx) => {
+    const zone: Zone = { 'gm.example': { MX: [{ priority: 5, exchange: 'gmail-smtp-in.l.google.com' }] }, 'gmail-smtp-in.l.google.com': { A: ['127.0.0.1'] } };
+    const r = await rig(zone);
+    try {
+      const days = [{ day: 1, total: 1, hourlyCap: 1, providers: { gmail: { volume: 5, hourlyCap: 1 } } }];
+      const hours = { from: 0, to: 24 };
+      const warmup = { id: planIdOf({ hours, days }), hours, days };
+      const t0 = r.clock.now();
+      const rep = await send(r, mx, ['a@gm.example', 'b@gm.example', 'c@gm.example'], { separate: true, warmup }, true);
+      assert.deepEqual(rep.summary, { delivered: 3, deferred: 0, bounced: 0, suppressed: 0, expired: 0 });
+      const hoursOf = rep.recipients.map((x) => Math.floor((Date.parse(x.attempts[0]!.at) - (t0 - (t0 % 3_600_000))) / 3_600_000));
+      assert.deepEqual(hoursOf, [0, 1, 2], 'one per hour, in queue order');
+      assert.ok(rep.recipients.every((x) => x.attempts.length === 1), 'a held recipient is not an attempt');
+      const counted = await r.store.countDeliveries({ tagPrefix: `warmup:${warmup.id}:` });
+      assert.deepEqual(counted.map((c) => `${c.tag.split(':')[2]} ${c.status} ${c.count}`), ['gmail delivered 1', 'gmail delivered 1', 'gmail delivered 1']);
+      assert.ok(r.engine.findings.some((f) => f.code === 'WARMUP_CAP_REACHED'));
     } finally {
       await r.close();
     }
