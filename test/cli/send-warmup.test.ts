@@ -94,7 +94,7 @@ test('send --warmup with a file that is not a plan: exit 2 before any connection
   const before = mx.messages.length;
   const r = await runCli(['send', '--from', 'me@example.com', '--to', 'a@gm.example', '--warmup', bad, '--port', String(mx.port), '--dns', `127.0.0.1:${dns.port}`, '--store', join(dir, 'x.sqlite')]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /is not a warm-up plan .*mailpace-cli warmup plan --target <n> --out/);
+  assert.match(r.stderr, /is not a warm-up plan: .*make one with: mailpace-cli warmup plan … --out plan\.json/);
   assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
   assert.equal(mx.messages.length, before);
   const missing = await runCli(['send', '--from', 'me@example.com', '--to', 'a@gm.example', '--warmup', join(dir, 'nope.json'), '--dns', `127.0.0.1:${dns.port}`, '--store', join(dir, 'x.sqlite')]);

@@ -80,8 +80,8 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
     },
   };
   if (opts.warmup !== undefined) {
-    const { parsePlanDocument } = await import('../../core/warmup/enforce.js');
-    options.warmup = parsePlanDocument(readInputFile(String(opts.warmup), '--warmup').toString('utf8'), String(opts.warmup));
+    const { readPlanFile } = await import('../../core/warmup/enforce.js');
+    options.warmup = readPlanFile(readInputFile(String(opts.warmup), '--warmup').toString('utf8'), String(opts.warmup));
   }
   const concurrency = wholeNumber(String(opts.concurrency ?? '10'), '--concurrency', 1, 100);
   const heloName = opts.helo !== undefined ? parseHelo(String(opts.helo)) : hostname();

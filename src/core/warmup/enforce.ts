@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { HOUR_MS, type Store } from '../store/store.js';
-import type { PlanDay, SendingHours, WarmupPlan } from './plan.js';
+import { parsePlanDocument, type PlanDay, type SendingHours, type WarmupPlan } from './plan.js';
 import { PROVIDER_NAMES, type ProviderName } from './providers.js';
 
 /** What a queued message carries in its delivery options: the plan itself, so the queue needs no file. */
@@ -39,35 +39,16 @@ export function planIdOf(plan: Pick<WarmupPlan, 'hours' | 'days'>): string {
   return createHash('sha256').update(JSON.stringify({ hours: plan.hours, days: plan.days })).digest('hex').slice(0, 12);
 }
 
-/** Reads the JSON that `warmup plan --format json` / `--out` writes; anything else is a usage error. */
-export function parsePlanDocument(text: string, source: string): WarmupEnforcement {
-  let doc: unknown;
+/** Reads the JSON that `warmup plan --format json` / `--out` writes (checked by plan.ts); anything else is a usage error. */
+export function readPlanFile(text: string, source: string): WarmupEnforcement {
+  let json: unknown;
   try {
-    doc = JSON.parse(text);
+    json = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`${source} is not JSON (${(e as Error).message}); write one with: mailpace-cli warmup plan --target <n> --out ${source}`);
+    throw new UsageError(`${source} is not JSON: ${(e as Error).message.split('\n')[0]} (make one with: mailpace-cli warmup plan … --out plan.json)`);
   }
-  const d = doc as Partial<WarmupPlan> & { command?: unknown };
-  if (typeof d !== 'object' || d === null || d.command !== 'warmup plan') {
-    throw new UsageError(`${source} is not a warm-up plan (no "command": "warmup plan"); write one with: mailpace-cli warmup plan --target <n> --out ${source}`);
-  }
-  const h = d.hours;
-  if (!h || !Number.isInteger(h.from) || !Number.isInteger(h.to) || h.from < 0 || h.to > 24 || h.from >= h.to) {
-    throw new UsageError(`${source}: "hours" must be {from, to} with 0 <= from < to <= 24`);
-  }
-  if (!Array.isArray(d.days) || d.days.length === 0) throw new UsageError(`${source}: the plan has no days`);
-  d.days.forEach((day, i) => {
-    const bad = (what: string) => new UsageError(`${source}: day ${i + 1}: ${what}`);
-    if (typeof day !== 'object' || day === null) throw bad('not an object');
-    if (!(Number.isInteger(day.total) && day.total >= 0)) throw bad('"total" must be a whole number');
-    if (typeof day.providers !== 'object' || day.providers === null) throw bad('"providers" is missing');
-    for (const [name, p] of Object.entries(day.providers)) {
-      if (!(PROVIDER_NAMES as readonly string[]).includes(name)) throw bad(`unknown provider "${name}" (known: ${PROVIDER_NAMES.join(', ')})`);
-      if (!p || !(Number.isInteger(p.volume) && p.volume >= 0) || !(Number.isInteger(p.hourlyCap) && p.hourlyCap >= 0)) throw bad(`${name}: "volume" and "hourlyCap" must be whole numbers`);
-    }
-  });
-  const plan = { hours: { from: h.from, to: h.to }, days: d.days };
-  return { id: planIdOf(plan), ...plan };
+  const plan = parsePlanDocument(json, source);
+  return { id: planIdOf(plan), hours: plan.hours, days: plan.days };
 }
 
 /** Local calendar date of an instant, "YYYY-MM-DD". */

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../../src/core/errors.js';
 import { MemoryStore } from '../../../src/core/store/memory-store.js';
-import { parsePlanDocument, planIdOf, WarmupBudget, warmupTag, type WarmupEnforcement } from '../../../src/core/warmup/enforce.js';
+import { planIdOf, readPlanFile, WarmupBudget, warmupTag, type WarmupEnforcement } from '../../../src/core/warmup/enforce.js';
 import { buildPlan } from '../../../src/core/warmup/plan.js';
 
 const H = 3_600_000;
@@ -96,16 +96,16 @@ test('a plan of another id is not counted', async () => {
 test('the plan file: what `warmup plan --out` writes is read back; anything else is a usage error', () => {
   const built = buildPlan({ curve: 'geometric', target: 1000, mix: { gmail: 0.5, other: 0.5 }, hours: { from: 8, to: 20 } });
   const doc = JSON.stringify({ schemaVersion: 1, command: 'warmup plan', ...built });
-  const e = parsePlanDocument(doc, 'plan.json');
+  const e = readPlanFile(doc, 'plan.json');
   assert.equal(e.days.length, built.days.length);
   assert.equal(e.id, planIdOf(built), 'the id depends on the days and hours only');
   const bad: [string, RegExp][] = [
-    ['{', /plan\.json is not JSON/],
-    ['{"command":"send"}', /not a warm-up plan/],
-    [JSON.stringify({ command: 'warmup plan', hours: { from: 20, to: 8 }, days: built.days }), /"hours" must be/],
-    [JSON.stringify({ command: 'warmup plan', hours: { from: 8, to: 20 }, days: [] }), /no days/],
-    [JSON.stringify({ command: 'warmup plan', hours: { from: 8, to: 20 }, days: [{ total: 1, providers: { hotmail: { volume: 1, hourlyCap: 1 } } }] }), /day 1: unknown provider "hotmail"/],
-    [JSON.stringify({ command: 'warmup plan', hours: { from: 8, to: 20 }, days: [{ total: 1, providers: { gmail: { volume: -1, hourlyCap: 1 } } }] }), /day 1: gmail: "volume" and "hourlyCap"/],
+    ['{', /plan\.json is not JSON: .*make one with: mailpace-cli warmup plan/],
+    ['{"command":"send"}', /plan\.json is not a warm-up plan: "command" is not "warmup plan"/],
+    [JSON.stringify({ ...JSON.parse(doc), hours: { from: 20, to: 8 } }), /"hours" is not \{from, to\} within 0-24/],
+    [JSON.stringify({ ...JSON.parse(doc), days: [] }), /"days" is empty/],
+    [JSON.stringify({ ...JSON.parse(doc), days: [{ total: 1, providers: { hotmail: { volume: 1, hourlyCap: 1 } } }] }), /day 1: "providers\.hotmail"/],
+    [JSON.stringify({ ...JSON.parse(doc), days: [{ total: 2, providers: { gmail: { volume: 1, hourlyCap: 1 } } }] }), /day 1: the providers add up to 1, not 2/],
   ];
-  for (const [text, re] of bad) assert.throws(() => parsePlanDocument(text, 'plan.json'), (err: unknown) => err instanceof UsageError && re.test(err.message), text);
+  for (const [text, re] of bad) assert.throws(() => readPlanFile(text, 'plan.json'), (err: unknown) => err instanceof UsageError && re.test(err.message), text);
 });
