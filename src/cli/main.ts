@@ -412,6 +412,45 @@ ${examples([
     .addHelpText('after', examples([['mailpace-cli log --recipient you@example.org', "one recipient's history"], ['mailpace-cli log --since 1d --json', 'the last day as JSON']]))
     .action(action(() => import('./commands/log.js'), state));
 
+  program
+    .command('monitor')
+    .description('delivery health from Postfix/Exim/KumoMTA logs or the delivery log: rates, replies, blocklists, delays, and anomalies against a baseline')
+    .argument('[logs...]', 'log files (plain, .gz, .zst; rotations in any order), or - for stdin (the default when none is given)')
+    .addOption(new Option('--source <format>', 'log format (auto: from the first lines; store: the delivery log of --store)').choices(['postfix', 'exim', 'kumomta', 'store', 'auto']).default('auto'))
+    .option('--since <when>', 'window start: a duration back from now (1h, 2d) or a date/time (2026-12-01T14:00)')
+    .option('--until <when>', 'window end (exclusive), same forms as --since')
+    .option('--year <yyyy>', "year of classic syslog time stamps (default: from the file's modification time)")
+    .addOption(new Option('--by <group>', 'group the report by').choices(['sender-domain', 'provider', 'destination', 'relay']).default('provider'))
+    .option('--baseline <duration>', 'history before each hour that its baseline may use', '7d')
+    .option('--follow', 'keep reading the logs as they grow (and rotate): a live dashboard on a terminal, one line per alert otherwise')
+    .addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(['human', 'json', 'ndjson']))
+    .option('--prometheus-textfile <path>', 'also write node_exporter textfile metrics (mailpace_delivered_total{provider=…} …), atomically')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe (default: error)').choices(['error', 'warning', 'info']))
+    .addHelpText(
+      'after',
+      `
+Every hour of the window (default: the whole input) is compared with a baseline from the hours
+before it (--baseline, up to 7 days): the median and MAD of the same hour in earlier weeks when
+there are three, else a moving average of the preceding hours; nothing is flagged with less than a
+day of history except the fixed limits (bounces >= 5%, complaints >= 0.1%, p95 delay > 1 h) and
+blocklist replies. Counting follows pflogsumm (see README).
+
+Exit codes: 0 nothing at or above --fail-on; 1 an anomaly at or above it; 2 bad usage;
+3 an input could not be read (missing, unreadable, truncated .gz/.zst).
+${examples([
+  ['mailpace-cli monitor /var/log/mail.log', 'the whole log: totals, providers, anomalies'],
+  ['mailpace-cli monitor /var/log/mail.log* --by sender-domain', 'with rotations (.1, .2.gz …), per sender domain'],
+  ['mailpace-cli monitor /var/log/mail.log --since 1h --fail-on warning', 'cron: exit 1 on any anomaly in the last hour'],
+  ['mailpace-cli monitor /var/log/exim4/mainlog --source exim --json', 'an Exim main log, as JSON'],
+  ['mailpace-cli monitor /var/log/kumomta/*.zst --by destination', 'KumoMTA log segments (zstd)'],
+  ['mailpace-cli monitor --source store --since 1d', 'our own delivery log (mailpace-cli send)'],
+  ['mailpace-cli monitor /var/log/mail.log --follow', 'live dashboard, alerts as they fire'],
+  ['mailpace-cli monitor /var/log/mail.log --prometheus-textfile /var/lib/node_exporter/mail.prom', 'metrics for Prometheus'],
+  ['zcat old.log.gz | mailpace-cli monitor - --year 2025', 'stdin, with the year of its time stamps'],
+])}`,
+    )
+    .action(action(() => import('./commands/monitor.js'), state));
+
   const bounce = program.command('bounce').description('read bounce reports (DSNs), feedback-loop complaints (ARF) and auto-replies, and act on them');
   bounce
     .command('parse')

@@ -13,6 +13,7 @@ import { PROBE_FINDING_CODES } from './probe/codes.js';
 import { DELIVERY_FINDING_CODES } from './delivery/codes.js';
 import { SEND_FINDING_CODES } from './delivery/send-codes.js';
 import { WARMUP_FLAGS } from './warmup/codes.js';
+import { MONITOR_FINDING_CODES } from './monitor/codes.js';
 
 export interface FindingCodeInfo {
   readonly severity: Severity;
@@ -28,6 +29,7 @@ export const FINDING_CODES = {
   ...PROBE_FINDING_CODES,
   ...DELIVERY_FINDING_CODES,
   ...SEND_FINDING_CODES,
+  ...MONITOR_FINDING_CODES,
   // warmup simulate's day flags: listed by `mailpace-cli codes` with the rest of the vocabulary
   ...WARMUP_FLAGS,
 } as const satisfies Record<string, FindingCodeInfo>;

@@ -1,0 +1,65 @@
+/**
+ * What every log reader turns a line into: one delivery-health event, in the same vocabulary
+ * whichever MTA wrote the log (Postfix, Exim, KumoMTA, our own delivery log).
+ */
+
+export const EVENT_KINDS = ['received', 'delivered', 'deferred', 'bounced', 'rejected', 'expired', 'complaint'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export interface MonitorEvent {
+  /** ms since epoch */
+  at: number;
+  kind: EventKind;
+  /** The MTA's queue or message id. */
+  queueId?: string;
+  /** Envelope sender ("" for the null sender). */
+  sender?: string;
+  recipient?: string;
+  /** The host the MTA handed the message to (MX or relay), without its IP. */
+  relay?: string;
+  relayIp?: string;
+  /** Time from receipt to this outcome (Postfix delay=, KumoMTA timestamp − created). */
+  delayMs?: number;
+  /** RFC 3463 status the MTA logged (dsn=). */
+  dsn?: string;
+  /** The reply or reason text, as logged. */
+  reply?: string;
+  /** The SMTP reply code, when known separately from the text. */
+  code?: number;
+  /** A connection failure instead of a reply ("Connection refused", "timed out"). */
+  networkError?: string;
+  /** Where in the transaction the reply came ("in reply to RCPT TO command"). */
+  stage?: 'connect' | 'greeting' | 'ehlo' | 'starttls' | 'mail' | 'rcpt' | 'data' | 'message';
+  size?: number;
+  /** A reject: 4xx (temporary) rather than 5xx. */
+  temporary?: boolean;
+  /** Spam score logged for the message (Rspamd). */
+  score?: number;
+}
+
+/** What a reader made of one line. */
+export const enum LineResult {
+  /** Produced events or state (a sender, a size). */
+  Parsed = 0,
+  /** Well-formed but without delivery meaning (connects, other programs). */
+  Ignored = 1,
+  /** Not understood: counted and shown. */
+  Skipped = 2,
+}
+
+export interface LogReader {
+  readonly format: SourceFormat;
+  /** One line (without its newline); events go to `emit`. */
+  line(text: string, emit: (e: MonitorEvent) => void): LineResult;
+  /** Spam scores seen (Rspamd lines or milter headers), when the reader knows them. */
+  scores?: number[];
+}
+
+export const SOURCE_FORMATS = ['postfix', 'exim', 'kumomta', 'store'] as const;
+export type SourceFormat = (typeof SOURCE_FORMATS)[number];
+
+export function domainOf(address: string | undefined): string | undefined {
+  if (address === undefined) return undefined;
+  const at = address.lastIndexOf('@');
+  return at < 0 ? undefined : address.slice(at + 1).toLowerCase();
+}

@@ -1,0 +1,138 @@
+/**
+ * Reads log files line by line without holding them in memory: plain text, gzip (what logrotate
+ * writes with `compress`) and zstd (KumoMTA's log files), recognised by their magic numbers
+ * rather than their names, and standard input. Lines are handed over a chunk at a time
+ * (synchronously), so a million-line file costs one callback per 64 KiB, not one promise per line.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { StringDecoder } from 'node:string_decoder';
+import { Transform, type Readable } from 'node:stream';
+import { MailpaceError } from '../errors.js';
+
+export interface InputFile {
+  /** A path, or "-" for standard input. */
+  path: string;
+}
+
+/** gzip: RFC 1952 §2.3.1 (1f 8b); zstd frame: RFC 8878 §3.1.1 (28 b5 2f fd). */
+export function compressionOf(head: Buffer): 'gzip' | 'zstd' | 'none' {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  return 'none';
+}
+
+export class UnreadableInputError extends MailpaceError {
+  constructor(file: string, why: string, cause?: unknown) {
+    super('MONITOR_UNREADABLE_INPUT', `cannot read ${file === '-' ? 'standard input' : file}: ${why}`, { cause });
+  }
+}
+
+function why(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'ENOENT') return 'no such file';
+  if (err.code === 'EACCES') return 'permission denied';
+  if (err.code === 'EISDIR') return 'it is a directory';
+  if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) return 'the gzip stream is truncated';
+  if (err.code === 'Z_DATA_ERROR') return `the gzip data is corrupt (${err.message})`;
+  return err.message;
+}
+
+/** Fails early, with the usual one-line reasons, before any reading starts. */
+export function checkReadable(path: string): { mtimeMs: number } {
+  if (path === '-') return { mtimeMs: Date.now() };
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    return { mtimeMs: st.mtimeMs };
+  } catch (e) {
+    throw new UnreadableInputError(path, why(e), e);
+  }
+}
+
+/** A streaming zstd decoder (fzstd, pure JavaScript: Node 20's zlib has no zstd), loaded only when a .zst file is read. */
+async function zstdStream(): Promise<Transform> {
+  const { Decompress } = await import('fzstd');
+  let push: ((chunk: Uint8Array) => void) | undefined;
+  const dec = new Decompress((chunk) => push?.(chunk));
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      try {
+        dec.push(chunk);
+        done();
+      } catch (e) {
+        done(e as Error);
+      }
+    },
+    flush(done) {
+      try {
+        dec.push(new Uint8Array(0), true);
+        done();
+      } catch (e) {
+        done(e as Error);
+      }
+    },
+  });
+  push = (c) => t.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+  return t;
+}
+
+/**
+ * Calls `onLines` with each chunk's complete lines (without "\n" or "\r"). Resolves when the input
+ * ends; rejects with UnreadableInputError when it cannot be opened or decompressed.
+ */
+export async function readLines(
+  path: string,
+  onLines: (lines: string[]) => void,
+  opts: { stdin?: NodeJS.ReadableStream; start?: number } = {},
+): Promise<{ bytes: number }> {
+  let raw: Readable | NodeJS.ReadableStream;
+  if (path === '-') raw = opts.stdin ?? process.stdin;
+  else raw = createReadStream(path, { highWaterMark: 256 * 1024, ...(opts.start !== undefined ? { start: opts.start } : {}) });
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let bytes = 0;
+  let stream: AsyncIterable<Buffer> | undefined;
+  const iterator = (raw as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  try {
+    const first = await iterator.next();
+    if (first.done) return { bytes: 0 };
+    const head = first.value as Buffer;
+    const kind = compressionOf(head);
+    const source = (async function* () {
+      yield head;
+      for (;;) {
+        const r = await iterator.next();
+        if (r.done) return;
+        yield r.value as Buffer;
+      }
+    })();
+    if (kind === 'none') stream = source;
+    else {
+      const { Readable: R } = await import('node:stream');
+      const decomp = kind === 'gzip' ? createGunzip() : await zstdStream();
+      const input = R.from(source);
+      input.on('error', (e) => decomp.destroy(e));
+      stream = input.pipe(decomp) as unknown as AsyncIterable<Buffer>;
+    }
+    for await (const chunk of stream) {
+      bytes += chunk.length;
+      const text = rest + decoder.write(chunk);
+      const lines = text.split('\n');
+      rest = lines.pop()!;
+      for (let i = 0; i < lines.length; i++) {
+        const l = lines[i]!;
+        if (l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1);
+      }
+      onLines(lines);
+    }
+    rest += decoder.end();
+    if (rest !== '') onLines([rest.endsWith('\r') ? rest.slice(0, -1) : rest]);
+    return { bytes };
+  } catch (e) {
+    if (e instanceof MailpaceError) throw e;
+    const msg = (e as Error).message ?? '';
+    if (/zstd|invalid|unexpected EOF|magic|window/i.test(msg) && !(e as NodeJS.ErrnoException).code) throw new UnreadableInputError(path, `the zstd data is corrupt or truncated (${msg})`, e);
+    throw new UnreadableInputError(path, why(e), e);
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * Events → counts: totals and groups for the report window, and hourly series (overall, per
+ * sender domain, per provider, per --by group) reaching back over the baseline for the detectors.
+ */
+import { blocklistNamed } from '../delivery/classify.js';
+import type { Classification } from '../delivery/classification.js';
+import { domainOf, type EventKind, type MonitorEvent } from './events.js';
+import { providerOf } from './provider.js';
+import { ipInReply, normalizeReply, ReplyClassifier } from './replies.js';
+
+export const GROUP_BY = ['sender-domain', 'provider', 'destination', 'relay'] as const;
+export type GroupBy = (typeof GROUP_BY)[number];
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+export interface Counts {
+  received: number;
+  delivered: number;
+  deferred: number;
+  bounced: number;
+  rejected: number;
+  expired: number;
+  complaints: number;
+}
+
+export const zeroCounts = (): Counts => ({ received: 0, delivered: 0, deferred: 0, bounced: 0, rejected: 0, expired: 0, complaints: 0 });
+
+const FIELD: Readonly<Record<EventKind, keyof Counts>> = {
+  received: 'received',
+  delivered: 'delivered',
+  deferred: 'deferred',
+  bounced: 'bounced',
+  rejected: 'rejected',
+  expired: 'expired',
+  complaint: 'complaints',
+};
+
+export interface ReplyCluster {
+  text: string;
+  kind: EventKind;
+  classification: Classification;
+  count: number;
+  /** Count inside the window. */
+  windowCount: number;
+  firstAt: number;
+  lastAt: number;
+  /** Per hour (all history), for the new-cluster detector. */
+  hourly: Map<number, number>;
+  /** Groups (provider) it came from. */
+  providers: Set<string>;
+}
+
+export interface BlocklistHit {
+  list: string;
+  ip: string;
+  count: number;
+  firstAt: number;
+  lastAt: number;
+  example: string;
+  providers: Set<string>;
+}
+
+export interface GroupStats {
+  key: string;
+  counts: Counts;
+  delays: number[];
+  replies: Map<string, ReplyCluster>;
+  blocklists: Map<string, BlocklistHit>;
+}
+
+/** An hourly series: counts per hour, and delivery delays per hour (providers only). */
+export interface Series {
+  hours: Map<number, Counts>;
+  delays?: Map<number, number[]>;
+}
+
+export interface AggregateOptions {
+  by: GroupBy;
+  /** Window, ms since epoch (undefined: open). */
+  since?: number;
+  until?: number;
+  /** How much history before each window hour the baseline may use. */
+  baselineMs: number;
+}
+
+export function hourOf(at: number): number {
+  return Math.floor(at / HOUR_MS) * HOUR_MS;
+}
+
+export class Aggregate {
+  readonly totals = zeroCounts();
+  /** Distinct queue ids with a deferral (pflogsumm's "deferred" count). */
+  readonly deferredMessages = new Set<string>();
+  readonly groups = new Map<string, GroupStats>();
+  readonly providers = new Map<string, GroupStats>();
+  readonly senderDomains = new Map<string, Counts>();
+  readonly series = new Map<string, Series>();
+  readonly clusters = new Map<string, ReplyCluster>();
+  readonly blocklists = new Map<string, BlocklistHit>();
+  readonly classifier = new ReplyClassifier();
+  firstAt = Infinity;
+  lastAt = -Infinity;
+  windowFirstAt = Infinity;
+  windowLastAt = -Infinity;
+  /** Events outside the window and its baseline, and events with no usable time. */
+  dropped = 0;
+
+  constructor(readonly opts: AggregateOptions) {}
+
+  private get historyFrom(): number {
+    return this.opts.since === undefined ? -Infinity : this.opts.since - this.opts.baselineMs;
+  }
+
+  inWindow(at: number): boolean {
+    return (this.opts.since === undefined || at >= this.opts.since) && (this.opts.until === undefined || at < this.opts.until);
+  }
+
+  add(e: MonitorEvent): void {
+    if (!Number.isFinite(e.at) || e.at < this.historyFrom || (this.opts.until !== undefined && e.at >= this.opts.until)) {
+      this.dropped++;
+      return;
+    }
+    if (e.at < this.firstAt) this.firstAt = e.at;
+    if (e.at > this.lastAt) this.lastAt = e.at;
+    const field = FIELD[e.kind];
+    const rcptDomain = domainOf(e.recipient);
+    const senderDomain = domainOf(e.sender) ?? (e.sender === '' ? '<>' : '(unknown)');
+    const outbound = e.kind !== 'received' && e.kind !== 'rejected';
+    const provider = e.kind === 'received' ? undefined : providerOf(e.relay, rcptDomain);
+    const key = this.keyFor(e, senderDomain, rcptDomain, provider);
+    const hour = hourOf(e.at);
+
+    // Hourly series, over window and history.
+    this.bump('all', hour, field);
+    if (e.kind === 'received' || e.kind === 'rejected' || e.sender !== undefined) this.bump(`sender:${senderDomain}`, hour, field);
+    if (provider !== undefined && outbound) {
+      const s = this.bump(`provider:${provider}`, hour, field);
+      if (e.kind === 'delivered' && e.delayMs !== undefined) {
+        s.delays ??= new Map();
+        let d = s.delays.get(hour);
+        if (!d) s.delays.set(hour, (d = []));
+        d.push(e.delayMs);
+      }
+    }
+    if ((this.opts.by === 'destination' || this.opts.by === 'relay') && key !== undefined) this.bump(`by:${key}`, hour, field);
+
+    let cluster: ReplyCluster | undefined;
+    let list: string | undefined;
+    if ((e.kind === 'deferred' || e.kind === 'bounced' || e.kind === 'expired' || e.kind === 'rejected') && e.reply !== undefined) {
+      const norm = normalizeReply(e.reply);
+      const ckey = `${e.kind}|${norm}`;
+      cluster = this.clusters.get(ckey);
+      if (!cluster) {
+        const classification = this.classifier.classify(norm, {
+          text: e.reply,
+          ...(e.code !== undefined ? { code: e.code } : {}),
+          ...(e.dsn !== undefined ? { dsn: e.dsn } : {}),
+          ...(e.stage !== undefined ? { stage: e.stage } : {}),
+          ...(e.networkError !== undefined ? { networkError: e.networkError } : {}),
+        });
+        cluster = { text: norm, kind: e.kind, classification, count: 0, windowCount: 0, firstAt: e.at, lastAt: e.at, hourly: new Map(), providers: new Set() };
+        this.clusters.set(ckey, cluster);
+      }
+      cluster.count++;
+      cluster.lastAt = Math.max(cluster.lastAt, e.at);
+      cluster.firstAt = Math.min(cluster.firstAt, e.at);
+      cluster.hourly.set(hour, (cluster.hourly.get(hour) ?? 0) + 1);
+      if (provider !== undefined) cluster.providers.add(provider);
+      // Blocklist replies only count for mail we sent: a reject of ours names the client's list entry, not our IP.
+      if (outbound) list = cluster.classification.blocklist ?? blocklistNamed(e.reply);
+    }
+
+    if (!this.inWindow(e.at)) return;
+    if (e.at < this.windowFirstAt) this.windowFirstAt = e.at;
+    if (e.at > this.windowLastAt) this.windowLastAt = e.at;
+    this.totals[field]++;
+    if (e.kind === 'deferred' && e.queueId !== undefined) this.deferredMessages.add(e.queueId);
+    if (e.kind === 'received' || e.sender !== undefined) {
+      let sd = this.senderDomains.get(senderDomain);
+      if (!sd) this.senderDomains.set(senderDomain, (sd = zeroCounts()));
+      sd[field]++;
+    }
+    const g = key === undefined ? undefined : this.group(this.groups, key);
+    const p = provider === undefined ? undefined : this.group(this.providers, provider);
+    for (const x of g === p ? [g] : [g, p]) {
+      if (!x) continue;
+      x.counts[field]++;
+      if (e.kind === 'delivered' && e.delayMs !== undefined) x.delays.push(e.delayMs);
+      if (cluster) {
+        const r = x.replies.get(`${e.kind}|${cluster.text}`);
+        if (r) r.windowCount++;
+        else x.replies.set(`${e.kind}|${cluster.text}`, { ...cluster, windowCount: 1 });
+      }
+    }
+    if (cluster) cluster.windowCount++;
+    if (list !== undefined) {
+      const ip = ipInReply(e.reply!, e.relayIp) ?? 'unknown';
+      for (const map of [this.blocklists, g?.blocklists, p !== g ? p?.blocklists : undefined]) {
+        if (!map) continue;
+        const bk = `${list}|${ip}`;
+        const hit = map.get(bk);
+        if (hit) {
+          hit.count++;
+          hit.lastAt = Math.max(hit.lastAt, e.at);
+          hit.firstAt = Math.min(hit.firstAt, e.at);
+          if (provider) hit.providers.add(provider);
+        } else map.set(bk, { list, ip, count: 1, firstAt: e.at, lastAt: e.at, example: normalizeReply(e.reply!), providers: new Set(provider ? [provider] : []) });
+      }
+    }
+  }
+
+  private keyFor(e: MonitorEvent, senderDomain: string, rcptDomain: string | undefined, provider: string | undefined): string | undefined {
+    switch (this.opts.by) {
+      case 'sender-domain':
+        return senderDomain;
+      case 'provider':
+        return provider ?? (e.kind === 'received' ? undefined : 'other');
+      case 'destination':
+        return e.kind === 'received' ? undefined : (rcptDomain ?? '(unknown)');
+      case 'relay':
+        return e.kind === 'received' || e.kind === 'rejected' ? undefined : (e.relay ?? 'none');
+    }
+  }
+
+  private group(map: Map<string, GroupStats>, key: string): GroupStats {
+    let g = map.get(key);
+    if (!g) map.set(key, (g = { key, counts: zeroCounts(), delays: [], replies: new Map(), blocklists: new Map() }));
+    return g;
+  }
+
+  private bump(series: string, hour: number, field: keyof Counts): Series {
+    let s = this.series.get(series);
+    if (!s) this.series.set(series, (s = { hours: new Map() }));
+    let c = s.hours.get(hour);
+    if (!c) s.hours.set(hour, (c = zeroCounts()));
+    c[field]++;
+    return s;
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * `monitor`'s engine: inputs (log files, stdin, the store's delivery log) → one reader per source
+ * → events → Aggregate → detectors → MonitorReport. Pure apart from reading the inputs; time comes
+ * from the caller (`now`), so tests run it on fixed logs with fixed windows.
+ */
+import type { Store, DeliveryLogEntry } from '../store/store.js';
+import type { Finding } from '../types.js';
+import { sortFindings, summarize, type FindingSummary } from '../types.js';
+import { UsageError } from '../errors.js';
+import { LineResult, type LogReader, type MonitorEvent, type SourceFormat } from './events.js';
+import { PostfixReader } from './postfix.js';
+import { EximReader } from './exim.js';
+import { KumoReader } from './kumomta.js';
+import { checkReadable, readLines } from './line-source.js';
+import { Aggregate, DAY_MS, HOUR_MS, hourOf, zeroCounts, type Counts, type GroupBy, type GroupStats } from './metrics.js';
+import { detect } from './detect.js';
+import { percentiles, wilson, type Interval } from './stats.js';
+import { PROVIDER_ORDER } from './provider.js';
+import { statSync } from 'node:fs';
+
+export type SourceChoice = SourceFormat | 'auto';
+
+export interface MonitorOptions {
+  inputs: string[];
+  source: SourceChoice;
+  by: GroupBy;
+  since?: number;
+  until?: number;
+  year?: number;
+  baselineMs: number;
+  now: number;
+  store?: () => Promise<Store>;
+  stdin?: NodeJS.ReadableStream;
+  /** Called as input is read (bytes so far, of which file), for progress. */
+  onProgress?: (p: { file: string; lines: number }) => void;
+  /** How many unparseable lines to keep per source. */
+  examples?: number;
+}
+
+export interface SourceReport {
+  file: string;
+  format: SourceFormat;
+  lines: number;
+  parsed: number;
+  skipped: number;
+  /** Well-formed lines without delivery meaning (connects, other programs). */
+  ignored: number;
+  /** Where classic time stamps got their year: "--year", "mtime" or "now" (stdin). */
+  yearFrom?: 'flag' | 'mtime' | 'now';
+  /** The first few skipped lines, with their line numbers. */
+  skippedExamples: { line: number; text: string }[];
+}
+
+export interface Totals {
+  received: number;
+  delivered: number;
+  deferred: number;
+  bounced: number;
+  rejected: number;
+  expired: number;
+  complaints: number;
+}
+
+export interface GroupReport {
+  key: string;
+  totals: Totals;
+  rates: { deferral: Interval; bounce: Interval };
+  delay: { p50Ms: number; p95Ms: number; p99Ms: number; count: number } | null;
+  topReplies: { text: string; kind: string; count: number; classification: Record<string, unknown> }[];
+  blocklists: { list: string; ip: string; count: number }[];
+}
+
+export interface MonitorReport {
+  window: { from: string | null; to: string | null };
+  by: GroupBy;
+  sources: SourceReport[];
+  totals: Totals & { deferredMessages: number };
+  groups: GroupReport[];
+  /** Time to delivery and rates per provider (Gmail, Microsoft, Yahoo first), whatever --by is. */
+  providers: GroupReport[];
+  senderDomains: { domain: string; totals: Totals }[];
+  hourly: { hour: string; totals: Totals }[];
+  daily: { day: string; totals: Totals }[];
+  spamScores: { count: number; mean: number; p50: number; p95: number; max: number } | null;
+  findings: Finding[];
+  summary: FindingSummary;
+}
+
+/** Picks a reader from a file's first lines. */
+export function sniffFormat(lines: readonly string[]): SourceFormat {
+  for (const l of lines.slice(0, 50)) {
+    const t = l.trim();
+    if (t === '') continue;
+    if (t.startsWith('{') && /"type"\s*:/.test(t)) return 'kumomta';
+    if (/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(t)) return 'exim';
+    if (/^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)/.test(t)) return 'postfix';
+  }
+  return 'postfix';
+}
+
+export function makeReader(format: SourceFormat, opts: { year?: number; refMs?: number }): LogReader & { finish?: (emit: (e: MonitorEvent) => void) => void } {
+  if (format === 'exim') return new EximReader();
+  if (format === 'kumomta') return new KumoReader();
+  return new PostfixReader(opts);
+}
+
+/** Feeds one file (or stdin) through its reader into `sink`; the source's counts come back. */
+export async function readSource(
+  path: string,
+  choice: SourceChoice,
+  sink: (e: MonitorEvent) => void,
+  opts: { year?: number; stdin?: NodeJS.ReadableStream; examples?: number; onProgress?: MonitorOptions['onProgress']; scores?: number[] },
+): Promise<SourceReport> {
+  const { mtimeMs } = checkReadable(path);
+  const yearFrom: SourceReport['yearFrom'] = opts.year !== undefined ? 'flag' : path === '-' ? 'now' : 'mtime';
+  const rep: SourceReport = { file: path, format: choice === 'auto' ? 'postfix' : (choice as SourceFormat), lines: 0, parsed: 0, skipped: 0, ignored: 0, skippedExamples: [] };
+  let reader: ReturnType<typeof makeReader> | undefined;
+  const keep = opts.examples ?? 5;
+  await readLines(
+    path,
+    (lines) => {
+      if (!reader) {
+        if (choice === 'auto') rep.format = sniffFormat(lines);
+        reader = makeReader(rep.format, { ...(opts.year !== undefined ? { year: opts.year } : { refMs: mtimeMs }) });
+      }
+      for (const l of lines) {
+        rep.lines++;
+        const r = reader.line(l, sink);
+        if (r === LineResult.Parsed) rep.parsed++;
+        else if (r === LineResult.Ignored) rep.ignored++;
+        else {
+          rep.skipped++;
+          if (rep.skippedExamples.length < keep) rep.skippedExamples.push({ line: rep.lines, text: l.length > 200 ? `${l.slice(0, 200)}…` : l });
+        }
+      }
+      opts.onProgress?.({ file: path, lines: rep.lines });
+    },
+    opts.stdin ? { stdin: opts.stdin } : {},
+  );
+  reader?.finish?.(sink);
+  if (reader?.scores && opts.scores) opts.scores.push(...reader.scores);
+  if (rep.format === 'postfix' || rep.format === 'exim') rep.yearFrom = rep.format === 'postfix' ? yearFrom : undefined;
+  if (rep.yearFrom === undefined) delete rep.yearFrom;
+  return rep;
+}
+
+/** The store's delivery log as events: each attempt is one outcome (the store keeps no receipts). */
+export function storeEvent(e: DeliveryLogEntry): MonitorEvent | undefined {
+  const kind = e.status === 'delivered' ? 'delivered' : e.status === 'deferred' ? 'deferred' : e.status === 'bounced' ? 'bounced' : e.status === 'expired' ? 'expired' : undefined;
+  if (kind === undefined) return undefined; // "suppressed": never attempted
+  const ev: MonitorEvent = { at: e.at, kind, recipient: e.recipient, queueId: e.queueId ?? e.messageId };
+  if (e.mx) ev.relay = e.mx.toLowerCase();
+  if (e.address) ev.relayIp = e.address;
+  if (e.replyCode !== undefined) ev.code = e.replyCode;
+  if (e.enhancedCode !== undefined) ev.dsn = e.enhancedCode;
+  if (e.response !== undefined) ev.reply = e.response;
+  else if (kind !== 'delivered') ev.reply = e.classification?.reason ?? kind;
+  return ev;
+}
+
+/** Orders input files oldest first (rotations: mail.log.2.gz before mail.log.1 before mail.log), so per-message state carries over. */
+export function orderInputs(inputs: readonly string[]): string[] {
+  const withTime = inputs.map((p, i) => {
+    let t = Infinity;
+    if (p !== '-') {
+      try {
+        t = statSync(p).mtimeMs;
+      } catch {
+        t = -Infinity; // reported as unreadable when read
+      }
+    }
+    return { p, t, i };
+  });
+  return withTime.sort((a, b) => a.t - b.t || a.i - b.i).map((x) => x.p);
+}
+
+export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
+  if (opts.since !== undefined && opts.until !== undefined && opts.until <= opts.since) throw new UsageError('--until must be later than --since');
+  const agg = new Aggregate({ by: opts.by, ...(opts.since !== undefined ? { since: opts.since } : {}), ...(opts.until !== undefined ? { until: opts.until } : {}), baselineMs: opts.baselineMs });
+  const sink = (e: MonitorEvent) => agg.add(e);
+  const sources: SourceReport[] = [];
+  const scores: number[] = [];
+  if (opts.source === 'store') {
+    if (!opts.store) throw new UsageError('--source store needs the store');
+    const store = await opts.store();
+    try {
+      const from = opts.since !== undefined ? opts.since - opts.baselineMs : undefined;
+      const rows = await store.listDeliveries({ ...(from !== undefined ? { since: from } : {}), limit: 10_000_000 });
+      const rep: SourceReport = { file: 'store', format: 'store', lines: rows.length, parsed: 0, skipped: 0, ignored: 0, skippedExamples: [] };
+      for (let i = rows.length - 1; i >= 0; i--) {
+        const ev = storeEvent(rows[i]!);
+        if (ev) {
+          rep.parsed++;
+          sink(ev);
+        } else rep.ignored++;
+      }
+      sources.push(rep);
+    } finally {
+      await store.close();
+    }
+  } else {
+    const inputs = opts.inputs.length === 0 ? ['-'] : orderInputs(opts.inputs);
+    for (const path of inputs) {
+      sources.push(
+        await readSource(path, opts.source, sink, {
+          ...(opts.year !== undefined ? { year: opts.year } : {}),
+          ...(opts.stdin ? { stdin: opts.stdin } : {}),
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          examples: opts.examples ?? 5,
+          scores,
+        }),
+      );
+    }
+  }
+  return buildReport(agg, sources, scores, opts);
+}
+
+function totalsOf(c: Counts): Totals {
+  return { received: c.received, delivered: c.delivered, deferred: c.deferred, bounced: c.bounced, rejected: c.rejected, expired: c.expired, complaints: c.complaints };
+}
+
+function groupReport(g: GroupStats): GroupReport {
+  const c = g.counts;
+  const attempts = c.delivered + c.deferred + c.bounced + c.expired;
+  const finals = c.delivered + c.bounced + c.expired;
+  const p = percentiles(g.delays);
+  const replies = [...g.replies.values()].sort((a, b) => b.windowCount - a.windowCount).slice(0, 5);
+  return {
+    key: g.key,
+    totals: totalsOf(c),
+    rates: { deferral: round(wilson(c.deferred, attempts)), bounce: round(wilson(c.bounced, finals)) },
+    delay: p ? { p50Ms: Math.round(p.p50), p95Ms: Math.round(p.p95), p99Ms: Math.round(p.p99), count: g.delays.length } : null,
+    topReplies: replies.map((r) => {
+      const { rule: _rule, ...cls } = r.classification;
+      return { text: r.text, kind: r.kind, count: r.windowCount, classification: cls };
+    }),
+    blocklists: [...g.blocklists.values()].sort((a, b) => b.count - a.count).map((b) => ({ list: b.list, ip: b.ip, count: b.count })),
+  };
+}
+
+function round(i: Interval): Interval {
+  const r = (x: number) => Math.round(x * 1e6) / 1e6;
+  return { value: r(i.value), low: r(i.low), high: r(i.high) };
+}
+
+/** Gmail, Microsoft, Yahoo first, then by volume. */
+function providerSort(a: GroupReport, b: GroupReport): number {
+  const ia = PROVIDER_ORDER.indexOf(a.key);
+  const ib = PROVIDER_ORDER.indexOf(b.key);
+  if (ia !== ib) return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
+  return volume(b.totals) - volume(a.totals) || a.key.localeCompare(b.key);
+}
+const volume = (t: Totals) => t.received + t.delivered + t.deferred + t.bounced + t.rejected + t.expired;
+
+export function buildReport(agg: Aggregate, sources: SourceReport[], scores: number[], opts: Pick<MonitorOptions, 'since' | 'until' | 'by' | 'baselineMs'>): MonitorReport {
+  const hasWindow = agg.windowFirstAt !== Infinity;
+  const from = opts.since ?? (hasWindow ? agg.windowFirstAt : undefined);
+  const to = opts.until ?? (hasWindow ? agg.windowLastAt : undefined);
+  const findings: Finding[] = [];
+  if (from !== undefined && to !== undefined) {
+    findings.push(...detect(agg, { windowFrom: from, windowTo: Math.min(to, hasWindow ? agg.windowLastAt : to), baselineMs: opts.baselineMs, historyStart: agg.firstAt }));
+  }
+  const skipped = sources.reduce((n, s) => n + s.skipped, 0);
+  if (skipped > 0) {
+    const lines = sources.reduce((n, s) => n + s.lines, 0);
+    const first = sources.find((s) => s.skippedExamples.length > 0);
+    findings.push({
+      code: 'MONITOR_UNPARSEABLE_LINES',
+      severity: 'info',
+      check: 'monitor',
+      message: `${skipped} of ${lines} lines could not be read as ${[...new Set(sources.map((s) => s.format))].join('/')} log records and were skipped${first ? ` (first: ${first.file}:${first.skippedExamples[0]!.line})` : ''}`,
+      fix: 'Check --source (auto picks from the first lines) and that the file is a mail log; the lines are listed under sources[].skippedExamples.',
+      evidence: { skipped, lines },
+    });
+  }
+  const t = agg.totals;
+  if (t.received + t.delivered + t.deferred + t.bounced + t.rejected + t.expired + t.complaints === 0) {
+    findings.push({
+      code: 'MONITOR_NO_EVENTS',
+      severity: 'warning',
+      check: 'monitor',
+      message: `no delivery events${opts.since !== undefined || opts.until !== undefined ? ' in the window' : ''} (${sources.reduce((n, s) => n + s.lines, 0)} lines read${agg.firstAt !== Infinity ? `; the input spans ${new Date(agg.firstAt).toISOString()} to ${new Date(agg.lastAt).toISOString()}` : ''})`,
+      fix: 'Check the file, --source and --since/--until (classic syslog time stamps take their year from --year or the file time).',
+    });
+  }
+
+  const groups = [...agg.groups.values()].map(groupReport);
+  if (opts.by === 'provider') groups.sort(providerSort);
+  else groups.sort((a, b) => volume(b.totals) - volume(a.totals) || a.key.localeCompare(b.key));
+  const providers = [...agg.providers.values()].map(groupReport).sort(providerSort);
+
+  const hourly: MonitorReport['hourly'] = [];
+  const daily = new Map<number, Counts>();
+  const all = agg.series.get('all');
+  if (all && from !== undefined && to !== undefined) {
+    for (let h = hourOf(from); h <= to; h += HOUR_MS) {
+      const c = all.hours.get(h) ?? zeroCounts();
+      hourly.push({ hour: new Date(h).toISOString(), totals: totalsOf(c) });
+      const d = Math.floor(h / DAY_MS) * DAY_MS;
+      const dc = daily.get(d) ?? zeroCounts();
+      for (const k of Object.keys(dc) as (keyof Counts)[]) dc[k] += c[k];
+      daily.set(d, dc);
+    }
+  }
+  let spamScores: MonitorReport['spamScores'] = null;
+  if (scores.length > 0) {
+    const p = percentiles(scores)!;
+    spamScores = { count: scores.length, mean: Math.round((scores.reduce((a, b) => a + b, 0) / scores.length) * 100) / 100, p50: p.p50, p95: p.p95, max: Math.max(...scores) };
+  }
+  const sorted = sortFindings(findings);
+  return {
+    window: { from: from === undefined ? null : new Date(from).toISOString(), to: to === undefined ? null : new Date(to).toISOString() },
+    by: opts.by,
+    sources,
+    totals: { ...totalsOf(agg.totals), deferredMessages: agg.deferredMessages.size },
+    groups,
+    providers,
+    senderDomains: [...agg.senderDomains.entries()].map(([domain, c]) => ({ domain, totals: totalsOf(c) })).sort((a, b) => volume(b.totals) - volume(a.totals) || a.domain.localeCompare(b.domain)),
+    hourly,
+    daily: [...daily.entries()].map(([d, c]) => ({ day: new Date(d).toISOString().slice(0, 10), totals: totalsOf(c) })),
+    spamScores,
+    findings: sorted,
+    summary: summarize(sorted),
+  };
+}

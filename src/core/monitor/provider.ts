@@ -1,0 +1,46 @@
+/**
+ * Which mailbox provider a delivery went to: by the relay (MX) host name, as `warmup` recognises
+ * providers; when the log names no MX (relay=none, a local transport), by the recipient's domain
+ * for the providers' own consumer domains.
+ */
+import { providerForMx, type ProviderName } from '../warmup/providers.js';
+
+/** The providers' consumer mail domains (their MX hosts are in providers.ts). */
+const CONSUMER_DOMAINS: Readonly<Record<string, ProviderName>> = {
+  'gmail.com': 'gmail',
+  'googlemail.com': 'gmail',
+  'outlook.com': 'microsoft',
+  'hotmail.com': 'microsoft',
+  'hotmail.co.uk': 'microsoft',
+  'hotmail.fr': 'microsoft',
+  'live.com': 'microsoft',
+  'msn.com': 'microsoft',
+  'yahoo.com': 'yahoo',
+  'yahoo.co.uk': 'yahoo',
+  'yahoo.fr': 'yahoo',
+  'ymail.com': 'yahoo',
+  'aol.com': 'yahoo',
+  'icloud.com': 'apple',
+  'me.com': 'apple',
+  'mac.com': 'apple',
+  'proton.me': 'proton',
+  'protonmail.com': 'proton',
+  'gmx.net': 'gmx',
+  'gmx.de': 'gmx',
+  'web.de': 'gmx',
+  'mail.ru': 'mailru',
+  'yandex.ru': 'yandex',
+  'zoho.com': 'zoho',
+  'fastmail.com': 'fastmail',
+};
+
+/** Reported first, in this order: the three that carry most consumer mail. */
+export const PROVIDER_ORDER: readonly string[] = ['gmail', 'microsoft', 'yahoo'];
+
+export function providerOf(relay: string | undefined, recipientDomain: string | undefined): ProviderName {
+  if (relay !== undefined && relay !== 'none' && relay.includes('.')) {
+    const p = providerForMx(relay);
+    if (p !== 'other') return p;
+  }
+  return (recipientDomain !== undefined ? CONSUMER_DOMAINS[recipientDomain] : undefined) ?? 'other';
+}

@@ -1,0 +1,79 @@
+/**
+ * The statistics monitor's report and detectors use: Wilson score intervals for rates, nearest-rank
+ * percentiles, median/MAD for robust hour-of-week baselines and an exponentially weighted moving
+ * average (with its variance) where the history is too short for that.
+ */
+
+export interface Interval {
+  value: number;
+  low: number;
+  high: number;
+}
+
+/**
+ * Wilson score interval for a binomial proportion (Wilson 1927; Brown, Cai & DasGupta 2001
+ * recommend it over the normal approximation for small n and rates near 0, which is where
+ * bounce and complaint rates live). z = 1.96: 95%. n = 0 gives {0, 0, 1}: nothing is known.
+ */
+export function wilson(successes: number, n: number, z = 1.959964): Interval {
+  if (n <= 0) return { value: 0, low: 0, high: 1 };
+  const p = successes / n;
+  const z2 = z * z;
+  const denom = 1 + z2 / n;
+  const centre = (p + z2 / (2 * n)) / denom;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
+  return { value: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}
+
+/** Nearest-rank percentile (q in 0..1) of an already sorted array; undefined when empty. */
+export function percentileSorted(sorted: ArrayLike<number>, q: number): number | undefined {
+  const n = sorted.length;
+  if (n === 0) return undefined;
+  const rank = Math.max(1, Math.ceil(q * n));
+  return sorted[Math.min(n, rank) - 1]!;
+}
+
+/** p50/p95/p99 of the samples (sorts a copy as Float64Array: numeric order, no comparator). */
+export function percentiles(samples: ArrayLike<number>): { p50: number; p95: number; p99: number } | undefined {
+  if (samples.length === 0) return undefined;
+  const s = Float64Array.from(samples as ArrayLike<number>).sort();
+  return { p50: percentileSorted(s, 0.5)!, p95: percentileSorted(s, 0.95)!, p99: percentileSorted(s, 0.99)! };
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return 0;
+  const s = Float64Array.from(xs).sort();
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Median absolute deviation, scaled by 1.4826 so that it estimates σ for normal data. */
+export function mad(xs: readonly number[], centre = median(xs)): number {
+  return 1.4826 * median(xs.map((x) => Math.abs(x - centre)));
+}
+
+/**
+ * EWMA of a series with its exponentially weighted variance (West 1979 / Finch 2009 "Incremental
+ * calculation of weighted mean and variance"): mean and σ of "recent normal".
+ */
+export class Ewma {
+  mean = 0;
+  variance = 0;
+  count = 0;
+  constructor(readonly alpha: number) {}
+  push(x: number): void {
+    if (this.count === 0) {
+      this.mean = x;
+      this.variance = 0;
+    } else {
+      const diff = x - this.mean;
+      const incr = this.alpha * diff;
+      this.mean += incr;
+      this.variance = (1 - this.alpha) * (this.variance + diff * incr);
+    }
+    this.count++;
+  }
+  get sd(): number {
+    return Math.sqrt(this.variance);
+  }
+}

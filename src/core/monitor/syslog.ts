@@ -1,0 +1,96 @@
+/**
+ * Syslog line headers: the classic BSD form ("Dec  1 19:18:38 host prog[pid]: msg", RFC 3164 §4.1.2,
+ * also what Postfix's own maillog_file writes, with a zero-padded day) and the RFC 3339 form
+ * ("2026-12-01T19:18:38.123456+01:00 host prog[pid]: msg", rsyslog's RSYSLOG_FileFormat, RFC 5424
+ * time stamps).
+ *
+ * The classic form has no year. pflogsumm takes the current year and steps back one when the
+ * line's month is later than this month; a log read a year later gets the wrong year. We take the
+ * year from --year, else from the file's modification time (the newest line cannot be later than
+ * that), else — standard input — from now, which is what a pipe's "modification time" is.
+ */
+
+const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
+
+export interface SyslogLine {
+  at: number;
+  host: string;
+  /** "postfix/smtp", "postfix-deliver/cleanup", "rspamd" … */
+  program: string;
+  /** Text after "prog[pid]: ". */
+  message: string;
+}
+
+/**
+ * Year for classic time stamps. `year`: the year the log starts in (a Dec → Jan step moves on to the
+ * next). `refMs`: a time the log cannot be later than (mtime): each line gets that year, or the year
+ * before when its month and day lie after the reference's.
+ */
+export class ClassicClock {
+  private year: number;
+  private lastMonth = -1;
+  private readonly ref: Date | undefined;
+  private cacheKey = '';
+  private cacheMs = 0;
+
+  constructor(opts: { year?: number; refMs?: number }) {
+    this.ref = opts.year === undefined && opts.refMs !== undefined ? new Date(opts.refMs) : undefined;
+    this.year = opts.year ?? this.ref?.getFullYear() ?? new Date().getFullYear();
+  }
+
+  private yearFor(month: number, day: number): number {
+    if (this.ref) {
+      const rm = this.ref.getMonth();
+      // A day's slack: a line written just before midnight in a file touched just after.
+      const later = month > rm || (month === rm && day > this.ref.getDate() + 1);
+      return later ? this.ref.getFullYear() - 1 : this.ref.getFullYear();
+    }
+    if (this.lastMonth !== -1 && month < this.lastMonth - 6) this.year++;
+    this.lastMonth = month;
+    return this.year;
+  }
+
+  /** ms for "Mmm dd hh:mm:ss" at the start of `line`, or NaN. Cached per minute: lines come in order. */
+  parse(line: string): number {
+    const key = line.slice(0, 12);
+    const sec = (line.charCodeAt(13) - 48) * 10 + (line.charCodeAt(14) - 48);
+    if (key === this.cacheKey && sec >= 0 && sec < 61) return this.cacheMs + sec * 1000;
+    const m = /^([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d)$/.exec(line.slice(0, 15));
+    if (!m) return NaN;
+    const month = MONTHS[m[1]!];
+    if (month === undefined) return NaN;
+    const day = Number(m[2]!.trim());
+    const ms = new Date(this.yearFor(month, day), month, day, Number(m[3]), Number(m[4])).getTime();
+    this.cacheKey = key;
+    this.cacheMs = ms;
+    return ms + Number(m[5]) * 1000;
+  }
+}
+
+const RFC3339 = /^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) /;
+
+/** Splits a syslog line; undefined when it has neither time stamp form or no "prog: " part. */
+export function parseSyslog(line: string, clock: ClassicClock): SyslogLine | undefined {
+  let at: number;
+  let rest: number;
+  const c0 = line.charCodeAt(0);
+  if (c0 >= 65 && c0 <= 90) {
+    at = clock.parse(line);
+    if (Number.isNaN(at) || line.charCodeAt(15) !== 32) return undefined;
+    rest = 16;
+  } else if (c0 >= 48 && c0 <= 57) {
+    const m = RFC3339.exec(line);
+    if (!m) return undefined;
+    at = Date.parse(m[1]!);
+    if (Number.isNaN(at)) return undefined;
+    rest = m[0].length;
+  } else return undefined;
+  const hostEnd = line.indexOf(' ', rest);
+  if (hostEnd < 0) return undefined;
+  const colon = line.indexOf(': ', hostEnd + 1);
+  if (colon < 0) return undefined;
+  let program = line.slice(hostEnd + 1, colon);
+  const bracket = program.indexOf('[');
+  if (bracket >= 0) program = program.slice(0, bracket);
+  return { at, host: line.slice(rest, hostEnd), program, message: line.slice(colon + 2) };
+}
