@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PostfixReader, splitPostfixReply } from '../../../src/core/monitor/postfix.js';
+import { ClassicClock, parseSyslog } from '../../../src/core/monitor/syslog.js';
+import { LineResult, type MonitorEvent } from '../../../src/core/monitor/events.js';
+
+function read(lines: string[], opts: { year?: number; refMs?: number } = { year: 2026 }): { events: MonitorEvent[]; results: LineResult[] } {
+  const r = new PostfixReader(opts);
+  const events: MonitorEvent[] = [];
+  const results = lines.map((l) => r.line(l, (e) => events.push(e)));
+  r.finish((e) => events.push(e));
+  return { events, results };
+}
+
+test('classic time stamps take the year from --year, or the year before the file time when later in the year', () => {
+  const withYear = new ClassicClock({ year: 2024 });
+  assert.equal(new Date(withYear.parse('Feb 29 12:00:01 mx x')).getFullYear(), 2024);
+  // A log touched on 2026-01-02 with December lines: those are from 2025, not 2026.
+  const mtime = new ClassicClock({ refMs: new Date(2026, 0, 2, 1).getTime() });
+  assert.equal(new Date(mtime.parse('Dec 31 23:59:59 mx x')).getFullYear(), 2025);
+  assert.equal(new Date(mtime.parse('Jan  2 00:30:00 mx x')).getFullYear(), 2026);
+  // --year: a log crossing New Year moves on to the next year.
+  const crossing = new ClassicClock({ year: 2025 });
+  assert.equal(new Date(crossing.parse('Dec 31 23:59:59 mx x')).getFullYear(), 2025);
+  assert.equal(new Date(crossing.parse('Jan  1 00:00:01 mx x')).getFullYear(), 2026);
+  // maillog_file pads the day with a zero
+  const d = new Date(new ClassicClock({ year: 2026 }).parse('Dec 01 19:18:38 mx x'));
+  assert.deepEqual([d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()], [11, 1, 19, 18, 38]);
+});
+
+test('RFC 3339 time stamps carry their own year and zone', () => {
+  const s = parseSyslog('2026-12-01T19:18:38.123456+01:00 mx postfix/smtp[12]: ABC123: to=<a@b>', new ClassicClock({ year: 1999 }));
+  assert.equal(s?.at, Date.parse('2026-12-01T18:18:38.123Z'));
+  assert.equal(s?.program, 'postfix/smtp');
+  assert.equal(s?.message, 'ABC123: to=<a@b>');
+});
+
+test('a message: received at client=, sender from qmgr, delivered with delay, relay, dsn', () => {
+  const { events, results } = read([
+    'Dec  1 10:00:00 mx postfix/smtpd[1]: 4B2C81E0A2: client=app.example[198.51.100.7]',
+    'Dec  1 10:00:00 mx postfix/cleanup[2]: 4B2C81E0A2: message-id=<x@shop.example>',
+    'Dec  1 10:00:01 mx postfix/qmgr[3]: 4B2C81E0A2: from=<news@shop.example>, size=2345, nrcpt=1 (queue active)',
+    'Dec  1 10:00:03 mx postfix/smtp[4]: 4B2C81E0A2: to=<bob@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.1.27]:25, delay=2.5, delays=0.1/0.01/0.9/1.5, dsn=2.0.0, status=sent (250 2.0.0 OK  1700000000 x-gsmtp)',
+    'Dec  1 10:00:03 mx postfix/qmgr[3]: 4B2C81E0A2: removed',
+  ]);
+  assert.deepEqual(results, [LineResult.Parsed, LineResult.Ignored, LineResult.Parsed, LineResult.Parsed, LineResult.Parsed]);
+  assert.equal(events.length, 2);
+  assert.equal(events[0]!.kind, 'received');
+  assert.equal(events[0]!.sender, 'news@shop.example');
+  assert.equal(events[0]!.size, 2345);
+  const d = events[1]!;
+  assert.equal(d.kind, 'delivered');
+  assert.equal(d.sender, 'news@shop.example');
+  assert.equal(d.recipient, 'bob@gmail.com');
+  assert.equal(d.relay, 'gmail-smtp-in.l.google.com');
+  assert.equal(d.relayIp, '142.250.1.27');
+  assert.equal(d.delayMs, 2500);
+  assert.equal(d.dsn, '2.0.0');
+});
+
+test('deferred and bounced replies keep the code, the stage and the text without "host … said:"', () => {
+  const { events } = read([
+    'Dec  1 10:00:03 mx postfix/smtp[4]: ABCDEF1234: to=<bob@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=5, delays=0/0/1/4, dsn=4.7.1, status=deferred (host mx.example.org[192.0.2.1] said: 450 4.7.1 <bob@example.org>: Recipient address rejected: Greylisted (in reply to RCPT TO command))',
+    'Dec  1 10:00:04 mx postfix/smtp[4]: ABCDEF1235: to=<ann@example.org>, relay=none, delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to mx.example.org[192.0.2.1]:25: Connection refused)',
+    'Dec  1 10:00:05 mx postfix/error[5]: ABCDEF1236: to=<x@mailpace.test>, relay=none, delay=0.1, delays=0/0/0/0.1, dsn=5.0.0, status=bounced (test MX does not deliver)',
+    'Dec  1 10:00:06 mx postfix/qmgr[3]: ABCDEF1237: from=<a@shop.example>, status=expired, returned to sender',
+  ]);
+  assert.deepEqual(events.map((e) => e.kind), ['deferred', 'deferred', 'bounced', 'expired']);
+  assert.equal(events[0]!.code, 450);
+  assert.equal(events[0]!.stage, 'rcpt');
+  assert.equal(events[0]!.reply, '450 4.7.1 <bob@example.org>: Recipient address rejected: Greylisted');
+  assert.equal(events[1]!.networkError, 'Connection refused');
+  assert.equal(events[1]!.stage, 'connect');
+  assert.equal(events[2]!.reply, 'test MX does not deliver');
+  assert.equal(events[3]!.sender, 'a@shop.example');
+});
+
+test('NOQUEUE rejects of smtpd and postscreen, cleanup rejects; 4xx ones are marked temporary', () => {
+  const { events } = read([
+    'Dec  1 10:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 450 4.2.0 <a@mailpace.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/mailpace.test.html; from=<s@shop.example> to=<a@mailpace.test> proto=ESMTP helo=<client>',
+    'Dec  1 10:00:01 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 554 5.7.1 <z@elsewhere.example>: Relay access denied; from=<s@shop.example> to=<z@elsewhere.example> proto=ESMTP helo=<client>',
+    'Dec  1 10:00:02 mx postfix/postscreen[6]: NOQUEUE: reject: RCPT from [203.0.113.9]:4711: 550 5.7.1 Service unavailable; client [203.0.113.9] blocked using zen.spamhaus.org; from=<x@spam.example>, to=<a@mailpace.test>, proto=ESMTP, helo=<spam>',
+    'Dec  1 10:00:03 mx postfix/cleanup[2]: 5D1E2F3A4B: milter-reject: END-OF-MESSAGE from app[198.51.100.7]: 5.7.1 Spam message rejected; from=<s@shop.example> to=<a@mailpace.test> proto=ESMTP helo=<app>',
+  ]);
+  assert.equal(events.length, 4);
+  assert.ok(events.every((e) => e.kind === 'rejected'));
+  assert.equal(events[0]!.temporary, true);
+  assert.equal(events[0]!.code, 450);
+  assert.equal(events[0]!.recipient, 'a@mailpace.test');
+  assert.equal(events[0]!.sender, 's@shop.example');
+  assert.equal(events[1]!.temporary, false);
+  assert.equal(events[2]!.relayIp, '203.0.113.9');
+  assert.equal(events[3]!.dsn, '5.7.1');
+});
+
+test('garbage and other programs: skipped vs ignored; never an exception', () => {
+  const { results } = read(['garbage here', '\u0000\u0001binary', 'Dec  1 10:00:00 mx dovecot[9]: imap-login: Login', 'Dec  1 10:00:00 mx postfix/anvil[9]: statistics: max connection rate 1/60s', '']);
+  assert.deepEqual(results, [LineResult.Skipped, LineResult.Skipped, LineResult.Ignored, LineResult.Ignored, LineResult.Ignored]);
+});
+
+test('splitPostfixReply: lost connection at the greeting is a network error at that stage', () => {
+  const r = splitPostfixReply('lost connection with mx.example.org[192.0.2.1] while receiving the initial server greeting');
+  assert.equal(r.stage, 'greeting');
+  assert.ok(r.networkError);
+});
