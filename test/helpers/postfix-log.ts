@@ -3,6 +3,7 @@
  * deferrals that are retried, bounces and rejects) with known anomalies injected, for the anomaly
  * tests and bench/monitor.ts. Deterministic: a seeded PRNG.
  */
+import { seededRandom } from '../../src/core/warmup/simulate.js';
 
 export interface Provider {
   name: string;
@@ -44,17 +45,8 @@ export interface GenOptions {
   maxLines?: number;
 }
 
-export function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The warm-up simulator's seeded PRNG (mulberry32). */
+export const prng = (seed: number): (() => number) => seededRandom(seed || 1);
 
 const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const p2 = (n: number) => String(n).padStart(2, '0');

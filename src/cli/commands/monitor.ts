@@ -7,7 +7,7 @@ import { exitCodeFor, parseFailOn } from '../../core/policy.js';
 import { UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { GROUP_BY, type GroupBy } from '../../core/monitor/metrics.js';
-import { runMonitor, type MonitorReport, type SourceChoice } from '../../core/monitor/monitor.js';
+import { runMonitor, type MonitorReport, type MonitorSelection, type SourceChoice } from '../../core/monitor/monitor.js';
 import { positiveDuration, wholeNumber } from '../flags.js';
 
 const SOURCES = ['postfix', 'exim', 'kumomta', 'store', 'auto'] as const;
@@ -23,13 +23,7 @@ export function parseWhen(value: string, flag: string, now: number): number {
   throw new UsageError(`${flag} "${value}" is neither a duration back from now (e.g. 1h, 2d) nor a date/time (e.g. 2026-12-01 or 2026-12-01T14:00:00Z)`);
 }
 
-export interface MonitorFlags {
-  source: SourceChoice;
-  by: GroupBy;
-  since?: number;
-  until?: number;
-  year?: number;
-  baselineMs: number;
+export interface MonitorFlags extends MonitorSelection {
   format: 'human' | 'json' | 'ndjson';
   failOn: ReturnType<typeof parseFailOn>;
   prometheus?: string;

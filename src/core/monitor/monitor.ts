@@ -20,14 +20,18 @@ import { statSync } from 'node:fs';
 
 export type SourceChoice = SourceFormat | 'auto';
 
-export interface MonitorOptions {
-  inputs: string[];
+/** What the command line decides (also the follow mode's input). */
+export interface MonitorSelection {
   source: SourceChoice;
   by: GroupBy;
   since?: number;
   until?: number;
   year?: number;
   baselineMs: number;
+}
+
+export interface MonitorOptions extends MonitorSelection {
+  inputs: string[];
   now: number;
   store?: () => Promise<Store>;
   stdin?: NodeJS.ReadableStream;
@@ -51,15 +55,8 @@ export interface SourceReport {
   skippedExamples: { line: number; text: string }[];
 }
 
-export interface Totals {
-  received: number;
-  delivered: number;
-  deferred: number;
-  bounced: number;
-  rejected: number;
-  expired: number;
-  complaints: number;
-}
+/** The counts reported per window, group, hour and day. */
+export type Totals = Counts;
 
 export interface GroupReport {
   key: string;
