@@ -34,18 +34,7 @@ USERS="bounces seed1 seed2"
 
 log() { echo "dovecot.sh: $*" >&2; }
 
-free_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
-}
-
-wait_port() { # host port seconds
-  local i
-  for ((i = 0; i < $3 * 10; i++)); do
-    if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
+. scripts/services/common.bash
 
 stop() {
   local pidfile="$RUN/master.pid" pid
@@ -61,19 +50,6 @@ stop() {
   rm -f "$ENV_FILE"
 }
 
-make_certs() {
-  local d="$DIR/tls"
-  mkdir -p "$d"
-  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 30 -subj "/CN=mailpace test IMAP CA" \
-    -keyout "$d/ca.key" -out "$d/ca.pem" -addext basicConstraints=critical,CA:TRUE \
-    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
-  openssl req -new -newkey rsa:2048 -nodes -subj "/CN=$NAME" -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
-  printf 'subjectAltName=DNS:%s,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$NAME" >"$d/ext.cnf"
-  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 30 -sha256 \
-    -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null
-  chmod 600 "$d/server.key" "$d/ca.key"
-}
-
 start() {
   command -v dovecot >/dev/null || { log "dovecot is not installed (apt-get install dovecot-imapd dovecot-lmtpd dovecot-sieve)"; exit 1; }
   [ -x /usr/lib/dovecot/imap ] || { log "the IMAP server is not installed (apt-get install dovecot-imapd)"; exit 1; }
@@ -86,7 +62,7 @@ start() {
   mkdir -p "$CONF" "$RUN" "$STATE" "$MAIL"
   # login processes (dovenull) and mail processes (mail) must traverse the tree to their sockets and maildirs
   chmod 755 "$DIR" "$MAIL"
-  make_certs
+  make_test_certs "$DIR/tls" "mailpace test IMAP CA" "$NAME" server
 
   local imap_port imaps_port lmtp_port
   imap_port=$(free_port)

@@ -33,18 +33,7 @@ MAILBOX="$DIR/mailbox"
 
 log() { echo "postfix.sh: $*" >&2; }
 
-free_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
-}
-
-wait_port() { # host port seconds
-  local i
-  for ((i = 0; i < $3 * 10; i++)); do
-    if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
+. scripts/services/common.bash
 
 stop() {
   if [ -d "$CONF" ] && [ -f "$QUEUE/pid/master.pid" ]; then
@@ -69,20 +58,6 @@ stop() {
   rm -f "$ENV_FILE"
 }
 
-make_certs() {
-  local d="$DIR/tls"
-  mkdir -p "$d"
-  # A test CA and a leaf for the MX name (and 127.0.0.1), so tests can pass --ca-file and see "trusted".
-  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 30 -subj "/CN=mailpace test CA" \
-    -keyout "$d/ca.key" -out "$d/ca.pem" -addext basicConstraints=critical,CA:TRUE \
-    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
-  openssl req -new -newkey rsa:2048 -nodes -subj "/CN=$MXNAME" -keyout "$d/mx.key" -out "$d/mx.csr" 2>/dev/null
-  printf 'subjectAltName=DNS:%s,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$MXNAME" >"$d/ext.cnf"
-  openssl x509 -req -in "$d/mx.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 30 -sha256 \
-    -extfile "$d/ext.cnf" -out "$d/mx.pem" 2>/dev/null
-  chmod 600 "$d/mx.key" "$d/ca.key"
-}
-
 start() {
   command -v postfix >/dev/null || { log "postfix is not installed (apt-get install postfix)"; exit 1; }
   command -v postgrey >/dev/null || { log "postgrey is not installed (apt-get install postgrey)"; exit 1; }
@@ -97,7 +72,7 @@ start() {
   # virtual(8) delivers as the postfix user (uid >= virtual_minimum_uid) into $MAILBOX/maildir/
   mkdir -p "$MAILBOX"
   chown postfix:postfix "$MAILBOX"
-  make_certs
+  make_test_certs "$DIR/tls" "mailpace test CA" "$MXNAME" mx
 
   local smtp_port grey_port deliver_port
   smtp_port=$(free_port)

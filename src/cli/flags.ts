@@ -160,3 +160,19 @@ export function parseMix<P extends string>(value: string, resolve: (name: string
   }
   return out;
 }
+
+/**
+ * `--since 7d` (that long ago) or `--since 2026-11-30` (a calendar date, or an ISO 8601 date-time):
+ * a point in time no later than now.
+ */
+export function parseSince(value: string, flag: string, now: number): Date {
+  const v = value.trim();
+  if (/^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) {
+    const t = Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
+    if (Number.isNaN(t)) throw new UsageError(`${flag} "${value}" is not a valid date`);
+    if (t > now) throw new UsageError(`${flag} "${value}" is in the future`);
+    return new Date(t);
+  }
+  if (!/^\d/.test(v)) throw new UsageError(`${flag} "${value}" is neither a duration (e.g. 7d) nor a date (e.g. 2026-11-30)`);
+  return new Date(now - positiveDuration(v, flag));
+}

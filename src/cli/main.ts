@@ -472,6 +472,35 @@ Exit codes: 0 parsed (whatever the messages were), 2 bad usage (no input, a path
 `,
     )
     .action(action(() => import('./commands/bounce-parse.js'), state));
+  bounce
+    .command('fetch')
+    .description('read new messages from an IMAP mailbox and classify them like bounce parse; --apply suppresses, --move-to files handled messages away')
+    .option('--imap <url>', 'the mailbox: imaps://user@host[:port]/INBOX (implicit TLS, port 993) or imap://… (STARTTLS, port 143); an @ in the user is %40')
+    .option('--password-file <path>', 'IMAP password from the first line of this file (else env MAILPACE_IMAP_PASSWORD)')
+    .option('--ca-file <pem>', 'extra trusted CA (private PKI, tests)')
+    .addOption(new Option('--tls <mode>', 'imap:// only — required: STARTTLS or nothing; opportunistic: when offered; none: plaintext (trusted networks only)').choices(['required', 'opportunistic', 'none']))
+    .option('--since <when>', 'only messages received since then: a duration (7d, 12h) or a date (2026-11-30); IMAP compares whole days')
+    .option('--all', 'read seen messages too (default: only messages without \\Seen)')
+    .option('--move-to <folder>', 'move handled messages (bounces, complaints, auto-replies) to this folder, created when missing')
+    .option('--apply', 'act on them as bounce parse --apply does, and flag handled messages \\Seen')
+    .option('--format <format>', 'human, json, ndjson (one message per line) or csv (one row per message and recipient)')
+    .addHelpText(
+      'after',
+      `
+Messages are read with BODY.PEEK: without --apply or --move-to the mailbox is opened read-only and
+nothing in it changes. With them, each chunk of messages is parsed and applied first, then the
+handled ones are flagged \\Seen and moved; other mail (a person's reply) is left unseen in place.
+The password is never taken from the command line.
+
+Exit codes: 0 fetched (whatever the messages were); 2 bad usage, a refused login or a missing mailbox;
+3 the server could not be reached, failed TLS or did not speak IMAP.
+${examples([
+  ['MAILPACE_IMAP_PASSWORD=… mailpace-cli bounce fetch --imap imaps://bounces@mail.example.com/INBOX', 'what is in the bounce mailbox'],
+  ['mailpace-cli bounce fetch --imap imaps://bounces@mail.example.com/INBOX --password-file pw --apply --move-to Processed', 'suppress, then file away'],
+  ['mailpace-cli bounce fetch --imap imaps://bounces%40example.com@imap.example.com/INBOX --since 7d --json', 'the last week, as JSON'],
+])}`,
+    )
+    .action(action(() => import('./commands/bounce-fetch.js'), state));
 
   const warmup = program.command('warmup').description('plan an IP/domain warm-up from published curves, and simulate it through the delivery engine against modelled receivers');
   const planFlags = (c: Command): Command =>
