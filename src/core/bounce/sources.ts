@@ -5,8 +5,8 @@
  * walked with opendir, mbox files read in chunks, and at most `concurrency` files are read ahead,
  * so memory stays flat however many messages there are. Results come out in input order.
  */
-import { createReadStream } from 'node:fs';
-import { opendir, readFile, stat } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -121,11 +121,36 @@ async function* items(inputs: readonly string[]): AsyncGenerator<Item> {
   }
 }
 
-async function headOf(path: string): Promise<Buffer> {
-  const s = createReadStream(path, { start: 0, end: 1023 });
-  const bufs: Buffer[] = [];
-  for await (const c of s) bufs.push(c as Buffer);
-  return Buffer.concat(bufs);
+/** Most messages are smaller than this: one read() gets all of them. */
+const FIRST_READ = 64 * 1024;
+
+/**
+ * A whole message file, or `mbox: true` when it starts like an mbox (then it is streamed instead,
+ * however large). One open, one fstat, usually one read, done synchronously: for a directory of
+ * many small local files the promise round trips through the thread pool cost more than the reads.
+ */
+function readMessageFile(path: string): { raw?: Buffer; mbox?: boolean } {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const first = Buffer.allocUnsafe(Math.min(Math.max(size, 1), FIRST_READ));
+    const bytesRead = readSync(fd, first, 0, first.length, 0);
+    if (looksLikeMbox(first.subarray(0, bytesRead))) return { mbox: true };
+    if (bytesRead < first.length || size <= FIRST_READ) return { raw: first.subarray(0, bytesRead) };
+    // larger than the first read (or grown since fstat): read on to the end
+    const chunks = [first.subarray(0, bytesRead)];
+    let pos = bytesRead;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.max(size - pos, FIRST_READ));
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      pos += n;
+    }
+    return { raw: Buffer.concat(chunks) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -141,9 +166,7 @@ export async function* messageSources(
   const queue: Pending[] = [];
   const read = async (path: string) => {
     try {
-      const head = await headOf(path);
-      if (looksLikeMbox(head)) return { path, mbox: true };
-      return { path, raw: await readFile(path) };
+      return { path, ...readMessageFile(path) };
     } catch (e) {
       return { path, error: `could not be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
     }
