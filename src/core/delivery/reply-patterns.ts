@@ -87,6 +87,9 @@ export const PROVIDER_PATTERNS = [
   { id: 'gmail-size', reason: 'mesgtoobig', text: /exceeded google's message size limits|exceeds google's (?:message size limit|limit of)|google's message header size limit/, source: `${GMAIL}: 552 5.3.4 "Your message exceeded Google's message size limits"` },
   { id: 'gmail-connect-failed', reason: 'expired', text: /recipient server did not accept our requests to connect/, source: 'Gmail delivery status notification "The recipient server did not accept our requests to connect" (answer 7720), a notice sent when Gmail gives up or keeps retrying' },
 
+  // ---- au (KDDI): msmx.au.com, lsean.ezweb.ne.jp ----------------------------------------------
+  { id: 'kddi-filtered', reason: 'filtered', text: /550:? : user unknown/, source: 'au (KDDI) answers "550 : User unknown" (no address; "550: : User unknown" as Yahoo quotes it) when the recipient\'s filter refuses the sender, and "550 <address>: User unknown" for an unknown user; Sisimai::Rhost::KDDI (p5-sisimai lib/Sisimai/Rhost/KDDI.pm)' },
+
   // ---- Microsoft (Exchange Online, Exchange Server, Outlook.com) ------------------------------
   { id: 'microsoft-recipient-not-found', reason: 'userunknown', text: /resolver\.adr\.(?:ex)?recip(?:ient)?notfound|recipient not found by smtp address lookup/, source: `${MICROSOFT}: 550 5.1.1 "RESOLVER.ADR.ExRecipNotFound; not found", 550 5.1.10 "RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup"` },
   { id: 'microsoft-dbeb', reason: 'userunknown', enhanced: ['5.4.1'], text: /recipient address rejected: access denied/, source: `${MICROSOFT}: 550 5.4.1 "Recipient address rejected: Access denied" (Directory-Based Edge Blocking: the recipient does not exist)` },
