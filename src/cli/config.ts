@@ -1,6 +1,7 @@
 /**
- * mailpace.config.json: the project's domains and policy for CI, so `mailpace-cli check-domain`
- * with no arguments checks them. Flags given on the command line win over the file.
+ * mailpace.config.json: the project's domains, sending IPs, templates, recipients and policy, so
+ * `mailpace-cli check-domain` with no arguments checks the domains and `mailpace-cli ci` runs every
+ * check the file configures. Flags given on the command line win over the file.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,20 +13,39 @@ export interface ProjectConfig {
   domains?: string[];
   selectors?: string[];
   ips?: string[];
+  /** Blocklists for `ci`'s scan of the IPs and domains (as `blocklist scan --zone`). */
+  zones?: string[];
+  /** Message files to score, as globs relative to the config file ("emails/*.eml"). */
+  templates?: string[];
+  /** A template scoring above this fails `ci`. */
+  maxScore?: number;
+  /** Rspamd worker URL for scoring templates; without it `ci` uses the built-in lint. */
+  rspamd?: string;
+  /** Recipient domains whose MX hosts `ci` probes. */
+  recipients?: string[];
   profile?: 'bulk';
   failOn?: 'error' | 'warning' | 'info';
   dns?: string[];
 }
 
-const KEYS: Record<keyof ProjectConfig | '$schema', 'strings' | 'string'> = {
+type Kind = 'strings' | 'string' | 'number';
+
+const KEYS: Record<keyof ProjectConfig | '$schema', Kind> = {
   $schema: 'string',
   domains: 'strings',
   selectors: 'strings',
   ips: 'strings',
+  zones: 'strings',
+  templates: 'strings',
+  maxScore: 'number',
+  rspamd: 'string',
+  recipients: 'strings',
   profile: 'string',
   failOn: 'string',
   dns: 'strings',
 };
+
+const KIND_TEXT: Record<Kind, string> = { string: 'a string', strings: 'an array of strings', number: 'a number' };
 
 /**
  * Reads --config <file>, or ./mailpace.config.json when it exists and no config was named.
@@ -50,12 +70,15 @@ export function loadConfig(explicit: string | undefined, cwd = process.cwd()): {
   for (const [k, v] of Object.entries(raw)) {
     const kind = (KEYS as Record<string, string>)[k];
     if (!kind) throw new UsageError(`config ${path}: unknown key "${k}" (known: ${Object.keys(KEYS).filter((x) => x !== '$schema').join(', ')})`);
-    const ok = kind === 'string' ? typeof v === 'string' : Array.isArray(v) && v.every((x) => typeof x === 'string');
-    if (!ok) throw new UsageError(`config ${path}: "${k}" must be ${kind === 'string' ? 'a string' : 'an array of strings'}`);
+    const ok =
+      kind === 'string' ? typeof v === 'string' : kind === 'number' ? typeof v === 'number' && Number.isFinite(v) : Array.isArray(v) && v.every((x) => typeof x === 'string');
+    if (!ok) throw new UsageError(`config ${path}: "${k}" must be ${KIND_TEXT[kind as Kind]}`);
   }
   const config = raw as ProjectConfig;
   if (config.profile !== undefined && config.profile !== 'bulk') throw new UsageError(`config ${path}: profile must be "bulk"`);
   if (config.failOn !== undefined && !['error', 'warning', 'info'].includes(config.failOn)) throw new UsageError(`config ${path}: failOn must be error, warning or info`);
+  if (config.maxScore !== undefined && config.maxScore < 0) throw new UsageError(`config ${path}: maxScore must be 0 or more`);
+  if (config.rspamd !== undefined && !/^https?:\/\/[^/\s]/i.test(config.rspamd)) throw new UsageError(`config ${path}: rspamd "${config.rspamd}" must be an http:// or https:// URL`);
   return { path, config };
 }
 

@@ -558,6 +558,44 @@ ${examples([
     .action(action(() => import('./commands/warmup-simulate.js'), state));
 
   program
+    .command('ci')
+    .description('pre-deploy gate: every check the config file lists (domains, sending IPs, templates, recipients) at once, one exit code, JUnit or GitHub output')
+    .option('--config <file>', 'project config (default: ./mailpace.config.json)')
+    .addOption(new Option('--format <format>', 'human, json (= --json), junit (JUnit XML) or github (annotations + job summary)').choices(['human', 'json', 'junit', 'github']))
+    .option('--junit-file <path>', 'also write the JUnit XML report to this file, whatever --format is')
+    .option('--only <areas>', 'run only these areas: domains,ips,templates,recipients (comma-separated)')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe (default: the config\'s failOn, else error)').choices(['error', 'warning', 'info']))
+    .option('--skip-network-probes', 'do not probe the recipient MX hosts (runners that cannot reach port 25)')
+    .option('--helo <name>', "EHLO name for the recipient probes (default: this machine's host name)")
+    .option('--ca-file <pem>', 'extra trusted CA for MTA-STS policies and MX certificates (private PKI, tests)')
+    .addOption(new Option('--probe-port <n>', 'probe recipient MX hosts on this port instead of 25 (tests)').hideHelp())
+    .addHelpText(
+      'after',
+      `
+The config file (JSON; unknown keys are an error):
+  { "domains": ["example.com"], "selectors": ["s1"], "ips": ["203.0.113.5"], "zones": ["zen.spamhaus.org"],
+    "templates": ["emails/*.eml"], "maxScore": 5, "rspamd": "http://127.0.0.1:11333",
+    "recipients": ["gmail.com", "outlook.com"], "profile": "bulk", "failOn": "error" }
+domains → check-domain (bulk-sender verdict with "profile": "bulk"); ips and domains → blocklist scan
+(zones: the lists; default: the catalogue's defaults); templates → score (globs relative to the config
+file; the built-in lint when no Rspamd is configured or reachable, and the report says which);
+recipients → probe of their MX hosts. The areas run concurrently on one resolver.
+Outbound port 25 is blocked on most hosted runners: when no recipient MX accepts a connection, the
+probes are reported as skipped with a warning, not failed; --skip-network-probes skips them outright.
+
+Exit codes: 0 clean; 1 a finding at or above --fail-on (a listing, a template above maxScore …);
+2 bad config or flags; 3 could not complete (DNS, a blocklist, Rspamd or every MX unreachable).
+${examples([
+  ['mailpace-cli ci', 'every check mailpace.config.json lists'],
+  ['mailpace-cli ci --format junit > mailpace.xml', 'JUnit XML for Jenkins or GitLab'],
+  ['mailpace-cli ci --format github --skip-network-probes', 'annotations and a job summary on GitHub Actions'],
+  ['mailpace-cli ci --only domains,ips --fail-on warning', 'DNS and blocklists only, strict'],
+  ['mailpace-cli ci --json --junit-file report.xml', 'JSON on stdout, JUnit in a file'],
+])}`,
+    )
+    .action(action(() => import('./commands/ci.js'), state));
+
+  program
     .command('codes')
     .description('list every finding code with its default severity and meaning')
     .argument('[prefix]', 'only codes starting with this, e.g. SPF_ or DMARC')

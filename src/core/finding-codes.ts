@@ -8,7 +8,9 @@ import { DNS_FINDING_CODES } from './dns/codes.js';
 import { DOMAIN_FINDING_CODES } from './domain/codes.js';
 import { POLICY_FINDING_CODES } from './domain/policy-codes.js';
 import { AUTH_FINDING_CODES } from './auth/codes.js';
-import { SCORE_FINDING_CODES } from './score/codes.js';
+import { SCORE_FINDING_CODES, SCORE_VERDICT_CODES } from './score/codes.js';
+import { BLOCKLIST_FINDING_CODES } from './blocklist/codes.js';
+import { CI_FINDING_CODES } from './ci/codes.js';
 import { PROBE_FINDING_CODES } from './probe/codes.js';
 import { DELIVERY_FINDING_CODES } from './delivery/codes.js';
 import { SEND_FINDING_CODES } from './delivery/send-codes.js';
@@ -26,6 +28,9 @@ export const FINDING_CODES = {
   ...POLICY_FINDING_CODES,
   ...AUTH_FINDING_CODES,
   ...SCORE_FINDING_CODES,
+  ...SCORE_VERDICT_CODES,
+  ...BLOCKLIST_FINDING_CODES,
+  ...CI_FINDING_CODES,
   ...PROBE_FINDING_CODES,
   ...DELIVERY_FINDING_CODES,
   ...SEND_FINDING_CODES,

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/errors.js';
 import { EXIT, exitCodeFor, parseFailOn } from '../../core/policy.js';
-import type { HttpClient } from '../../core/http/http-client.js';
+import { NO_HTTP, type HttpClient } from '../../core/http/http-client.js';
 import { DEFAULT_ALLOWED_EXTENSIONS, parseExtensionList } from '../../core/score/attachment-extensions.js';
 import { ENGINES, scoreMessages, type EngineChoice, type ScoreDeps, type ScoreInput, type ScoreOptions } from '../../core/score/engine.js';
 import { validateEnvelopeFlags } from '../../core/score/envelope.js';
@@ -80,10 +80,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   for (const file of args) inputs.push(await readInput(ctx, file));
 
   // undici takes a third of a second to load: the built-in engine never needs it
-  const http: HttpClient =
-    engine === 'builtin'
-      ? { request: () => Promise.reject(new Error('the built-in engine makes no HTTP request')), close: async () => undefined }
-      : await ctx.httpClient({ connections: concurrency });
+  const http: HttpClient = engine === 'builtin' ? NO_HTTP : await ctx.httpClient({ connections: concurrency });
   const deps: ScoreDeps = { http, timeoutMs: ctx.timeoutMs };
   // DNS only when it can be used: the client's host name for Rspamd, blocklists for --check-links
   const dns = engine !== 'builtin' || options.checkLinks ? ctx.deps() : undefined;

@@ -60,3 +60,9 @@ export function jsonBody(res: HttpResponse, url: string): unknown {
     );
   }
 }
+
+/** For runs that must not make HTTP requests (the built-in score engine): every request is refused. */
+export const NO_HTTP: HttpClient = {
+  request: () => Promise.reject(new Error('the built-in engine makes no HTTP request')),
+  close: async () => undefined,
+};

@@ -87,6 +87,14 @@ export const SCORE_FINDING_CODES = {
 
 export type ScoreFindingCode = keyof typeof SCORE_FINDING_CODES;
 
+/** The score against a threshold (`score --max-score`, the config's maxScore in `ci`): not a lint rule, so no weight. */
+export const SCORE_VERDICT_CODES = {
+  SCORE_ABOVE_MAX: {
+    severity: 'error',
+    description: 'The message scores above the allowed maximum (--max-score, or maxScore in the config file).',
+  },
+} as const;
+
 /**
  * Points per finding for the built-in engine's score. A code found several times counts once
  * (like Rspamd's one_shot symbols), except where noted in lint.ts.

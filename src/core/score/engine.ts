@@ -91,6 +91,8 @@ export interface ChosenEngine {
   client?: RspamdClient;
   /** One line for stderr when auto fell back to the built-in lint. */
   notice?: string;
+  /** Why auto fell back: what reaching Rspamd failed with. */
+  fallbackReason?: string;
 }
 
 /**
@@ -105,9 +107,11 @@ export async function chooseEngine(opts: ScoreOptions, deps: ScoreDeps): Promise
     return { engine: 'rspamd', client };
   } catch (err) {
     if (opts.engine === 'rspamd' || opts.rspamd.explicit || !(err instanceof RspamdError)) throw err;
+    const fallbackReason = err.message.replace(/^.*?: /, '');
     return {
       engine: 'builtin',
-      notice: `mailpace-cli: no Rspamd at ${opts.rspamd.url} (${err.message.replace(/^.*?: /, '')}); using the built-in lint (--engine builtin to silence, --rspamd <url> to point at one)`,
+      fallbackReason,
+      notice: `mailpace-cli: no Rspamd at ${opts.rspamd.url} (${fallbackReason}); using the built-in lint (--engine builtin to silence, --rspamd <url> to point at one)`,
     };
   }
 }
@@ -185,6 +189,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 export interface ScoreRun {
   engine: EngineName;
   notice?: string;
+  fallbackReason?: string;
   results: ScoreResult[];
 }
 
@@ -201,5 +206,5 @@ export async function scoreMessages(
     onResult?.(r, ++done);
     return r;
   });
-  return { engine: chosen.engine, ...(chosen.notice ? { notice: chosen.notice } : {}), results };
+  return { engine: chosen.engine, ...(chosen.notice ? { notice: chosen.notice, fallbackReason: chosen.fallbackReason } : {}), results };
 }

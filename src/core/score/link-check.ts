@@ -5,7 +5,7 @@
  */
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
-import type { Finding } from '../types.js';
+import { listingFindings, SCAN_WORDS, type ListingWords } from '../blocklist/findings.js';
 import { scanBlocklists } from '../blocklist/scan.js';
 import { selectLists, type SelectionOptions } from '../blocklist/selection.js';
 import type { Target } from '../blocklist/target.js';
@@ -33,6 +33,15 @@ export function linkLists(opts: LinkCheckOptions = {}) {
   return lists;
 }
 
+const LINK_WORDS: ListingWords = {
+  listedCode: 'LINT_LINK_BLOCKLISTED',
+  failedCode: 'LINT_LINK_CHECK_UNREACHABLE_CHECK',
+  check: 'links',
+  subject: (r) => `The linked domain ${r.target}`,
+  listedFix: (r) => `Remove links to ${r.target}${r.removalUrl ? `, or request delisting at ${r.removalUrl}` : ''}; one listed link is enough for filters to junk the message.`,
+  failedFix: SCAN_WORDS.failedFix,
+};
+
 export function createLinkChecker(deps: Deps, opts: LinkCheckOptions = {}): LinkChecker {
   const lists = linkLists(opts);
   return async (hosts) => {
@@ -40,28 +49,6 @@ export function createLinkChecker(deps: Deps, opts: LinkCheckOptions = {}): Link
     if (domains.length === 0 || lists.length === 0) return [];
     const targets: Target[] = domains.map((value) => ({ kind: 'domain', value }));
     const report = await scanBlocklists(deps, targets, lists, { concurrency: opts.concurrency ?? 16 });
-    const findings: Finding[] = [];
-    for (const r of report.results) {
-      if (r.status === 'listed') {
-        findings.push({
-          code: 'LINT_LINK_BLOCKLISTED',
-          severity: 'error',
-          check: 'links',
-          message: `The linked domain ${r.target} is listed on ${r.list} (${r.zone})${r.meanings.length > 0 ? `: ${r.meanings.join('; ')}` : ''}.`,
-          fix: `Remove links to ${r.target}${r.removalUrl ? `, or request delisting at ${r.removalUrl}` : ''}; one listed link is enough for filters to junk the message.`,
-          evidence: { domain: r.target, list: r.list, zone: r.zone, codes: r.codes, txt: r.txt },
-        });
-      } else if (r.status === 'error' || r.status === 'timeout') {
-        findings.push({
-          code: 'LINT_LINK_CHECK_UNREACHABLE_CHECK',
-          severity: 'error',
-          check: 'links',
-          message: `Could not look ${r.target} up on ${r.list} (${r.zone}): ${r.detail ?? r.status}.`,
-          fix: 'Use a resolver the blocklist accepts (--dns; public resolvers are refused by most lists), then run again.',
-          evidence: { domain: r.target, list: r.list, zone: r.zone, status: r.status },
-        });
-      }
-    }
-    return findings;
+    return listingFindings(report.results, LINK_WORDS);
   };
 }
