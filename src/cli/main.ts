@@ -77,7 +77,7 @@ ${examples([
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe (default: error)').choices(['error', 'warning', 'info']))
     .option('-f, --file <path>', 'read domains from a file, one per line, # comments (- for stdin)')
     .option('--concurrency <n>', 'domains checked at once', '8')
-    .addOption(new Option('--format <format>', 'output format (--json is the same as --format json)').choices(['human', 'json', 'ndjson', 'csv']))
+    .addOption(new Option('--format <format>', 'output format (--json is the same as --format json); junit: JUnit XML, github: annotations + job summary').choices(['human', 'json', 'ndjson', 'csv', 'junit', 'github']))
     .option('--config <file>', 'project config (default: ./mailpace.config.json when present)')
     .addOption(new Option('--profile <profile>', 'add a verdict against the Gmail/Yahoo/Microsoft bulk-sender requirements').choices(['bulk']))
     .option('--ca-file <pem>', 'extra trusted CA for MTA-STS/BIMI HTTPS (private PKI, tests)')
@@ -131,6 +131,7 @@ ${examples([
     .option('--helo <name>', 'the HELO name the client used')
     .option('--mail-from <address>', 'the envelope sender (default: Return-Path)')
     .option('--mta <name>', 'this receiver\'s host name, used in Authentication-Results', 'mailpace-cli')
+    .addOption(new Option('--format <format>', 'human, json (= --json), junit (JUnit XML) or github (annotations + job summary)').choices(['human', 'json', 'junit', 'github']))
     .addHelpText(
       'after',
       `
@@ -161,7 +162,7 @@ ${examples([
     .option('--max-targets <n>', 'refuse to scan more targets than this (a /22 is 1,024)', '256')
     .option('-f, --file <path>', 'read targets from a file (one or more per line, # comments; - for stdin)')
     .option('-c, --concurrency <n>', 'DNS queries in flight at once', '64')
-    .addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(['human', 'json', 'ndjson', 'csv']))
+    .addOption(new Option('--format <format>', 'output format (--json is --format json); junit: JUnit XML, github: annotations + job summary').choices(['human', 'json', 'ndjson', 'csv', 'junit', 'github']))
     .configureHelp({ showGlobalOptions: true })
     .addHelpText(
       'after',
@@ -218,6 +219,7 @@ ${examples([
     .option('--all-symbols', 'ask Rspamd to run every rule ("Pass: all") even once the verdict is settled')
     .option('--check-links', 'look linked domains up in the domain blocklists of `blocklist scan` (uses --dns)')
     .option('--link-zone <zone>', 'with --check-links: domain list to ask (repeatable; a catalogue id or zone, or zone:domain)', collect)
+    .addOption(new Option('--format <format>', 'human, json (= --json), junit (JUnit XML) or github (annotations + job summary)').choices(['human', 'json', 'junit', 'github']))
     .addHelpText(
       'after',
       `
@@ -252,6 +254,7 @@ ${examples([
     .option('--max-hosts <n>', 'probe at most this many MX hosts, in preference order', '5')
     .option('--ca-file <pem>', 'extra trusted CA certificates (PEM) for the chain check, besides the system roots')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['error', 'warning', 'info']).default('error'))
+    .addOption(new Option('--format <format>', 'human, json (= --json), junit (JUnit XML) or github (annotations + job summary)').choices(['human', 'json', 'junit', 'github']))
     .addHelpText(
       'after',
       `

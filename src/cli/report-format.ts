@@ -4,6 +4,7 @@
  * summary appended to $GITHUB_STEP_SUMMARY when the runner sets it).
  */
 import { appendFileSync } from 'node:fs';
+import { UsageError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import type { CheckSuite } from '../core/check-suite.js';
 import { caseStatus, type CaseStatus } from '../core/policy.js';
@@ -16,6 +17,18 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export function isReportFormat(f: unknown): f is ReportFormat {
   return (REPORT_FORMATS as readonly unknown[]).includes(f);
+}
+
+/**
+ * --format against the formats a command offers; --json is --format json, and the two must agree.
+ * Without either: human.
+ */
+export function outputFormat<F extends string>(ctx: CliContext, value: string | undefined, formats: readonly F[]): F {
+  if (value === undefined) return (ctx.json ? 'json' : 'human') as F;
+  const f = value.toLowerCase();
+  if (!(formats as readonly string[]).includes(f)) throw new UsageError(`--format "${value}" must be one of: ${formats.join(', ')}`);
+  if (ctx.json && f !== 'json') throw new UsageError(`--json and --format ${f} disagree: pass one of them`);
+  return f as F;
 }
 
 export interface ReportRun {

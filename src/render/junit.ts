@@ -34,8 +34,8 @@ function summaryMessage(list: readonly Finding[]): string {
   return list.length === 1 ? `${first.code}: ${first.message}` : `${first.code}: ${first.message} (and ${list.length - 1} more)`;
 }
 
-function testcase(suite: string, classPrefix: string, c: CheckCase, failOn: Severity): string {
-  const open = `    <testcase name="${xmlAttr(c.name)}" classname="${xmlAttr(`${classPrefix}.${suite}`)}"`;
+function testcase(classname: string, c: CheckCase, failOn: Severity): string {
+  const open = `    <testcase name="${xmlAttr(c.name)}" classname="${xmlAttr(classname)}"`;
   const children: string[] = [];
   if (c.skipped !== undefined) {
     children.push(`      <skipped message="${xmlAttr(c.skipped)}"/>`);
@@ -69,7 +69,9 @@ export interface JunitOptions {
 }
 
 export function renderJunit(suites: readonly CheckSuite[], opts: JunitOptions): string {
-  const classPrefix = opts.name.replace(/\s+/g, '.');
+  const dotted = (x: string) => x.trim().replace(/\s+/g, '.');
+  // "mailpace-cli.ci.domains" for ci's areas; "mailpace-cli.check-domain" when the suite is the command
+  const classname = (suite: string) => (opts.name.endsWith(` ${suite}`) ? dotted(opts.name) : `${dotted(opts.name)}.${dotted(suite)}`);
   const stamp = opts.timestamp.toISOString().replace(/\.\d+Z$/, '');
   let tests = 0;
   let failures = 0;
@@ -92,7 +94,7 @@ export function renderJunit(suites: readonly CheckSuite[], opts: JunitOptions): 
     if (props.length > 0) {
       lines.push('    <properties>', ...props.map(([k, v]) => `      <property name="${xmlAttr(k)}" value="${xmlAttr(v)}"/>`), '    </properties>');
     }
-    lines.push(...s.cases.map((c) => testcase(s.name, classPrefix, c, opts.failOn)));
+    lines.push(...s.cases.map((c) => testcase(classname(s.name), c, opts.failOn)));
     if (s.notices.length > 0) lines.push(`    <system-out>${xmlText(s.notices.map((n) => `${n.level}: ${n.message}`).join('\n'))}</system-out>`);
     lines.push('  </testsuite>');
     return lines.join('\n');

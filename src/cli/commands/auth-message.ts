@@ -10,6 +10,9 @@ import { renderAuthMessage } from '../../render/auth-message.js';
 import { jsonDocument, toJson } from '../../render/json.js';
 import { startSpinner } from '../../render/progress.js';
 import { ipFamily } from '../../core/net/ip-address.js';
+import { isReportFormat, outputFormat, writeReport } from '../report-format.js';
+
+const FORMATS = ['human', 'json', 'junit', 'github'] as const;
 
 const READ_ERRORS: Record<string, string> = {
   ENOENT: 'no such file',
@@ -45,6 +48,7 @@ function parseMailFrom(v: string | undefined): string | undefined {
 }
 
 export async function run(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
+  const format = outputFormat(ctx, opts.format, FORMATS);
   const file = args[0];
   if (!file) throw new UsageError('no message given: mailpace-cli auth message <file.eml|-> (see --help)');
   const label = file === '-' ? 'stdin' : file;
@@ -69,11 +73,17 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
     spinner.stop();
   }
   report = { ...report, findings: sortFindings(report.findings) };
-  if (ctx.json) {
+  const exitCode = exitCodeForVerdict(report.verdict);
+  if (isReportFormat(format)) {
+    // The verdict decides the exit code. A failing verdict fails the case on its warnings too (no
+    // DMARC record and nothing aligned is only warnings, and still a fail); otherwise errors fail it.
+    const failOn = report.verdict === 'fail' ? 'warning' : 'error';
+    writeReport(ctx, format, { command: 'auth message', suites: [{ name: 'auth message', cases: [{ name: label, findings: report.findings }], notices: [] }], failOn, exitCode });
+  } else if (format === 'json') {
     const { message, verdict, spf, dkim, dmarc, arc, findings } = report;
     ctx.out(toJson(jsonDocument('auth message', { source: label, message, verdict, spf, dkim, dmarc, arc, findings })));
   } else {
     ctx.out(renderAuthMessage(ctx.color, report, label));
   }
-  return exitCodeForVerdict(report.verdict);
+  return exitCode;
 }

@@ -12,20 +12,14 @@ import { blocklistJson, csvHeader, csvRow, ndjsonResult, ndjsonSummary, renderBl
 import { toJson, toNdjsonLine } from '../../render/json.js';
 import { startSpinner } from '../../render/progress.js';
 import { CachingResolver } from '../../core/dns/caching-resolver.js';
+import { blocklistCases } from '../../core/ci/cases.js';
+import { outputFormat, writeReport } from '../report-format.js';
 
-const FORMATS = ['human', 'json', 'ndjson', 'csv'] as const;
+const FORMATS = ['human', 'json', 'ndjson', 'csv', 'junit', 'github'] as const;
 type Format = (typeof FORMATS)[number];
 
 /** Scans bigger than this get the ink live view on a terminal; smaller ones a spinner. */
 const LIVE_VIEW_MIN_QUERIES = 8;
-
-function parseFormat(ctx: CliContext, value: string | undefined): Format {
-  if (value === undefined) return ctx.json ? 'json' : 'human';
-  const f = value.toLowerCase();
-  if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`--format "${value}" must be one of: ${FORMATS.join(', ')}`);
-  if (ctx.json && f !== 'json') throw new UsageError(`--json and --format ${f} disagree: pass one of them`);
-  return f as Format;
-}
 
 function parseCount(value: unknown, flag: string, dflt: number, max: number): number {
   if (value === undefined) return dflt;
@@ -54,7 +48,7 @@ async function gatherInputs(ctx: CliContext, args: string[], opts: Record<string
 }
 
 export async function run(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
-  const format = parseFormat(ctx, opts.format);
+  const format: Format = outputFormat(ctx, opts.format, FORMATS);
   const concurrency = parseCount(opts.concurrency, '--concurrency', 64, 4096);
   const maxTargets = parseCount(opts.maxTargets, '--max-targets', 256, 16_777_216);
   const lists = selectLists({ zones: opts.zone, spamhausKey: opts.spamhausKey });
@@ -115,7 +109,18 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   }
   report = { ...report, notices: [...notices, ...report.notices] };
 
+  const exitCode = scanExitCode(report.summary);
   switch (format) {
+    case 'junit':
+    case 'github':
+      // "--fail-on": a listing is an error, the only thing blocklist scan fails on
+      writeReport(ctx, format, {
+        command: 'blocklist scan',
+        suites: [{ name: 'blocklist scan', cases: blocklistCases(targets, report.results), notices: report.notices.map((message) => ({ level: 'warning', message })) }],
+        failOn: 'error',
+        exitCode,
+      });
+      break;
     case 'json':
       ctx.out(toJson(blocklistJson(report)));
       break;
@@ -131,5 +136,5 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
       for (const n of report.notices) ctx.notice(`note: ${n}`);
       break;
   }
-  return scanExitCode(report.summary);
+  return exitCode;
 }

@@ -12,8 +12,9 @@ import { jsonDocument, toJson, toNdjsonLine } from '../../render/json.js';
 import { CSV_HEADER, csvLine, renderCheckDomain } from '../../render/check-domain.js';
 import { startSpinner } from '../../render/progress.js';
 import { ipFamily } from '../../core/net/ip-address.js';
+import { writeReport, type ReportFormat } from '../report-format.js';
 
-type Format = 'human' | 'json' | 'ndjson' | 'csv';
+type Format = 'human' | 'json' | 'ndjson' | 'csv' | ReportFormat;
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
@@ -93,7 +94,17 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
     spinner.stop();
     await fetcher.close();
   }
+  const exitCode = exitCodeFor(report.domains.flatMap((d) => d.findings), failOn);
   switch (format) {
+    case 'junit':
+    case 'github':
+      writeReport(ctx, format, {
+        command: 'check-domain',
+        suites: [{ name: 'check-domain', notices: [], cases: report.domains.map((d) => ({ name: d.domain, findings: d.findings })) }],
+        failOn,
+        exitCode,
+      });
+      break;
     case 'json':
       ctx.out(toJson(jsonDocument('check-domain', report)));
       break;
@@ -106,5 +117,5 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
     default:
       ctx.out(renderCheckDomain(ctx.color, report));
   }
-  return exitCodeFor(report.domains.flatMap((d) => d.findings), failOn);
+  return exitCode;
 }

@@ -6,7 +6,7 @@ import type { CliContext } from '../context.js';
 import { loadConfig, type ProjectConfig } from '../config.js';
 import { globFiles, GlobError } from '../glob.js';
 import { parseHelo, readCaFile, readInputFile, wholeNumber } from '../flags.js';
-import { isReportFormat, junitFor, writeReport, type ReportFormat } from '../report-format.js';
+import { isReportFormat, junitFor, outputFormat, writeReport } from '../report-format.js';
 import { selectLists } from '../../core/blocklist/selection.js';
 import { collectTargets, type Target } from '../../core/blocklist/target.js';
 import { CI_AREAS, runCi, type CiArea, type CiPlan } from '../../core/ci/run-ci.js';
@@ -29,14 +29,6 @@ type Format = (typeof FORMATS)[number];
 
 /** A scan of more addresses than this belongs in `blocklist scan`, not a pre-deploy gate. */
 const MAX_BLOCKLIST_TARGETS = 1024;
-
-function parseFormat(ctx: CliContext, value: string | undefined): Format {
-  if (value === undefined) return ctx.json ? 'json' : 'human';
-  const f = value.toLowerCase();
-  if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`--format "${value}" must be one of: ${FORMATS.join(', ')}`);
-  if (ctx.json && f !== 'json') throw new UsageError(`--json and --format ${f} disagree: pass one of them`);
-  return f as Format;
-}
 
 export function parseOnly(value: string | undefined): Set<CiArea> {
   if (value === undefined) return new Set(CI_AREAS);
@@ -167,7 +159,7 @@ function checkJunitFile(path: string): string {
 }
 
 export async function run(ctx: CliContext, _args: string[], opts: Record<string, any>): Promise<number> {
-  const format = parseFormat(ctx, opts.format);
+  const format = outputFormat(ctx, opts.format, FORMATS);
   const only = parseOnly(opts.only);
   const loaded = loadConfig(opts.config);
   if (!loaded) throw new UsageError('no mailpace.config.json here: ci runs the checks a config file lists (--config <file>; see --help)');
@@ -198,9 +190,8 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
   const shownConfig = relative(process.cwd(), path) || path;
   const reportRun = { command: 'ci', suites: report.areas, failOn, exitCode, durationMs: report.durationMs };
   if (junitFile) writeFileSync(junitFile, junitFor(reportRun));
-  const fmt: Format | ReportFormat = format;
-  if (isReportFormat(fmt)) writeReport(ctx, fmt, reportRun);
-  else if (fmt === 'json') ctx.out(toJson(ciJson(report, { config: shownConfig, failOn, exitCode })));
+  if (isReportFormat(format)) writeReport(ctx, format, reportRun);
+  else if (format === 'json') ctx.out(toJson(ciJson(report, { config: shownConfig, failOn, exitCode })));
   else ctx.out(renderCiHuman(ctx.color, report, { config: shownConfig, failOn, exitCode }));
   return exitCode;
 }

@@ -13,9 +13,14 @@ import { probeDocument, renderProbe } from '../../render/probe.js';
 import { toJson } from '../../render/json.js';
 import { ipFamily } from '../../core/net/ip-address.js';
 import { parseAddress, parseHelo, parseHost, readCaFile, wholeNumber } from '../flags.js';
+import { probeCase } from '../../core/ci/cases.js';
+import { isReportFormat, outputFormat, writeReport } from '../report-format.js';
+
+const FORMATS = ['human', 'json', 'junit', 'github'] as const;
 
 export async function run(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const failOn = parseFailOn(opts.failOn);
+  const format = outputFormat(ctx, opts.format, FORMATS);
   const port = wholeNumber(String(opts.port ?? '25'), '--port', 1, 65535);
   const maxHosts = wholeNumber(String(opts.maxHosts ?? '5'), '--max-hosts', 1, 50);
   const greylistWaitMs = parseDuration(String(opts.greylistWait ?? '0'), '--greylist-wait');
@@ -66,7 +71,9 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
     ctx.debug(`--- ${label}`);
     for (const e of entries) ctx.debug(`${String(Math.round(e.atMs)).padStart(6)} ms ${TRANSCRIPT_MARKS[e.dir].padStart(2)} ${e.text.replace(/\n/g, '\n             ')}`);
   }
-  if (ctx.json) ctx.out(toJson(probeDocument(report)));
+  const exitCode = exitCodeFor(report.findings, failOn, { incomplete: report.incomplete });
+  if (isReportFormat(format)) writeReport(ctx, format, { command: 'probe', suites: [{ name: 'probe', cases: [probeCase(report.target, report)], notices: [] }], failOn, exitCode });
+  else if (format === 'json') ctx.out(toJson(probeDocument(report)));
   else ctx.out(renderProbe(ctx.color, report));
-  return exitCodeFor(report.findings, failOn, { incomplete: report.incomplete });
+  return exitCode;
 }

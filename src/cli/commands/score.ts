@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/errors.js';
 import { EXIT, exitCodeFor, parseFailOn } from '../../core/policy.js';
+import type { Finding, Severity } from '../../core/types.js';
 import { NO_HTTP, type HttpClient } from '../../core/http/http-client.js';
 import { DEFAULT_ALLOWED_EXTENSIONS, parseExtensionList } from '../../core/score/attachment-extensions.js';
 import { ENGINES, scoreMessages, type EngineChoice, type ScoreDeps, type ScoreInput, type ScoreOptions } from '../../core/score/engine.js';
@@ -12,6 +13,10 @@ import { DEFAULT_RSPAMD_URL } from '../../core/score/rspamd-client.js';
 import { jsonDocument, toJson } from '../../render/json.js';
 import { startSpinner } from '../../render/progress.js';
 import { renderScore, renderSentEnvelope, scoreResultJson } from '../../render/score.js';
+import { templateCase } from '../../core/ci/cases.js';
+import { isReportFormat, outputFormat, writeReport } from '../report-format.js';
+
+const FORMATS = ['human', 'json', 'junit', 'github'] as const;
 
 export const DEFAULT_CONCURRENCY = 8;
 
@@ -50,6 +55,7 @@ function rspamdUrl(value: string, from: string): string {
 
 export async function run(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const failOn = parseFailOn(opts.failOn);
+  const format = outputFormat(ctx, opts.format, FORMATS);
   if (args.length === 0) throw new UsageError('no message given: mailpace-cli score <file.eml…> (or - for stdin; see --help)');
   if (args.filter((a) => a === '-').length > 1) throw new UsageError('stdin (-) can be given only once');
   const engine = (opts.engine ?? 'auto') as EngineChoice;
@@ -106,11 +112,18 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
     if (sent) ctx.debug(sent);
   }
 
-  if (ctx.json) ctx.out(toJson(jsonDocument('score', { results: run.results.map(scoreResultJson) })));
+  const exitCode = scoreExitCode(run.results.flatMap((r) => r.findings), failOn, maxScore !== undefined && run.results.some((r) => r.score > maxScore));
+  if (isReportFormat(format)) {
+    const notices = run.engine === 'builtin' && engine !== 'builtin' && run.notice ? [{ level: 'warning' as const, message: run.notice.replace(/^mailpace-cli: /, '') }] : [];
+    writeReport(ctx, format, { command: 'score', suites: [{ name: 'score', cases: run.results.map((r) => templateCase(r, maxScore)), notices, properties: { engine: run.engine } }], failOn, exitCode });
+  } else if (format === 'json') ctx.out(toJson(jsonDocument('score', { results: run.results.map(scoreResultJson) })));
   else ctx.out(renderScore(ctx.color, run.results, { ...(maxScore !== undefined ? { maxScore } : {}), all: !!ctx.opts.verbose }));
+  return exitCode;
+}
 
-  const findingsExit = exitCodeFor(run.results.flatMap((r) => r.findings), failOn);
+/** Lint findings decide, except that a score above --max-score fails a run that could complete. */
+function scoreExitCode(findings: readonly Finding[], failOn: Severity, aboveMax: boolean): number {
+  const findingsExit = exitCodeFor(findings, failOn);
   if (findingsExit === EXIT.INCOMPLETE) return findingsExit;
-  if (maxScore !== undefined && run.results.some((r) => r.score > maxScore)) return EXIT.FINDINGS;
-  return findingsExit;
+  return aboveMax ? EXIT.FINDINGS : findingsExit;
 }

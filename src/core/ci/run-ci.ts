@@ -4,7 +4,8 @@
  * domains, a blocklist scan for the IPs and domains, score for the templates, probe for the
  * recipient domains. Each area becomes a suite of cases; a failure in one area never stops another.
  */
-import type { CheckCase, CheckNotice, CheckSuite } from '../check-suite.js';
+import type { CheckNotice, CheckSuite } from '../check-suite.js';
+import { blocklistCases, probeCase, templateCase } from './cases.js';
 import type { Deps } from '../deps.js';
 import { checkDomains } from '../domain/check-domain.js';
 import type { PolicyFetcher as DomainPolicyFetcher } from '../domain/policy-fetch.js';
@@ -14,12 +15,11 @@ import { mapPool } from '../pool.js';
 import { runProbe, type ProbeOptions } from '../probe/probe.js';
 import type { PolicyFetcher as ProbePolicyFetcher } from '../probe/mta-sts.js';
 import type { ProbeReport } from '../probe/report.js';
-import { listingFindings } from '../blocklist/findings.js';
 import { scanBlocklists } from '../blocklist/scan.js';
 import type { SelectedList } from '../blocklist/selection.js';
 import type { Target } from '../blocklist/target.js';
-import { scoreMessages, type ScoreInput, type ScoreOptions, type ScoreResult } from '../score/engine.js';
-import { sortFindings, type Finding } from '../types.js';
+import { scoreMessages, type ScoreInput, type ScoreOptions } from '../score/engine.js';
+import type { Finding } from '../types.js';
 
 export const CI_AREAS = ['domains', 'ips', 'templates', 'recipients'] as const;
 export type CiArea = (typeof CI_AREAS)[number];
@@ -97,16 +97,7 @@ async function runDomains(deps: CiDeps, plan: NonNullable<CiPlan['domains']>): P
 
 async function runIps(deps: CiDeps, plan: NonNullable<CiPlan['ips']>): Promise<CiAreaResult> {
   const report = await scanBlocklists(deps, plan.targets, plan.lists, { concurrency: 32 });
-  const byTarget = new Map<string, CheckCase>();
-  for (const t of plan.targets) byTarget.set(t.value, { name: t.value, findings: [], details: { listedOn: [] as string[], lists: 0 } });
-  for (const r of report.results) {
-    const c = byTarget.get(r.target)!;
-    const details = c.details as { listedOn: string[]; lists: number };
-    details.lists++;
-    if (r.status === 'listed') details.listedOn.push(r.zone);
-    c.findings.push(...listingFindings([r]));
-  }
-  return { name: 'ips', cases: [...byTarget.values()], notices: report.notices.map((message) => ({ level: 'warning', message })) };
+  return { name: 'ips', cases: blocklistCases(plan.targets, report.results), notices: report.notices.map((message) => ({ level: 'warning', message })) };
 }
 
 async function runTemplates(deps: CiDeps, plan: NonNullable<CiPlan['templates']>): Promise<CiAreaResult> {
@@ -122,44 +113,6 @@ async function runTemplates(deps: CiDeps, plan: NonNullable<CiPlan['templates']>
   }
   const cases = run.results.map((r) => templateCase(r, plan.maxScore));
   return { name: 'templates', engine: run.engine, properties: { engine: run.engine }, notices, cases };
-}
-
-/** A scored message as a case: its lint findings, plus SCORE_ABOVE_MAX past the threshold. */
-export function templateCase(r: ScoreResult, maxScore: number | undefined): CheckCase {
-  const findings = [...r.findings];
-  if (maxScore !== undefined && r.score > maxScore) {
-    findings.push({
-      code: 'SCORE_ABOVE_MAX',
-      severity: 'error',
-      check: 'score',
-      message: `${r.file} scores ${r.score} (${r.engine === 'rspamd' ? 'Rspamd' : 'built-in lint'}), above the maximum of ${maxScore}.`,
-      fix: r.fixFirst.length > 0 ? `Fix first: ${r.fixFirst.slice(0, 3).map((x) => x.name).join(', ')}.` : 'Look at the symbols that add the most to the score.',
-      evidence: { score: r.score, maxScore, engine: r.engine },
-    });
-  }
-  return {
-    name: r.file,
-    findings: sortFindings(findings),
-    details: { score: r.score, requiredScore: r.requiredScore, action: r.action, engine: r.engine },
-  };
-}
-
-/** A probe report as a case: its findings; incomplete when no host could be reached. */
-export function probeCase(name: string, report: ProbeReport): CheckCase {
-  return {
-    name,
-    findings: report.findings,
-    ...(report.incomplete ? { incomplete: true } : {}),
-    details: {
-      hosts: report.hosts.map((h) => ({
-        host: h.host,
-        address: h.address,
-        reachable: h.reachable,
-        starttls: h.starttls,
-        ...(h.error ? { error: h.error.code } : {}),
-      })),
-    },
-  };
 }
 
 /**
