@@ -10,6 +10,7 @@ import { LimitingResolver } from '../core/dns/limiting-resolver.js';
 import { parseNameServer, systemNameServers } from '../core/dns/servers.js';
 import { parseDuration } from '../core/duration.js';
 import { defaultStorePath, type Store } from '../core/store/store.js';
+import { parseStoreLocation } from '../core/store/location.js';
 import type { HttpClient } from '../core/http/http-client.js';
 
 /** How long stdin may stay silent before a notice says the command is waiting for it. */
@@ -80,13 +81,34 @@ export class CliContext {
     return new UndiciHttpClient({ connections: opts.connections });
   }
 
-  /** Opens the store lazily: SQLite is loaded only by commands that keep state. */
-  async store(): Promise<Store> {
-    const path = this.opts.store ?? defaultStorePath(this.io.env);
-    if (path === ':memory:') {
+  /**
+   * Opens the store lazily: SQLite (or pg, for a postgres:// URL) is loaded only by commands that
+   * keep state. `poolSize`: PostgreSQL connections (workers in one process share them).
+   */
+  async store(opts: { poolSize?: number } = {}): Promise<Store> {
+    return this.openStore(this.opts.store ?? defaultStorePath(this.io.env), '--store', opts);
+  }
+
+  /** Opens the store at `value` (a path, sqlite://path, postgres://… or :memory:); `flag` names it in errors. */
+  async openStore(value: string, flag: string, opts: { poolSize?: number; migrate?: boolean } = {}): Promise<Store> {
+    const location = parseStoreLocation(value, flag);
+    if (location.kind === 'memory') {
       const { MemoryStore } = await import('../core/store/memory-store.js');
       return new MemoryStore();
     }
+    if (location.kind === 'postgres') {
+      const { PostgresStore } = await import('../core/store/postgres-store.js');
+      // The password: the URL's, else PGPASSWORD; with neither, pg looks in ~/.pgpass (PGPASSFILE).
+      const password = location.password ?? this.io.env.PGPASSWORD;
+      return PostgresStore.open(location.url, {
+        display: location.display,
+        ...(password !== undefined && password !== '' ? { password } : {}),
+        connectTimeoutMs: Math.max(this.timeoutMs, 10_000),
+        ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
+        ...(opts.migrate !== undefined ? { migrate: opts.migrate } : {}),
+      });
+    }
+    const path = location.path;
     let sqlite: typeof import('../core/store/sqlite-store.js');
     try {
       sqlite = await import('../core/store/sqlite-store.js');
@@ -101,7 +123,7 @@ export class CliContext {
       }
       throw e;
     }
-    return new sqlite.SqliteStore(path);
+    return new sqlite.SqliteStore(path, opts.migrate === false ? { migrate: false } : {});
   }
 
   /**

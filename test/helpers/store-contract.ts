@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { QueuedMessage, Store } from '../../src/core/store/store.js';
+import type { QueuedMessage, Store, Suppression } from '../../src/core/store/store.js';
 
 export function queued(id: string, recipients: string[], over: Partial<QueuedMessage> = {}): QueuedMessage {
   return {
@@ -37,6 +37,49 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
       assert.deepEqual((await store.listSuppressions({ reason: 'complaint' })).map((s) => s.address), ['amy@example.com']);
       assert.equal(await store.removeSuppression('AMY@example.com'), true);
       assert.equal(await store.removeSuppression('amy@example.com'), false);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: batch suppressions — one call, normalised, a later duplicate wins, awkward text kept`, async () => {
+    const store = await make();
+    try {
+      await store.addSuppression({ address: 'old@example.com', reason: 'manual', createdAt: 1 });
+      const list: Suppression[] = Array.from({ length: 2500 }, (_, i) => ({ address: `User${i}@Example.com`, reason: 'hard-bounce', source: 'import', createdAt: 100 + i }));
+      list.push({ address: 'old@example.com', reason: 'complaint', detail: 'tab\there, newline\nthere, back\\slash, "quoted", ünïcode', source: 'import', createdAt: 5 });
+      list.push({ address: 'user7@example.com', reason: 'unsubscribe', source: 'import', createdAt: 9 });
+      await store.addSuppressions(list);
+      await store.addSuppressions([]);
+      assert.equal((await store.listSuppressions()).length, 2501);
+      const old = await store.getSuppression('OLD@example.com');
+      assert.equal(old?.reason, 'complaint');
+      assert.equal(old?.detail, 'tab\there, newline\nthere, back\\slash, "quoted", ünïcode');
+      assert.equal((await store.getSuppression('user7@example.com'))?.reason, 'unsubscribe');
+      assert.equal((await store.getSuppression('user8@example.com'))?.createdAt, 108);
+      assert.equal((await store.getSuppression('user8@example.com'))?.detail, undefined);
+      const among = await store.suppressedAmong(['user1@example.com', 'USER2499@EXAMPLE.COM', 'none@example.com']);
+      assert.deepEqual([...among.keys()].sort(), ['user1@example.com', 'user2499@example.com']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: batch log rows keep their order and every field`, async () => {
+    const store = await make();
+    try {
+      await store.logDeliveries([
+        { messageId: '<a@x>', recipient: 'A@example.com', status: 'deferred', at: 50, queueId: 'q1', replyCode: 451, enhancedCode: '4.7.1', response: 'later' },
+        { messageId: '<a@x>', recipient: 'a@example.com', status: 'delivered', at: 50, queueId: 'q1', mx: 'mx.example.com', address: '192.0.2.1', port: 25, tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' }, classification: { reason: 'delivered', hard: false, suppress: false, retry: false } },
+      ]);
+      await store.logDeliveries([]);
+      const rows = await store.listDeliveries();
+      assert.deepEqual(rows.map((r) => r.status), ['delivered', 'deferred'], 'same time: the later row is newer');
+      assert.equal(rows[0]!.recipient, 'a@example.com');
+      assert.deepEqual(rows[0]!.tls, { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' });
+      assert.equal(rows[0]!.classification?.reason, 'delivered');
+      assert.equal(rows[1]!.response, 'later');
+      assert.equal(rows[1]!.enhancedCode, '4.7.1');
     } finally {
       await store.close();
     }

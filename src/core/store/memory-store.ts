@@ -39,6 +39,9 @@ export class MemoryStore implements Store {
     const address = normalizeAddress(s.address);
     this.suppressions.set(address, { ...s, address });
   }
+  async addSuppressions(list: readonly Suppression[]): Promise<void> {
+    for (const s of list) await this.addSuppression(s);
+  }
   async getSuppression(address: string): Promise<Suppression | undefined> {
     return this.suppressions.get(normalizeAddress(address));
   }
@@ -121,6 +124,9 @@ export class MemoryStore implements Store {
     const id = this.deliveries.length + 1;
     this.deliveries.push({ ...e, recipient: normalizeAddress(e.recipient), id });
     return id;
+  }
+  async logDeliveries(entries: readonly DeliveryLogEntry[]): Promise<void> {
+    for (const e of entries) await this.logDelivery(e);
   }
   async listDeliveries(filter: DeliveryFilter = {}): Promise<DeliveryLogEntry[]> {
     const r = filter.recipient === undefined ? undefined : normalizeAddress(filter.recipient);

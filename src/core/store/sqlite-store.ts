@@ -9,6 +9,7 @@ import { basename, delimiter, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MailpaceError } from '../errors.js';
 import type { Classification } from '../delivery/classification.js';
+import type { StoreCounts } from './admin.js';
 import {
   normalizeAddress,
   type AttemptRecord,
@@ -181,11 +182,15 @@ function toRecipient(r: RecipientRow): QueuedRecipient {
 export interface SqliteStoreOptions {
   /** better-sqlite3's `nativeBinding`: the path of better_sqlite3.node, instead of its own lookup. */
   nativeBinding?: string;
+  /** Apply pending migrations on open (default true; `store status` looks without changing). */
+  migrate?: boolean;
 }
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  /** What opening this store migrated: from, to, the versions applied (undefined with migrate: false). */
+  migrated: { from: number; to: number; applied: number[] } | undefined;
 
   constructor(
     readonly path: string,
@@ -215,7 +220,7 @@ export class SqliteStore implements Store {
     // 4,000 small commits 379 ms → 167 ms with this). The WAL is checkpointed and removed when
     // the last connection closes anyway.
     this.db.pragma('wal_autocheckpoint = 10000');
-    this.migrate();
+    if (opts.migrate !== false) this.migrate();
   }
 
   get schemaVersion(): number {
@@ -223,7 +228,10 @@ export class SqliteStore implements Store {
   }
 
   private migrate(): void {
-    if (this.schemaVersion === MIGRATIONS.length) return;
+    if (this.schemaVersion === MIGRATIONS.length) {
+      this.migrated = { from: MIGRATIONS.length, to: MIGRATIONS.length, applied: [] };
+      return;
+    }
     // The version is read again inside an IMMEDIATE transaction: processes starting at once
     // migrate one after the other, and the later ones find nothing left to do.
     const apply = this.db.transaction(() => {
@@ -233,10 +241,13 @@ export class SqliteStore implements Store {
           hint: 'upgrade mailpace-cli or point --store at another file',
         });
       }
+      const applied: number[] = [];
       for (let v = current; v < MIGRATIONS.length; v++) {
         this.db.exec(MIGRATIONS[v]!);
         this.db.pragma(`user_version = ${v + 1}`);
+        applied.push(v + 1);
       }
+      this.migrated = { from: current, to: MIGRATIONS.length, applied };
     });
     apply.immediate();
   }
@@ -251,10 +262,18 @@ export class SqliteStore implements Store {
   }
 
   async addSuppression(s: Suppression): Promise<void> {
+    this.upsertSuppression(s);
+  }
+  private upsertSuppression(s: Suppression): void {
     this.stmt(
       `INSERT INTO suppression (address, reason, detail, source, created_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(address) DO UPDATE SET reason = excluded.reason, detail = excluded.detail, source = excluded.source, created_at = excluded.created_at`,
     ).run(normalizeAddress(s.address), s.reason, s.detail ?? null, s.source ?? null, s.createdAt);
+  }
+  async addSuppressions(list: readonly Suppression[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const s of list) this.upsertSuppression(s);
+    })();
   }
   async getSuppression(address: string): Promise<Suppression | undefined> {
     const r = this.stmt('SELECT * FROM suppression WHERE address = ?').get(normalizeAddress(address)) as SuppressionRow | undefined;
@@ -443,6 +462,11 @@ export class SqliteStore implements Store {
   async logDelivery(e: DeliveryLogEntry): Promise<number> {
     return this.insertLog(e);
   }
+  async logDeliveries(entries: readonly DeliveryLogEntry[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const e of entries) this.insertLog(e);
+    })();
+  }
   async listDeliveries(filter: DeliveryFilter = {}): Promise<DeliveryLogEntry[]> {
     const rows = this.stmt(
       `SELECT * FROM delivery_log
@@ -465,6 +489,18 @@ export class SqliteStore implements Store {
        WHERE tag >= @lo AND tag < @hi AND (@since IS NULL OR at >= @since)
        GROUP BY tag, hour, status`,
     ).all({ lo: filter.tagPrefix, hi: `${filter.tagPrefix}\uffff`, since: filter.since ?? null }) as DeliveryCount[];
+  }
+  /** Row counts for `store status`. */
+  async counts(now: number): Promise<StoreCounts> {
+    const n = (sql: string, ...p: unknown[]) => (this.stmt(sql).get(...p) as { n: number }).n;
+    const byStatus = this.stmt('SELECT status, COUNT(*) AS n FROM queue_recipient GROUP BY status ORDER BY status').all() as { status: string; n: number }[];
+    return {
+      suppressions: n('SELECT COUNT(*) AS n FROM suppression'),
+      queuedMessages: n('SELECT COUNT(*) AS n FROM queue_message'),
+      leasedMessages: n('SELECT COUNT(*) AS n FROM queue_message WHERE lease_until > ?', now),
+      recipients: Object.fromEntries(byStatus.map((r) => [r.status, r.n])),
+      deliveries: n('SELECT COUNT(*) AS n FROM delivery_log'),
+    };
   }
   async close(): Promise<void> {
     this.db.close();

@@ -2,7 +2,7 @@
  * Persistent state for commands that act: the suppression list, the delivery queue and the
  * delivery log. The interface is asynchronous so that a networked store (PostgreSQL) implements
  * exactly the same contract as the embedded ones (SQLite, in-memory); every implementation passes
- * the same contract tests (test/unit/store/store-contract.ts).
+ * the same contract tests (test/helpers/store-contract.ts).
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +144,8 @@ export interface AttemptRecord {
 export interface Store {
   // Suppression list
   addSuppression(s: Suppression): Promise<void>;
+  /** Many at once, in one transaction (an import; PostgreSQL streams them with COPY). A later duplicate wins. */
+  addSuppressions(list: readonly Suppression[]): Promise<void>;
   getSuppression(address: string): Promise<Suppression | undefined>;
   /** One query for a batch: the suppressed ones among `addresses`, keyed by normalised address. */
   suppressedAmong(addresses: readonly string[]): Promise<Map<string, Suppression>>;
@@ -173,6 +175,8 @@ export interface Store {
 
   // Delivery log
   logDelivery(e: DeliveryLogEntry): Promise<number>;
+  /** Many rows in one transaction, in the given order (`store copy`). */
+  logDeliveries(entries: readonly DeliveryLogEntry[]): Promise<void>;
   /** Newest first. */
   listDeliveries(filter?: DeliveryFilter): Promise<DeliveryLogEntry[]>;
   /** Log rows whose tag starts with `tagPrefix` (at or after `since`), counted per tag, hour and status. */
