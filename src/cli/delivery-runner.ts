@@ -25,6 +25,8 @@ export interface RunnerOptions {
   relayPassword?: string;
   retry: boolean;
   findings?: Finding[];
+  /** How long a claim lasts before another worker may take the message over (default: the engine's 10 min). */
+  leaseMs?: number;
 }
 
 export function workerName(): string {
@@ -57,6 +59,7 @@ export async function makeEngine(
     classify,
     worker: workerName(),
     concurrency: o.concurrency,
+    ...(o.leaseMs !== undefined ? { leaseMs: o.leaseMs } : {}),
     tlsPolicy: (domain, port, signal) => tlsPolicyFor({ resolver: deps.resolver, fetcher, port }, domain, signal),
     ...(o.relayPassword !== undefined ? { relayPassword: o.relayPassword } : {}),
     ...(onEvent ? { onEvent } : {}),

@@ -348,17 +348,24 @@ ${examples([
     .description('deliver what is due now (cron-friendly); --retry stays until every message is settled')
     .option('--retry', 'wait for and retry deferred recipients until delivered, bounced or expired')
     .option('--helo <name>', "EHLO name (default: this machine's host name)")
-    .option('--concurrency <n>', 'transactions at once', '10')
+    .option('--concurrency <n>', 'transactions at once, per worker', '10')
+    .option('--workers <n>', 'workers in this process, each claiming its own messages (any number of processes may run too)', '1')
+    .option('--lease <duration>', 'how long a claim lasts: a crashed worker\'s messages are taken over after this', '10m')
     .option('--password-file <path>', 'relay password (else env MAILPACE_SMTP_PASSWORD)')
     .option('--ca-file <pem>', 'extra trusted CA (private PKI, tests)')
     .addHelpText(
       'after',
       `
+Workers claim --concurrency messages at a time with a lease; on a shared PostgreSQL store
+(--store postgres://…) any number of queue run processes on any number of machines share the
+queue. Delivery is at-least-once across crashes (same Message-ID) and exactly once without them.
+
 Exit codes: 0 everything attempted was delivered; 1 something bounced; 3 something is still deferred.
 ${examples([
   ['mailpace-cli queue run', 'one pass over what is due'],
   ['*/5 * * * * mailpace-cli queue run --quiet', 'from cron, every five minutes'],
   ['mailpace-cli queue run --retry', 'stay until the queue is settled'],
+  ['mailpace-cli queue run --retry --workers 4 --store postgres://mailer@db.internal/mailpace', 'four workers on the shared queue'],
 ])}`,
     )
     .action(action(async () => ({ run: (ctx, args, opts) => import('./commands/queue.js').then((m) => m.run(ctx, ['run', ...args], opts)) }), state));

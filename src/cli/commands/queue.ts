@@ -6,7 +6,7 @@ import { FINAL_STATUSES } from '../../core/store/store.js';
 import { sendReport, sendExitCode, type SendReport } from '../../core/delivery/report.js';
 import { toJson, jsonDocument } from '../../render/json.js';
 import { renderSendReport } from '../../render/send.js';
-import { parseHelo, readCaFile, readSecret, wholeNumber } from '../flags.js';
+import { parseHelo, positiveDuration, readCaFile, readSecret, wholeNumber } from '../flags.js';
 
 export async function run(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const action = args[0];
@@ -60,39 +60,38 @@ async function list(ctx: CliContext): Promise<number> {
 
 async function runQueue(ctx: CliContext, opts: Record<string, any>): Promise<number> {
   const { makeEngine } = await import('../delivery-runner.js');
-  const store = await ctx.store();
+  const { runWorkers } = await import('../../core/delivery/workers.js');
   const heloName = opts.helo !== undefined ? parseHelo(String(opts.helo)) : hostname();
   const concurrency = wholeNumber(String(opts.concurrency ?? '10'), '--concurrency', 1, 100);
+  const workers = wholeNumber(String(opts.workers ?? '1'), '--workers', 1, 64);
+  const leaseMs = opts.lease !== undefined ? positiveDuration(String(opts.lease), '--lease') : undefined;
   const caPem = opts.caFile !== undefined ? readCaFile(String(opts.caFile)) : undefined;
   const password = readSecret({ file: opts.passwordFile, env: ctx.io.env, envName: 'MAILPACE_SMTP_PASSWORD', flag: '--password-file' });
+  // Workers share the process's connections to a PostgreSQL store: one each, and one for the rest.
+  const store = await ctx.store({ poolSize: Math.min(workers + 1, 20) });
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
   try {
     const before = await store.listQueue();
-    const ids = new Set(before.map((m) => m.id));
-    const { engine, close } = await makeEngine(ctx, store, { heloName, concurrency, retry: !!opts.retry, ...(caPem ? { caPem } : {}), ...(password !== undefined ? { relayPassword: password } : {}) });
+    const deps = ctx.deps();
+    const runners = await Promise.all(
+      Array.from({ length: workers }, () =>
+        makeEngine(ctx, store, { heloName, concurrency, retry: !!opts.retry, ...(leaseMs !== undefined ? { leaseMs } : {}), ...(caPem ? { caPem } : {}), ...(password !== undefined ? { relayPassword: password } : {}) }, undefined, deps),
+      ),
+    );
     try {
-      if (opts.retry) {
-        for (const id of ids) {
-          try {
-            await engine.runUntilSettled(id, controller.signal);
-          } catch (err) {
-            if (!controller.signal.aborted) throw err;
-            break;
-          }
-        }
-      } else {
-        await engine.runDue({ signal: controller.signal });
-      }
+      // Each worker claims as many messages as it runs transactions at once.
+      await runWorkers({ store, clock: deps.clock, engines: runners.map((r) => r.engine), batch: concurrency, retry: !!opts.retry, signal: controller.signal });
     } finally {
-      await close();
+      for (const r of runners) await r.close();
     }
     const reports: SendReport[] = [];
     for (const m of before) {
       reports.push(await sendReport(store, { queueId: m.id, messageId: m.messageId, recipients: m.recipients.filter((r) => !FINAL_STATUSES.has(r.status)).map((r) => r.recipient), findings: [] }));
     }
-    const findings = engine.findings;
+    const seen = new Set<string>();
+    const findings = runners.flatMap((r) => r.engine.findings).filter((f) => !seen.has(`${f.code}|${f.message}`) && !!seen.add(`${f.code}|${f.message}`));
     if (ctx.json) {
       ctx.out(toJson(jsonDocument('queue run', { messages: reports, findings })));
     } else if (reports.length === 0) {
