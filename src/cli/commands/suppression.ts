@@ -6,6 +6,9 @@ import { toJson, jsonDocument } from '../../render/json.js';
 import { csvRow } from '../../render/csv.js';
 import { parseAddress, readInputFile } from '../flags.js';
 
+/** Addresses per write of `suppression import`. */
+const IMPORT_BATCH = 20_000;
+
 function reasonOf(value: string | undefined, fallback: SuppressionReason): SuppressionReason {
   if (value === undefined || value === '') return fallback;
   if (!(value in SUPPRESSION_REASONS)) throw new UsageError(`reason "${value}" must be one of: ${Object.keys(SUPPRESSION_REASONS).join(', ')}`);
@@ -53,7 +56,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
         if (rest.length === 0) throw new UsageError('give the address(es) to suppress');
         const reason = reasonOf(opts.reason, 'manual');
         const addrs = rest.map((a) => parseAddress(a, 'address'));
-        for (const a of addrs) await store.addSuppression({ address: a, reason, source: 'cli', createdAt: now, ...(opts.detail ? { detail: String(opts.detail) } : {}) });
+        await store.addSuppressions(addrs.map((a) => ({ address: a, reason, source: 'cli', createdAt: now, ...(opts.detail ? { detail: String(opts.detail) } : {}) })));
         if (ctx.json) ctx.out(toJson(jsonDocument('suppression add', { added: addrs.map((a) => a.toLowerCase()), reason })));
         else ctx.out(`${addrs.length} address(es) suppressed (${reason})`);
         return 0;
@@ -77,6 +80,13 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
         const fallback = reasonOf(opts.reason, 'manual');
         let added = 0;
         const bad: string[] = [];
+        // Written in batches: one transaction each (SQLite), one COPY each (PostgreSQL).
+        let batch: Suppression[] = [];
+        const flush = async () => {
+          await store.addSuppressions(batch);
+          added += batch.length;
+          batch = [];
+        };
         const lines = text.split(/\r?\n/);
         for (let i = 0; i < lines.length; i++) {
           const line = lines[i]!.trim();
@@ -85,12 +95,13 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
           if (i === 0 && address.toLowerCase() === 'address') continue; // a header row
           try {
             const a = parseAddress(address, 'address');
-            await store.addSuppression({ address: a, reason: reasonOf(reason, fallback), source: 'import', createdAt: now, ...(detail ? { detail } : {}) });
-            added++;
+            batch.push({ address: a, reason: reasonOf(reason, fallback), source: 'import', createdAt: now, ...(detail ? { detail } : {}) });
           } catch (e) {
             bad.push(`line ${i + 1}: ${(e as Error).message}`);
           }
+          if (batch.length >= IMPORT_BATCH) await flush();
         }
+        await flush();
         if (ctx.json) ctx.out(toJson(jsonDocument('suppression import', { added, rejected: bad })));
         else {
           ctx.out(`${added} address(es) imported`);
