@@ -49,7 +49,7 @@ export function buildProgram(state: { code: number }): Command {
     .option('-q, --quiet', 'no progress or notices on stderr')
     .option('-v, --verbose', 'diagnostics on stderr, stack traces on errors')
     .option('--no-color', 'no colour (also NO_COLOR=1); colour is only used on a TTY anyway')
-    .option('--store <path>', 'state database (default $XDG_STATE_HOME/mailpace-cli/store.sqlite, env MAILPACE_STORE)')
+    .option('--store <path|url>', 'state: an SQLite file (default $XDG_STATE_HOME/mailpace-cli/store.sqlite), postgres://user@host[:port]/db to share it, :memory: (env MAILPACE_STORE)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
@@ -412,6 +412,59 @@ ${examples([
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .addHelpText('after', examples([['mailpace-cli suppression export > suppressed.csv', 'CSV for a spreadsheet or another tool']]))
     .action(action(sup('export'), state));
+
+  const store = program.command('store').description('the state store (SQLite file or shared PostgreSQL): schema migrations, what it holds, copying it');
+  const st = (name: string) => async () => ({ run: (ctx: CliContext, args: string[], opts: Record<string, any>) => import('./commands/store.js').then((m) => m.run(ctx, [name, ...args], opts)) });
+  store
+    .command('migrate')
+    .description('bring the store\'s schema up to date (every command does this on open; run it once before a fleet of workers starts)')
+    .addHelpText(
+      'after',
+      `
+Migrations are numbered; on PostgreSQL they are recorded in the mailpace_schema table and applied under
+an advisory lock, so processes starting at once migrate once. A store whose schema is newer than this
+mailpace-cli is refused (exit 3): upgrade mailpace-cli.
+
+Exit codes: 0 up to date; 2 bad --store (URL, password, database name); 3 unreachable, or schema newer.
+${examples([
+  ['mailpace-cli store migrate --store postgres://mailer@db.internal/mailpace', 'create or upgrade the shared schema'],
+  ['mailpace-cli store migrate --json', 'the local SQLite file, as JSON'],
+])}`,
+    )
+    .action(action(st('migrate'), state));
+  store
+    .command('status')
+    .description('schema version (database vs this mailpace-cli) and row counts: suppressions, queue, claims, delivery log; changes nothing')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 up to date; 1 migrations pending or the schema is newer than this mailpace-cli;
+2 bad --store; 3 unreachable.
+${examples([
+  ['mailpace-cli store status', 'the local SQLite file'],
+  ['PGPASSWORD=… mailpace-cli store status --store postgres://mailer@db.internal/mailpace --json', 'the shared database, as JSON'],
+])}`,
+    )
+    .action(action(st('status'), state));
+  store
+    .command('copy')
+    .description('copy the suppression list, queue and delivery log from one store into another (a laptop\'s list to the team\'s database)')
+    .option('--from <path|url>', 'source: an SQLite file, sqlite://path or postgres://…')
+    .option('--to <path|url>', 'target: postgres://… or an SQLite file (migrated first)')
+    .addHelpText(
+      'after',
+      `
+Suppressions are upserted (the source's entry wins), queued messages already in the target are left as
+they are (and listed), delivery-log rows are appended oldest first. Passwords: in the URL, PGPASSWORD or
+~/.pgpass; never printed.
+
+Exit codes: 0 copied; 2 bad --from/--to (missing file, bad URL, same store, wrong password); 3 unreachable.
+${examples([
+  ['mailpace-cli store copy --from sqlite://$HOME/.local/state/mailpace-cli/store.sqlite --to postgres://mailer@db.internal/mailpace', 'move your list to the team'],
+  ['mailpace-cli store copy --from postgres://mailer@db.internal/mailpace --to backup.sqlite --json', 'a local snapshot'],
+])}`,
+    )
+    .action(action(st('copy'), state));
 
   program
     .command('log')

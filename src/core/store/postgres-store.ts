@@ -261,6 +261,30 @@ const types = {
   getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * pg leaves the socket open when a login fails on the client side (no password for a SCRAM
+ * challenge: pg's SASL step throws after the server has asked), and the pool does not end a client
+ * that failed to connect; the server would keep the process alive until its authentication_timeout.
+ * This client closes its socket when connecting fails.
+ */
+class ClosingClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: (err: Error) => void): void;
+  override connect(callback?: (err: Error) => void): Promise<pg.Client> | void {
+    const destroy = () => (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    if (!callback) {
+      return super.connect().catch((e: unknown) => {
+        destroy();
+        throw e;
+      });
+    }
+    super.connect((err: Error) => {
+      if (err) destroy();
+      callback(err);
+    });
+  }
+}
+
 export class PostgresStore implements Store {
   private migration: MigrationResult | undefined;
 
@@ -279,6 +303,7 @@ export class PostgresStore implements Store {
       idleTimeoutMillis: 10_000,
       application_name: 'mailpace-cli',
       types,
+      Client: ClosingClient,
     };
     if (opts.password !== undefined) config.password = opts.password;
     const pool = new pg.Pool(config);
