@@ -8,7 +8,6 @@ import { createRequire } from 'node:module';
 import { basename, delimiter, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MailpaceError } from '../errors.js';
-import type { Classification } from '../delivery/classification.js';
 import type { StoreCounts } from './admin.js';
 import {
   normalizeAddress,
@@ -19,12 +18,11 @@ import {
   type DeliveryFilter,
   type DeliveryLogEntry,
   type QueuedMessage,
-  type QueuedRecipient,
-  type RecipientStatus,
   type Store,
   type Suppression,
   type SuppressionReason,
 } from './store.js';
+import { toDelivery, toRecipient, toSuppression, type DeliveryRow, type RecipientRow, type SuppressionRow } from './rows.js';
 
 /** Append only: never edit a migration that has shipped. */
 export const MIGRATIONS: readonly string[] = [
@@ -92,31 +90,6 @@ export const MIGRATIONS: readonly string[] = [
 
 const FINAL_SQL = `('delivered','bounced','expired','suppressed')`;
 
-interface DeliveryRow {
-  id: number;
-  message_id: string;
-  recipient: string;
-  status: string;
-  reply_code: number | null;
-  enhanced_code: string | null;
-  response: string | null;
-  mx: string | null;
-  at: number;
-  queue_id: string | null;
-  address: string | null;
-  port: number | null;
-  tls_protocol: string | null;
-  tls_cipher: string | null;
-  classification: string | null;
-  tag: string | null;
-}
-interface SuppressionRow {
-  address: string;
-  reason: string;
-  detail: string | null;
-  source: string | null;
-  created_at: number;
-}
 interface MessageRow {
   id: string;
   message_id: string;
@@ -126,58 +99,7 @@ interface MessageRow {
   expires_at: number;
   options: string;
 }
-interface RecipientRow {
-  queue_id: string;
-  recipient: string;
-  domain: string;
-  status: string;
-  attempts: number;
-  next_attempt_at: number;
-  first_attempt_at: number | null;
-  last_attempt_at: number | null;
-  reply_code: number | null;
-  enhanced_code: string | null;
-  response: string | null;
-  reason: string | null;
-  hard: number | null;
-}
 
-function toSuppression(r: SuppressionRow): Suppression {
-  return {
-    address: r.address,
-    reason: r.reason as SuppressionReason,
-    ...(r.detail === null ? {} : { detail: r.detail }),
-    ...(r.source === null ? {} : { source: r.source }),
-    createdAt: r.created_at,
-  };
-}
-function toDelivery(r: DeliveryRow): DeliveryLogEntry {
-  const e: DeliveryLogEntry = { id: r.id, messageId: r.message_id, recipient: r.recipient, status: r.status, at: r.at };
-  if (r.queue_id !== null) e.queueId = r.queue_id;
-  if (r.mx !== null) e.mx = r.mx;
-  if (r.address !== null) e.address = r.address;
-  if (r.port !== null) e.port = r.port;
-  if (r.tls_protocol !== null) e.tls = { protocol: r.tls_protocol, cipher: r.tls_cipher ?? '' };
-  if (r.reply_code !== null) e.replyCode = r.reply_code;
-  if (r.enhanced_code !== null) e.enhancedCode = r.enhanced_code;
-  if (r.response !== null) e.response = r.response;
-  if (r.classification !== null) e.classification = JSON.parse(r.classification) as Classification;
-  if (r.tag !== null) e.tag = r.tag;
-  return e;
-}
-function toRecipient(r: RecipientRow): QueuedRecipient {
-  const q: QueuedRecipient = { recipient: r.recipient, domain: r.domain, status: r.status as RecipientStatus, attempts: r.attempts, nextAttemptAt: r.next_attempt_at };
-  if (r.first_attempt_at !== null) q.firstAttemptAt = r.first_attempt_at;
-  if (r.last_attempt_at !== null) q.lastAttemptAt = r.last_attempt_at;
-  if (r.response !== null) {
-    q.lastReply = { text: r.response };
-    if (r.reply_code !== null) q.lastReply.code = r.reply_code;
-    if (r.enhanced_code !== null) q.lastReply.enhanced = r.enhanced_code;
-  }
-  if (r.reason !== null) q.reason = r.reason;
-  if (r.hard !== null) q.hard = r.hard === 1;
-  return q;
-}
 
 export interface SqliteStoreOptions {
   /** better-sqlite3's `nativeBinding`: the path of better_sqlite3.node, instead of its own lookup. */
