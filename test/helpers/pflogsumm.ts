@@ -27,7 +27,7 @@ export function parsePflogsumm(text: string): PflogsummTotals {
     if (!m) throw new Error(`pflogsumm output has no "${label}" line`);
     return Number(m[1]) * (m[2] === 'k' ? 1024 : m[2] === 'm' ? 1024 * 1024 : 1);
   };
-  const dfr = /^\s*\d+[km]?\s+deferred\s+\((\d+)([km]?) deferrals\)/m.exec(text);
+  const dfr = /^\s*\d+[km]?\s+deferred\s+\((\d+)([km]?)\s*deferrals\)/m.exec(text);
   return {
     received: num('received'),
     delivered: num('delivered'),

@@ -6,6 +6,7 @@ import { blocklistNamed } from '../delivery/classify.js';
 import type { Classification } from '../delivery/classification.js';
 import { domainOf, type EventKind, type MonitorEvent } from './events.js';
 import { providerOf } from './provider.js';
+import type { ProviderName } from '../warmup/providers.js';
 import { ipInReply, normalizeReply, ReplyClassifier } from './replies.js';
 
 export const GROUP_BY = ['sender-domain', 'provider', 'destination', 'relay'] as const;
@@ -73,6 +74,9 @@ export interface GroupStats {
 export interface Series {
   hours: Map<number, Counts>;
   delays?: Map<number, number[]>;
+  /** The hour last counted into (events mostly come in time order). */
+  lastHour?: number;
+  lastCounts?: Counts;
 }
 
 export interface AggregateOptions {
@@ -99,6 +103,8 @@ export class Aggregate {
   readonly clusters = new Map<string, ReplyCluster>();
   readonly blocklists = new Map<string, BlocklistHit>();
   readonly classifier = new ReplyClassifier();
+  /** Relay host → provider, per run (a log names a few hundred MX hosts a million times). */
+  private readonly relayProviders = new Map<string, ProviderName>();
   firstAt = Infinity;
   lastAt = -Infinity;
   windowFirstAt = Infinity;
@@ -127,15 +133,15 @@ export class Aggregate {
     const rcptDomain = domainOf(e.recipient);
     const senderDomain = domainOf(e.sender) ?? (e.sender === '' ? '<>' : '(unknown)');
     const outbound = e.kind !== 'received' && e.kind !== 'rejected';
-    const provider = e.kind === 'received' ? undefined : providerOf(e.relay, rcptDomain);
+    const provider = e.kind === 'received' ? undefined : providerOf(e.relay, rcptDomain, this.relayProviders);
     const key = this.keyFor(e, senderDomain, rcptDomain, provider);
     const hour = hourOf(e.at);
 
     // Hourly series, over window and history.
-    this.bump('all', hour, field);
-    if (e.kind === 'received' || e.kind === 'rejected' || e.sender !== undefined) this.bump(`sender:${senderDomain}`, hour, field);
+    this.bump('all', '', hour, field);
+    if (e.kind === 'received' || e.kind === 'rejected' || e.sender !== undefined) this.bump('sender', senderDomain, hour, field);
     if (provider !== undefined && outbound) {
-      const s = this.bump(`provider:${provider}`, hour, field);
+      const s = this.bump('provider', provider, hour, field);
       if (e.kind === 'delivered' && e.delayMs !== undefined) {
         s.delays ??= new Map();
         let d = s.delays.get(hour);
@@ -143,7 +149,7 @@ export class Aggregate {
         d.push(e.delayMs);
       }
     }
-    if ((this.opts.by === 'destination' || this.opts.by === 'relay') && key !== undefined) this.bump(`by:${key}`, hour, field);
+    if ((this.opts.by === 'destination' || this.opts.by === 'relay') && key !== undefined) this.bump('by', key, hour, field);
 
     let cluster: ReplyCluster | undefined;
     let list: string | undefined;
@@ -183,20 +189,12 @@ export class Aggregate {
     }
     const g = key === undefined ? undefined : this.group(this.groups, key);
     const p = provider === undefined ? undefined : this.group(this.providers, provider);
-    for (const x of g === p ? [g] : [g, p]) {
-      if (!x) continue;
-      x.counts[field]++;
-      if (e.kind === 'delivered' && e.delayMs !== undefined) x.delays.push(e.delayMs);
-      if (cluster) {
-        const r = x.replies.get(`${e.kind}|${cluster.text}`);
-        if (r) r.windowCount++;
-        else x.replies.set(`${e.kind}|${cluster.text}`, { ...cluster, windowCount: 1 });
-      }
-    }
+    this.countInGroup(g, e, field, cluster);
+    this.countInGroup(p, e, field, cluster);
     if (cluster) cluster.windowCount++;
     if (list !== undefined) {
       const ip = ipInReply(e.reply!, e.relayIp) ?? 'unknown';
-      for (const map of [this.blocklists, g?.blocklists, p !== g ? p?.blocklists : undefined]) {
+      for (const map of [this.blocklists, g?.blocklists, p?.blocklists]) {
         if (!map) continue;
         const bk = `${list}|${ip}`;
         const hit = map.get(bk);
@@ -207,6 +205,18 @@ export class Aggregate {
           if (provider) hit.providers.add(provider);
         } else map.set(bk, { list, ip, count: 1, firstAt: e.at, lastAt: e.at, example: normalizeReply(e.reply!), providers: new Set(provider ? [provider] : []) });
       }
+    }
+  }
+
+  private countInGroup(x: GroupStats | undefined, e: MonitorEvent, field: keyof Counts, cluster: ReplyCluster | undefined): void {
+    if (!x) return;
+    x.counts[field]++;
+    if (e.kind === 'delivered' && e.delayMs !== undefined) x.delays.push(e.delayMs);
+    if (cluster) {
+      const k = `${e.kind}|${cluster.text}`;
+      const r = x.replies.get(k);
+      if (r) r.windowCount++;
+      else x.replies.set(k, { ...cluster, windowCount: 1 });
     }
   }
 
@@ -229,11 +239,26 @@ export class Aggregate {
     return g;
   }
 
-  private bump(series: string, hour: number, field: keyof Counts): Series {
-    let s = this.series.get(series);
-    if (!s) this.series.set(series, (s = { hours: new Map() }));
-    let c = s.hours.get(hour);
-    if (!c) s.hours.set(hour, (c = zeroCounts()));
+  /** Series by dimension and key, without building "sender:x" strings per event. */
+  private readonly seriesBy = new Map<string, Map<string, Series>>();
+
+  private bump(dimension: string, key: string, hour: number, field: keyof Counts): Series {
+    let dim = this.seriesBy.get(dimension);
+    if (!dim) this.seriesBy.set(dimension, (dim = new Map()));
+    let s = dim.get(key);
+    if (!s) {
+      s = { hours: new Map() };
+      dim.set(key, s);
+      this.series.set(dimension === 'all' ? 'all' : `${dimension}:${key}`, s);
+    }
+    let c: Counts | undefined;
+    if (s.lastHour === hour) c = s.lastCounts!;
+    else {
+      c = s.hours.get(hour);
+      if (!c) s.hours.set(hour, (c = zeroCounts()));
+      s.lastHour = hour;
+      s.lastCounts = c;
+    }
     c[field]++;
     return s;
   }

@@ -18,14 +18,19 @@ import type { SmtpStage } from '../delivery/classification.js';
 import { LineResult, type LogReader, type MonitorEvent } from './events.js';
 import { ClassicClock, parseSyslog } from './syslog.js';
 
-/** Postfix daemons whose lines we read; others (anvil, master, tlsmgr, scache …) are ignored. */
-const POSTFIX_SERVICES = new Set([
-  'smtp', 'lmtp', 'local', 'virtual', 'pipe', 'error', 'retry', 'discard',
-  'qmgr', 'nqmgr', 'cleanup', 'smtpd', 'bounce', 'postscreen', 'pickup', 'sendmail', 'postdrop',
-  'anvil', 'master', 'tlsmgr', 'scache', 'trivial-rewrite', 'proxymap', 'verify', 'postlogd', 'dnsblog', 'tlsproxy', 'flush', 'showq', 'postfix-script', 'postsuper', 'oqmgr', 'spawn', 'policyd-spf',
-]);
-
-const QUEUE_ID = /^([0-9A-Za-z]{5,20}|NOQUEUE): /;
+/**
+ * Where the queue id ends (at its ": "), or -1: 5–20 letters and digits (short hex ids, long ids of
+ * enable_long_queue_ids) or NOQUEUE. A loop rather than a RegExp: it runs on every line.
+ */
+function queueIdEnd(msg: string): number {
+  const n = Math.min(msg.length - 1, 21);
+  for (let i = 0; i < n; i++) {
+    const c = msg.charCodeAt(i);
+    if (c === 58 /* : */) return i >= 5 && msg.charCodeAt(i + 1) === 32 ? i : -1;
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return -1;
+  }
+  return -1;
+}
 
 const STAGES: Record<string, SmtpStage> = {
   'MAIL FROM': 'mail',
@@ -72,28 +77,13 @@ function splitRelay(v: string): { relay: string; relayIp?: string } {
   return { relay: v.slice(0, b).toLowerCase(), relayIp: v.slice(b + 1, e < 0 ? undefined : e) };
 }
 
-/** Fields "k=v, k=v, …" up to the status field. */
-function statusFields(msg: string, statusAt: number): Map<string, string> {
-  const out = new Map<string, string>();
-  let i = 0;
-  while (i < statusAt) {
-    const eq = msg.indexOf('=', i);
-    if (eq < 0 || eq > statusAt) break;
-    let end: number;
-    if (msg.charCodeAt(eq + 1) === 60 /* < */) {
-      const close = msg.indexOf('>', eq);
-      end = msg.indexOf(', ', close < 0 ? eq : close);
-    } else end = msg.indexOf(', ', eq);
-    if (end < 0 || end > statusAt) end = statusAt;
-    out.set(msg.slice(i, eq), msg.slice(eq + 1, end));
-    i = end + 2;
-  }
-  return out;
-}
-
-function unbracket(v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  return v.startsWith('<') && v.endsWith('>') ? v.slice(1, -1) : v;
+/** The value of ", key=" before the status field (postfix writes to=<…> first, the rest in a fixed order). */
+function statusField(msg: string, key: string, from: number, statusAt: number): string | undefined {
+  const i = msg.indexOf(key, from);
+  if (i < 0 || i > statusAt) return undefined;
+  const start = i + key.length;
+  const end = msg.indexOf(', ', start);
+  return msg.slice(start, end < 0 || end > statusAt ? statusAt : end);
 }
 
 export class PostfixReader implements LogReader {
@@ -112,26 +102,28 @@ export class PostfixReader implements LogReader {
   line(text: string, emit: (e: MonitorEvent) => void): LineResult {
     const s = parseSyslog(text, this.clock);
     if (!s) return text.trim() === '' ? LineResult.Ignored : LineResult.Skipped;
-    const slash = s.program.lastIndexOf('/');
+    const program = s.program;
+    const slash = program.lastIndexOf('/');
     if (slash < 0) {
-      if (s.program === 'rspamd') return this.rspamd(s.message);
+      if (program === 'rspamd') return this.rspamd(s.message);
       return LineResult.Ignored;
     }
-    const service = s.program.slice(slash + 1);
-    if (!POSTFIX_SERVICES.has(service)) return LineResult.Ignored;
-    const q = QUEUE_ID.exec(s.message);
-    if (!q) return LineResult.Ignored; // "connect from …", "warning: …", statistics
-    const qid = q[1]!;
-    const msg = s.message.slice(q[0].length);
+    // Any "name/…/service" program: Postfix instances and master.cf services have their own names
+    // (postfix-out/smtp, postfix/submission/smtpd); lines without a queue id are ignored below.
+    const service = (name: string) => program.length === slash + 1 + name.length && program.endsWith(name);
+    const qidEnd = queueIdEnd(s.message);
+    if (qidEnd < 0) return LineResult.Ignored; // "connect from …", "warning: …", statistics
+    const qid = s.message.slice(0, qidEnd);
+    const msg = s.message.slice(qidEnd + 2);
     const at = s.at;
 
     if (msg.startsWith('to=<')) return this.status(qid, at, msg, emit);
     if (msg.startsWith('from=<')) return this.qmgrFrom(qid, at, msg, emit);
     if (msg.startsWith('client=')) {
-      if (service === 'smtpd' || service === 'postscreen') this.pending.set(qid, at);
+      if (service('smtpd') || service('postscreen')) this.pending.set(qid, at);
       return LineResult.Parsed;
     }
-    if (service === 'pickup' && (msg.startsWith('uid=') || msg.startsWith('sender='))) {
+    if ((msg.startsWith('uid=') || msg.startsWith('sender=')) && service('pickup')) {
       this.pending.set(qid, at);
       return LineResult.Parsed;
     }
@@ -140,16 +132,17 @@ export class PostfixReader implements LogReader {
       this.flushPending(qid, emit);
       return LineResult.Parsed;
     }
-    const rej = /^(milter-reject|reject): (.*)$/.exec(msg);
+    const c0 = msg.charCodeAt(0);
+    const rej = c0 === 114 /* r */ || c0 === 109 /* m */ ? /^(milter-reject|reject): (.*)$/.exec(msg) : null;
     if (rej) {
-      if (service === 'cleanup') {
+      if (service('cleanup')) {
         // cleanup(8): "reject: header Subject: …; from=<a> to=<b> …: 550 5.7.1 text", "milter-reject: END-OF-MESSAGE from h[ip]: 5.7.1 Spam; from=<a> to=<b> …"
         if (!/^(header|body|END-OF-MESSAGE) /.test(rej[2]!)) return LineResult.Ignored;
         this.flushPending(qid, emit);
         emit(this.reject(at, qid, rej[2]!));
         return LineResult.Parsed;
       }
-      if (service === 'smtpd' || service === 'postscreen') {
+      if (service('smtpd') || service('postscreen')) {
         emit(this.reject(at, qid, rej[2]!));
         return LineResult.Parsed;
       }
@@ -191,7 +184,10 @@ export class PostfixReader implements LogReader {
   private status(qid: string, at: number, msg: string, emit: (e: MonitorEvent) => void): LineResult {
     const si = msg.indexOf(', status=');
     if (si < 0) return LineResult.Skipped;
-    const f = statusFields(msg, si);
+    // to=<…> may hold ", " inside a quoted local part: read it up to its closing bracket.
+    const toEnd = msg.indexOf('>, ', 4);
+    const recipient = toEnd < 0 ? undefined : msg.slice(4, toEnd);
+    const from = toEnd < 0 ? 0 : toEnd;
     const after = msg.slice(si + 9);
     const sp = after.indexOf(' ');
     const status = sp < 0 ? after : after.slice(0, sp);
@@ -203,17 +199,19 @@ export class PostfixReader implements LogReader {
     const kind = status === 'sent' ? 'delivered' : status === 'deferred' ? 'deferred' : status === 'bounced' ? 'bounced' : status === 'expired' ? 'expired' : undefined;
     if (kind === undefined) return LineResult.Ignored; // status=deliverable/undeliverable (address verification), softbounce …
     if (kind === 'delivered' && /^forwarded as /.test(reply)) return LineResult.Ignored; // pflogsumm's "forwarded", not a delivery
-    const recipient = unbracket(f.get('to'));
-    const delay = Number(f.get('delay'));
-    const relay = f.get('relay');
+    const delayText = statusField(msg, ', delay=', from, si);
+    const relay = statusField(msg, ', relay=', from, si);
     const split = splitPostfixReply(reply);
     const e: MonitorEvent = { at, kind, queueId: qid };
     const sender = this.senders.get(qid);
     if (sender !== undefined) e.sender = sender;
     if (recipient !== undefined) e.recipient = recipient;
     if (relay !== undefined) Object.assign(e, splitRelay(relay));
-    if (!Number.isNaN(delay) && f.has('delay')) e.delayMs = delay * 1000;
-    const dsn = f.get('dsn');
+    if (delayText !== undefined) {
+      const delay = Number(delayText);
+      if (!Number.isNaN(delay)) e.delayMs = delay * 1000;
+    }
+    const dsn = statusField(msg, ', dsn=', from, si);
     if (dsn !== undefined) e.dsn = dsn;
     e.reply = split.text;
     if (split.code !== undefined) e.code = split.code;

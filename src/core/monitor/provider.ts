@@ -37,9 +37,13 @@ const CONSUMER_DOMAINS: Readonly<Record<string, ProviderName>> = {
 /** Reported first, in this order: the three that carry most consumer mail. */
 export const PROVIDER_ORDER: readonly string[] = ['gmail', 'microsoft', 'yahoo'];
 
-export function providerOf(relay: string | undefined, recipientDomain: string | undefined): ProviderName {
+export function providerOf(relay: string | undefined, recipientDomain: string | undefined, cache?: Map<string, ProviderName>): ProviderName {
   if (relay !== undefined && relay !== 'none' && relay.includes('.')) {
-    const p = providerForMx(relay);
+    let p = cache?.get(relay);
+    if (p === undefined) {
+      p = providerForMx(relay);
+      cache?.set(relay, p);
+    }
     if (p !== 'other') return p;
   }
   return (recipientDomain !== undefined ? CONSUMER_DOMAINS[recipientDomain] : undefined) ?? 'other';

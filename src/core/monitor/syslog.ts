@@ -14,7 +14,9 @@ const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4,
 
 export interface SyslogLine {
   at: number;
-  host: string;
+  /** Where the host name lies in the line (not sliced: most readers never need it). */
+  hostStart: number;
+  hostEnd: number;
   /** "postfix/smtp", "postfix-deliver/cleanup", "rspamd" … */
   program: string;
   /** Text after "prog[pid]: ". */
@@ -52,9 +54,9 @@ export class ClassicClock {
 
   /** ms for "Mmm dd hh:mm:ss" at the start of `line`, or NaN. Cached per minute: lines come in order. */
   parse(line: string): number {
-    const key = line.slice(0, 12);
     const sec = (line.charCodeAt(13) - 48) * 10 + (line.charCodeAt(14) - 48);
-    if (key === this.cacheKey && sec >= 0 && sec < 61) return this.cacheMs + sec * 1000;
+    if (sec >= 0 && sec < 61 && this.cacheKey !== '' && line.startsWith(this.cacheKey)) return this.cacheMs + sec * 1000;
+    const key = line.slice(0, 12);
     const m = /^([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d)$/.exec(line.slice(0, 15));
     if (!m) return NaN;
     const month = MONTHS[m[1]!];
@@ -89,8 +91,7 @@ export function parseSyslog(line: string, clock: ClassicClock): SyslogLine | und
   if (hostEnd < 0) return undefined;
   const colon = line.indexOf(': ', hostEnd + 1);
   if (colon < 0) return undefined;
-  let program = line.slice(hostEnd + 1, colon);
-  const bracket = program.indexOf('[');
-  if (bracket >= 0) program = program.slice(0, bracket);
-  return { at, host: line.slice(rest, hostEnd), program, message: line.slice(colon + 2) };
+  const bracket = line.indexOf('[', hostEnd + 1);
+  const program = line.slice(hostEnd + 1, bracket >= 0 && bracket < colon ? bracket : colon);
+  return { at, hostStart: rest, hostEnd, program, message: line.slice(colon + 2) };
 }
