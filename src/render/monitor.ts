@@ -52,7 +52,9 @@ export function renderMonitor(c: ChalkInstance, r: MonitorReport): string {
   }
   if (r.by !== 'sender-domain' && r.senderDomains.length > 1) {
     lines.push('', c.bold('Volume by sender domain'));
-    for (const s of r.senderDomains.slice(0, 10)) lines.push(`  ${s.domain.padEnd(30)} received ${n(s.totals.received)}  delivered ${n(s.totals.delivered)}  bounced ${n(s.totals.bounced)}`);
+    for (const s of r.senderDomains.slice(0, 10)) {
+      lines.push(`  ${s.domain.padEnd(30)} received ${n(s.totals.received)}  delivered ${n(s.totals.delivered)}  bounced ${n(s.totals.bounced)}${s.totals.rejected ? `  rejected ${n(s.totals.rejected)}` : ''}`);
+    }
   }
   if (r.spamScores) lines.push('', `  spam scores (Rspamd): ${r.spamScores.count} messages, mean ${r.spamScores.mean}, p95 ${r.spamScores.p95}, max ${r.spamScores.max}`);
   lines.push('');

@@ -132,6 +132,9 @@ export class PostfixReader implements LogReader {
       this.flushPending(qid, emit);
       return LineResult.Parsed;
     }
+    if (msg.startsWith('warning: header X-Spam') || msg.startsWith('info: header X-Spam') || msg.startsWith('warning: header X-Rspamd') || msg.startsWith('info: header X-Rspamd')) {
+      return this.spamHeader(msg);
+    }
     const c0 = msg.charCodeAt(0);
     const rej = c0 === 114 /* r */ || c0 === 109 /* m */ ? /^(milter-reject|reject): (.*)$/.exec(msg) : null;
     if (rej) {
@@ -243,6 +246,17 @@ export class PostfixReader implements LogReader {
     const client = /^\S+ from [^[\s]*\[([0-9a-fA-F.:]+)\]/.exec(rest);
     if (client) e.relayIp = client[1]!;
     return e;
+  }
+
+  /**
+   * A spam score header that header_checks logs with WARN or INFO (postconf(5) header_checks;
+   * Rspamd's milter adds X-Spamd-Result "default: False [3.40 / 15.00]" and X-Spam-Score / X-Rspamd-Score "3.40").
+   */
+  private spamHeader(msg: string): LineResult {
+    const m = /header X-(?:Spamd-Result: \w+: \w+ \[(-?\d+(?:\.\d+)?) ?\/|(?:Spam|Rspamd)-Score: (-?\d+(?:\.\d+)?)\b)/.exec(msg);
+    if (!m) return LineResult.Ignored;
+    this.scores.push(Number(m[1] ?? m[2]));
+    return LineResult.Parsed;
   }
 
   /** rspamd_task_write_log: "… (default: F (no action): [3.40/15.00] [SYMBOLS…]" (rspamd's default log_format). */

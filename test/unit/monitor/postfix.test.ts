@@ -103,3 +103,12 @@ test('splitPostfixReply: lost connection at the greeting is a network error at t
   assert.equal(r.stage, 'greeting');
   assert.ok(r.networkError);
 });
+
+test("Rspamd scores: from rspamd's own log lines and from spam headers logged by header_checks", () => {
+  const r = new PostfixReader({ year: 2026 });
+  const noop = () => undefined;
+  r.line('Dec  1 10:00:00 mx rspamd[77]: <a1b2c3>; task; rspamd_task_write_log: id: <x@shop.example>, qid: <4B2C81E0A2>, ip: 198.51.100.7, from: <news@shop.example>, (default: F (no action): [3.40/15.00] [DKIM_SIGNED(0.00){shop.example;s=s1;}]), len: 2345, time: 120.5ms', noop);
+  r.line('Dec  1 10:00:01 mx postfix/cleanup[2]: 4B2C81E0A3: warning: header X-Spamd-Result: default: False [7.20 / 15.00]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>', noop);
+  r.line('Dec  1 10:00:02 mx postfix/cleanup[2]: 4B2C81E0A4: info: header X-Spam-Score: -0.5 from app[198.51.100.7]; from=<a@b> to=<c@d>', noop);
+  assert.deepEqual(r.scores, [3.4, 7.2, -0.5]);
+});
