@@ -15,6 +15,20 @@ export function wholeNumber(value: string, flag: string, min: number, max: numbe
   return n;
 }
 
+/** A DKIM selector (RFC 6376 §3.1: sub-domain labels), lower-cased; `what` names the flag or config key. */
+export function parseSelector(value: string, what: string): string {
+  const sel = value.trim().toLowerCase();
+  if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(sel)) throw new UsageError(`${what} "${value}" is not a valid DKIM selector`);
+  return sel;
+}
+
+/** A single IP address (no range), trimmed; `what` names the flag or config key. */
+export function parseIp(value: string, what: string): string {
+  const ip = value.trim();
+  if (!ipFamily(ip)) throw new UsageError(`${what} "${value}" is not an IPv4 or IPv6 address`);
+  return ip;
+}
+
 /** An IP literal (optionally in brackets), else a host name. */
 export function parseHost(value: string, flag: string): string {
   const bare = value.trim().replace(/^\[|\]$/g, '');

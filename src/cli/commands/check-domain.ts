@@ -11,8 +11,8 @@ import { summarize } from '../../core/types.js';
 import { jsonDocument, toJson, toNdjsonLine } from '../../render/json.js';
 import { CSV_HEADER, csvLine, renderCheckDomain } from '../../render/check-domain.js';
 import { startSpinner } from '../../render/progress.js';
-import { ipFamily } from '../../core/net/ip-address.js';
 import { writeReport, type ReportFormat } from '../report-format.js';
+import { parseIp, parseSelector } from '../flags.js';
 
 type Format = 'human' | 'json' | 'ndjson' | 'csv' | ReportFormat;
 
@@ -46,15 +46,8 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
     throw new UsageError('no domain given: pass domains as arguments, with --file, on stdin, or in mailpace.config.json (see --help)');
   }
   const domains = [...new Set(raw.map(normalizeDomain))];
-  const selectors: string[] = (opts.selector ?? cfg.selectors ?? []).map((s: string) => {
-    const sel = s.trim().toLowerCase();
-    if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(sel)) throw new UsageError(`--selector "${s}" is not a valid DKIM selector`);
-    return sel;
-  });
-  const ips: string[] = (opts.ip ?? cfg.ips ?? []).map((ip: string) => {
-    if (!ipFamily(ip.trim())) throw new UsageError(`--ip "${ip}" is not an IPv4 or IPv6 address`);
-    return ip.trim();
-  });
+  const selectors: string[] = (opts.selector ?? cfg.selectors ?? []).map((s: string) => parseSelector(s, '--selector'));
+  const ips: string[] = (opts.ip ?? cfg.ips ?? []).map((ip: string) => parseIp(ip, '--ip'));
 
   const profile = opts.profile ?? cfg.profile;
   let ca: string | undefined;

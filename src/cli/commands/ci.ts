@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { CliContext } from '../context.js';
 import { loadConfig, type ProjectConfig } from '../config.js';
 import { globFiles, GlobError } from '../glob.js';
-import { parseHelo, readCaFile, readInputFile, wholeNumber } from '../flags.js';
+import { parseHelo, parseIp, parseSelector, readCaFile, readInputFile, wholeNumber } from '../flags.js';
 import { isReportFormat, junitFor, outputFormat, writeReport } from '../report-format.js';
 import { selectLists } from '../../core/blocklist/selection.js';
 import { collectTargets, type Target } from '../../core/blocklist/target.js';
@@ -14,7 +14,6 @@ import { createPolicyFetcher } from '../../core/domain/policy-fetch.js';
 import { normalizeDomain } from '../../core/domain/name.js';
 import { UsageError } from '../../core/errors.js';
 import { NO_HTTP, type HttpClient } from '../../core/http/http-client.js';
-import { ipFamily } from '../../core/net/ip-address.js';
 import { exitCodeForCases, parseFailOn } from '../../core/policy.js';
 import { httpsPolicyFetcher } from '../../core/probe/mta-sts.js';
 import { DEFAULT_ALLOWED_EXTENSIONS } from '../../core/score/attachment-extensions.js';
@@ -25,7 +24,6 @@ import { toJson } from '../../render/json.js';
 import { startSpinner } from '../../render/progress.js';
 
 const FORMATS = ['human', 'json', 'junit', 'github'] as const;
-type Format = (typeof FORMATS)[number];
 
 /** A scan of more addresses than this belongs in `blocklist scan`, not a pre-deploy gate. */
 const MAX_BLOCKLIST_TARGETS = 1024;
@@ -80,15 +78,8 @@ interface Built {
 function buildPlan(ctx: CliContext, path: string, cfg: ProjectConfig, only: Set<CiArea>, opts: Record<string, any>): Built {
   const plan: CiPlan = {};
   const domains = inConfig(path, 'domains', () => [...new Set((cfg.domains ?? []).map(normalizeDomain))]);
-  const selectors = (cfg.selectors ?? []).map((s) => {
-    const sel = s.trim().toLowerCase();
-    if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(sel)) throw new UsageError(`config ${path}: selectors: "${s}" is not a valid DKIM selector`);
-    return sel;
-  });
-  const ips = (cfg.ips ?? []).map((ip) => {
-    if (!ipFamily(ip.trim())) throw new UsageError(`config ${path}: ips: "${ip}" is not an IPv4 or IPv6 address`);
-    return ip.trim();
-  });
+  const selectors = (cfg.selectors ?? []).map((s) => parseSelector(s, `config ${path}: selectors:`));
+  const ips = (cfg.ips ?? []).map((ip) => parseIp(ip, `config ${path}: ips:`));
   if (only.has('domains') && domains.length > 0) plan.domains = { domains, selectors, ips, ...(cfg.profile ? { profile: cfg.profile } : {}) };
 
   if (only.has('ips') && (ips.length > 0 || domains.length > 0)) {
