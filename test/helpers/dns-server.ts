@@ -51,6 +51,11 @@ export interface DnsServerOptions {
   ipv6?: boolean;
   /** Listen on this port (UDP and TCP) instead of a free one: a server coming up where none was. */
   port?: number;
+  /**
+   * Names at or below these zones are passed on, as a recursive resolver would, to another server
+   * (e.g. rbldnsd for the blocklist zones) and its reply relayed unchanged.
+   */
+  forward?: { zones: readonly string[]; to: { host: string; port: number } };
 }
 
 export interface QueryLogEntry {
@@ -399,7 +404,36 @@ export class DnsFixtureServer {
     if (this.opts.delayMs) await new Promise((r) => setTimeout(r, this.opts.delayMs));
   }
 
+  /** The upstream's reply for a name in a forwarded zone; undefined when the name is not forwarded or no reply came. */
+  private async forwarded(query: Buffer): Promise<Buffer | null | undefined> {
+    const fw = this.opts.forward;
+    const q = fw ? parseQuery(query) : undefined;
+    if (!fw || !q) return null;
+    const name = norm(Buffer.from(q.name, 'latin1').toString('utf8'));
+    if (!fw.zones.some((z) => name === norm(z) || name.endsWith(`.${norm(z)}`))) return null;
+    this.log.push({ name, type: TYPE_BY_NUM.get(q.type) ?? String(q.type), transport: 'udp' });
+    const sock = createSocket(fw.to.host.includes(':') ? 'udp6' : 'udp4');
+    try {
+      return await new Promise<Buffer | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), 3000);
+        sock.on('message', (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        });
+        sock.on('error', () => resolve(undefined));
+        sock.send(query, fw.to.port, fw.to.host);
+      });
+    } finally {
+      sock.close();
+    }
+  }
+
   private async onUdp(msg: Buffer, address: string, port: number): Promise<void> {
+    const upstream = await this.forwarded(msg);
+    if (upstream !== null) {
+      if (upstream) this.udp?.send(upstream, port, address, () => undefined);
+      return;
+    }
     const reply = this.cachedAnswer(msg, 'udp');
     if (!reply) return;
     await this.delay();
@@ -417,7 +451,8 @@ export class DnsFixtureServer {
         const len = buf.readUInt16BE(0);
         const q = buf.subarray(2, len + 2);
         buf = buf.subarray(len + 2);
-        const reply = this.cachedAnswer(q, 'tcp');
+        const upstream = await this.forwarded(q);
+        const reply = upstream === null ? this.cachedAnswer(q, 'tcp') : upstream;
         if (!reply) continue;
         await this.delay();
         const l = Buffer.alloc(2);
