@@ -164,6 +164,29 @@ function feedback(file: string, messageId: string, input: BounceInput, fromAddr:
   return { file, messageId, kind: 'feedback', format: 'ARF', results };
 }
 
+/**
+ * Sendmail writes only the first line of a multi-line reply into Diagnostic-Code ("552-5.7.0 This
+ * message was blocked because its content presents a potential"); its session transcript in the
+ * human-readable part has every line ("<<< 552-5.7.0 …" up to "<<< 552 5.7.0 …", RFC 5321 §4.2.1).
+ * Sisimai reads the reply from the transcript as well (Sisimai::Lhost::Sendmail).
+ */
+export function wholeReply(diagnostic: string, errorText: string): string {
+  const head = diagnostic.trim();
+  if (!/^[245]\d\d-/.test(head)) return diagnostic;
+  const lines = errorText.split(/\r?\n/).map((l) => l.replace(/^\s*<<<\s?/, '').trim());
+  const at = lines.indexOf(head);
+  if (at < 0) return diagnostic;
+  const code = head.slice(0, 3);
+  const parts = [head];
+  for (let k = at + 1; k < lines.length; k++) {
+    const l = lines[k]!;
+    if (!l.startsWith(code) || (l[3] !== '-' && l[3] !== ' ')) break;
+    parts.push(l);
+    if (l[3] === ' ') break;
+  }
+  return parts.join(' ');
+}
+
 export function parseBounce(raw: Uint8Array, file: string): BounceMessage {
   const why = notAMessageReason(raw);
   if (why) return { file, messageId: '', kind: 'unreadable', format: '', results: [], error: `not an email message: ${why}` };
@@ -234,7 +257,7 @@ function parseReadable(raw: Uint8Array, file: string): BounceMessage {
       const format = v?.name ?? (dsnPart.contentType === 'message/global-delivery-status' ? 'RFC6533' : 'RFC3464');
       const textStage = stageOf(errorText);
       const results = dsn.recipients.map((d) => {
-        let diagnostic = d.diagnostic;
+        let diagnostic = wholeReply(d.diagnostic, errorText);
         if (!diagnostic) {
           const t = fromText.find((x) => x.recipient.toLowerCase() === d.finalRecipient.toLowerCase() || x.recipient.toLowerCase() === d.originalRecipient.toLowerCase());
           diagnostic = t?.diagnostic ?? (fromText.length === 1 && dsn.recipients.length === 1 ? fromText[0]!.diagnostic : '');

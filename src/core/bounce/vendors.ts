@@ -28,7 +28,7 @@ export interface VendorFormat {
 
 /** First match wins: specific providers before the MTAs they run on. */
 export const VENDOR_FORMATS: readonly VendorFormat[] = [
-  { name: 'GoogleGroups', body: /Google Groups|googlegroups\.com/, subject: /^Address not found$|Delivery Status Notification/, reason: 'rejected' },
+  { name: 'GoogleGroups', body: /Google Groups/, subject: /^Address not found$|Delivery Status Notification/, reason: 'rejected' },
   { name: 'AmazonSES', header: ['x-ses-outgoing', /./], from: /amazonses\.com/i },
   { name: 'AmazonSES', body: /Amazon SES|amazonses\.com/ },
   { name: 'ReceivingSES', header: ['x-ses-outgoing', /./] },

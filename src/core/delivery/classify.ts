@@ -449,6 +449,23 @@ function blocklistInLower(lower: string, cand: Uint8Array): string | undefined {
   return undefined;
 }
 
+// A multi-line reply repeats its code on every line (RFC 5321 §4.2.1: "550-5.7.1 Messages with
+// multiple\r\n550-5.7.1 addresses in From: …"); joined into one diagnostic line, the repeats split the
+// phrases the rows look for. The first code stays; later copies of the same code (with or without
+// the same enhanced code) become a space.
+const FIRST_REPLY_CODE = /(?:^|[\s:;'"(])([245]\d\d)[- ](?:([245]\.\d{1,3}\.\d{1,3})[ -]?)?/;
+
+export function withoutContinuationCodes(lower: string): string {
+  const m = FIRST_REPLY_CODE.exec(lower);
+  if (!m) return lower;
+  const from = m.index + m[0].length;
+  const code = m[1]!;
+  if (lower.indexOf(code, from) === -1) return lower;
+  const enh = m[2] ? `(?:${m[2].replace(/\./g, '\\.')}[ -]?)?` : '';
+  const repeat = new RegExp(`\\s${code}[- ]${enh}`, 'g');
+  return lower.slice(0, from) + lower.slice(from).replace(repeat, ' ');
+}
+
 // ---- classify -----------------------------------------------------------------------------------
 
 export function classify(input: ClassifyInput): Classification {
@@ -493,7 +510,7 @@ export function classify(input: ClassifyInput): Classification {
     cls = 0;
   }
 
-  const lower = text.toLowerCase();
+  const lower = withoutContinuationCodes(text.toLowerCase());
   const cand = candidates(PREFILTER(), lower);
   const stage: SmtpStage = input.stage !== undefined && input.stage !== 'unknown' ? input.stage : inferStage(lower, cand);
   const stageBit = STAGE_BIT[stage];
