@@ -7,6 +7,7 @@
  * Never throws: a message that cannot be read is `kind: "unreadable"` with the reason.
  */
 import { classify } from '../delivery/classify.js';
+import { STAGE_HINTS } from '../delivery/reply-patterns.js';
 import type { BounceReason, Classification, SmtpStage } from '../delivery/classification.js';
 import { notAMessageReason } from '../score/message.js';
 import { parseSesNotification } from './amazon-ses.js';
@@ -74,6 +75,12 @@ interface Fields {
   reason?: BounceReason | undefined;
 }
 
+/** X.1.x other than X.1.2 (host) and X.1.4 (ambiguous): the status itself says the mailbox is unknown (RFC 3463 §3.2). */
+function explicitUnknownStatus(status: string): boolean {
+  const m = /^[45]\.1\.(\d{1,3})$/.exec(status);
+  return m !== null && m[1] !== '2' && m[1] !== '4';
+}
+
 /** The classifier's verdict on one recipient's fields, with the adjustments a report's structure implies. */
 function result(f: Fields, original: OriginalMessage | undefined): BounceResult {
   let status = f.status;
@@ -96,6 +103,16 @@ function result(f: Fields, original: OriginalMessage | undefined): BounceResult 
       ...(status ? { enhanced: status } : {}),
       ...(stage ? { stage } : {}),
     });
+    // A user-unknown text is an unknown user when the status says so (X.1.1) or it answered RCPT; a
+    // report that names no command and gives another status (5.0.0, 5.2.1, 5.7.1, none) is the
+    // recipient's filter refusing the message, as Japanese mobile carriers answer after DATA.
+    // Sisimai::Reason::UserUnknown->true needs status userunknown or command RCPT, and
+    // Sisimai::Reason::Filtered->true takes a user-unknown text whose command is not one sent before
+    // DATA (p5-sisimai lib/Sisimai/Reason/{UserUnknown,Filtered}.pm). The live classifier keeps
+    // "userunknown" there: a reply in a session always has its command.
+    if (c.rule === 'userunknown' && stage === undefined && !explicitUnknownStatus(status) && !STAGE_HINTS.some((h) => h.text.test(f.diagnostic.toLowerCase()))) {
+      c = { ...c, reason: 'filtered', suppress: false, rule: 'userunknown@unknown-command' };
+    }
     // A DSN that gave up after retrying (Action: delayed, or failed with a 4.x.x status) has expired.
     if (f.action === 'delayed' && (c.reason === 'undefined' || c.reason === 'onhold')) c = { ...c, reason: 'expired' };
     if (f.reason) c = { ...c, reason: f.reason, suppress: false };
