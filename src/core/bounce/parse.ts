@@ -73,7 +73,12 @@ interface Fields {
   stage?: SmtpStage | undefined;
   /** The format's fixed reason (vendors.ts), when it has one. */
   reason?: BounceReason | undefined;
+  /** Delivery went to a local program (a pipe), which failed. */
+  program?: boolean;
 }
+
+/** Exim's "pipe to |/usr/bin/procmail …" and Postfix's "Command died with status": a local program failed. */
+const LOCAL_PROGRAM = /^\s*-*\s*pipe to \||\bcommand died with status\b/im;
 
 /** X.1.x other than X.1.2 (host) and X.1.4 (ambiguous): the status itself says the mailbox is unknown (RFC 3463 §3.2). */
 function explicitUnknownStatus(status: string): boolean {
@@ -113,6 +118,10 @@ function result(f: Fields, original: OriginalMessage | undefined): BounceResult 
     if (c.rule === 'userunknown' && stage === undefined && !explicitUnknownStatus(status) && !STAGE_HINTS.some((h) => h.text.test(f.diagnostic.toLowerCase()))) {
       c = { ...c, reason: 'filtered', suppress: false, rule: 'userunknown@unknown-command' };
     }
+    // The mailer a message was handed to locally (Diagnostic-Code: X-Unix, X-Actual-Recipient: |program)
+    // failed; without a more specific reply that is `mailererror` (Sisimai::Reason->anotherone reads
+    // the diagnostic type X-UNIX / X-POSTFIX the same way).
+    if (f.program && (c.rule === 'none' || c.reason === 'undefined' || c.reason === 'onhold')) c = { ...c, reason: 'mailererror', suppress: false, rule: 'local-program' };
     // A DSN that gave up after retrying (Action: delayed, or failed with a 4.x.x status) has expired.
     if (f.action === 'delayed' && (c.reason === 'undefined' || c.reason === 'onhold')) c = { ...c, reason: 'expired' };
     if (f.reason) c = { ...c, reason: f.reason, suppress: false };
@@ -281,7 +290,8 @@ function parseReadable(raw: Uint8Array, file: string): BounceMessage {
         }
         const t = fromText.find((x) => x.recipient.toLowerCase() === d.finalRecipient.toLowerCase());
         const stage = (t ? stageOf(t.diagnostic) : undefined) ?? textStage;
-        return result({ recipient: d.finalRecipient, status: d.status, replyCode: '', action: d.action, diagnostic, remoteMta: d.remoteMta, lastAttemptDate: d.lastAttemptDate, stage, reason: v?.reason }, original);
+        const program = d.diagnosticType === 'x-unix' || d.diagnosticType === 'x-postfix' || d.actualRecipient.startsWith('|') || LOCAL_PROGRAM.test(errorText);
+        return result({ recipient: d.finalRecipient, status: d.status, replyCode: '', action: d.action, diagnostic, remoteMta: d.remoteMta, lastAttemptDate: d.lastAttemptDate, stage, reason: v?.reason, program }, original);
       });
       return { file, messageId, kind: 'bounce', format, results };
     }

@@ -14,6 +14,8 @@ export interface DsnRecipient {
   diagnostic: string;
   remoteMta: string;
   lastAttemptDate: string;
+  /** Sendmail's X-Actual-Recipient: where the message went in the end (an alias, "|program"). */
+  actualRecipient: string;
 }
 
 export interface DsnReport {
@@ -76,6 +78,7 @@ export function parseDeliveryStatus(text: string): DsnReport {
       diagnostic: typed ? diag.slice(semi + 1).trim() : diag,
       remoteMta: afterType(field(b, 'remote-mta')),
       lastAttemptDate: field(b, 'last-attempt-date'),
+      actualRecipient: afterType(field(b, 'x-actual-recipient')),
     });
   }
   return report;

@@ -1,0 +1,48 @@
+/** Decoder rules that follow from a report's structure rather than from a reply's wording. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseBounce } from '../../../src/core/bounce/parse.js';
+
+function dsn(fields: string, human = 'The message could not be delivered.'): Buffer {
+  return Buffer.from(
+    [
+      'From: MAILER-DAEMON@mx.example.org',
+      'To: sender@example.com',
+      'Subject: Returned mail: see transcript for details',
+      'Message-ID: <dsn-1@mx.example.org>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      human,
+      '',
+      '--b',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.example.org',
+      '',
+      fields,
+      '',
+      '--b--',
+      '',
+    ].join('\r\n'),
+  );
+}
+
+test('a local program that failed (X-Unix diagnostic, |program actual recipient) is mailererror', () => {
+  const a = parseBounce(dsn('Final-Recipient: RFC822; neko@example.org\r\nX-Actual-Recipient: X-Unix; |/usr/local/bin/filter\r\nAction: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: X-Unix; 71'), 'a');
+  assert.equal(a.results[0]?.reason, 'mailererror');
+  const b = parseBounce(dsn('Final-Recipient: RFC822; neko@example.org\r\nX-Actual-Recipient: RFC822; |exec /usr/bin/procmail\r\nAction: failed\r\nStatus: 5.5.0'), 'b');
+  assert.equal(b.results[0]?.reason, 'mailererror');
+});
+
+test('"User unknown" with no command named and no X.1.1 status is filtered; with X.1.1 or at RCPT it is an unknown user', () => {
+  const unknownCommand = parseBounce(dsn('Final-Recipient: RFC822; neko@example.org\r\nAction: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: smtp; 550 User unknown'), 'c');
+  assert.deepEqual([unknownCommand.results[0]?.reason, unknownCommand.results[0]?.hard], ['filtered', false]);
+  const x11 = parseBounce(dsn('Final-Recipient: RFC822; neko@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 User unknown'), 'd');
+  assert.deepEqual([x11.results[0]?.reason, x11.results[0]?.hard], ['userunknown', true]);
+  const rcpt = parseBounce(dsn('Final-Recipient: RFC822; neko@example.org\r\nAction: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: smtp; 550 User unknown', 'host mx.example.org said: 550 User unknown (in reply to RCPT TO command)'), 'e');
+  assert.equal(rcpt.results[0]?.reason, 'userunknown');
+});
