@@ -49,38 +49,41 @@ function clean(lines: readonly string[]): string {
 /** Recipients and their text, from the error part of a bounce. */
 export function recipientsFromText(errorText: string): TextRecipient[] {
   const lines = errorText.replace(/\r\n/g, '\n').split('\n');
-  const found: { recipient: string; start: number; first: string }[] = [];
+  const found: { recipient: string; start: number; first: string; strength: number }[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.length > 400) continue;
-    for (const re of RECIPIENT_LINES) {
-      const m = re.exec(line);
+    for (let p = 0; p < RECIPIENT_LINES.length; p++) {
+      const m = RECIPIENT_LINES[p]!.exec(line);
       if (m) {
-        found.push({ recipient: m[1]!, start: i, first: m[2] ?? '' });
+        found.push({ recipient: m[1]!, start: i, first: m[2] ?? '', strength: p });
         break;
       }
     }
   }
-  // Keep one entry per recipient (the first), but a later line may repeat it inside the reply text.
+  // One entry per recipient, in order of first appearance. When an address appears more than once
+  // (a quoted "To: addr" header line, then the recipient line of the report), its reply follows the
+  // strongest form of recipient line: the header-like forms (last in RECIPIENT_LINES) only when
+  // nothing else names it.
   const out: TextRecipient[] = [];
   const seen = new Set<string>();
   for (let k = 0; k < found.length; k++) {
-    const f = found[k]!;
-    const key = f.recipient.toLowerCase();
-    if (seen.has(key)) {
-      continue;
-    }
+    const key = found[k]!.recipient.toLowerCase();
+    if (seen.has(key)) continue;
     seen.add(key);
+    let best = k;
+    for (let j = k + 1; j < found.length; j++) if (found[j]!.recipient.toLowerCase() === key && found[j]!.strength < found[best]!.strength) best = j;
+    const f = found[best]!;
     // the reply runs to the next recipient line of another address
     let end = lines.length;
-    for (let j = k + 1; j < found.length; j++) {
+    for (let j = best + 1; j < found.length; j++) {
       if (found[j]!.recipient.toLowerCase() !== key) {
         end = found[j]!.start;
         break;
       }
     }
     const block = [f.first, ...lines.slice(f.start + 1, end)];
-    out.push({ recipient: f.recipient, diagnostic: clean(trimBlock(block)) });
+    out.push({ recipient: found[k]!.recipient, diagnostic: clean(trimBlock(block)) });
   }
   if (out.length === 0) {
     const m = SENTENCE.exec(errorText);
