@@ -6,7 +6,7 @@
  *
  * Never throws: a message that cannot be read is `kind: "unreadable"` with the reason.
  */
-import { classify } from '../delivery/classify.js';
+import { classify, REASON_IS_RECIPIENT } from '../delivery/classify.js';
 import { STAGE_HINTS } from '../delivery/reply-patterns.js';
 import type { BounceReason, Classification, SmtpStage } from '../delivery/classification.js';
 import { notAMessageReason } from '../score/message.js';
@@ -17,15 +17,16 @@ import { decodeHeader, embeddedHeaders, headerValue, readBounceInput, type Bounc
 import { addressValue, parseDeliveryStatus } from './rfc3464.js';
 import { recipientsFromText, replyCodeOf, splitOriginal, stageOf, statusOf } from './text-bounce.js';
 import type { BounceMessage, BounceResult, OriginalMessage } from './types.js';
-import { BOUNCE_FROM, BOUNCE_SUBJECT, VENDOR_FORMATS, type VendorFormat } from './vendors.js';
+import { BOUNCE_FROM, BOUNCE_SUBJECT, POWERMTA_CATEGORIES, VENDOR_FORMATS, type VendorFormat } from './vendors.js';
 
 /** Sisimai's `hard`: permanent and about the recipient's address (Sisimai::Fact softbounce = 0). */
 const HARD_REASONS: ReadonlySet<BounceReason> = new Set(['userunknown', 'hostunknown', 'hasmoved']);
 
 export function isHard(reason: BounceReason, status: string, replyCode: string): boolean {
   if (HARD_REASONS.has(reason)) return true;
-  // notaccept is hard only on a permanent reply (a null MX, RFC 7505), soft on 4xx.
-  if (reason === 'notaccept') return status.startsWith('5') || (status === '' && replyCode.startsWith('5'));
+  // notaccept is hard only on a permanent reply (a null MX, RFC 7505), soft on 4xx. A bounce that
+  // quotes no code at all reports a final failure: Sisimai gives it its own permanent X.0.9NN status.
+  if (reason === 'notaccept') return status.startsWith('5') || (status === '' && (replyCode === '' || replyCode.startsWith('5')));
   return false;
 }
 
@@ -124,7 +125,9 @@ function result(f: Fields, original: OriginalMessage | undefined): BounceResult 
     if (f.program && (c.rule === 'none' || c.reason === 'undefined' || c.reason === 'onhold')) c = { ...c, reason: 'mailererror', suppress: false, rule: 'local-program' };
     // A DSN that gave up after retrying (Action: delayed, or failed with a 4.x.x status) has expired.
     if (f.action === 'delayed' && (c.reason === 'undefined' || c.reason === 'onhold')) c = { ...c, reason: 'expired' };
-    if (f.reason) c = { ...c, reason: f.reason, suppress: false };
+    // A format's fixed reason, or the MTA's own category for the recipient: suppressed when it is a
+    // permanent verdict about the recipient, as the classifier would have said.
+    if (f.reason && f.reason !== c.reason) c = { ...c, reason: f.reason, suppress: REASON_IS_RECIPIENT[f.reason] && isHard(f.reason, status, replyCode) };
   }
   const r: BounceResult = {
     recipient: f.recipient,
@@ -291,7 +294,8 @@ function parseReadable(raw: Uint8Array, file: string): BounceMessage {
         const t = fromText.find((x) => x.recipient.toLowerCase() === d.finalRecipient.toLowerCase());
         const stage = (t ? stageOf(t.diagnostic) : undefined) ?? textStage;
         const program = d.diagnosticType === 'x-unix' || d.diagnosticType === 'x-postfix' || d.actualRecipient.startsWith('|') || LOCAL_PROGRAM.test(errorText);
-        return result({ recipient: d.finalRecipient, status: d.status, replyCode: '', action: d.action, diagnostic, remoteMta: d.remoteMta, lastAttemptDate: d.lastAttemptDate, stage, reason: v?.reason, program }, original);
+        const reason = v?.reason ?? POWERMTA_CATEGORIES[d.bounceCategory];
+        return result({ recipient: d.finalRecipient, status: d.status, replyCode: '', action: d.action, diagnostic, remoteMta: d.remoteMta, lastAttemptDate: d.lastAttemptDate, stage, reason, program }, original);
       });
       return { file, messageId, kind: 'bounce', format, results };
     }

@@ -16,6 +16,8 @@ export interface DsnRecipient {
   lastAttemptDate: string;
   /** Sendmail's X-Actual-Recipient: where the message went in the end (an alias, "|program"). */
   actualRecipient: string;
+  /** PowerMTA's X-PowerMTA-BounceCategory ("bad-mailbox", "quota-issues" …), lower case. */
+  bounceCategory: string;
 }
 
 export interface DsnReport {
@@ -79,6 +81,7 @@ export function parseDeliveryStatus(text: string): DsnReport {
       remoteMta: afterType(field(b, 'remote-mta')),
       lastAttemptDate: field(b, 'last-attempt-date'),
       actualRecipient: afterType(field(b, 'x-actual-recipient')),
+      bounceCategory: field(b, 'x-powermta-bouncecategory').trim().toLowerCase(),
     });
   }
   return report;

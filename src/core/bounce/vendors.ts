@@ -97,3 +97,27 @@ export const BOUNCE_FROM = /mailer[-_ ]?daemon|postmaster|mail ?delivery|deliver
 
 /** Subjects of bounces in several languages (Sisimai's Lhost modules' subject rules). */
 export const BOUNCE_SUBJECT = /undeliver|undelivered|delivery (?:status )?(?:notification|failure|report|has failed)|delivery failed|failure notice|returned mail|mail delivery (?:failed|failure|system)|could not (?:be )?deliver|non remis|unzustellbar|onbestelbaar|no se puede entregar|nondeliverable|non-deliverable|message not delivered|delivery problem|mail system error|address not found|message (?:delivery )?(?:has )?failed|bounce|rejected|warning: could not send|failed mail|permanent error|error sending|returned to sender|メール配信|配送|不達|エラー/i;
+
+/**
+ * PowerMTA's bounce categories (its per-recipient DSN field X-PowerMTA-BounceCategory): the MTA's own
+ * verdict on the reply, used as the reason when it names one. Source: PowerMTA User's Guide, "Bounce
+ * categories" (bounce-category-patterns); Sisimai::Lhost::PowerMTA maps them the same way.
+ */
+export const POWERMTA_CATEGORIES: Readonly<Record<string, BounceReason>> = {
+  'bad-mailbox': 'userunknown',
+  'bad-domain': 'hostunknown',
+  'inactive-mailbox': 'suspend',
+  'quota-issues': 'mailboxfull',
+  'message-expired': 'expired',
+  'no-answer-from-host': 'networkerror',
+  'bad-connection': 'networkerror',
+  'routing-errors': 'systemerror',
+  'policy-related': 'policyviolation',
+  'spam-related': 'spamdetected',
+  'virus-related': 'virusdetected',
+  'content-related': 'contenterror',
+  'relaying-issues': 'norelaying',
+  'protocol-errors': 'syntaxerror',
+  'invalid-sender': 'rejected',
+  'bad-configuration': 'mailererror',
+};

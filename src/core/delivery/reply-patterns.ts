@@ -217,7 +217,7 @@ export const TEXT_PATTERNS = [
   // Wordings that say the recipient does not exist whatever command they answer (so never turned
   // into `filtered` by classify.ts): the reply names the address it refuses, or it is a provider's
   // fixed unknown-user notice.
-  { id: 'recipient-named-unknown', reason: 'userunknown', text: /[>]\.{0,3}:? *user unknown|<[^>\s]+@[^>\s]+>\.{0,3}:? *(?:unknown user|no such user)/, notStages: ['data', 'message'], source: 'the reply quotes the refused address: "550 <user@example.jp>: User unknown", "<user@example.com>... User Unknown"; Sisimai::Rhost::KDDI (">: user unknown")' },
+  { id: 'recipient-named-unknown', reason: 'userunknown', text: />: ?user unknown/, notStages: ['data', 'message'], source: 'the reply quotes the refused address before the verdict, "550 <user@example.jp>: User unknown" (au answers "550 : User unknown", no address, when the recipient\'s filter refuses); Sisimai::Rhost::KDDI (">: user unknown")' },
   { id: 'gmail-address-not-found', reason: 'userunknown', text: /because the address couldn't be found/, source: `${GMAIL} notice "Your message wasn't delivered to … because the address couldn't be found, or is unable to receive mail" (NoSuchUser); Sisimai::Lhost::Gmail` },
   { id: 'exchange-recipient-not-recognized', reason: 'userunknown', text: /the recipient name is not recognized|\(000c05a6\) unknown recipient/, source: 'Exchange 2000/2003 NDR "The recipient name is not recognized" (MSEXCH:IMS 000C05A6 Unknown Recipient); Sisimai::Lhost::Exchange2003' },
   // The recipient does not exist. At DATA (or with 5.2.0) classify.ts turns this into `filtered`.
@@ -354,7 +354,7 @@ export const RATE_LIMIT_ENHANCED: ReadonlySet<string> = new Set(['7.28']);
  * qmail "does not like recipient" / "sender was rejected" / "my name was rejected", Yahoo "[RCPT_TO]".
  */
 export const STAGE_HINTS: readonly { readonly stage: SmtpStage; readonly text: RegExp; readonly source: string }[] = [
-  { stage: 'rcpt', text: /in reply to rcpt to|after rcpt to|does not like recipient|\[rcpt_to\]|rcpt to response|did not like our rcpt to/, source: 'Postfix smtp(8) "(in reply to RCPT TO command)", Exim "after RCPT TO:", qmail-remote "does not like recipient", DragonFly "did not like our RCPT TO"' },
+  { stage: 'rcpt', text: /in reply to rcpt to|after rcpt to|does not like recipient|\[rcpt_to\]|rcpt to response|did not like our rcpt to|\bsmtp:rcpt host\b/, source: 'Postfix smtp(8) "(in reply to RCPT TO command)", Exim "after RCPT TO:", qmail-remote "does not like recipient", DragonFly "did not like our RCPT TO", "Technical details: SMTP:RCPT host …" (Sisimai::Lhost::X3)' },
   { stage: 'mail', text: /in reply to mail from|after mail from|sender was rejected|\[mail_from\]|did not like our mail from/, source: 'Postfix "(in reply to MAIL FROM command)", Exim "after MAIL FROM:", qmail-remote "Connected to x but sender was rejected"' },
   { stage: 'data', text: /in reply to (?:end of )?data|after (?:end of )?data|end of data command|failed after i sent the message|did not like our (?:final )?data|for text command/, source: 'Postfix "(in reply to end of DATA command)", Exim "after end of data", qmail-remote "failed after I sent the message"' },
   { stage: 'ehlo', text: /in reply to (?:ehlo|helo|lhlo) command|after (?:ehlo|helo)\b|my name was rejected|did not like our (?:ehlo|helo)/, source: 'Postfix "(in reply to EHLO command)", Exim "after EHLO", qmail-remote "Connected to x but my name was rejected"' },

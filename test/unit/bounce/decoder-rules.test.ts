@@ -46,3 +46,11 @@ test('"User unknown" with no command named and no X.1.1 status is filtered; with
   const rcpt = parseBounce(dsn('Final-Recipient: RFC822; neko@example.org\r\nAction: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: smtp; 550 User unknown', 'host mx.example.org said: 550 User unknown (in reply to RCPT TO command)'), 'e');
   assert.equal(rcpt.results[0]?.reason, 'userunknown');
 });
+
+test("PowerMTA's X-PowerMTA-BounceCategory is the MTA's own verdict: bad-mailbox is an unknown user, and suppressed", () => {
+  const m = parseBounce(dsn('Final-Recipient: rfc822; neko@example.jp\r\nAction: failed\r\nStatus: 5.2.1\r\nDiagnostic-Code: smtp; 550 5.2.1 <neko@example.jp>... User Unknown\r\nX-PowerMTA-BounceCategory: bad-mailbox'), 'p');
+  assert.deepEqual([m.results[0]?.reason, m.results[0]?.hard, m.results[0]?.suppress], ['userunknown', true, true]);
+  // without the category the same reply with 5.2.1 and no command is the recipient's filter
+  const plain = parseBounce(dsn('Final-Recipient: rfc822; neko@example.jp\r\nAction: failed\r\nStatus: 5.2.1\r\nDiagnostic-Code: smtp; 550 5.2.1 <neko@example.jp>... User Unknown'), 'q');
+  assert.equal(plain.results[0]?.reason, 'filtered');
+});
