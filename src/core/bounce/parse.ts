@@ -311,7 +311,10 @@ function parseReadable(raw: Uint8Array, file: string): BounceMessage {
   // 3. Non-standard bounce text.
   const failed = (headerValue(h, 'x-failed-recipients') ?? '').split(',').map((a) => addressValue(a)).filter((a) => a.includes('@'));
   const vendor = vendorOf(h, fromRaw, subject, bodyText);
-  const looksLikeBounce = BOUNCE_FROM.test(fromRaw) || BOUNCE_SUBJECT.test(subject) || failed.length > 0 || dsnPart !== undefined || input.reportType === 'delivery-status';
+  // A null reverse-path (Return-Path: <>) is how DSNs are sent (RFC 5321 §4.5.5); auto-responders
+  // use it too (RFC 3834 §3.3), so it counts only for a message without an auto-reply marker.
+  const nullSender = /^\s*<\s*>\s*$/.test(headerValue(h, 'return-path') ?? '') && !autoReplyMarker(h, subject);
+  const looksLikeBounce = BOUNCE_FROM.test(fromRaw) || BOUNCE_SUBJECT.test(subject) || failed.length > 0 || dsnPart !== undefined || input.reportType === 'delivery-status' || nullSender;
   if (looksLikeBounce) {
     const [errorText, copied] = splitOriginal(bodyText);
     const original = originalOf(origPart ? embeddedHeaders(origPart.text) : embeddedHeaders(copied));

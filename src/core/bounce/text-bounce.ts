@@ -25,7 +25,8 @@ const RECIPIENT_LINES: readonly RegExp[] = [
   new RegExp(String.raw`^\s*(?:>>>\s*)?<?(${ADDR})>?(?:\s+(.*))?$`),
   new RegExp(String.raw`^\s*(?:Recipient address|Original-Recipient|Failed recipient|Recipient|To|Final-Recipient)\s*:\s*(?:rfc822;\s*)?<?(${ADDR})>?\s*(.*)$`, 'i'),
 ];
-const SENTENCE = new RegExp(String.raw`(?:deliver(?:ing|y)?(?: your (?:mail|message))? to|recipient(?:s)?:?|address(?:es)?:?|for|to)\s+<?(${ADDR})>?`, 'i');
+const REASON_THEN_ADDRESS = new RegExp(String.raw`^\s*([A-Za-z][^<>]{2,120}?):\s*<(${ADDR})>\s*$`);
+const SENTENCE = new RegExp(String.raw`(?:deliver(?:ing|y|ed)?(?: your (?:mail|message))? to:?|recipient(?:s)?:?|address(?:es)?:?|for|to)\s+<?(${ADDR})>?`, 'i');
 
 /** Cuts the returned copy of the original message off the error text; returns [error, original]. */
 export function splitOriginal(text: string): [string, string] {
@@ -86,6 +87,16 @@ export function recipientsFromText(errorText: string): TextRecipient[] {
     out.push({ recipient: found[k]!.recipient, diagnostic: clean(trimBlock(block)) });
   }
   if (out.length === 0) {
+    // "User's mailbox is full: <user@example.jp>": the reason first, the address after it.
+    for (let i = 0; i < lines.length; i++) {
+      const m = REASON_THEN_ADDRESS.exec(lines[i]!);
+      if (m) {
+        const rest = lines.slice(i + 1);
+        const para = rest.findIndex((l) => l.trim() === '');
+        out.push({ recipient: m[2]!, diagnostic: clean([m[1]!, ...(para >= 0 ? rest.slice(0, para) : rest)]) });
+        return out;
+      }
+    }
     const m = SENTENCE.exec(errorText);
     if (m) {
       const after = errorText.slice(m.index + m[0].length);
