@@ -33,7 +33,11 @@ export function addressValue(value: string): string {
   if (semi >= 0 && /^[\w-]+$/.test(v.slice(0, semi).trim())) v = v.slice(semi + 1).trim();
   // RFC 6533 §3: "utf-8" addresses may use \x{HEX} escapes; RFC 3461 xtext uses +HH.
   v = v.replace(/\\x\{([0-9A-Fa-f]{1,6})\}/g, (_, h: string) => String.fromCodePoint(parseInt(h, 16)));
-  v = v.replace(/^<|>$/g, '').replace(/^"|"$/g, '').trim();
+  v = v.replace(/^<|>$/g, '').trim();
+  // RFC 5321 §4.1.2: a local part may be a quoted string ("neko....nyaan...."@example.org); keep it whole.
+  const quoted = /"(?:[^"\\\r\n]|\\.)+"@[^\s<>"';,()]+/.exec(v);
+  if (quoted) return quoted[0].replace(/\.$/, '');
+  v = v.replace(/^"|"$/g, '').trim();
   const m = /[^\s<>"';,()]+@[^\s<>"';,()]+/.exec(v);
   return (m ? m[0] : v).replace(/\.$/, '');
 }

@@ -54,3 +54,8 @@ test("PowerMTA's X-PowerMTA-BounceCategory is the MTA's own verdict: bad-mailbox
   const plain = parseBounce(dsn('Final-Recipient: rfc822; neko@example.jp\r\nAction: failed\r\nStatus: 5.2.1\r\nDiagnostic-Code: smtp; 550 5.2.1 <neko@example.jp>... User Unknown'), 'q');
   assert.equal(plain.results[0]?.reason, 'filtered');
 });
+
+test('a quoted local part stays whole in Final-Recipient (RFC 5321 §4.1.2)', () => {
+  const m = parseBounce(dsn('Final-Recipient: rfc822; "neko..nyaan."@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 User unknown'), 'r');
+  assert.equal(m.results[0]?.recipient, '"neko..nyaan."@example.org');
+});
