@@ -103,7 +103,8 @@ export async function follow(ctx: CliContext, paths: string[], flags: MonitorFla
   const seen = new Set<string>();
   const all: Finding[] = [];
   const alerts: string[] = [];
-  const tty = ctx.interactive && flags.format === 'human';
+  // A pseudo-terminal without a size (columns 0: `script`, some CI runners) cannot lay out the dashboard.
+  const tty = ctx.interactive && flags.format === 'human' && ((ctx.io.stderr as NodeJS.WriteStream).columns ?? 0) >= 60;
   const view = tty ? await (await import('../render/monitor-live.js')).startMonitorLive(ctx) : undefined;
 
   const tick = async () => {

@@ -36,6 +36,6 @@ export const MONITOR_FINDING_CODES = {
   },
   MONITOR_NO_EVENTS: {
     severity: 'warning',
-    description: 'The input had no delivery events in the window: wrong file, wrong --source, or the window misses the log.',
+    description: 'The input had no delivery events in the window: wrong file or --source (warning), or a quiet window in a log that has mail at other times (info).',
   },
 } as const;

@@ -111,6 +111,8 @@ export class Aggregate {
   windowLastAt = -Infinity;
   /** Events outside the window and its baseline, and events with no usable time. */
   dropped = 0;
+  /** Every event offered, kept or not. */
+  seen = 0;
 
   constructor(readonly opts: AggregateOptions) {}
 
@@ -123,6 +125,7 @@ export class Aggregate {
   }
 
   add(e: MonitorEvent): void {
+    this.seen++;
     if (!Number.isFinite(e.at) || e.at < this.historyFrom || (this.opts.until !== undefined && e.at >= this.opts.until)) {
       this.dropped++;
       return;

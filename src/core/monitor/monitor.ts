@@ -272,9 +272,11 @@ export function buildReport(agg: Aggregate, sources: SourceReport[], scores: num
   }
   const t = agg.totals;
   if (t.received + t.delivered + t.deferred + t.bounced + t.rejected + t.expired + t.complaints === 0) {
+    // Nothing at all in the input is a wrong file or --source (warning); a quiet window in a log that
+    // has mail elsewhere is normal on a small server (info), so cron with --fail-on warning stays quiet.
     findings.push({
       code: 'MONITOR_NO_EVENTS',
-      severity: 'warning',
+      severity: agg.seen === 0 ? 'warning' : 'info',
       check: 'monitor',
       message: `no delivery events${opts.since !== undefined || opts.until !== undefined ? ' in the window' : ''} (${sources.reduce((n, s) => n + s.lines, 0)} lines read${agg.firstAt !== Infinity ? `; the input spans ${new Date(agg.firstAt).toISOString()} to ${new Date(agg.lastAt).toISOString()}` : ''})`,
       fix: 'Check the file, --source and --since/--until (classic syslog time stamps take their year from --year or the file time).',

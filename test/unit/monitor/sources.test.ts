@@ -124,3 +124,14 @@ test('format sniffing', () => {
   assert.equal(sniffFormat(['Dec  1 10:00:00 mx postfix/smtpd[1]: x']), 'postfix');
   assert.equal(sniffFormat(['2026-12-01T10:00:00+00:00 mx postfix/smtpd[1]: x']), 'postfix');
 });
+
+test('no events: a warning for an input without any, info for a quiet window', async () => {
+  const p = join(dir, 'quiet.log');
+  writeFileSync(p, `${POSTFIX}\n`);
+  const none = await runMonitor({ ...base, inputs: [p], year: 2026, since: Date.parse('2027-01-01T00:00:00Z') });
+  assert.deepEqual(none.findings.map((f) => [f.code, f.severity]), [['MONITOR_NO_EVENTS', 'info']]);
+  const other = join(dir, 'other.log');
+  writeFileSync(other, 'Dec  1 10:00:00 mx dovecot[9]: imap-login: Login\n');
+  const empty = await runMonitor({ ...base, inputs: [other], year: 2026 });
+  assert.deepEqual(empty.findings.map((f) => [f.code, f.severity]), [['MONITOR_NO_EVENTS', 'warning']]);
+});
