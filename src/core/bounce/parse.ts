@@ -17,7 +17,7 @@ import { decodeHeader, embeddedHeaders, headerValue, readBounceInput, type Bounc
 import { addressValue, parseDeliveryStatus } from './rfc3464.js';
 import { recipientsFromText, replyCodeOf, splitOriginal, stageOf, statusOf } from './text-bounce.js';
 import type { BounceMessage, BounceResult, OriginalMessage } from './types.js';
-import { BOUNCE_FROM, BOUNCE_SUBJECT, POWERMTA_CATEGORIES, VENDOR_FORMATS, type VendorFormat } from './vendors.js';
+import { BOUNCE_FROM, BOUNCE_SUBJECT, GMAIL_STATES, POWERMTA_CATEGORIES, VENDOR_FORMATS, type VendorFormat } from './vendors.js';
 
 /** Sisimai's `hard`: permanent and about the recipient's address (Sisimai::Fact softbounce = 0). */
 const HARD_REASONS: ReadonlySet<BounceReason> = new Set(['userunknown', 'hostunknown', 'hasmoved']);
@@ -132,6 +132,12 @@ function result(f: Fields, original: OriginalMessage | undefined): BounceResult 
     if (f.program && (c.rule === 'none' || c.reason === 'undefined' || c.reason === 'onhold')) c = { ...c, reason: 'mailererror', suppress: false, rule: 'local-program' };
     // A DSN that gave up after retrying (Action: delayed, or failed with a 4.x.x status) has expired.
     if (f.action === 'delayed' && (c.reason === 'undefined' || c.reason === 'onhold')) c = { ...c, reason: 'expired' };
+    // Gmail's "(state N)": the reason of the state the reply was given in, unless the reply quotes a
+    // status without a ".0" part (5.1.1, 5.2.2), which then decides.
+    const gmailState = / \(state (\d+)\)\.?\s*$/.exec(f.diagnostic)?.[1];
+    if (!f.reason && gmailState && GMAIL_STATES[gmailState] && /Google tried to deliver/.test(f.diagnostic) && (statusOf(f.diagnostic) === '' || statusOf(f.diagnostic).includes('.0'))) {
+      f = { ...f, reason: GMAIL_STATES[gmailState] };
+    }
     // A format's fixed reason, or the MTA's own category for the recipient: suppressed when it is a
     // permanent verdict about the recipient, as the classifier would have said.
     if (f.reason && f.reason !== c.reason) c = { ...c, reason: f.reason, suppress: REASON_IS_RECIPIENT[f.reason] && isHard(f.reason, status, replyCode) };

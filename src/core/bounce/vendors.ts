@@ -121,3 +121,20 @@ export const POWERMTA_CATEGORIES: Readonly<Record<string, BounceReason>> = {
   'invalid-sender': 'rejected',
   'bad-configuration': 'mailererror',
 };
+
+/**
+ * Gmail's bounce notices end the quoted reply with the state its SMTP client was in, "(state 14)": the
+ * command the reply answered, and with it the reason when the reply's own status says no more (an
+ * X.0.0 or none). Source: Sisimai::Lhost::Gmail's state table (p5-sisimai lib/Sisimai/Lhost/Gmail.pm).
+ */
+export const GMAIL_STATES: Readonly<Record<string, BounceReason>> = {
+  '6': 'systemerror', // 500 Remote server does not support TLS
+  '8': 'systemerror', // 535 SMTP AUTH failed with the remote server
+  '9': 'systemerror', // 454 TLS missing certificate
+  '12': 'norelaying', // 500 Remote server does not support SMTP Authenticated Relay
+  '13': 'blocked', // 550 5.7.1 … Access denied, at EHLO
+  '14': 'userunknown', // 550 5.1.1 … User Unknown, at RCPT
+  '15': 'filtered', // after DATA
+  '17': 'filtered',
+  '18': 'filtered', // 554 5.7.0 Header error, 550 Unknown user … after DATA
+};

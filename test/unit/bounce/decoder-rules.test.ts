@@ -59,3 +59,27 @@ test('a quoted local part stays whole in Final-Recipient (RFC 5321 §4.1.2)', ()
   const m = parseBounce(dsn('Final-Recipient: rfc822; "neko..nyaan."@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 User unknown'), 'r');
   assert.equal(m.results[0]?.recipient, '"neko..nyaan."@example.org');
 });
+
+test("Gmail's \"(state N)\" gives the reason when the quoted reply's status has nothing more specific", () => {
+  const notice = (reply: string) =>
+    Buffer.from(
+      [
+        'From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>',
+        'To: sender@gmail.com',
+        'Subject: Delivery Status Notification (Failure)',
+        '',
+        'Delivery to the following recipient failed permanently:',
+        '',
+        '     neko@example.co.jp',
+        '',
+        'Technical details of permanent failure:',
+        'Google tried to deliver your message, but it was rejected by the recipient domain. The error that the other server returned was:',
+        reply,
+        '',
+      ].join('\r\n'),
+    );
+  assert.equal(parseBounce(notice('554 554 5.7.0 Header error (state 18).'), 'g1').results[0]?.reason, 'filtered');
+  assert.equal(parseBounce(notice('500 Remote server does not support TLS (state 6).'), 'g2').results[0]?.reason, 'systemerror');
+  // a specific status in the reply decides
+  assert.equal(parseBounce(notice('550 550 5.2.2 <neko@example.co.jp>... Mailbox Full (state 14).'), 'g3').results[0]?.reason, 'mailboxfull');
+});
