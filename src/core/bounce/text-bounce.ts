@@ -17,7 +17,8 @@ export interface TextRecipient {
 
 const ADDR = String.raw`[^\s<>"'()\[\],;:]+@[A-Za-z0-9._-]+\.[A-Za-z0-9-]+`;
 const RECIPIENT_LINES: readonly RegExp[] = [
-  new RegExp(String.raw`^\s*(?:RCPT TO:\s*)?<(${ADDR})>:?\s*(.*)$`),
+  // "<addr>:", and Sendmail's transcript line ">>> RCPT To:<addr>" (any case)
+  new RegExp(String.raw`^\s*(?:>>>\s*)?(?:[Rr][Cc][Pp][Tt] [Tt][Oo]:\s*)?<(${ADDR})>:?\s*(.*)$`),
   new RegExp(String.raw`^\s*"?(${ADDR})"?\s*(?:<${ADDR}>)?\s*:?\s*$`),
   new RegExp(String.raw`^\s*<?(${ADDR})>?\.\.\.\s*(.*)$`),
   new RegExp(String.raw`^\s*(${ADDR}):\s+(.*)$`),
@@ -57,7 +58,9 @@ export function recipientsFromText(errorText: string): TextRecipient[] {
     for (let p = 0; p < RECIPIENT_LINES.length; p++) {
       const m = RECIPIENT_LINES[p]!.exec(line);
       if (m) {
-        found.push({ recipient: m[1]!, start: i, first: m[2] ?? '', strength: p });
+        // a transcript line (">>> RCPT To:<addr>") stays in the reply: it names the command answered
+        const first = /^\s*>>>/.test(line) ? `${line.trim()} ${m[2] ?? ''}` : (m[2] ?? '');
+        found.push({ recipient: m[1]!, start: i, first, strength: p });
         break;
       }
     }
