@@ -89,6 +89,12 @@ export function recipientsFromText(errorText: string): TextRecipient[] {
     const block = [f.first, ...lines.slice(f.start + 1, end)];
     out.push({ recipient: found[k]!.recipient, diagnostic: clean(trimBlock(block)) });
   }
+  if (out.some((o) => o.diagnostic === '')) {
+    // The reply given once for every recipient, before the list of them ("Could not be delivered
+    // because of / 550 5.1.1 User unknown / The following recipients were affected: …", MailMarshal).
+    const shared = errorText.replace(/\r\n/g, '\n').split(/\n[ \t]*\n/).find((p) => REPLY_RE.test(p) && STATUS_RE.test(p) && p.length < 1000);
+    if (shared) for (const o of out) if (o.diagnostic === '') o.diagnostic = clean(shared.split('\n'));
+  }
   if (out.length === 0) {
     // "User's mailbox is full: <user@example.jp>": the reason first, the address after it.
     for (let i = 0; i < lines.length; i++) {
