@@ -4,7 +4,7 @@
 #   scripts/services/postgres.sh stop
 #
 # - initdb makes a new cluster under $MAILPACE_SERVICES_DIR/postgres (or, when the postgres user
-#   cannot reach that directory, under a temporary directory it links to): the machine's own
+#   cannot reach that directory, under a temporary directory named in postgres/base): the machine's own
 #   cluster (/var/lib/postgresql, /etc/postgresql, port 5432) is never read, written or started.
 # - The server listens on 127.0.0.1:<free high port> only, and on a Unix socket in its own
 #   directory (not /var/run/postgresql).
@@ -16,12 +16,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SERVICES_DIR="${MAILPACE_SERVICES_DIR:-$PWD/.state/services}"
 DIR="$SERVICES_DIR/postgres"
-DATA="$DIR/data"
-RUN="$DIR/run"
-LOG="$DIR/postgres.log"
 ENV_FILE="$SERVICES_DIR/postgres.env"
 DB=mailpace
 SUPERUSER=mailpace
+# Where the cluster lives: $DIR, or a temporary directory named in $DIR/base when the postgres user
+# cannot reach $DIR (a checkout under /root, mode 700).
+base() { if [ -f "$DIR/base" ]; then cat "$DIR/base"; else echo "$DIR"; fi; }
 
 log() { echo "postgres.sh: $*" >&2; }
 
@@ -42,17 +42,13 @@ as_owner() {
 }
 
 stop() {
-  local bin
-  if [ -f "$DATA/postmaster.pid" ] && bin=$(bindir); then
-    as_owner "$bin/pg_ctl" -D "$DATA" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+  local bin b
+  b=$(base)
+  if [ -f "$b/data/postmaster.pid" ] && bin=$(bindir); then
+    as_owner "$bin/pg_ctl" -D "$b/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
   fi
-  # the data directory may be a link to a temporary directory (see start)
-  if [ -L "$DATA" ]; then
-    local target
-    target=$(readlink "$DATA")
-    case "$target" in /tmp/mailpace-postgres.*) rm -rf "$(dirname "$target")" ;; esac
-  fi
-  rm -f "$ENV_FILE"
+  case "$b" in /tmp/mailpace-postgres.*) rm -rf "$b" ;; esac
+  rm -f "$DIR/base" "$ENV_FILE"
 }
 
 start() {
@@ -64,26 +60,20 @@ start() {
   fi
   stop
   rm -rf "$DIR"
-  mkdir -p "$DIR" "$RUN"
-  if [ "$(id -u)" = 0 ]; then
-    chown postgres "$RUN"
-    # initdb and the server run as postgres: it needs to reach the data directory's parent.
-    if runuser -u postgres -- test -x "$DIR" 2>/dev/null && runuser -u postgres -- test -w "$RUN"; then
-      mkdir -p "$DATA"
-      chown postgres "$DATA"
-    else
-      local tmp
-      tmp=$(mktemp -d /tmp/mailpace-postgres.XXXXXX)
-      chmod 755 "$tmp"
-      mkdir -p "$tmp/data" "$tmp/run"
-      chown postgres "$tmp/data" "$tmp/run"
-      ln -s "$tmp/data" "$DATA"
-      rmdir "$RUN"
-      ln -s "$tmp/run" "$RUN"
-    fi
-  else
-    mkdir -p "$DATA"
+  mkdir -p "$DIR"
+  local b="$DIR"
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$DIR" 2>/dev/null; then
+    # initdb and the server run as postgres and must reach the data directory.
+    b=$(mktemp -d /tmp/mailpace-postgres.XXXXXX)
+    chmod 755 "$b"
+    echo "$b" >"$DIR/base"
   fi
+  DATA="$b/data"
+  RUN="$b/run"
+  LOG="$b/postgres.log"
+  mkdir -p "$DATA" "$RUN"
+  touch "$LOG"
+  [ "$(id -u)" = 0 ] && chown postgres "$DATA" "$RUN" "$LOG"
   chmod 700 "$DATA"
 
   local port password pwfile
@@ -105,7 +95,7 @@ start() {
 # Added by scripts/services/postgres.sh: a loopback-only test cluster. Not for real data.
 listen_addresses = '127.0.0.1'
 port = $port
-unix_socket_directories = '$(readlink -f "$RUN")'
+unix_socket_directories = '$RUN'
 max_connections = 200
 logging_collector = off
 EOF
@@ -115,9 +105,6 @@ local all all peer
 host  all all 127.0.0.1/32 scram-sha-256
 EOF
   [ "$(id -u)" = 0 ] && chown postgres "$DATA/pg_hba.conf"
-  touch "$LOG"
-  [ "$(id -u)" = 0 ] && chown postgres "$LOG"
-
   if ! as_owner "$bin/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null 2>&1; then
     log "PostgreSQL failed to start:"
     tail -n 20 "$LOG" >&2
