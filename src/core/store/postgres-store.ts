@@ -305,12 +305,22 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * One transaction on one pooled connection. `queueState`: a claim, an attempt's writes or a
+   * release — committed without waiting for the WAL flush (synchronous_commit off for this
+   * transaction only). Such a commit is visible at once and can only be lost if the PostgreSQL
+   * server itself crashes before the flush (about 3 × wal_writer_delay), never corrupting anything
+   * (https://www.postgresql.org/docs/current/wal-async-commit.html); what is lost then is a lease or
+   * a recipient's latest state, so the message is tried again after the lease: at-least-once, the
+   * same exposure as a worker's crash. A message's enqueue and the suppression list keep the flush.
+   */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>, opts: { queueState?: boolean } = {}): Promise<T> {
     return this.run(async () => {
       const c = await this.pool.connect();
       let broken = false;
       try {
         await c.query('BEGIN');
+        if (opts.queueState) await c.query('SET LOCAL synchronous_commit TO off');
         const out = await fn(c);
         await c.query('COMMIT');
         return out;
@@ -492,12 +502,12 @@ export class PostgresStore implements Store {
 
   async claim(opts: { worker: string; now: number; leaseMs: number; limit: number; id?: string }): Promise<Claim[]> {
     const until = opts.now + opts.leaseMs;
-    return this.run(async () => {
+    return this.tx(async (c) => {
       // One statement: lock the due, unleased rows no other transaction holds (SKIP LOCKED: workers
       // never wait for each other), and lease them. A row another worker leased and committed after
       // our snapshot is re-checked against lease_until when locked, and left out.
       // https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE
-      const { rows } = await this.pool.query<MessageRow>(
+      const { rows } = await c.query<MessageRow>(
         `WITH due AS (
            SELECT m.id FROM queue_message m
            WHERE m.lease_until <= $1 AND ($2::text IS NULL OR m.id = $2)
@@ -511,8 +521,8 @@ export class PostgresStore implements Store {
         [opts.now, opts.id ?? null, opts.limit, opts.worker, until],
       );
       rows.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      return (await this.load(this.pool, rows)).map((message) => ({ message, worker: opts.worker, leaseUntil: until }));
-    });
+      return (await this.load(c, rows)).map((message) => ({ message, worker: opts.worker, leaseUntil: until }));
+    }, { queueState: true });
   }
 
   async recordAttempts(worker: string, batch: readonly AttemptRecord[]): Promise<void> {
@@ -563,16 +573,16 @@ export class PostgresStore implements Store {
       }
       const log = batch.flatMap((b) => b.log);
       if (log.length > 0) await c.query(LOG_INSERT, logColumns(log));
-    });
+    }, { queueState: true });
   }
 
   async release(queueId: string, worker: string): Promise<void> {
-    await this.run(async () => {
+    await this.tx(async (c) => {
       // A settled message leaves the queue (its recipients go with it: ON DELETE CASCADE) …
-      const gone = await this.pool.query(`DELETE FROM queue_message m WHERE m.id = $1 AND NOT EXISTS (SELECT 1 FROM queue_recipient r WHERE r.queue_id = $1 AND r.status NOT IN ${FINAL_SQL})`, [queueId]);
+      const gone = await c.query(`DELETE FROM queue_message m WHERE m.id = $1 AND NOT EXISTS (SELECT 1 FROM queue_recipient r WHERE r.queue_id = $1 AND r.status NOT IN ${FINAL_SQL})`, [queueId]);
       // … any other is free for the next worker at once.
-      if ((gone.rowCount ?? 0) === 0) await this.pool.query('UPDATE queue_message SET claimed_by = NULL, lease_until = 0 WHERE id = $1 AND claimed_by = $2', [queueId, worker]);
-    });
+      if ((gone.rowCount ?? 0) === 0) await c.query('UPDATE queue_message SET claimed_by = NULL, lease_until = 0 WHERE id = $1 AND claimed_by = $2', [queueId, worker]);
+    }, { queueState: true });
   }
 
   async deleteQueued(id: string): Promise<boolean> {
