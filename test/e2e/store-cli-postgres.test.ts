@@ -55,6 +55,7 @@ test('the password comes from the URL, PGPASSWORD or ~/.pgpass (PGPASSFILE), and
   chmodSync(passfile, 0o600);
   const c = await runCli(['suppression', 'add', 'pass@example.com', '--json', '--store', noPw], { env: { PGPASSWORD: undefined, PGPASSFILE: passfile } });
   assert.equal(c.code, 0, c.stderr);
+  assert.equal(c.stderr, '', 'read by mailpace-cli itself: no warning from pg');
   assert.deepEqual(json(c).added, ['pass@example.com']);
 
   const none = await runCli(['suppression', 'list', '--store', noPw], { env: { PGPASSWORD: undefined, PGPASSFILE: join(dir, 'none') } });

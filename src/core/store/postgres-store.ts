@@ -10,7 +10,10 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { userInfo } from 'node:os';
 import pg from 'pg';
+import pgPass from 'pgpass';
+import { parseIntoClientConfig } from 'pg-connection-string';
 import { from as copyFrom } from 'pg-copy-streams';
 import { MailpaceError, UsageError } from '../errors.js';
 import { scrub } from './location.js';
@@ -219,8 +222,11 @@ export class PostgresStore implements Store {
 
   /** Connects, checks the schema and (unless migrate: false) brings it up to date. */
   static async open(url: string, opts: PostgresStoreOptions): Promise<PostgresStore> {
+    // The URL's fields, without the ones it leaves out: pg's own connectionString handling would
+    // let an absent password override the one given here (and fall back to its deprecated pgpass).
+    const fromUrl = Object.fromEntries(Object.entries(parseIntoClientConfig(url)).filter(([, v]) => v !== undefined && v !== null));
     const config: pg.PoolConfig = {
-      connectionString: url,
+      ...fromUrl,
       max: opts.poolSize ?? 4,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
       idleTimeoutMillis: 10_000,
@@ -228,7 +234,10 @@ export class PostgresStore implements Store {
       types,
       Client: ClosingClient,
     };
-    if (opts.password !== undefined) config.password = opts.password;
+    // Without a password in the URL or PGPASSWORD, look in ~/.pgpass (PGPASSFILE), as libpq does
+    // (https://www.postgresql.org/docs/current/libpq-pgpass.html): the file must be private (0600).
+    // (pg takes an undefined result as "no password"; its types say string only.)
+    config.password = opts.password ?? ((() => passwordFile(url)) as () => Promise<string>);
     const pool = new pg.Pool(config);
     // An idle connection the server closes (restart, network) must not crash the process.
     pool.on('error', () => {});
@@ -651,6 +660,13 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** The ~/.pgpass entry for this URL's host, port, database and user, or undefined. */
+function passwordFile(url: string): Promise<string | undefined> {
+  const u = new URL(url);
+  const info = { host: decodeURIComponent(u.hostname) || 'localhost', port: u.port || '5432', database: decodeURIComponent(u.pathname.slice(1)), user: decodeURIComponent(u.username) || userInfo().username };
+  return new Promise((resolve) => pgPass(info, resolve));
 }
 
 function* copyLines(list: readonly Suppression[]): Generator<string> {
