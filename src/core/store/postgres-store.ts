@@ -224,7 +224,7 @@ export class PostgresStore implements Store {
   static async open(url: string, opts: PostgresStoreOptions): Promise<PostgresStore> {
     // The URL's fields, without the ones it leaves out: pg's own connectionString handling would
     // let an absent password override the one given here (and fall back to its deprecated pgpass).
-    const fromUrl = Object.fromEntries(Object.entries(parseIntoClientConfig(url)).filter(([, v]) => v !== undefined && v !== null));
+    const fromUrl = Object.fromEntries(Object.entries(parseIntoClientConfig(url)).filter(([, v]) => v !== undefined && v !== null && v !== ''));
     const config: pg.PoolConfig = {
       ...fromUrl,
       max: opts.poolSize ?? 4,
@@ -237,7 +237,7 @@ export class PostgresStore implements Store {
     // Without a password in the URL or PGPASSWORD, look in ~/.pgpass (PGPASSFILE), as libpq does
     // (https://www.postgresql.org/docs/current/libpq-pgpass.html): the file must be private (0600).
     // (pg takes an undefined result as "no password"; its types say string only.)
-    config.password = opts.password ?? ((() => passwordFile(url)) as () => Promise<string>);
+    config.password = opts.password ?? (fromUrl.password as string | undefined) ?? ((() => passwordFile(url)) as () => Promise<string>);
     const pool = new pg.Pool(config);
     // An idle connection the server closes (restart, network) must not crash the process.
     pool.on('error', () => {});
