@@ -597,6 +597,7 @@ ${examples([
     .action(action(() => import('./commands/warmup-plan.js'), state));
   planFlags(warmup.command('simulate').description('run a plan through the delivery engine (queue, classifier, retry policy, throttle) against modelled receivers, day by day'))
     .argument('[plan.json]', 'a plan from warmup plan --out (or give the plan flags)')
+    .option('--volume <n>[/day]', 'simulate a flat daily volume for --days days (default 30) instead of a ramp')
     .option('--model <model.json>', 'receiver model overrides (capacities, growth, replies; see README)')
     .option('--bounce-rate <r>', 'share of recipients that do not exist, e.g. 0.02 or 2% (default 0.5%)')
     .option('--complaint-rate <r>', 'share of accepted messages reported as spam (default 0.05%)')
@@ -616,6 +617,7 @@ ${examples([
   ['mailpace-cli warmup simulate --target 20k --growth 2 --chart', 'a steep plan: where does it get throttled?'],
   ['mailpace-cli warmup simulate plan.json --bounce-rate 3% --seed 7 --json', 'a dirtier list, as JSON'],
   ['mailpace-cli warmup simulate plan.json --model model.json', 'own receiver model'],
+  ['mailpace-cli warmup simulate --volume 1m/day --days 100 --json', 'no warm-up at all: what 1M a day from a cold IP gets'],
 ])}`,
     )
     .action(action(() => import('./commands/warmup-simulate.js'), state));

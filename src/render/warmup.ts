@@ -61,7 +61,7 @@ export function planHuman(plan: WarmupPlan, color: ChalkInstance, list?: ListMix
 
 export function simulationDocument(r: SimulationResult) {
   return jsonDocument('warmup simulate', {
-    curve: r.plan.curve,
+    curve: r.flat ? 'flat' : r.plan.curve,
     target: r.plan.target,
     days: r.days,
     verdict: r.verdict,
@@ -88,7 +88,8 @@ function duration(ms: number | null): string {
 
 export function simulationHuman(r: SimulationResult, color: ChalkInstance, opts: { chart?: boolean } = {}): string {
   const lines: string[] = [];
-  lines.push(`${color.bold('Warm-up simulation')}: ${r.plan.curve} plan to ${fmt(r.plan.target)}/day (${r.plan.days.length} stages), seed ${r.seed}${r.unit > 1 ? `, ${fmt(r.unit)} messages per simulated recipient` : ''}`);
+  const what = r.flat ? `flat ${fmt(r.plan.target)}/day for ${r.plan.days.length} days` : `${r.plan.curve} plan to ${fmt(r.plan.target)}/day (${r.plan.days.length} stages)`;
+  lines.push(`${color.bold('Warm-up simulation')}: ${what}, seed ${r.seed}${r.unit > 1 ? `, ${fmt(r.unit)} messages per simulated recipient` : ''}`);
   lines.push('');
   const rows = [['day', 'stage', 'planned', 'offered', 'accepted', 'deferred', 'rate-ltd', 'bounced', 'complaints', 'backlog', 'p50', 'p95', 'outcome', 'flags']];
   for (const d of r.days) {

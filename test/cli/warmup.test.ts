@@ -103,3 +103,23 @@ test('warmup plan --list resolves the recipients through --dns', async () => {
     await srv.stop();
   }
 });
+
+test('warmup simulate --volume: a flat day volume for --days days, no stage rule; per-provider delay percentiles', async () => {
+  const r = await runCli(['warmup', 'simulate', '--volume', '3000/day', '--days', '3', '--mix', 'gmail=60,other=40', '--json']);
+  assert.ok(r.code === 0 || r.code === 1, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.curve, 'flat');
+  assert.deepEqual(doc.days.map((d: { planned: number; stage: number }) => [d.planned, d.stage]), [[3000, 1], [3000, 2], [3000, 3]]);
+  assert.ok(doc.days.every((d: { outcome: string }) => d.outcome === 'advance'), 'a flat volume does not wait for the day before');
+  assert.equal(doc.verdict.suggestedGrowth, null);
+  for (const d of doc.days) {
+    for (const p of ['gmail', 'other']) {
+      const pd = d.providers[p];
+      assert.ok('p50DelayMs' in pd && 'p95DelayMs' in pd, `${p} has its delay percentiles`);
+      if (pd.accepted > 0) assert.ok(pd.p95DelayMs >= pd.p50DelayMs);
+    }
+  }
+  const both = await runCli(['warmup', 'simulate', '--volume', '3000', '--target', '5000']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--volume simulates a flat daily volume/);
+});

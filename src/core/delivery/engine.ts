@@ -98,6 +98,8 @@ interface Pending {
 const SUPPRESS_DETAIL_MAX = 300;
 /** How long a lazy write waits for a durable commit to ride on before it is committed alone. */
 const LAZY_WRITE_MS = 50;
+/** Distinct replies whose classification is kept; past this the cache starts again. */
+const CLASSIFIED_MAX = 10_000;
 
 export class DeliveryEngine {
   readonly findings: Finding[] = [];
@@ -117,6 +119,8 @@ export class DeliveryEngine {
   private budgets = new Map<string, Promise<WarmupBudget>>();
   /** The provider behind each recipient domain (warm-up caps), looked up once. */
   private readonly providers = new Map<string, Promise<ProviderName>>();
+  /** Classifications of reply texts seen in this process (bounded). */
+  private readonly classified = new Map<string, Classification>();
   /** Recipient lookup per claimed message (a --separate send has thousands). */
   private readonly recipientIndex = new WeakMap<QueuedMessage, Map<string, QueuedRecipient>>();
 
@@ -125,7 +129,11 @@ export class DeliveryEngine {
     this.random = deps.random ?? Math.random;
   }
 
-  private addFinding(f: Finding, key = `${f.code}|${f.message}`): void {
+  /** Adds a finding once per key; a thunk is only built when the key is new (replies repeat by the thousand). */
+  private addFinding(make: Finding | (() => Finding), key?: string): void {
+    if (key !== undefined && this.findingKeys.has(key)) return;
+    const f = typeof make === 'function' ? make() : make;
+    key ??= `${f.code}|${f.message}`;
     if (this.findingKeys.has(key)) return;
     this.findingKeys.add(key);
     this.findings.push(f);
@@ -277,7 +285,7 @@ export class DeliveryEngine {
     for (const [provider, w] of waiting) {
       const b = budget.get(provider);
       this.addFinding(
-        finding('WARMUP_CAP_REACHED', 'send', `${provider}: day ${budget.day} of the warm-up plan allows ${b.dailyCap} today and ${b.hourlyCap} an hour (${b.usedToday} sent today); ${w.count} recipient(s) wait until ${new Date(w.until).toISOString()}.`, {
+        () => finding('WARMUP_CAP_REACHED', 'send', `${provider}: day ${budget.day} of the warm-up plan allows ${b.dailyCap} today and ${b.hourlyCap} an hour (${b.usedToday} sent today); ${w.count} recipient(s) wait until ${new Date(w.until).toISOString()}.`, {
           fix: 'Leave them queued and run `mailpace-cli queue run` from cron (or send with --retry to wait in the foreground).',
           evidence: { provider, day: budget.day, dailyCap: b.dailyCap, hourlyCap: b.hourlyCap, sentToday: b.usedToday, waiting: w.count, until: new Date(w.until).toISOString() },
         }),
@@ -330,6 +338,15 @@ export class DeliveryEngine {
   }
 
   private async attempt(m: QueuedMessage, opts: DeliveryOptions, domain: string, batch: QueuedRecipient[], signal?: AbortSignal): Promise<void> {
+    // A rate limit that arrived while this transaction waited for its turn holds it back too:
+    // the destination is not offered more mail before the throttle ends (as Postfix defers the
+    // rest of a destination's queue after a "421 too many" instead of trying each message).
+    const now = this.deps.clock.now();
+    const until = this.throttle.notBefore(opts.relay ? 'relay' : domain, now);
+    if (until !== undefined) {
+      await this.record(m, batch.map((r) => ({ recipient: r.recipient, status: r.status, nextAttemptAt: until, at: now })), [], 'lazy');
+      return;
+    }
     const recipients = batch.map((r) => r.recipient);
     this.deps.onEvent?.({ type: 'attempt', queueId: m.id, domain, recipients });
     const route = await this.route(domain, opts);
@@ -372,11 +389,12 @@ export class DeliveryEngine {
     }
     if (result.tls) this.tlsFindings(result.host!, result.tls);
     else if (result.host && result.results.some((r) => r.reply && r.reply.code !== undefined && r.reply.code < 300)) {
-      this.addFinding(finding('TLS_NOT_USED', 'send', `${result.host} [${result.address}] offered no STARTTLS: the message travelled in plaintext.`, { fix: 'Ask the receiver to enable STARTTLS, or send with --tls required to refuse plaintext.' }), `TLS_NOT_USED|${result.host}`);
+      this.addFinding(() => finding('TLS_NOT_USED', 'send', `${result.host} [${result.address}] offered no STARTTLS: the message travelled in plaintext.`, { fix: 'Ask the receiver to enable STARTTLS, or send with --tls required to refuse plaintext.' }), `TLS_NOT_USED|${result.host}`);
     }
     let rateLimitedUntil: number | undefined;
+    const byRecipient = new Map(result.results.map((x) => [x.recipient, x]));
     for (const rec of batch) {
-      const r = result.results.find((x) => x.recipient === rec.recipient) ?? { recipient: rec.recipient, networkError: 'no answer', stage: 'unknown' as const };
+      const r = byRecipient.get(rec.recipient) ?? { recipient: rec.recipient, networkError: 'no answer', stage: 'unknown' as const };
       const c = this.classifyResult(r);
       const attemptAt = now;
       let status: RecipientUpdate['status'];
@@ -388,7 +406,7 @@ export class DeliveryEngine {
       } else if (c.retry || !r.reply || r.reply.code === undefined || r.reply.code < 500) {
         if (c.rateLimited) {
           rateLimitedUntil = this.throttle.strike(destination, now, c.retryAfterMs);
-          this.addFinding(finding('SEND_RATE_LIMITED', 'send', `${destination} is rate-limiting us: ${replyText(r)}`, { fix: 'Send more slowly to this provider (lower --concurrency, warm up the IP: mailpace-cli warmup plan).' }), `SEND_RATE_LIMITED|${destination}`);
+          this.addFinding(() => finding('SEND_RATE_LIMITED', 'send', `${destination} is rate-limiting us: ${replyText(r)}`, { fix: 'Send more slowly to this provider (lower --concurrency, warm up the IP: mailpace-cli warmup plan).' }), `SEND_RATE_LIMITED|${destination}`);
         }
         const decision = nextRetry(opts.policy, { deferrals: rec.attempts + 1, createdAt: m.createdAt, expiresAt: m.expiresAt, ...(rateLimitedUntil !== undefined ? { destinationNotBefore: rateLimitedUntil } : {}) }, c, now);
         if (decision.kind === 'expire') {
@@ -436,9 +454,11 @@ export class DeliveryEngine {
     }
     // A rate limit holds back the destination's other pending recipients of this message too.
     if (rateLimitedUntil !== undefined) {
+      const inBatch = new Set(batch);
+      const updated = new Set(updates.map((u) => u.recipient));
       for (const other of m.recipients) {
-        if (other.domain !== domain || FINAL_STATUSES.has(other.status) || batch.includes(other) || other.nextAttemptAt >= rateLimitedUntil) continue;
-        if (updates.some((u) => u.recipient === other.recipient)) continue;
+        if (other.domain !== domain || FINAL_STATUSES.has(other.status) || inBatch.has(other) || other.nextAttemptAt >= rateLimitedUntil) continue;
+        if (updated.has(other.recipient)) continue;
         updates.push({ recipient: other.recipient, status: other.status, nextAttemptAt: rateLimitedUntil, at: now });
       }
     }
@@ -453,9 +473,17 @@ export class DeliveryEngine {
     if (!r.reply || r.reply.code === undefined) {
       return this.deps.classify({ text: r.networkError ?? r.reply?.text ?? '', networkError: r.networkError ?? 'unknown', stage: r.stage });
     }
-    const input: ClassifyInput = { code: r.reply.code, text: r.reply.text, stage: r.stage };
-    if (r.reply.enhanced) input.enhanced = r.reply.enhanced;
-    return this.deps.classify(input);
+    // The same reply comes back by the thousand (a throttled provider, a bulk send): classify it once.
+    const key = `${r.stage}\u0000${r.reply.code}\u0000${r.reply.enhanced ?? ''}\u0000${r.reply.text}`;
+    let c = this.classified.get(key);
+    if (!c) {
+      const input: ClassifyInput = { code: r.reply.code, text: r.reply.text, stage: r.stage };
+      if (r.reply.enhanced) input.enhanced = r.reply.enhanced;
+      c = this.deps.classify(input);
+      if (this.classified.size >= CLASSIFIED_MAX) this.classified.clear();
+      this.classified.set(key, c);
+    }
+    return c;
   }
 
   /** Hard bounces about the recipient are suppressed; mailbox full only after repeats over days. */
@@ -466,30 +494,30 @@ export class DeliveryEngine {
 
   private tlsFindings(host: string, tls: TlsRecord): void {
     if (tls.protocol === 'TLSv1' || tls.protocol === 'TLSv1.1') {
-      this.addFinding(finding('TLS_VERSION_OLD', 'send', `${host} negotiated ${tls.protocol} (${tls.cipher}); TLS 1.2 or later is expected (RFC 8996).`, { fix: 'Ask the receiving server to enable TLS 1.2 and 1.3; check with: mailpace-cli probe ' + host }), `TLS_VERSION_OLD|${host}`);
+      this.addFinding(() => finding('TLS_VERSION_OLD', 'send', `${host} negotiated ${tls.protocol} (${tls.cipher}); TLS 1.2 or later is expected (RFC 8996).`, { fix: 'Ask the receiving server to enable TLS 1.2 and 1.3; check with: mailpace-cli probe ' + host }), `TLS_VERSION_OLD|${host}`);
     }
   }
 
   /** Sender-side causes the reply reveals, each with the command that looks into it. */
   private causeFindings(c: Classification, r: RecipientResult, recipient: string): void {
-    const text = replyText(r);
     const key = (code: string) => `${code}|${recipient.split('@')[1]}`;
+    const text = () => replyText(r);
     if (c.blocklist || c.reason === 'blocked' || c.reason === 'badreputation') {
       this.addFinding(
-        finding('SEND_BLOCKLISTED', 'send', `${recipient}: the receiver refused the sender${c.blocklist ? ` (blocklist: ${c.blocklist})` : ''}: ${text}`, {
+        () => finding('SEND_BLOCKLISTED', 'send', `${recipient}: the receiver refused the sender${c.blocklist ? ` (blocklist: ${c.blocklist})` : ''}: ${text()}`, {
           fix: 'Find out which lists have your sending IP and domain: mailpace-cli blocklist scan <sending IP> --domain-ips <your domain>',
           severity: c.hard ? 'error' : 'warning',
         }),
         key('SEND_BLOCKLISTED'),
       );
     } else if (c.reason === 'authfailure') {
-      this.addFinding(finding('SEND_AUTH_FAILED', 'send', `${recipient}: ${text}`, { fix: 'Check SPF, DKIM and DMARC of the sending domain: mailpace-cli check-domain <domain> --ip <sending IP>' }), key('SEND_AUTH_FAILED'));
+      this.addFinding(() => finding('SEND_AUTH_FAILED', 'send', `${recipient}: ${text()}`, { fix: 'Check SPF, DKIM and DMARC of the sending domain: mailpace-cli check-domain <domain> --ip <sending IP>' }), key('SEND_AUTH_FAILED'));
     } else if (c.reason === 'spamdetected' || c.reason === 'virusdetected' || c.reason === 'contenterror' || c.reason === 'mesgtoobig' || c.reason === 'policyviolation') {
-      this.addFinding(finding('SEND_CONTENT_REJECTED', 'send', `${recipient}: ${c.reason}: ${text}`, { fix: 'Score the message as a receiver would: mailpace-cli score <message.eml>' }), key('SEND_CONTENT_REJECTED'));
+      this.addFinding(() => finding('SEND_CONTENT_REJECTED', 'send', `${recipient}: ${c.reason}: ${text()}`, { fix: 'Score the message as a receiver would: mailpace-cli score <message.eml>' }), key('SEND_CONTENT_REJECTED'));
     } else if (r.stage === 'auth') {
-      this.addFinding(finding('RELAY_AUTH_FAILED', 'send', `the relay refused the login: ${text}`, { fix: 'Check --user and the password (MAILPACE_SMTP_PASSWORD or --password-file), and that the relay allows this account to submit.', severity: c.hard ? 'error' : 'warning' }), 'RELAY_AUTH_FAILED');
+      this.addFinding(() => finding('RELAY_AUTH_FAILED', 'send', `the relay refused the login: ${text()}`, { fix: 'Check --user and the password (MAILPACE_SMTP_PASSWORD or --password-file), and that the relay allows this account to submit.', severity: c.hard ? 'error' : 'warning' }), 'RELAY_AUTH_FAILED');
     } else if (c.reason === 'requireptr') {
-      this.addFinding(finding('SEND_PTR_REQUIRED', 'send', `${recipient}: ${text}`, { fix: 'Give the sending IP a PTR record that resolves back to it: mailpace-cli check-domain <domain> --ip <sending IP>' }), key('SEND_PTR_REQUIRED'));
+      this.addFinding(() => finding('SEND_PTR_REQUIRED', 'send', `${recipient}: ${text()}`, { fix: 'Give the sending IP a PTR record that resolves back to it: mailpace-cli check-domain <domain> --ip <sending IP>' }), key('SEND_PTR_REQUIRED'));
     }
   }
 

@@ -14,6 +14,7 @@ import {
   type DeliveryFilter,
   type DeliveryLogEntry,
   type QueuedMessage,
+  type QueuedRecipient,
   type RecipientUpdate,
   type Store,
   type Suppression,
@@ -25,14 +26,18 @@ interface Lease {
   until: number;
 }
 
+/** A copy the caller may change; `options` is shared, as no caller changes it (the engine spreads it into its own object). */
 function cloneMessage(m: QueuedMessage): QueuedMessage {
-  return { ...m, options: structuredClone(m.options), recipients: m.recipients.map((r) => ({ ...r, ...(r.lastReply ? { lastReply: { ...r.lastReply } } : {}) })) };
+  return { ...m, recipients: m.recipients.map((r) => ({ ...r, ...(r.lastReply ? { lastReply: { ...r.lastReply } } : {}) })) };
 }
 
 export class MemoryStore implements Store {
+  /** Recipient lookup per queued message (recipients never change once queued). */
+  private readonly recipientIndex = new WeakMap<QueuedMessage, Map<string, QueuedRecipient>>();
   private readonly suppressions = new Map<string, Suppression>();
   private readonly deliveries: DeliveryLogEntry[] = [];
-  private readonly queue = new Map<string, QueuedMessage>();
+  /** The queue as stored (subclasses read it without the copy getQueued makes). */
+  protected readonly queue = new Map<string, QueuedMessage>();
   private readonly leases = new Map<string, Lease>();
 
   async addSuppression(s: Suppression): Promise<void> {
@@ -64,7 +69,7 @@ export class MemoryStore implements Store {
 
   async enqueue(message: QueuedMessage): Promise<void> {
     if (this.queue.has(message.id)) throw new Error(`queue id ${message.id} already exists`);
-    const m = cloneMessage(message);
+    const m = { ...cloneMessage(message), options: structuredClone(message.options) };
     for (const r of m.recipients) r.recipient = normalizeAddress(r.recipient);
     this.queue.set(m.id, m);
   }
@@ -96,8 +101,13 @@ export class MemoryStore implements Store {
     }
     for (const b of batch) {
       const m = this.queue.get(b.queueId)!;
+      let index = this.recipientIndex.get(m);
+      if (!index) {
+        index = new Map(m.recipients.map((r) => [r.recipient, r]));
+        this.recipientIndex.set(m, index);
+      }
       for (const u of b.updates) {
-        const r = m.recipients.find((x) => x.recipient === normalizeAddress(u.recipient));
+        const r = index.get(normalizeAddress(u.recipient));
         if (r) applyUpdate(r, u);
       }
       for (const e of b.log) await this.logDelivery(e);

@@ -42,6 +42,8 @@ export interface SimulateInput {
   suggest?: boolean;
   /** Recipients per day through the engine before aggregation starts. */
   maxRecipientsPerDay?: number;
+  /** A flat volume (--volume): every day sends its day of the plan, whatever the day before delivered. */
+  flat?: boolean;
 }
 
 export interface ProviderDay {
@@ -55,6 +57,9 @@ export interface ProviderDay {
   throttleReplies: number;
   /** The modelled hourly capacity at the start of the day. */
   capacity: number;
+  /** Time from queueing to acceptance of this provider's accepted messages (weighted by unit). */
+  p50DelayMs: number | null;
+  p95DelayMs: number | null;
 }
 
 export type DayOutcome = 'advance' | 'hold' | 'pause' | 'paused';
@@ -97,6 +102,8 @@ export interface SimulationResult {
   unit: number;
   /** Transactions the engine made (for benchmarks). */
   transactions: number;
+  /** A flat --volume run rather than a ramp. */
+  flat: boolean;
 }
 
 /** mulberry32: a small, fast, seedable PRNG (deterministic across platforms). */
@@ -132,7 +139,7 @@ class SimStore extends MemoryStore {
   }
   override async release(queueId: string, worker: string): Promise<void> {
     await super.release(queueId, worker);
-    const m = await this.getQueued(queueId);
+    const m = this.queue.get(queueId);
     if (m) this.track(m);
     else this.due.delete(queueId);
   }
@@ -141,6 +148,13 @@ class SimStore extends MemoryStore {
     for (const r of m.recipients) if (!FINAL_STATUSES.has(r.status) && (due === undefined || r.nextAttemptAt < due)) due = r.nextAttemptAt;
     if (due === undefined) this.due.delete(m.id);
     else this.due.set(m.id, due);
+  }
+  /**
+   * The simulator counts outcomes from the engine's events; keeping a log row per attempt would
+   * grow without bound (a throttled backlog is retried all day, every day).
+   */
+  override async logDelivery(): Promise<number> {
+    return 0;
   }
   nextDue(): number | undefined {
     let min: number | undefined;
@@ -172,7 +186,7 @@ function weightedPercentile(samples: [number, number][], q: number): number | nu
   return Math.round(samples[samples.length - 1]![0]);
 }
 
-const emptyProviderDay = (capacity: number): ProviderDay => ({ planned: 0, offered: 0, accepted: 0, deferred: 0, rateLimited: 0, bounced: 0, complaints: 0, throttleReplies: 0, capacity });
+const emptyProviderDay = (capacity: number): ProviderDay => ({ planned: 0, offered: 0, accepted: 0, deferred: 0, rateLimited: 0, bounced: 0, complaints: 0, throttleReplies: 0, capacity, p50DelayMs: null, p95DelayMs: null });
 
 /** One run of the plan; no suggestion search. */
 export async function runSimulation(input: SimulateInput): Promise<SimulationResult> {
@@ -188,6 +202,7 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
   let today: SimDay | undefined;
   let simDay = 0;
   let delays: [number, number][] = [];
+  let providerDelays = new Map<ProviderName, [number, number][]>();
   let stageAccepted = 0;
   const engine = new DeliveryEngine({
     store,
@@ -211,7 +226,11 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
       if (e.status === 'delivered') {
         today.accepted += r.weight;
         pd.accepted += r.weight;
-        delays.push([clock.now() - r.enqueuedAt, r.weight]);
+        const sample: [number, number] = [clock.now() - r.enqueuedAt, r.weight];
+        delays.push(sample);
+        const pds = providerDelays.get(r.provider);
+        if (pds) pds.push(sample);
+        else providerDelays.set(r.provider, [sample]);
         if (r.day === simDay) stageAccepted += r.weight;
         meta.delete(e.recipient);
       } else if (e.status === 'deferred') {
@@ -276,6 +295,7 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
       today.providers[pr]!.planned = paused ? 0 : (p.providers[pr]?.volume ?? 0);
     }
     delays = [];
+    providerDelays = new Map();
     stageAccepted = 0;
     // arrivals: each provider's volume spread over the sending hours (the first hours take the remainder)
     const arrivals: { at: number; provider: ProviderName; count: number }[] = [];
@@ -325,6 +345,11 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
     for (const r of meta.values()) today.backlog += r.weight;
     today.p50DelayMs = weightedPercentile(delays, 0.5);
     today.p95DelayMs = weightedPercentile(delays, 0.95);
+    for (const pr of providers) {
+      const samples = providerDelays.get(pr) ?? [];
+      today.providers[pr]!.p50DelayMs = weightedPercentile(samples, 0.5);
+      today.providers[pr]!.p95DelayMs = weightedPercentile(samples, 0.95);
+    }
     const blocked = providers.filter((pr) => counters[pr].blocked > 0);
     transport.endDay();
     const flag = (code: WarmupFlagCode, message: string, provider?: string) => today!.flags.push({ code, severity: WARMUP_FLAGS[code].severity, message, ...(provider ? { provider } : {}) });
@@ -352,7 +377,7 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
     else if (pause) {
       d.outcome = 'pause';
       pausedNext = true;
-    } else if (planned > 0 && stageAccepted / planned > 0.9) {
+    } else if (input.flat || (planned > 0 && stageAccepted / planned > 0.9)) {
       d.outcome = 'advance';
       stage++;
     } else {
@@ -375,6 +400,7 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
     seed,
     unit: Math.max(1, ...days.map((d) => d.unit)),
     transactions: transport.transactions,
+    flat: !!input.flat,
   };
 }
 
@@ -394,7 +420,7 @@ function throttled(d: SimDay): string {
  */
 export async function simulate(input: SimulateInput): Promise<SimulationResult> {
   const result = await runSimulation(input);
-  if (result.verdict.ok || input.suggest === false) return result;
+  if (result.verdict.ok || input.suggest === false || input.flat) return result;
   const start = input.plan.days[0]!.total;
   const top = Math.floor((Math.max(input.plan.growth, 1.05) - 0.0001) * 20) / 20;
   let lo = 1; // 1.05 … top on a 0.05 grid, as indices
