@@ -2,7 +2,6 @@
  * Events → counts: totals and groups for the report window, and hourly series (overall, per
  * sender domain, per provider, per --by group) reaching back over the baseline for the detectors.
  */
-import { blocklistNamed } from '../delivery/classify.js';
 import type { Classification } from '../delivery/classification.js';
 import { domainOf, type EventKind, type MonitorEvent } from './events.js';
 import { providerOf } from './provider.js';
@@ -177,7 +176,8 @@ export class Aggregate {
       cluster.hourly.set(hour, (cluster.hourly.get(hour) ?? 0) + 1);
       if (provider !== undefined) cluster.providers.add(provider);
       // Blocklist replies only count for mail we sent: a reject of ours names the client's list entry, not our IP.
-      if (outbound) list = cluster.classification.blocklist ?? blocklistNamed(e.reply);
+      // The cluster's classification already looked for a named list (the masked parts never hold one).
+      if (outbound) list = cluster.classification.blocklist;
     }
 
     if (!this.inWindow(e.at)) return;
