@@ -602,7 +602,7 @@ ${examples([
     .option('--bounce-rate <r>', 'share of recipients that do not exist, e.g. 0.02 or 2% (default 0.5%)')
     .option('--complaint-rate <r>', 'share of accepted messages reported as spam (default 0.05%)')
     .option('--seed <n>', 'PRNG seed: the same seed gives the same result', '1')
-    .option('--chart', 'add a text chart of planned vs accepted per day')
+    .option('--chart', 'add a chart: accepted per provider vs planned, deferral rate and backlog per day (colour on a terminal, text otherwise)')
     .option('--no-suggest', 'do not search for the largest growth that stays green')
     .addHelpText(
       'after',

@@ -86,7 +86,8 @@ function duration(ms: number | null): string {
   return `${Math.round((ms / 3_600_000) * 10) / 10}h`;
 }
 
-export function simulationHuman(r: SimulationResult, color: ChalkInstance, opts: { chart?: boolean } = {}): string {
+/** `inkChart`: the terminal chart (warmup-chart.tsx) to show instead of the plain text one. */
+export function simulationHuman(r: SimulationResult, color: ChalkInstance, opts: { chart?: boolean; inkChart?: string } = {}): string {
   const lines: string[] = [];
   const what = r.flat ? `flat ${fmt(r.plan.target)}/day for ${r.plan.days.length} days` : `${r.plan.curve} plan to ${fmt(r.plan.target)}/day (${r.plan.days.length} stages)`;
   lines.push(`${color.bold('Warm-up simulation')}: ${what}, seed ${r.seed}${r.unit > 1 ? `, ${fmt(r.unit)} messages per simulated recipient` : ''}`);
@@ -97,7 +98,7 @@ export function simulationHuman(r: SimulationResult, color: ChalkInstance, opts:
   }
   const t = table(rows, (i) => i > 0 && i < 12);
   lines.push(color.bold(t[0]!), ...t.slice(1).map((l, i) => (r.days[i]!.flags.some((f) => f.severity === 'error') ? color.red(l) : r.days[i]!.flags.length ? color.yellow(l) : l)));
-  if (opts.chart) lines.push('', ...simulationChart(r));
+  if (opts.chart) lines.push('', ...(opts.inkChart !== undefined ? opts.inkChart.split('\n') : simulationChart(r)));
   lines.push('');
   const seen = new Set<string>();
   for (const d of r.days) {

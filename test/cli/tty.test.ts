@@ -60,3 +60,16 @@ test('blocklist scan on a sized terminal: the ink live view counts answers on st
   const plain = r.out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
   assert.match(plain, /198\.51\.0\.5 {2}listed on 1 of 1 list/);
 });
+
+test('warmup simulate --chart: the ink chart on a terminal (coloured provider bars), the text chart in a pipe', { skip: hasScript ? false : 'util-linux script is not installed' }, async () => {
+  const args = 'warmup simulate --target 8000 --start 120 --growth 2 --mix gmail=60,microsoft=40 --no-suggest --chart';
+  const tty = await underTty(`stty cols 100 rows 40; ${process.execPath} ${BIN} ${args}`);
+  assert.equal(tty.code, 1, tty.out.slice(0, 500));
+  assert.match(tty.out, /accepted.* per day by provider/);
+  assert.match(tty.out, /\x1b\[31m█ gmail {2}\x1b\[34m█ microsoft/, 'a legend in the providers’ colours');
+  assert.match(tty.out, /\x1b\[31m█+\x1b\[34m█+/, 'stacked provider bars');
+  const piped = spawnSync(process.execPath, [BIN, ...args.split(' ')], { encoding: 'utf8' });
+  assert.equal(piped.status, 1);
+  assert.match(piped.stdout, /planned ░ vs accepted █ per day/);
+  assert.doesNotMatch(piped.stdout, /\x1b\[/, 'no colour in a pipe');
+});

@@ -42,6 +42,14 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   const result = await simulate({ plan, model, seed, suggest: opts.suggest !== false, flat });
   if (format === 'json') ctx.out(toJson(simulationDocument(result)));
   else if (format === 'csv') ctx.io.stdout.write(simulationCsv(result));
-  else ctx.out(simulationHuman(result, ctx.color, { chart: !!opts.chart }));
+  else {
+    // On a colour terminal the chart is an ink view; in a pipe or file, the plain text chart.
+    let inkChart: string | undefined;
+    if (opts.chart && ctx.color.level > 0) {
+      const { renderWarmupChart } = await import('../../render/warmup-chart.js');
+      inkChart = renderWarmupChart(result, (ctx.io.stdout as { columns?: number }).columns ?? 100);
+    }
+    ctx.out(simulationHuman(result, ctx.color, { chart: !!opts.chart, ...(inkChart !== undefined ? { inkChart } : {}) }));
+  }
   return result.verdict.ok ? 0 : 1;
 }

@@ -151,3 +151,11 @@ test('a plan document reads back as the same plan', () => {
   assert.throws(() => parsePlanDocument(doc, 'plan.json'), /day 2: the providers add up to/);
   assert.throws(() => parsePlanDocument({ command: 'check-domain' }, 'x.json'), /not a warm-up plan/);
 });
+
+test('the chart splits a bar among providers in proportion, the largest remainders rounding up', async () => {
+  const { apportion } = await import('../../../src/render/warmup-chart.js');
+  assert.deepEqual(apportion([50, 30, 20], 10), [5, 3, 2]);
+  assert.deepEqual(apportion([1, 1, 1], 10), [4, 3, 3]);
+  assert.deepEqual(apportion([0, 0], 5), [0, 0]);
+  assert.equal(apportion([333, 333, 334], 7).reduce((a, b) => a + b, 0), 7);
+});
