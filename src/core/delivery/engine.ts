@@ -285,7 +285,7 @@ export class DeliveryEngine {
     for (const [provider, w] of waiting) {
       const b = budget.get(provider);
       this.addFinding(
-        () => finding('WARMUP_CAP_REACHED', 'send', `${provider}: day ${budget.day} of the warm-up plan allows ${b.dailyCap} today and ${b.hourlyCap} an hour (${b.usedToday} sent today); ${w.count} recipient(s) wait until ${new Date(w.until).toISOString()}.`, {
+        () => finding('WARMUP_CAP_REACHED', 'send', `${provider}: day ${budget.day} of the warm-up plan allows ${b.dailyCap} today and ${b.hourlyCap} an hour (${b.usedToday} used today); ${w.count} recipient(s) wait until ${new Date(w.until).toISOString()}.`, {
           fix: 'Leave them queued and run `mailpace-cli queue run` from cron (or send with --retry to wait in the foreground).',
           evidence: { provider, day: budget.day, dailyCap: b.dailyCap, hourlyCap: b.hourlyCap, sentToday: b.usedToday, waiting: w.count, until: new Date(w.until).toISOString() },
         }),
