@@ -51,6 +51,31 @@ function afterType(value: string): string {
   return (semi >= 0 && /^[\w-]+$/.test(value.slice(0, semi).trim()) ? value.slice(semi + 1) : value).trim();
 }
 
+/**
+ * RFC 3464 §2.1 puts a blank line before each recipient's fields; some MTAs (AOL) write the
+ * per-message fields and every recipient's in one block. A second Final-Recipient (with the
+ * Original-Recipient just before it) starts the next recipient.
+ */
+function perRecipient(block: RawHeader[]): RawHeader[][] {
+  if (block.filter((h) => h.name === 'final-recipient').length < 2) return [block];
+  const out: RawHeader[][] = [];
+  let current: RawHeader[] = [];
+  let seenFinal = false;
+  for (let i = 0; i < block.length; i++) {
+    const h = block[i]!;
+    const startsNext = seenFinal && (h.name === 'final-recipient' || (h.name === 'original-recipient' && block[i + 1]?.name === 'final-recipient'));
+    if (startsNext) {
+      out.push(current);
+      current = [];
+      seenFinal = false;
+    }
+    if (h.name === 'final-recipient') seenFinal = true;
+    current.push(h);
+  }
+  out.push(current);
+  return out;
+}
+
 export function parseDeliveryStatus(text: string): DsnReport {
   const blocks: RawHeader[][] = [];
   let pos = 0;
@@ -59,7 +84,7 @@ export function parseDeliveryStatus(text: string): DsnReport {
     while (pos < t.length && (t[pos] === '\n' || t[pos] === ' ' || t[pos] === '\t')) pos++;
     if (pos >= t.length) break;
     const { headers, bodyStart } = parseHeaderBlock(t, pos);
-    if (headers.length > 0) blocks.push(headers);
+    if (headers.length > 0) blocks.push(...perRecipient(headers));
     if (bodyStart <= pos) break;
     pos = bodyStart;
   }

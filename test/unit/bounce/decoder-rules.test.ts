@@ -83,3 +83,17 @@ test("Gmail's \"(state N)\" gives the reason when the quoted reply's status has 
   // a specific status in the reply decides
   assert.equal(parseBounce(notice('550 550 5.2.2 <neko@example.co.jp>... Mailbox Full (state 14).'), 'g3').results[0]?.reason, 'mailboxfull');
 });
+
+test('recipients written in one block without blank lines between them (AOL) are each read', () => {
+  const m = parseBounce(
+    dsn(
+      'Final-Recipient: rfc822; sabineko@example.jp\r\nOriginal-Recipient: rfc822;sabineko@example.jp\r\nAction: failed\r\nStatus: 5.2.2\r\nDiagnostic-Code: smtp; 550 5.2.2 <sabineko@example.jp>... Mailbox Full\r\n' +
+        'Final-Recipient: rfc822; mikeneko@example.jp\r\nOriginal-Recipient: rfc822;mikeneko@example.jp\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 <mikeneko@example.jp>... User Unknown',
+    ),
+    'aol',
+  );
+  assert.deepEqual(m.results.map((r) => [r.recipient, r.reason, r.status]), [
+    ['sabineko@example.jp', 'mailboxfull', '5.2.2'],
+    ['mikeneko@example.jp', 'userunknown', '5.1.1'],
+  ]);
+});
