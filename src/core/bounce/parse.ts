@@ -86,7 +86,7 @@ const LOCAL_PROGRAM = /^\s*-*\s*pipe to \||\bcommand died with status\b/im;
  * the refused address quoted before the verdict, provider notices that only ever mean that, and
  * the status-code rows.
  */
-const UNKNOWN_USER_ANYWHERE: ReadonlySet<string> = new Set(['recipient-named-unknown', 'gmail-address-not-found', 'exchange-recipient-not-recognized', 'status-userunknown', 'microsoft-recipient-not-found', 'microsoft-mailbox-unavailable', 'microsoft-dbeb']);
+const UNKNOWN_USER_ANYWHERE: ReadonlySet<string> = new Set(['recipient-named-unknown', 'gmail-address-not-found', 'exchange-recipient-not-recognized', 'notes-not-listed', 'status-userunknown', 'microsoft-recipient-not-found', 'microsoft-mailbox-unavailable', 'microsoft-dbeb']);
 
 /** X.1.x other than X.1.2 (host) and X.1.4 (ambiguous): the status itself says the mailbox is unknown (RFC 3463 §3.2). */
 function explicitUnknownStatus(status: string): boolean {

@@ -93,7 +93,11 @@ export function recipientsFromText(errorText: string): TextRecipient[] {
     // The reply given once for every recipient, before the list of them ("Could not be delivered
     // because of / 550 5.1.1 User unknown / The following recipients were affected: …", MailMarshal).
     const shared = errorText.replace(/\r\n/g, '\n').split(/\n[ \t]*\n/).find((p) => REPLY_RE.test(p) && STATUS_RE.test(p) && p.length < 1000);
-    if (shared) for (const o of out) if (o.diagnostic === '') o.diagnostic = clean(shared.split('\n'));
+    // Else the explanation written above the list ("Your message was not delivered within 0 days and
+    // 1 hours. Remote host is not responding. / The following recipients did not receive this message:").
+    const preamble = shared ? undefined : clean(lines.slice(0, found[0]!.start)).slice(0, 1000);
+    const text = shared ? clean(shared.split('\n')) : preamble;
+    if (text) for (const o of out) if (o.diagnostic === '') o.diagnostic = text;
   }
   if (out.length === 0) {
     // "User's mailbox is full: <user@example.jp>": the reason first, the address after it.

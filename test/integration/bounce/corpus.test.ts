@@ -15,7 +15,7 @@ import { readdirSync } from 'node:fs';
 import { agreement, FIXTURES } from './corpus-agreement.js';
 
 const TARGET = { reason: 0.97, recipient: 0.99, status: 0.97, hard: 0.99 } as const;
-const FLOOR = { reason: 0.915, recipient: 0.97, status: 0.965, hard: 0.945 } as const;
+const FLOOR = { reason: 0.925, recipient: 0.97, status: 0.965, hard: 0.95 } as const;
 
 const a = agreement();
 
