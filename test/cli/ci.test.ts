@@ -299,3 +299,25 @@ test('bad usage: missing config, bad --only, bad --format, bad --junit-file: exi
   assert.equal(none.code, 2);
   assert.match(none.stderr, /no mailpace\.config\.json here/);
 });
+
+test('ci --help documents the config, formats and exit codes, and loads none of ink, react, mailauth, SQLite or undici', async () => {
+  const trace = join(dir, 'modules.txt');
+  const env = { TRACE_FILE: trace, NODE_OPTIONS: `--import ${join(process.cwd(), 'test/helpers/trace-imports.mjs')}` };
+  const h = await runCli(['ci', '--help'], { env });
+  assert.equal(h.code, 0, h.stderr);
+  assert.match(h.stdout, /--format <format>[^]*junit[^]*github/);
+  assert.match(h.stdout, /"recipients": \["gmail\.com", "outlook\.com"\]/);
+  assert.match(h.stdout, /Exit codes: 0 clean; 1 a finding at or above --fail-on[^]*2 bad config or flags; 3 could not complete/);
+  assert.doesNotMatch(h.stdout, /--probe-port/, 'the test-only flag stays out of the help');
+  const loaded = readFileSync(trace, 'utf8');
+  assert.match(loaded, /node_modules\/commander\//, 'tracing works');
+  for (const heavy of ['node_modules/ink/', 'node_modules/react/', 'node_modules/mailauth/', 'node_modules/better-sqlite3/', 'node_modules/undici/']) {
+    assert.ok(!loaded.includes(heavy), `${heavy} loaded by ci --help`);
+  }
+  // a run with the built-in lint and no Rspamd needs no SQLite, ink or react either
+  rmSync(trace, { force: true });
+  const r = await ci(['--only', 'templates', '--json'], env);
+  assert.equal(r.code, 1, r.stderr);
+  const run = readFileSync(trace, 'utf8');
+  for (const heavy of ['node_modules/ink/', 'node_modules/react/', 'node_modules/better-sqlite3/']) assert.ok(!run.includes(heavy), `${heavy} loaded by ci`);
+});
