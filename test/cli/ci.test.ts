@@ -14,6 +14,7 @@ import { startDnsServer, type DnsFixtureServer } from '../helpers/dns-server.js'
 import { rsaPublicKeyB64 } from '../helpers/keys.js';
 import { runCli } from '../helpers/cli.js';
 import { ciZone } from '../helpers/ci-fixture.js';
+import { FakeRspamd } from '../integration/score/fake-rspamd.js';
 import { makeTestPki, startFakeMx, startRawServer, type FakeMx, type TestPki } from '../helpers/smtp-server.js';
 
 const XSD = join(process.cwd(), 'test', 'fixtures', 'junit', 'junit-10.xsd');
@@ -259,6 +260,27 @@ test('an Rspamd that is configured but not reachable: the built-in lint, with a 
   assert.match(area.notices[0].message, new RegExp(`Rspamd at http://127\\.0\\.0\\.1:${closedPort} \\(config "rspamd"\\) could not be reached .*built-in lint instead`));
 });
 
+test('an area whose service fails mid-run is "could not be checked" (exit 3); the other areas still report', async () => {
+  const rspamd = await new FakeRspamd({ mode: 'badjson' }).start();
+  try {
+    const path = writeConfig('broken-rspamd.config.json', { rspamd: rspamd.url, ips: undefined, zones: undefined, recipients: undefined });
+    const r = await runCli(['ci', '--config', path, '--dns', dns.address, '--timeout', '2s', '--json'], { timeoutMs: 30_000 });
+    assert.equal(r.code, 3, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    const templates = doc.areas.find((a: any) => a.area === 'templates');
+    assert.equal(templates.status, 'error');
+    assert.deepEqual(templates.cases.map((c: any) => [c.status, c.findings.map((f: any) => f.code)]), [
+      ['error', ['CI_UNREACHABLE_CHECK']],
+      ['error', ['CI_UNREACHABLE_CHECK']],
+    ]);
+    assert.match(templates.cases[0].findings[0].message, /^The templates could not be checked: /);
+    // check-domain ran regardless, with its own verdicts
+    assert.deepEqual(doc.areas.find((a: any) => a.area === 'domains').cases.map((c: any) => c.status), ['passed', 'failed']);
+  } finally {
+    await rspamd.stop();
+  }
+});
+
 const badConfigs: [string, string, RegExp][] = [
   ['unknown key', '{"domains":["a.test"],"recipents":["b.test"]}', /config .*bad\.json: unknown key "recipents" \(known: .*recipients/],
   ['bad JSON', '{"domains":["a.test"],}', /config .*bad\.json is not valid JSON/],
@@ -267,6 +289,7 @@ const badConfigs: [string, string, RegExp][] = [
   ['unclosed brace', '{"templates":["emails/{a,b.eml"]}', /is not a valid glob: unclosed "\{"/],
   ['glob matching nothing', '{"templates":["mail/*.eml"]}', /templates "mail\/\*\.eml" matches no file/],
   ['bad zone', '{"ips":["192.0.2.1"],"zones":["not a zone"]}', /config .*bad\.json: zones: "not a zone"/],
+  ['sending IPs and no IP list', '{"ips":["192.0.2.1"],"zones":["dbl.ci.test:domain"]}', /config .*bad\.json: zones: none of dbl\.ci\.test:domain is an IP blocklist, so the "ips" cannot be scanned/],
   ['bad recipient', '{"recipients":["exa mple.test"]}', /config .*bad\.json: recipients: "exa mple\.test" is not a domain name/],
   ['bad rspamd URL', '{"templates":["emails/*.eml"],"rspamd":"localhost:11333"}', /rspamd "localhost:11333" must be an http:\/\/ or https:\/\/ URL/],
   ['nothing to check', '{"failOn":"error"}', /configures nothing to check/],

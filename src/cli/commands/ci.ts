@@ -8,7 +8,7 @@ import { globFiles, GlobError } from '../glob.js';
 import { parseHelo, parseIp, parseSelector, readCaFile, readInputFile, wholeNumber } from '../flags.js';
 import { isReportFormat, junitFor, outputFormat, writeReport } from '../report-format.js';
 import { selectLists } from '../../core/blocklist/selection.js';
-import { collectTargets, type Target } from '../../core/blocklist/target.js';
+import { collectTargets } from '../../core/blocklist/target.js';
 import { CI_AREAS, runCi, type CiArea, type CiPlan } from '../../core/ci/run-ci.js';
 import { createPolicyFetcher } from '../../core/domain/policy-fetch.js';
 import { normalizeDomain } from '../../core/domain/name.js';
@@ -82,12 +82,17 @@ function buildPlan(ctx: CliContext, path: string, cfg: ProjectConfig, only: Set<
   const ips = (cfg.ips ?? []).map((ip) => parseIp(ip, `config ${path}: ips:`));
   if (only.has('domains') && domains.length > 0) plan.domains = { domains, selectors, ips, ...(cfg.profile ? { profile: cfg.profile } : {}) };
 
-  if (only.has('ips') && (ips.length > 0 || domains.length > 0)) {
-    const lists = inConfig(path, 'zones', () => selectLists({ zones: cfg.zones }));
-    const targets: Target[] = collectTargets([...ips, ...domains], MAX_BLOCKLIST_TARGETS).targets;
-    plan.ips = { targets, lists };
-  } else if (cfg.zones !== undefined) {
-    inConfig(path, 'zones', () => selectLists({ zones: cfg.zones }));
+  const lists = inConfig(path, 'zones', () => selectLists({ zones: cfg.zones }));
+  // IPs are asked of the IP lists, domains of the domain lists: sending IPs with no IP list is a
+  // config mistake; domains with no domain list are only checked by check-domain
+  if (ips.length > 0 && !lists.some((l) => l.kind === 'ip')) {
+    throw new UsageError(`config ${path}: zones: none of ${cfg.zones!.join(', ')} is an IP blocklist, so the "ips" cannot be scanned`, {
+      hint: 'add an IP list such as zen.spamhaus.org, or leave "zones" out for the default lists',
+    });
+  }
+  const scanned = [...ips, ...(lists.some((l) => l.kind === 'domain') ? domains : [])];
+  if (only.has('ips') && scanned.length > 0) {
+    plan.ips = { targets: collectTargets(scanned, MAX_BLOCKLIST_TARGETS).targets, lists };
   }
 
   // Templates are read (and checked to be messages) whether or not they are scored this run: a bad
