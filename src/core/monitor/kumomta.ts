@@ -1,6 +1,6 @@
 /**
  * KumoMTA's JSON log records, one per line (https://docs.kumomta.com/reference/log_record/):
- * type Reception, Delivery, TransientFailure, Bounce, Expiration, AdminBounce, OOB, Feedback;
+ * type Reception, Delivery, TransientFailure, Bounce, Expiration, AdminBounce, OOB, Feedback, Rejection;
  * `timestamp` and `created` are Unix seconds (RFC 3339 strings are accepted too); `response` has
  * `code`, `enhanced_code {class, subject, detail}`, `content`, `command`; `peer_address {name,
  * addr}`; `site` the MX site. Delay to delivery = timestamp − created. Files are zstd-compressed
@@ -17,6 +17,8 @@ const KINDS: Readonly<Record<string, EventKind>> = {
   OOB: 'bounced',
   Expiration: 'expired',
   Feedback: 'complaint',
+  // An inbound SMTP refusal by KumoMTA itself (newer versions log it), as Postfix's smtpd rejects.
+  Rejection: 'rejected',
 };
 
 const COMMAND_STAGE: Readonly<Record<string, MonitorEvent['stage']>> = {
@@ -47,7 +49,7 @@ export class KumoReader implements LogReader {
     }
     if (typeof r !== 'object' || r === null || typeof r.type !== 'string') return LineResult.Skipped;
     const kind = KINDS[r.type];
-    if (kind === undefined) return LineResult.Ignored; // Rejection (inbound) and future types
+    if (kind === undefined) return LineResult.Ignored; // types added later
     const at = time(r.timestamp);
     if (Number.isNaN(at)) return LineResult.Skipped;
     const e: MonitorEvent = { at, kind };
@@ -70,6 +72,7 @@ export class KumoReader implements LogReader {
     if (kind === 'delivered' && !Number.isNaN(created)) e.delayMs = Math.max(0, at - created);
     const resp = r.response;
     if (resp && typeof resp === 'object' && kind !== 'received' && kind !== 'complaint') {
+      if (kind === 'rejected') e.temporary = typeof resp.code === 'number' && resp.code < 500;
       const ec = resp.enhanced_code;
       const enhanced = ec && typeof ec === 'object' ? `${ec.class}.${ec.subject}.${ec.detail}` : undefined;
       const content = typeof resp.content === 'string' ? resp.content : '';
