@@ -19,7 +19,8 @@ const skip = postgresSkip();
 const dir = mkdtempSync(join(tmpdir(), 'mailpace-store-pg-'));
 const drops: (() => Promise<void>)[] = [];
 after(async () => {
-  for (const d of drops) await d();
+  // every database is dropped, even when one drop fails
+  await Promise.allSettled(drops.map((d) => d()));
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -13,7 +13,8 @@ import { freshDatabase, postgresSkip, sql } from '../helpers/postgres.js';
 const skip = postgresSkip();
 const drops: (() => Promise<void>)[] = [];
 after(async () => {
-  for (const d of drops) await d();
+  // every database is dropped, even when one drop fails
+  await Promise.allSettled(drops.map((d) => d()));
 });
 
 async function open(opts: { migrate?: boolean; url?: string } = {}): Promise<{ store: PostgresStore; url: string }> {
