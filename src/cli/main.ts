@@ -312,6 +312,7 @@ ${examples([
     .option('--greylist-delay <duration>', 'never retry a greylisted recipient sooner than this', '5m')
     .option('--max-age <duration>', 'give up (expired) on recipients still deferred after this (default 2h; 5d with --warmup)')
     .option('--ca-file <pem>', 'extra trusted CA (private PKI, tests) for STARTTLS and MTA-STS')
+    .addOption(new Option('--format <format>', 'human, json (= --json), junit (JUnit XML: a testcase per recipient) or github (annotations + job summary)').choices(['human', 'json', 'junit', 'github']))
     .option('--warmup <plan.json>', "keep to a warm-up plan's daily and hourly caps per provider (from `warmup plan --out`); over-cap recipients stay queued")
     .option('--dry-run', 'print the plan (routes, batches, retry policy) and send nothing')
     .addHelpText(
@@ -332,6 +333,7 @@ ${examples([
   ['MAILPACE_SMTP_PASSWORD=… mailpace-cli send --relay smtp://smtp.example.com --user me --from me@example.com --to you@example.org', 'through a submission relay'],
   ['mailpace-cli send --from me@example.com --to you@example.org --tls required --clamd 127.0.0.1:3310', 'TLS or nothing; virus-scan first'],
   ['mailpace-cli send --from me@example.com --to-file list.txt --separate --warmup plan.json', 'keep to a warm-up plan; cron `queue run` sends the rest'],
+  ['mailpace-cli send --from ci@example.com --to-file seeds.txt --retry --format junit > send.xml', 'in CI: a JUnit testcase per recipient'],
   ['mailpace-cli send --from me@example.com --to you@example.org --dry-run', 'show the plan only'],
 ])}`,
     )
@@ -349,6 +351,7 @@ ${examples([
     .option('--retry', 'wait for and retry deferred recipients until delivered, bounced or expired')
     .option('--helo <name>', "EHLO name (default: this machine's host name)")
     .option('--concurrency <n>', 'transactions at once, per worker', '10')
+    .addOption(new Option('--format <format>', 'human, json (= --json), junit (JUnit XML: a testcase per recipient) or github (annotations + job summary)').choices(['human', 'json', 'junit', 'github']))
     .option('--workers <n>', 'workers in this process, each claiming its own messages (any number of processes may run too)', '1')
     .option('--lease <duration>', 'how long a claim lasts: a crashed worker\'s messages are taken over after this', '10m')
     .option('--password-file <path>', 'relay password (else env MAILPACE_SMTP_PASSWORD)')

@@ -7,6 +7,9 @@ import { formatDuration } from '../core/duration.js';
 import { plural, renderFinding } from './findings.js';
 import { jsonDocument } from './json.js';
 
+/** send and queue run: their own text and JSON, and the CI report formats. */
+export const SEND_FORMATS = ['human', 'json', 'junit', 'github'] as const;
+
 export function sendDocument(report: SendReport) {
   return jsonDocument('send', report);
 }

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { assertValidJunit, failingCases } from '../helpers/junit.js';
 import { ciZone } from '../helpers/ci-fixture.js';
 import { startDnsServer, type DnsFixtureServer } from '../helpers/dns-server.js';
 import { rsaPublicKeyB64 } from '../helpers/keys.js';
@@ -36,20 +37,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const hasXmllint = spawnSync('xmllint', ['--version']).error === undefined;
-
-function assertValidJunit(xml: string): void {
-  if (!hasXmllint) {
-    if (process.env.CI) throw new Error('xmllint is not installed (Debian: apt-get install libxml2-utils)');
-    return;
-  }
-  const file = join(dir, `r${Math.random().toString(36).slice(2)}.xml`);
-  writeFileSync(file, xml);
-  const r = spawnSync('xmllint', ['--noout', '--schema', 'test/fixtures/junit/junit-10.xsd', file], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-}
-
-const failingCases = (xml: string) => [...xml.matchAll(/<testcase name="([^"]+)" classname="([^"]+)">\n\s+<failure type="(\w+)"/g)].map((m) => [m[2], m[1], m[3]]);
 const annotated = (out: string) => out.split('\n').filter((l) => l.startsWith('::error ')).map((l) => /title=(\w+) · /.exec(l)![1]);
 
 test('check-domain --format junit: a case per domain, the failing one with its codes; exit 1 as with --json', async () => {

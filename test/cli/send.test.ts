@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { assertValidJunit, failingCases } from '../helpers/junit.js';
 import { startDnsServer, type DnsFixtureServer } from '../helpers/dns-server.js';
 import { startFakeMx, type FakeMx } from '../helpers/smtp-server.js';
 
@@ -175,4 +176,28 @@ test('two send processes at once on one store: both complete, every attempt logg
   const log = JSON.parse((await runCli(['log', '--json', '--limit', '1000', '--store', s])).stdout);
   assert.equal(log.entries.filter((e: { status: string }) => e.status === 'delivered').length, 30);
   assert.equal(JSON.parse((await runCli(['queue', 'list', '--json', '--store', s])).stdout).messages.length, 0);
+});
+
+test('send --format junit|github: a testcase per recipient, failing unless delivered; the exit code as with --json', async () => {
+  const s = store();
+  const r = await runCli([...sendArgs(s, ['fine@example.test', 'unknown@example.test', 'later@example.test']), '--format', 'junit']);
+  assert.equal(r.code, 3, r.stderr);
+  assertValidJunit(r.stdout);
+  assert.deepEqual(failingCases(r.stdout).map((c) => c.slice(1)), [
+    ['unknown@example.test', 'RECIPIENT_BOUNCED'],
+    ['later@example.test', 'RECIPIENT_DEFERRED'],
+    [r.stdout.match(/name="(message &lt;[^"]+&gt;)"/)![1]!, 'TLS_NOT_USED'], // the fake MX offers no STARTTLS: a warning fails too
+  ]);
+  assert.match(r.stdout, /<testsuite name="send" tests="4" failures="3" errors="0" skipped="0"/);
+  assert.match(r.stdout, /bounced \(userunknown, hard\) — 550 5\.1\.1/);
+  const g = await runCli([...sendArgs(store(), ['unknown@example.test']), '--format', 'github']);
+  assert.equal(g.code, 1, g.stderr);
+  assert.match(g.stdout, /^::error title=RECIPIENT_BOUNCED · send › unknown@example\.test::unknown@example\.test: bounced/m);
+  assert.match(g.stdout, /^mailpace-cli send: 1 passed, 1 failed, 0 could not be checked, 0 skipped \(exit 1\)$/m);
+  const q = await runCli(['queue', 'run', '--format', 'junit', ...base(s)]);
+  assert.equal(q.code, 3, q.stderr);
+  assertValidJunit(q.stdout);
+  assert.deepEqual(failingCases(q.stdout).map((c) => c.slice(1)), [['later@example.test', 'RECIPIENT_DEFERRED']]);
+  const both = await runCli([...sendArgs(store(), ['fine@example.test']), '--format', 'junit', '--json']);
+  assert.equal(both.code, 2);
 });

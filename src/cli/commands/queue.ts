@@ -5,7 +5,8 @@ import { UsageError } from '../../core/errors.js';
 import { FINAL_STATUSES } from '../../core/store/store.js';
 import { sendReport, sendExitCode, type SendReport } from '../../core/delivery/report.js';
 import { toJson, jsonDocument } from '../../render/json.js';
-import { renderSendReport } from '../../render/send.js';
+import { isReportFormat, outputFormat, writeReport } from '../report-format.js';
+import { renderSendReport, SEND_FORMATS } from '../../render/send.js';
 import { parseHelo, positiveDuration, readCaFile, readSecret, wholeNumber } from '../flags.js';
 
 export async function run(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
@@ -59,6 +60,7 @@ async function list(ctx: CliContext): Promise<number> {
 }
 
 async function runQueue(ctx: CliContext, opts: Record<string, any>): Promise<number> {
+  const format = outputFormat(ctx, opts.format, SEND_FORMATS);
   const { makeEngine } = await import('../delivery-runner.js');
   const { runWorkers } = await import('../../core/delivery/workers.js');
   const heloName = opts.helo !== undefined ? parseHelo(String(opts.helo)) : hostname();
@@ -92,7 +94,14 @@ async function runQueue(ctx: CliContext, opts: Record<string, any>): Promise<num
     }
     const seen = new Set<string>();
     const findings = runners.flatMap((r) => r.engine.findings).filter((f) => !seen.has(`${f.code}|${f.message}`) && !!seen.add(`${f.code}|${f.message}`));
-    if (ctx.json) {
+    const codes = reports.map(sendExitCode);
+    const exitCode = codes.includes(3) ? 3 : codes.includes(1) ? 1 : 0;
+    if (isReportFormat(format)) {
+      const { sendSuite } = await import('../../core/delivery/report.js');
+      const suites = reports.map((r) => sendSuite(r, `queue ${r.queueId}`));
+      if (findings.length > 0) suites.push({ name: 'queue run', cases: [{ name: 'queue run', findings }], notices: [] });
+      writeReport(ctx, format, { command: 'queue run', suites, failOn: 'warning', exitCode });
+    } else if (format === 'json') {
       ctx.out(toJson(jsonDocument('queue run', { messages: reports, findings })));
     } else if (reports.length === 0) {
       ctx.out('the queue is empty');
@@ -100,8 +109,7 @@ async function runQueue(ctx: CliContext, opts: Record<string, any>): Promise<num
       for (const r of reports) ctx.out(renderSendReport(ctx.color, { ...r, findings: [] }, { retry: !!opts.retry }));
       for (const f of findings) ctx.out(`${f.severity}: ${f.code} ${f.message}`);
     }
-    const codes = reports.map(sendExitCode);
-    return codes.includes(3) ? 3 : codes.includes(1) ? 1 : 0;
+    return exitCode;
   } finally {
     process.removeListener('SIGINT', onSigint);
     await store.close();

@@ -14,8 +14,9 @@ import { parseDomainList } from '../config.js';
 import { addressDomain } from '../../core/store/store.js';
 import { parseAddress, parseBackoff, parseHelo, positiveDuration, readCaFile, readInputFile, readSecret, wholeNumber } from '../flags.js';
 import { toJson } from '../../render/json.js';
-import { renderSendPlan, renderSendReport, sendDocument, sendPlanDocument } from '../../render/send.js';
+import { renderSendPlan, renderSendReport, SEND_FORMATS, sendDocument, sendPlanDocument } from '../../render/send.js';
 import { runDelivery } from '../delivery-runner.js';
+import { isReportFormat, outputFormat, writeReport } from '../report-format.js';
 import type { Finding } from '../../core/types.js';
 
 const WARMUP_MAX_AGE_MS = 5 * 24 * 3_600_000;
@@ -35,6 +36,7 @@ export interface SendPlan {
 
 export async function run(ctx: CliContext, _args: string[], opts: Record<string, any>): Promise<number> {
   // ---- everything that can be refused is checked before any connection (exit 2) ----
+  const format = outputFormat(ctx, opts.format, SEND_FORMATS);
   if (opts.from === undefined) throw new UsageError('--from is required (the envelope sender and, when composing, the From: header)');
   const from = parseAddress(String(opts.from), '--from', { allowNull: false });
   const toFlags: string[] = (opts.to as string[] | undefined) ?? [];
@@ -170,7 +172,10 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
     findings,
     deps,
   });
-  if (ctx.json) ctx.out(toJson(sendDocument(report.report)));
+  if (isReportFormat(format)) {
+    const { sendSuite } = await import('../../core/delivery/report.js');
+    writeReport(ctx, format, { command: 'send', suites: [sendSuite(report.report)], failOn: 'warning', exitCode: report.exitCode });
+  } else if (format === 'json') ctx.out(toJson(sendDocument(report.report)));
   else ctx.out(renderSendReport(ctx.color, report.report, { retry: !!opts.retry }));
   return report.exitCode;
 }

@@ -2,6 +2,7 @@
  * The outcome of a send as data: per recipient its status and every attempt (from the delivery
  * log), findings, and a summary. `send`, `queue run` and the JSON document share it.
  */
+import type { CheckSuite } from '../check-suite.js';
 import type { Finding } from '../types.js';
 import type { DeliveryLogEntry, QueuedMessage, Store, TlsRecord } from '../store/store.js';
 import type { Classification } from './classification.js';
@@ -92,3 +93,26 @@ export function sendExitCode(r: SendReport): 0 | 1 | 3 {
   return 0;
 }
 
+
+/**
+ * A send as a CI report suite (--format junit|github): one case per recipient, failing unless it
+ * was delivered (or skipped as suppressed), and one case for the message with the run's findings.
+ */
+export function sendSuite(report: SendReport, name = 'send'): CheckSuite {
+  const cases: CheckSuite['cases'] = report.recipients.map((r) => {
+    const last = r.attempts[r.attempts.length - 1];
+    const reply = last ? ` — ${[last.reply.code, last.reply.enhanced, last.reply.text].filter((x) => x !== null && x !== '').join(' ')}` : '';
+    const why = r.reason ? ` (${r.reason}${r.status === 'bounced' ? (r.hard ? ', hard' : ', soft') : ''})` : '';
+    const findings: Finding[] = [];
+    if (r.status === 'bounced') {
+      findings.push({ code: 'RECIPIENT_BOUNCED', severity: 'error', check: 'send', message: `${r.recipient}: bounced${why}${reply}`, fix: r.suppressed ? 'The address is now suppressed; remove it from the list.' : 'See the reply: the cause is about the sender or the message, not the address.' });
+    } else if (r.status === 'expired') {
+      findings.push({ code: 'RECIPIENT_EXPIRED', severity: 'error', check: 'send', message: `${r.recipient}: expired after the queue lifetime${reply}`, fix: 'Find out why the receiver kept deferring (mailpace-cli probe <domain>) and send again.' });
+    } else if (r.status === 'deferred') {
+      findings.push({ code: 'RECIPIENT_DEFERRED', severity: 'warning', check: 'send', message: `${r.recipient}: deferred${why}${reply}${r.nextAttemptAt ? `; next attempt ${r.nextAttemptAt}` : ''}`, fix: 'It stays queued: mailpace-cli queue run --retry (or send with --retry).' });
+    }
+    return r.status === 'suppressed' ? { name: r.recipient, findings, skipped: `on the suppression list (${r.reason ?? 'suppressed'})` } : { name: r.recipient, findings, details: { status: r.status, attempts: r.attempts.length } };
+  });
+  cases.push({ name: `message ${report.messageId}`, findings: [...report.findings], details: { queueId: report.queueId } });
+  return { name, cases, notices: [], properties: { queueId: report.queueId, messageId: report.messageId } };
+}

@@ -53,6 +53,18 @@ export const SEND_FINDING_CODES = {
     severity: 'info',
     description: 'The recipient is on the suppression list (an earlier hard bounce, complaint or manual entry) and was skipped; --force sends anyway.',
   },
+  RECIPIENT_BOUNCED: {
+    severity: 'error',
+    description: 'send/queue run in a CI report (--format junit|github): the recipient was refused (5xx); the reply and its classification are in the message.',
+  },
+  RECIPIENT_EXPIRED: {
+    severity: 'error',
+    description: 'send/queue run in a CI report: the recipient was still deferred when the queue lifetime (--max-age) ran out.',
+  },
+  RECIPIENT_DEFERRED: {
+    severity: 'warning',
+    description: 'send/queue run in a CI report: the recipient is not delivered yet (4xx, network failure or a warm-up cap) and stays queued for queue run.',
+  },
   WARMUP_CAP_REACHED: {
     severity: 'info',
     description: "send --warmup: a provider's daily or hourly cap for this sending day of the plan (or the sending hours) is used up; its remaining recipients stay queued (deferred, reason warmup-cap) until the next hour or day with room.",
