@@ -17,7 +17,8 @@
 # - Mail is Maildir under $MAILPACE_SERVICES_DIR/dovecot/mail/<user>/Maildir, owned by the Debian
 #   `mail` user, the only uid Dovecot will switch to (first_valid_uid = last_valid_uid).
 # - LMTP delivery runs the Sieve plugin (dovecot-sieve, Pigeonhole): a user's active script is
-#   <home>/.dovecot.sieve, so a test can file mail into Junk the way a receiver's spam filter would.
+#   <home>/.dovecot.sieve. The seed users get one that files mail carrying X-Spam-Flag: YES into Junk,
+#   the way a receiver's spam filter would (placement's e2e tests).
 # Needs root (the master binds, then runs logins as dovenull and mail as `mail`), as in CI.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -82,6 +83,23 @@ start() {
     # passwd-file: user:{scheme}password:uid:gid::home (doc.dovecot.org, "Passwd-file")
     printf '%s:{PLAIN}%s:%s:%s::%s\n' "$u" "$password" "$uid" "$gid" "$MAIL/$u" >>"$CONF/users"
     mkdir -p "$MAIL/$u"
+    case "$u" in
+      seed*)
+        # A seed's spam filter: what the receiver's filter marked as spam (X-Spam-Flag: YES, as
+        # SpamAssassin and Rspamd's milter write it) is filed into Junk, as a real mailbox provider does.
+        mkdir -p "$MAIL/$u/sieve"
+        cat >"$MAIL/$u/sieve/spam-to-junk.sieve" <<'SIEVE'
+require ["fileinto"];
+if header :is "X-Spam-Flag" "YES" {
+  fileinto "Junk";
+  stop;
+}
+SIEVE
+        ln -s sieve/spam-to-junk.sieve "$MAIL/$u/.dovecot.sieve"
+        chown -R "$uid:$gid" "$MAIL/$u/sieve"
+        chown -h "$uid:$gid" "$MAIL/$u/.dovecot.sieve"
+        ;;
+    esac
     chown "$uid:$gid" "$MAIL/$u"
   done
   umask 022

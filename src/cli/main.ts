@@ -568,6 +568,58 @@ ${examples([
     )
     .action(action(() => import('./commands/bounce-fetch.js'), state));
 
+  program
+    .command('placement')
+    .description('send to seed mailboxes and watch them over IMAP: inbox or spam, time to inbox, the receiver\'s verdicts')
+    .option('--seeds <seeds.json>', 'the seed mailboxes: [{"address", "provider", "imap": "imaps://user@host[:port]", "folders": {"inbox", "spam"}, "passwordEnv"}]')
+    .option('--password-file <path>', 'IMAP password (first line) for the seeds without "passwordEnv"')
+    .option('--from <address>', 'envelope sender and From: header')
+    .option('--subject <text>', 'subject of a composed message')
+    .option('--text <text>', 'plain-text body')
+    .option('--text-file <path>', 'plain-text body from a file')
+    .option('--html-file <path>', 'HTML body from a file')
+    .option('--attach <file>', 'attach a file (repeatable; checked against the attachment allow-list)', collect)
+    .option('--allow-attachment <ext>', 'also allow attachments with this extension (repeatable)', collect)
+    .option('--message <file.eml|->', 'send this RFC 5322 message instead of composing one (the token goes in a header only)')
+    .option('--relay <url>', 'deliver through smtp://host[:port] (STARTTLS, default 587) or smtps://host[:port] (default 465)')
+    .option('--user <name>', 'relay login (password: env MAILPACE_SMTP_PASSWORD or --relay-password-file)')
+    .option('--relay-password-file <path>', 'relay password from the first line of this file')
+    .option('--helo <name>', "EHLO name (default: this machine's host name)")
+    .option('--port <n>', 'destination port (default 25; a relay URL without a port: 587/465)')
+    .addOption(new Option('--tls <mode>', 'SMTP: opportunistic (STARTTLS when offered) or required').choices(['opportunistic', 'required']).default('opportunistic'))
+    .option('--dkim-key <pem>', 'DKIM-sign with this private key (RSA or Ed25519, PEM)')
+    .option('--dkim-selector <name>', 'DKIM selector (s=)')
+    .option('--dkim-domain <domain>', 'DKIM signing domain (d=; default: the From: domain)')
+    .option('--ca-file <pem>', 'extra trusted CA (private PKI, tests) for SMTP STARTTLS and the seeds\' IMAP')
+    .option('--poll <duration>', 'look for the copies this often', '5s')
+    .option('--keep', 'leave the test copies in the seed mailboxes (default: delete them)')
+    .option('--format <format>', 'human or json')
+    .addHelpText(
+      'after',
+      `
+Each seed gets its own copy (same Message-ID, a unique token in the X-Mailpace-Placement header and in a
+composed body), sent through the delivery engine. Then every seed's folders are searched for its token
+every --poll until found or until --timeout (here: how long to watch, default 10m). A copy in the inbox
+folder is "inbox", in the spam folder (folders.spam, else the \\Junk special-use folder) "spam", elsewhere
+"other:<folder>"; not found is "missing"; refused by the receiver is "bounced"; a mailbox that could not be
+read is "unknown". The copies are deleted afterwards unless --keep. Passwords never go in seeds.json.
+
+Exit codes: 0 every copy in the inbox; 1 any spam, other folder, missing or bounced; 2 bad usage or a bad
+seed file; 3 a seed's IMAP could not be reached or logged in to, or nothing could be sent.
+${examples([
+  ['SEED1_PASSWORD=… mailpace-cli placement --seeds seeds.json --from me@example.com --subject "March news"', 'where does it land?'],
+  ['mailpace-cli placement --seeds seeds.json --from me@example.com --message news.eml --dkim-key k.pem --dkim-selector s1 --json', 'an existing message, signed, as JSON'],
+  ['mailpace-cli placement --seeds seeds.json --password-file pw --from me@example.com --timeout 2m --poll 2s', 'watch for 2 minutes'],
+])}`,
+    )
+    .action(
+      action(async () => ({
+        // The global --timeout is the watch time here; only an explicit one counts (the 5s default is per step).
+        run: (ctx: CliContext, args: string[], opts: Record<string, any>) =>
+          import('./commands/placement.js').then((m) => m.run(ctx, args, { ...opts, ...(program.getOptionValueSource('timeout') === 'cli' ? { watchTimeout: program.opts().timeout } : {}) })),
+      }), state),
+    );
+
   const warmup = program.command('warmup').description('plan an IP/domain warm-up from published curves, and simulate it through the delivery engine against modelled receivers');
   const planFlags = (c: Command): Command =>
     c

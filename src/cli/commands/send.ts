@@ -4,7 +4,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { basename } from 'node:path';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/errors.js';
 import { parseRelayUrl } from '../../core/delivery/route.js';
@@ -17,6 +16,7 @@ import { toJson } from '../../render/json.js';
 import { renderSendPlan, renderSendReport, SEND_FORMATS, sendDocument, sendPlanDocument } from '../../render/send.js';
 import { runDelivery } from '../delivery-runner.js';
 import { isReportFormat, outputFormat, writeReport } from '../report-format.js';
+import { checkMessageFlags, prepareOutgoing } from '../message-flags.js';
 import type { Finding } from '../../core/types.js';
 
 const WARMUP_MAX_AGE_MS = 5 * 24 * 3_600_000;
@@ -49,9 +49,7 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
   const recipients = [...new Set(rcptInput.map((r) => parseAddress(r, '--to').toLowerCase()))];
   if (recipients.length === 0) throw new UsageError('no recipients: --to-file was empty');
 
-  const composing = opts.subject !== undefined || opts.text !== undefined || opts.textFile !== undefined || opts.htmlFile !== undefined || (opts.attach?.length ?? 0) > 0;
-  if (opts.message !== undefined && composing) throw new UsageError('--message sends an existing message: leave out --subject, --text, --text-file, --html-file and --attach');
-  if (opts.text !== undefined && opts.textFile !== undefined) throw new UsageError('give --text or --text-file, not both');
+  checkMessageFlags(opts);
 
   let relay: DeliveryOptions['relay'];
   if (opts.relay !== undefined) {
@@ -88,45 +86,16 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
   const concurrency = wholeNumber(String(opts.concurrency ?? '10'), '--concurrency', 1, 100);
   const heloName = opts.helo !== undefined ? parseHelo(String(opts.helo)) : hostname();
   const caPem = opts.caFile !== undefined ? readCaFile(String(opts.caFile)) : undefined;
-  if ((opts.dkimKey === undefined) !== (opts.dkimSelector === undefined)) throw new UsageError('DKIM signing needs both --dkim-key <pem> and --dkim-selector <name>');
-  if (opts.dkimDomain !== undefined && opts.dkimKey === undefined) throw new UsageError('--dkim-domain needs --dkim-key and --dkim-selector');
 
   const { parseClamdTarget, scanWithClamd, formatClamdTarget } = await import('../../core/delivery/clamd.js');
   const clamd = opts.clamd !== undefined ? parseClamdTarget(String(opts.clamd)) : undefined;
 
   // ---- the message ----
-  const msg = await import('../../core/delivery/message.js');
   // One resolver for the whole run: the DKIM key check, routing and MTA-STS share its cache.
   const deps = ctx.deps();
-  const clockDeps = { clock: deps.clock };
-  const policy = { allowAttachment: (opts.allowAttachment as string[] | undefined) ?? [] };
-  let prepared;
-  if (opts.message !== undefined) {
-    const bytes = opts.message === '-' ? await ctx.readStdinBytes('the message', 'give a file with --message') : readInputFile(String(opts.message), '--message');
-    prepared = await msg.readMessage(clockDeps, bytes, { ...policy, name: opts.message === '-' ? 'stdin' : String(opts.message) });
-  } else {
-    const text = opts.textFile !== undefined ? readInputFile(String(opts.textFile), '--text-file').toString('utf8') : opts.text !== undefined ? String(opts.text) : undefined;
-    const html = opts.htmlFile !== undefined ? readInputFile(String(opts.htmlFile), '--html-file').toString('utf8') : undefined;
-    const attachments = ((opts.attach as string[] | undefined) ?? []).map((p) => ({ filename: basename(p), content: readInputFile(p, '--attach') }));
-    prepared = await msg.composeMessage(
-      clockDeps,
-      { from, to: recipients, subject: opts.subject ?? 'mailpace-cli test message', text: text ?? (html === undefined ? `Test message sent by mailpace-cli to check delivery.\n` : undefined), ...(html !== undefined ? { html } : {}), attachments },
-      policy,
-    );
-  }
+  const out = await prepareOutgoing(ctx, deps, opts, { from, to: recipients, checkDkimKey: !opts.dryRun });
+  const { prepared, raw, dkim, findings } = out;
   for (const n of prepared.notices) ctx.notice(`mailpace-cli: ${n}`);
-
-  const findings: Finding[] = [];
-  let raw = prepared.raw;
-  let dkim: SendPlan['dkim'] = null;
-  if (opts.dkimKey !== undefined) {
-    const d = await import('../../core/delivery/dkim-sign.js');
-    const key = await d.readDkimPrivateKey(String(opts.dkimKey));
-    const signed = await d.signDkim(clockDeps, raw, { key, selector: String(opts.dkimSelector), fromDomain: prepared.from.domain, ...(opts.dkimDomain !== undefined ? { domain: String(opts.dkimDomain) } : {}) });
-    raw = signed.raw;
-    dkim = { domain: signed.domain, selector: String(opts.dkimSelector).toLowerCase(), algorithm: signed.algorithm };
-    if (!opts.dryRun) findings.push(...(await d.checkDkimKeyPublished(deps, { domain: signed.domain, selector: dkim.selector, privateKey: key })));
-  }
 
   const perDomain = new Map<string, number>();
   for (const r of recipients) perDomain.set(addressDomain(r), (perDomain.get(addressDomain(r)) ?? 0) + 1);

@@ -176,6 +176,57 @@ export class ImapMailbox {
     }
   }
 
+  /** Switches to another mailbox of the same login (SELECT, or EXAMINE when read-only). */
+  async select(mailbox: string, readOnly: boolean): Promise<void> {
+    try {
+      await this.client.mailboxOpen(mailbox, { readOnly });
+    } catch (err) {
+      throw imapFailure(err, { ...this.target, mailbox }, `SELECT ${mailbox}`);
+    }
+  }
+
+  /** The mailboxes of this login that can be selected, with their RFC 6154 special use (\\Junk…). */
+  async listMailboxes(): Promise<{ path: string; specialUse: string | null }[]> {
+    try {
+      const list = await this.client.list();
+      return list.filter((m) => !m.flags.has('\\Noselect') && !m.flags.has('\\NonExistent')).map((m) => ({ path: m.path, specialUse: m.specialUse ?? null }));
+    } catch (err) {
+      throw imapFailure(err, this.target, 'LIST');
+    }
+  }
+
+  /** UIDs of the selected mailbox's messages whose header field `name` contains `value` (RFC 9051 §6.4.4 HEADER). */
+  async searchHeader(name: string, value: string): Promise<number[]> {
+    try {
+      const found = await this.client.search({ header: { [name]: value } }, { uid: true });
+      return (found || []).slice().sort((a, b) => a - b);
+    } catch (err) {
+      throw imapFailure(err, this.target, 'SEARCH HEADER');
+    }
+  }
+
+  /** The header block and INTERNALDATE (when the server stored the message) of one message, without setting \\Seen. */
+  async fetchHeaders(uid: number): Promise<{ headers: Buffer; internalDate: Date | null } | undefined> {
+    try {
+      const msg = await this.client.fetchOne(String(uid), { uid: true, headers: true, internalDate: true }, { uid: true });
+      if (!msg || !msg.headers) return undefined;
+      const d = msg.internalDate;
+      return { headers: msg.headers, internalDate: d instanceof Date ? d : typeof d === 'string' ? new Date(d) : null };
+    } catch (err) {
+      throw imapFailure(err, this.target, 'FETCH');
+    }
+  }
+
+  /** \\Deleted, then expunged (UID EXPUNGE with UIDPLUS, RFC 4315 §2.1): only these messages go. */
+  async deleteMessages(uids: readonly number[]): Promise<void> {
+    if (uids.length === 0) return;
+    try {
+      await this.client.messageDelete(uids.join(','), { uid: true });
+    } catch (err) {
+      throw imapFailure(err, this.target, 'STORE +FLAGS (\\Deleted) / EXPUNGE');
+    }
+  }
+
   async close(): Promise<void> {
     try {
       await this.client.logout();

@@ -1,0 +1,177 @@
+/**
+ * Seed-mailbox placement: where did each seed's copy land (inbox, spam, another folder, nowhere),
+ * how long after the receiver accepted it, and what the receiver thought of it. The CLI sends; this
+ * module watches the seeds' mailboxes, reads the copies' headers, cleans up and summarises.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { MailpaceError } from '../errors.js';
+import { parseHeaderBlock } from '../score/mime-structure.js';
+import type { Seed } from './seeds.js';
+import { parseAuthenticationResults, receivedHops, spamHeaders, type AuthVerdicts, type Hop } from './received-headers.js';
+
+/** The header that carries a copy's token; also in the body (composed messages) for filters that strip X- headers. */
+export const TOKEN_HEADER = 'X-Mailpace-Placement';
+
+export function newToken(): string {
+  return `mp-${randomBytes(9).toString('hex')}`;
+}
+
+/** inbox | spam | other:<folder> | missing | bounced; unknown when the seed's mailbox could not be read. */
+export type Placement = 'inbox' | 'spam' | `other:${string}` | 'missing' | 'bounced' | 'unknown';
+
+/** What watching one seed needs from its IMAP login (core/imap/imap-mailbox.ts implements it). */
+export interface SeedMailbox {
+  listMailboxes(): Promise<{ path: string; specialUse: string | null }[]>;
+  select(mailbox: string, readOnly: boolean): Promise<void>;
+  searchHeader(name: string, value: string): Promise<number[]>;
+  fetchHeaders(uid: number): Promise<{ headers: Buffer; internalDate: Date | null } | undefined>;
+  deleteMessages(uids: readonly number[]): Promise<void>;
+}
+
+export interface SeedSend {
+  status: 'delivered' | 'deferred' | 'bounced' | 'suppressed' | 'expired' | 'not-sent';
+  reply: { code: number | null; enhanced: string | null; text: string } | null;
+}
+
+export interface SeedResult {
+  address: string;
+  provider: string;
+  placement: Placement;
+  folder: string | null;
+  /** Receiver's acceptance (250 to DATA) → the copy seen in the mailbox. */
+  timeToInboxMs: number | null;
+  /** Send start (before connecting) → the copy seen in the mailbox. */
+  timeFromSendStartMs: number | null;
+  sendStartedAt: string | null;
+  acceptedAt: string | null;
+  foundAt: string | null;
+  /** The copy's IMAP INTERNALDATE: when the server stored it (whole seconds). */
+  storedAt: string | null;
+  token: string;
+  authentication: AuthVerdicts;
+  authservId: string | null;
+  spamHeaders: Record<string, string>;
+  hops: Hop[];
+  send: SeedSend;
+  /** Whether the test copy was deleted afterwards (false with --keep or when nothing was found). */
+  cleanedUp: boolean;
+  /** Why the seed's mailbox could not be read or cleaned up; null when all went well. */
+  error: string | null;
+}
+
+export interface FoundCopy {
+  folder: string;
+  uid: number;
+  foundAt: number;
+  storedAt: Date | null;
+  headers: Buffer;
+}
+
+/** The folders to look in: the inbox, the spam folder, then every other selectable one. */
+export async function foldersToWatch(mb: SeedMailbox, seed: Seed): Promise<{ inbox: string; spam: string | null; order: string[] }> {
+  const list = await mb.listMailboxes();
+  const byLower = new Map(list.map((m) => [m.path.toLowerCase(), m.path]));
+  // RFC 6154 §2: \Junk marks the spam folder whatever it is called ("[Gmail]/Spam", "Junk E-mail")
+  const spam = seed.spam ?? list.find((m) => m.specialUse === '\\Junk')?.path ?? byLower.get('junk') ?? byLower.get('spam') ?? null;
+  const inbox = seed.inbox.toUpperCase() === 'INBOX' ? 'INBOX' : seed.inbox;
+  const rest = list.map((m) => m.path).filter((p) => p.toLowerCase() !== inbox.toLowerCase() && p !== spam);
+  return { inbox, spam, order: [inbox, ...(spam ? [spam] : []), ...rest] };
+}
+
+/**
+ * Polls the folders until the copy carrying `token` shows up or `deadline` passes. Each round
+ * selects every folder and runs SEARCH HEADER (RFC 9051 §6.4.4): a fresh SELECT makes the server
+ * report mail delivered since the last look, which a long-open selection would only show after NOOP.
+ */
+export async function watchSeed(mb: SeedMailbox, folders: readonly string[], token: string, o: { clock: Clock; pollMs: number; deadline: number; readOnly: boolean; signal?: AbortSignal }): Promise<FoundCopy | null> {
+  for (;;) {
+    for (const folder of folders) {
+      await mb.select(folder, o.readOnly);
+      const uids = await mb.searchHeader(TOKEN_HEADER, token);
+      if (uids.length > 0) {
+        const foundAt = o.clock.now();
+        const uid = uids[0]!;
+        const h = await mb.fetchHeaders(uid);
+        return { folder, uid, foundAt, storedAt: h?.internalDate ?? null, headers: h?.headers ?? Buffer.alloc(0) };
+      }
+    }
+    const now = o.clock.now();
+    if (now >= o.deadline || o.signal?.aborted) return null;
+    await o.clock.sleep(Math.min(o.pollMs, o.deadline - now), o.signal).catch(() => undefined);
+  }
+}
+
+export function placementOf(folder: string, inbox: string, spam: string | null): Placement {
+  if (folder.toLowerCase() === inbox.toLowerCase()) return 'inbox';
+  if (spam !== null && folder === spam) return 'spam';
+  return `other:${folder}`;
+}
+
+/** The parts of a result that come from the copy's headers. */
+export function readCopy(headers: Buffer): Pick<SeedResult, 'authentication' | 'authservId' | 'spamHeaders' | 'hops'> {
+  const { headers: fields } = parseHeaderBlock(headers.toString('latin1'), 0);
+  const ar = parseAuthenticationResults(fields);
+  return { authentication: { spf: ar.spf, dkim: ar.dkim, dmarc: ar.dmarc, arc: ar.arc }, authservId: ar.authservId, spamHeaders: spamHeaders(fields), hops: receivedHops(fields) };
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof MailpaceError ? err.message : err instanceof Error ? err.message : String(err);
+}
+
+// ---- summary and exit code ----
+
+export interface ProviderSummary {
+  seeds: number;
+  inbox: number;
+  spam: number;
+  other: number;
+  missing: number;
+  bounced: number;
+  unknown: number;
+  /** inbox / seeds whose placement is known (0..1); null when none is. */
+  inboxRate: number | null;
+  spamRate: number | null;
+  /** Time to inbox percentiles over the copies found in the inbox (nearest rank). */
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+/** Nearest-rank percentile (p in 0..100) of ascending values. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1]!;
+}
+
+export function summarise(results: readonly SeedResult[]): { providers: Record<string, ProviderSummary> } {
+  const providers: Record<string, ProviderSummary> = {};
+  const times = new Map<string, number[]>();
+  for (const r of results) {
+    const s = (providers[r.provider] ??= { seeds: 0, inbox: 0, spam: 0, other: 0, missing: 0, bounced: 0, unknown: 0, inboxRate: null, spamRate: null, p50Ms: null, p95Ms: null });
+    s.seeds++;
+    if (r.placement.startsWith('other:')) s.other++;
+    else s[r.placement as 'inbox' | 'spam' | 'missing' | 'bounced' | 'unknown']++;
+    if (r.placement === 'inbox' && r.timeToInboxMs !== null) {
+      const list = times.get(r.provider) ?? [];
+      list.push(r.timeToInboxMs);
+      times.set(r.provider, list);
+    }
+  }
+  for (const [name, s] of Object.entries(providers)) {
+    const known = s.seeds - s.unknown;
+    s.inboxRate = known > 0 ? s.inbox / known : null;
+    s.spamRate = known > 0 ? s.spam / known : null;
+    const t = (times.get(name) ?? []).sort((a, b) => a - b);
+    s.p50Ms = percentile(t, 50);
+    s.p95Ms = percentile(t, 95);
+  }
+  return { providers };
+}
+
+/** 3 a seed's mailbox could not be read (or nothing was sent); 1 any spam, other folder, missing or bounced; 0 all in the inbox. */
+export function placementExitCode(results: readonly SeedResult[]): 0 | 1 | 3 {
+  if (results.some((r) => r.placement === 'unknown' || (r.error !== null && r.placement !== 'bounced'))) return 3;
+  if (results.every((r) => r.send.status === 'not-sent')) return 3;
+  return results.every((r) => r.placement === 'inbox') ? 0 : 1;
+}

@@ -1,0 +1,45 @@
+/** placement: the JSON document and the human report. */
+import type { ChalkInstance } from 'chalk';
+import type { ProviderSummary, SeedResult } from '../core/placement/placement.js';
+import { jsonDocument } from './json.js';
+
+export function placementDocument(messageId: string, seeds: SeedResult[], summary: { providers: Record<string, ProviderSummary> }) {
+  return jsonDocument('placement', { messageId, seeds, summary });
+}
+
+export type PlacementDocument = ReturnType<typeof placementDocument>;
+
+const ms = (v: number | null) => (v === null ? '—' : v < 10_000 ? `${(v / 1000).toFixed(1)}s` : `${Math.round(v / 1000)}s`);
+const pct = (v: number | null) => (v === null ? '—' : `${Math.round(v * 100)}%`);
+
+function mark(c: ChalkInstance, r: SeedResult): string {
+  if (r.placement === 'inbox') return c.green('✓');
+  if (r.placement === 'spam' || r.placement === 'bounced') return c.red('✗');
+  return c.yellow('!');
+}
+
+export function renderPlacement(c: ChalkInstance, doc: PlacementDocument): string {
+  const lines: string[] = [`placement of ${doc.messageId}`];
+  for (const r of doc.seeds) {
+    const where = r.placement.startsWith('other:') ? `folder ${r.folder}` : r.placement === 'spam' ? `spam (${r.folder})` : r.placement;
+    const time = r.timeToInboxMs !== null ? ` in ${ms(r.timeToInboxMs)} after acceptance` : '';
+    lines.push(`${mark(c, r)} ${r.address} [${r.provider}]: ${where}${time}`);
+    if (r.placement === 'bounced' && r.send.reply) lines.push(`    refused: ${r.send.reply.code ?? ''} ${r.send.reply.enhanced ?? ''} ${r.send.reply.text.split('\n')[0]}`.replace(/ +/g, ' '));
+    else if (r.send.status !== 'delivered' && r.send.status !== 'not-sent') lines.push(`    send: ${r.send.status}${r.send.reply ? ` — ${r.send.reply.code ?? ''} ${r.send.reply.text.split('\n')[0]}` : ''}`);
+    if (r.error) lines.push(`    ${c.yellow(r.error)}`);
+    if (r.folder !== null) {
+      const a = r.authentication;
+      lines.push(`    auth (${r.authservId ?? 'no Authentication-Results'}): spf=${a.spf ?? '—'} dkim=${a.dkim ?? '—'} dmarc=${a.dmarc ?? '—'} arc=${a.arc ?? '—'}`);
+      const spam = Object.entries(r.spamHeaders);
+      if (spam.length > 0) lines.push(`    spam headers: ${spam.map(([k, v]) => `${k}: ${v.length > 60 ? `${v.slice(0, 57)}…` : v}`).join('; ')}`);
+      if (r.hops.length > 0) lines.push(`    hops: ${r.hops.map((h) => `${h.by ?? '?'}${h.delayMs !== null ? ` (+${ms(h.delayMs)})` : ''}`).join(' → ')}`);
+      lines.push(`    ${r.cleanedUp ? 'test copy deleted' : 'test copy kept'}`);
+    }
+  }
+  lines.push('', 'by provider:');
+  for (const [name, s] of Object.entries(doc.summary.providers)) {
+    const rest = [s.other ? `${s.other} other folder` : '', s.missing ? `${s.missing} missing` : '', s.bounced ? `${s.bounced} bounced` : '', s.unknown ? `${s.unknown} unreadable` : ''].filter(Boolean).join(', ');
+    lines.push(`  ${name}: inbox ${pct(s.inboxRate)}, spam ${pct(s.spamRate)} of ${s.seeds}${rest ? ` (${rest})` : ''}; time to inbox p50 ${ms(s.p50Ms)}, p95 ${ms(s.p95Ms)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
