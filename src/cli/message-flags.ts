@@ -1,7 +1,8 @@
 /**
  * The message flags `send` and `placement` share: compose (--subject, --text, --text-file,
  * --html-file, --attach) or read (--message), the attachment allow-list, and DKIM signing
- * (--dkim-key, --dkim-selector, --dkim-domain). One place, so both accept and refuse the same input.
+ * (--dkim-key, --dkim-selector, --dkim-domain), and the relay (--relay, --port, --user and its password).
+ * One place, so both accept and refuse the same input.
  */
 import { basename } from 'node:path';
 import type { CliContext } from './context.js';
@@ -9,7 +10,9 @@ import type { Deps } from '../core/deps.js';
 import { UsageError } from '../core/errors.js';
 import type { PreparedMessage } from '../core/delivery/message.js';
 import type { Finding } from '../core/types.js';
-import { readInputFile } from './flags.js';
+import { readInputFile, readSecret, wholeNumber } from './flags.js';
+import { parseRelayUrl } from '../core/delivery/route.js';
+import type { DeliveryOptions } from '../core/delivery/engine.js';
 
 export interface DkimUse {
   domain: string;
@@ -101,4 +104,23 @@ export async function prepareOutgoing(ctx: CliContext, deps: Deps, opts: Record<
     if (o.checkDkimKey) findings.push(...(await d.checkDkimKeyPublished(deps, { domain: signed.domain, selector: dkim.selector, privateKey: key })));
   }
   return { prepared, raw, dkim, findings };
+}
+
+/**
+ * --relay smtp[s]://host[:port] with --port and --user, and the relay password: env
+ * MAILPACE_SMTP_PASSWORD or the file flag (`send`: --password-file; `placement`, whose
+ * --password-file is the seeds' IMAP password: --relay-password-file).
+ */
+export function parseRelayFlags(ctx: CliContext, opts: Record<string, any>, passwordFlag: { name: string; value: unknown }): { relay: DeliveryOptions['relay']; password: string | undefined } {
+  let relay: DeliveryOptions['relay'];
+  if (opts.relay !== undefined) {
+    const r = parseRelayUrl(String(opts.relay));
+    if ('error' in r) throw new UsageError(r.error);
+    relay = { ...r, ...(opts.port !== undefined ? { port: wholeNumber(String(opts.port), '--port', 1, 65535) } : {}), ...(opts.user !== undefined ? { user: String(opts.user) } : {}) };
+  } else if (opts.user !== undefined) {
+    throw new UsageError('--user authenticates to a relay: give --relay smtp://host[:port] too');
+  }
+  const password = readSecret({ ...(passwordFlag.value !== undefined ? { file: String(passwordFlag.value) } : {}), env: ctx.io.env, envName: 'MAILPACE_SMTP_PASSWORD', flag: passwordFlag.name });
+  if (relay?.user && password === undefined) throw new UsageError(`--user needs a password: set MAILPACE_SMTP_PASSWORD or give ${passwordFlag.name}`);
+  return { relay, password };
 }

@@ -24,7 +24,7 @@ export function renderPlacement(c: ChalkInstance, doc: PlacementDocument): strin
     const where = r.placement.startsWith('other:') ? `folder ${r.folder}` : r.placement === 'spam' ? `spam (${r.folder})` : r.placement;
     const time = r.timeToInboxMs !== null ? ` in ${ms(r.timeToInboxMs)} after acceptance` : '';
     lines.push(`${mark(c, r)} ${r.address} [${r.provider}]: ${where}${time}`);
-    if (r.placement === 'bounced' && r.send.reply) lines.push(`    refused: ${r.send.reply.code ?? ''} ${r.send.reply.enhanced ?? ''} ${r.send.reply.text.split('\n')[0]}`.replace(/ +/g, ' '));
+    if (r.placement === 'bounced' && r.send.reply) lines.push(`    refused: ${[r.send.reply.code, r.send.reply.enhanced, r.send.reply.text.split('\n')[0]].filter((x) => x !== null && x !== '').join(' ')}`);
     else if (r.send.status !== 'delivered' && r.send.status !== 'not-sent') lines.push(`    send: ${r.send.status}${r.send.reply ? ` — ${r.send.reply.code ?? ''} ${r.send.reply.text.split('\n')[0]}` : ''}`);
     if (r.error) lines.push(`    ${c.yellow(r.error)}`);
     if (r.folder !== null) {

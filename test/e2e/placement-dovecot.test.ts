@@ -3,8 +3,8 @@
  * with a test CA, passwd-file users, LMTP with Sieve; the seed users' Sieve script files mail that
  * carries X-Spam-Flag: YES into Junk).
  *
- * The receiving side between our delivery engine and Dovecot is a loopback SMTP server in this file
- * (smtp-server) playing the seeds' MX: it accepts a message with 250, then — DELAY_MS later, like a
+ * The receiving side between our delivery engine and Dovecot is a loopback SMTP server
+ * (test/helpers/seed-mx.ts, smtp-server) playing the seeds' MX: it accepts a message with 250, then — DELAY_MS later, like a
  * queueing MTA — hands it to Dovecot's LMTP port in a real LMTP session, after stamping what a
  * receiver's filters would: a Received field, Authentication-Results, and for seed2 a spam verdict
  * (X-Spam-Flag: YES, X-Spam-Status). nobody@ is refused with 550 5.1.1 at RCPT; seed3's copy is
@@ -18,10 +18,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { SMTPServer } from 'smtp-server';
-import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { runCli } from '../helpers/cli.js';
 import { serviceEnv, serviceSkip } from '../helpers/services.js';
+import { startSeedMx, type SeedMx } from '../helpers/seed-mx.js';
 
 const skip = serviceSkip('dovecot');
 const env = serviceEnv('dovecot');
@@ -29,68 +28,14 @@ const DELAY_MS = 1500;
 const POLL = '500ms';
 let password = '';
 let dir: string;
-let mx: SMTPServer;
-let mxPort = 0;
+let mx: SeedMx;
 let closedPort = 0;
-/** When each seed's copy was handed to LMTP (ms), by recipient. */
-const handed = new Map<string, number>();
-
-function lmtpDeliver(from: string, to: string, raw: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const c = new SMTPConnection({ host: env!.DOVECOT_HOST, port: Number(env!.DOVECOT_LMTP_PORT), lmtp: true, ignoreTLS: true, name: 'mx.mailpace.test' } as any);
-    c.once('error', reject);
-    c.connect(() => {
-      c.send({ from, to: [to] }, raw, (err, info) => {
-        c.quit();
-        if (err) reject(err);
-        else if (info.rejected.length > 0) reject(new Error(`LMTP refused ${to}`));
-        else resolve();
-      });
-    });
-  });
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mailpace-placement-e2e-'));
   if (!env) return;
   password = readFileSync(env.DOVECOT_PASSWORD_FILE!, 'utf8').trim();
-  const users = new Set(env.DOVECOT_USERS!.split(','));
-  mx = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    name: 'mx.mailpace.test',
-    logger: false,
-    onRcptTo(addr, _s, cb) {
-      const local = addr.address.split('@')[0]!;
-      if (local === 'nobody') return cb(Object.assign(new Error('5.1.1 <nobody@mailpace.test>: Recipient address rejected: User unknown'), { responseCode: 550 }));
-      cb();
-    },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (d: Buffer) => chunks.push(d));
-      stream.on('end', () => {
-        // the envelope is reset once the reply is given: read it first
-        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        const rcpts = session.envelope.rcptTo.map((r) => r.address);
-        cb(null);
-        for (const to of rcpts) {
-          const local = to.split('@')[0]!;
-          if (!users.has(local)) continue; // accepted and dropped: nobody reads this mailbox
-          const spam = local === 'seed2';
-          const stamp =
-            `Received: from client.example.com (localhost [127.0.0.1]) by mx.mailpace.test with ESMTP id ${Date.now()} for <${to}>; ${new Date().toUTCString()}\r\n` +
-            `Authentication-Results: mx.mailpace.test; spf=pass (sender IP is 127.0.0.1) smtp.mailfrom=${from}; dkim=none; dmarc=pass (p=none) header.from=example.com; arc=none\r\n` +
-            (spam ? 'X-Spam-Flag: YES\r\nX-Spam-Status: Yes, score=7.1 required=5.0 tests=TEST_SPAM_SIGNAL\r\n' : 'X-Spam-Status: No, score=0.3 required=5.0\r\n');
-          setTimeout(() => {
-            handed.set(to, Date.now());
-            lmtpDeliver(from, to, Buffer.concat([Buffer.from(stamp), ...chunks])).catch((err) => console.error('LMTP', err));
-          }, DELAY_MS);
-        }
-      });
-    },
-  });
-  await new Promise<void>((resolve) => mx.listen(0, '127.0.0.1', resolve));
-  mxPort = (mx.server.address() as { port: number }).port;
+  mx = await startSeedMx({ lmtpHost: env.DOVECOT_HOST!, lmtpPort: Number(env.DOVECOT_LMTP_PORT), users: env.DOVECOT_USERS!.split(','), spamUsers: ['seed2'], delayMs: DELAY_MS });
   // a port nothing listens on: seed3's IMAP server is down
   const s = createServer();
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
@@ -99,7 +44,7 @@ before(async () => {
 });
 after(async () => {
   rmSync(dir, { recursive: true, force: true });
-  if (mx) await new Promise<void>((resolve) => mx.close(() => resolve()));
+  if (mx) await mx.stop();
 });
 
 async function imap<T>(user: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
@@ -128,7 +73,7 @@ function seedFile(seeds: unknown[]): string {
 }
 const placement = (seeds: string, extra: string[], pwEnv: Record<string, string | undefined> = { SEED_PW: password }) =>
   runCli(
-    ['placement', '--seeds', seeds, '--from', 'sender@example.com', '--subject', 'placement e2e', '--relay', `smtp://127.0.0.1:${mxPort}`, '--helo', 'client.example.com', '--ca-file', env!.DOVECOT_CA_FILE!, '--poll', POLL, '--store', join(dir, `s${n++}.sqlite`), ...extra],
+    ['placement', '--seeds', seeds, '--from', 'sender@example.com', '--subject', 'placement e2e', '--relay', `smtp://127.0.0.1:${mx.port}`, '--helo', 'client.example.com', '--ca-file', env!.DOVECOT_CA_FILE!, '--poll', POLL, '--store', join(dir, `s${n++}.sqlite`), ...extra],
     { env: { ...pwEnv, MAILPACE_STORE: undefined, MAILPACE_SMTP_PASSWORD: undefined }, timeoutMs: 120_000 },
   );
 
@@ -159,8 +104,8 @@ test('inbox, Junk via Sieve, an unreachable IMAP server and a refused address in
   assert.ok(s1.timeToInboxMs >= DELAY_MS - 50, `timeToInboxMs ${s1.timeToInboxMs}`);
   assert.ok(s1.timeToInboxMs < DELAY_MS + 500 + 3000, `timeToInboxMs ${s1.timeToInboxMs}`);
   assert.ok(s1.timeFromSendStartMs >= s1.timeToInboxMs);
-  assert.ok(Date.parse(s1.foundAt) >= handed.get('seed1@mailpace.test')!);
-  assert.ok(Date.parse(s1.acceptedAt) < handed.get('seed1@mailpace.test')!);
+  assert.ok(Date.parse(s1.foundAt) >= mx.handed.get('seed1@mailpace.test')!);
+  assert.ok(Date.parse(s1.acceptedAt) < mx.handed.get('seed1@mailpace.test')!);
   // the MX's Received, then Dovecot's own (LMTP), oldest first
   assert.ok(s1.hops.length >= 2, JSON.stringify(s1.hops));
   assert.equal(s1.hops[0].by, 'mx.mailpace.test');
@@ -223,12 +168,12 @@ test('all in the inbox: exit 0, human report; --keep leaves the copy', { skip, t
 
 test('a refused IMAP login: exit 3 and one line, nothing sent', { skip, timeout: 60_000 }, async () => {
   const seeds = seedFile([{ address: 'seed1@mailpace.test', imap: imaps('seed1'), passwordEnv: 'SEED_PW' }]);
-  const before = handed.size;
+  const before = mx.handed.size;
   const r = await placement(seeds, ['--timeout', '10s'], { SEED_PW: 'wrong-password-for-seed1' });
   assert.equal(r.code, 3);
   assert.equal(r.stdout, '');
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /^mailpace-cli: no seed mailbox could be read, nothing sent: seed1@mailpace\.test: IMAP: IMAP login refused for user "seed1"/);
   assert.ok(!r.stderr.includes('wrong-password-for-seed1'));
-  assert.equal(handed.size, before);
+  assert.equal(mx.handed.size, before);
 });

@@ -8,11 +8,10 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { CliContext } from '../context.js';
 import { NetworkError, UsageError } from '../../core/errors.js';
-import { parseRelayUrl } from '../../core/delivery/route.js';
 import { DEFAULT_DELIVERY_OPTIONS, type DeliveryOptions } from '../../core/delivery/engine.js';
 import { parseAddress, parseHelo, positiveDuration, readCaFile, readInputFile, readSecret, wholeNumber } from '../flags.js';
 import { parseDuration } from '../../core/duration.js';
-import { checkMessageFlags, prepareOutgoing, readMessageFlag } from '../message-flags.js';
+import { checkMessageFlags, parseRelayFlags, prepareOutgoing, readMessageFlag } from '../message-flags.js';
 import { parseSeeds, seedPasswords, type Seed } from '../../core/placement/seeds.js';
 import { TOKEN_HEADER, errorText, foldersToWatch, newToken, placementExitCode, placementOf, readCopy, summarise, watchSeed, type SeedResult } from '../../core/placement/placement.js';
 import { placementDocument, renderPlacement } from '../../render/placement.js';
@@ -40,16 +39,7 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
   const passwords = seedPasswords(seeds, ctx.io.env, fileSecret);
   const caPem = opts.caFile !== undefined ? readCaFile(String(opts.caFile)) : undefined;
 
-  let relay: DeliveryOptions['relay'];
-  if (opts.relay !== undefined) {
-    const r = parseRelayUrl(String(opts.relay));
-    if ('error' in r) throw new UsageError(r.error);
-    relay = { ...r, ...(opts.port !== undefined ? { port: wholeNumber(String(opts.port), '--port', 1, 65535) } : {}), ...(opts.user !== undefined ? { user: String(opts.user) } : {}) };
-  } else if (opts.user !== undefined) {
-    throw new UsageError('--user authenticates to a relay: give --relay smtp://host[:port] too');
-  }
-  const relayPassword = readSecret({ file: opts.relayPasswordFile, env: ctx.io.env, envName: 'MAILPACE_SMTP_PASSWORD', flag: '--relay-password-file' });
-  if (relay?.user && relayPassword === undefined) throw new UsageError('--user needs a password: set MAILPACE_SMTP_PASSWORD or give --relay-password-file');
+  const { relay, password: relayPassword } = parseRelayFlags(ctx, opts, { name: '--relay-password-file', value: opts.relayPasswordFile });
   const options: DeliveryOptions = {
     ...DEFAULT_DELIVERY_OPTIONS,
     ...(relay ? { relay } : {}),

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/errors.js';
-import { parseRelayUrl } from '../../core/delivery/route.js';
 import { DEFAULT_DELIVERY_OPTIONS, type DeliveryOptions } from '../../core/delivery/engine.js';
 import { DEFAULT_RETRY_POLICY } from '../../core/delivery/retry-policy.js';
 import { parseDomainList } from '../config.js';
@@ -16,7 +15,7 @@ import { toJson } from '../../render/json.js';
 import { renderSendPlan, renderSendReport, SEND_FORMATS, sendDocument, sendPlanDocument } from '../../render/send.js';
 import { runDelivery } from '../delivery-runner.js';
 import { isReportFormat, outputFormat, writeReport } from '../report-format.js';
-import { checkMessageFlags, prepareOutgoing } from '../message-flags.js';
+import { checkMessageFlags, parseRelayFlags, prepareOutgoing } from '../message-flags.js';
 import type { Finding } from '../../core/types.js';
 
 const WARMUP_MAX_AGE_MS = 5 * 24 * 3_600_000;
@@ -51,16 +50,7 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
 
   checkMessageFlags(opts);
 
-  let relay: DeliveryOptions['relay'];
-  if (opts.relay !== undefined) {
-    const r = parseRelayUrl(String(opts.relay));
-    if ('error' in r) throw new UsageError(r.error);
-    relay = { ...r, ...(opts.port !== undefined ? { port: wholeNumber(String(opts.port), '--port', 1, 65535) } : {}), ...(opts.user !== undefined ? { user: String(opts.user) } : {}) };
-  } else if (opts.user !== undefined) {
-    throw new UsageError('--user authenticates to a relay: give --relay smtp://host[:port] too');
-  }
-  const password = readSecret({ file: opts.passwordFile, env: ctx.io.env, envName: 'MAILPACE_SMTP_PASSWORD', flag: '--password-file' });
-  if (relay?.user && password === undefined) throw new UsageError('--user needs a password: set MAILPACE_SMTP_PASSWORD or give --password-file');
+  const { relay, password } = parseRelayFlags(ctx, opts, { name: '--password-file', value: opts.passwordFile });
 
   const backoff = opts.backoff !== undefined ? parseBackoff(String(opts.backoff)) : { firstMs: DEFAULT_RETRY_POLICY.firstBackoffMs, maxMs: DEFAULT_RETRY_POLICY.maxBackoffMs };
   const options: DeliveryOptions = {
