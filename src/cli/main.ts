@@ -591,7 +591,7 @@ ${examples([
     .option('--dkim-selector <name>', 'DKIM selector (s=)')
     .option('--dkim-domain <domain>', 'DKIM signing domain (d=; default: the From: domain)')
     .option('--ca-file <pem>', 'extra trusted CA (private PKI, tests) for SMTP STARTTLS and the seeds\' IMAP')
-    .option('--poll <duration>', 'look for the copies this often', '5s')
+    .option('--poll <duration>', 'look in every folder at least this often (IDLE on the inbox in between when offered)', '5s')
     .option('--keep', 'leave the test copies in the seed mailboxes (default: delete them)')
     .option('--format <format>', 'human or json')
     .addHelpText(
@@ -599,7 +599,8 @@ ${examples([
       `
 Each seed gets its own copy (same Message-ID, a unique token in the X-Mailpace-Placement header and in a
 composed body), sent through the delivery engine. Then every seed's folders are searched for its token
-every --poll until found or until --timeout (here: how long to watch, default 10m). A copy in the inbox
+until found or until --timeout (here: how long to watch, default 10m): between looks it waits in IMAP IDLE
+on the inbox when the server offers it, for at most --poll; without IDLE it polls every --poll. A copy in the inbox
 folder is "inbox", in the spam folder (folders.spam, else the \\Junk special-use folder) "spam", elsewhere
 "other:<folder>"; not found is "missing"; refused by the receiver is "bounced"; a mailbox that could not be
 read is "unknown". The copies are deleted afterwards unless --keep. Passwords never go in seeds.json.

@@ -110,6 +110,7 @@ test('inbox, Junk via Sieve, an unreachable IMAP server and a refused address in
   assert.ok(s1.hops.length >= 2, JSON.stringify(s1.hops));
   assert.equal(s1.hops[0].by, 'mx.mailpace.test');
   assert.equal(s1.cleanedUp, true);
+  assert.equal(s1.watch, 'idle'); // Dovecot offers IDLE
 
   const s2 = by('seed2@mailpace.test');
   assert.equal(s2.placement, 'spam');
@@ -176,4 +177,19 @@ test('a refused IMAP login: exit 3 and one line, nothing sent', { skip, timeout:
   assert.match(r.stderr, /^mailpace-cli: no seed mailbox could be read, nothing sent: seed1@mailpace\.test: IMAP: IMAP login refused for user "seed1"/);
   assert.ok(!r.stderr.includes('wrong-password-for-seed1'));
   assert.equal(mx.handed.size, before);
+});
+
+test('IDLE: a copy delivered to the inbox is seen at once, not at the next --poll', { skip, timeout: 120_000 }, async () => {
+  const seeds = seedFile([{ address: 'seed1@mailpace.test', imap: imaps('seed1'), passwordEnv: 'SEED_PW' }]);
+  // polling alone would look at 0 s and then only at 30 s
+  const r = await runCli(
+    ['placement', '--seeds', seeds, '--from', 'sender@example.com', '--relay', `smtp://127.0.0.1:${mx.port}`, '--helo', 'client.example.com', '--ca-file', env!.DOVECOT_CA_FILE!, '--poll', '30s', '--timeout', '60s', '--store', join(dir, 'idle.sqlite'), '--json'],
+    { env: { SEED_PW: password, MAILPACE_STORE: undefined, MAILPACE_SMTP_PASSWORD: undefined }, timeoutMs: 90_000 },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const s1 = JSON.parse(r.stdout).seeds[0];
+  assert.equal(s1.placement, 'inbox');
+  assert.equal(s1.watch, 'idle');
+  assert.ok(s1.timeToInboxMs >= DELAY_MS - 50 && s1.timeToInboxMs < DELAY_MS + 2000, `timeToInboxMs ${s1.timeToInboxMs}`);
+  assert.ok(Date.parse(s1.foundAt) - mx.handed.get('seed1@mailpace.test')! < 1000, 'found within a second of the LMTP hand-over');
 });

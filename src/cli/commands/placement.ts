@@ -127,6 +127,7 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
         const box = boxes[i]!.box;
         const w = watched[i];
         if (!box || !w || 'error' in w || r.send.status !== 'delivered') return;
+        r.watch = box.canIdle ? 'idle' : 'poll';
         try {
           const found = await watchSeed(box, w.order, r.token, { clock: deps.clock, pollMs, deadline, readOnly: keep });
           if (!found) {
@@ -179,6 +180,7 @@ function blank(seed: Seed, token: string, error: string | null): SeedResult {
     spamHeaders: {},
     hops: [],
     send: { status: 'not-sent', reply: null },
+    watch: null,
     cleanedUp: false,
     error,
   };

@@ -217,6 +217,36 @@ export class ImapMailbox {
     }
   }
 
+  /** Whether the server offers IDLE (RFC 2177). */
+  get canIdle(): boolean {
+    return this.client.capabilities.has('IDLE');
+  }
+
+  /**
+   * IDLE on the selected mailbox (RFC 2177) until the server reports a new message (EXISTS) or `ms`
+   * pass; true when something arrived. IDLE ends the way RFC 2177 §3 says: by the next command
+   * (a NOOP here), which imapflow precedes with DONE.
+   */
+  async idleFor(ms: number): Promise<boolean> {
+    let news = false;
+    const wake = () => void this.client.noop().catch(() => undefined);
+    const onExists = () => {
+      news = true;
+      wake();
+    };
+    this.client.on('exists', onExists);
+    const timer = setTimeout(wake, ms);
+    try {
+      await this.client.idle();
+    } catch (err) {
+      throw imapFailure(err, this.target, 'IDLE');
+    } finally {
+      clearTimeout(timer);
+      this.client.off('exists', onExists);
+    }
+    return news;
+  }
+
   /** \\Deleted, then expunged (UID EXPUNGE with UIDPLUS, RFC 4315 §2.1): only these messages go. */
   async deleteMessages(uids: readonly number[]): Promise<void> {
     if (uids.length === 0) return;

@@ -27,6 +27,10 @@ export interface SeedMailbox {
   searchHeader(name: string, value: string): Promise<number[]>;
   fetchHeaders(uid: number): Promise<{ headers: Buffer; internalDate: Date | null } | undefined>;
   deleteMessages(uids: readonly number[]): Promise<void>;
+  /** IMAP IDLE (RFC 2177), when the server offers it. */
+  readonly canIdle?: boolean;
+  /** IDLE on the selected mailbox until a new message arrives or `ms` pass. */
+  idleFor?(ms: number): Promise<boolean>;
 }
 
 export interface SeedSend {
@@ -54,6 +58,8 @@ export interface SeedResult {
   spamHeaders: Record<string, string>;
   hops: Hop[];
   send: SeedSend;
+  /** How the mailbox was watched between looks: IMAP IDLE on the inbox, or polling every --poll. */
+  watch: 'idle' | 'poll' | null;
   /** Whether the test copy was deleted afterwards (false with --keep or when nothing was found). */
   cleanedUp: boolean;
   /** Why the seed's mailbox could not be read or cleaned up; null when all went well. */
@@ -80,7 +86,8 @@ export async function foldersToWatch(mb: SeedMailbox, seed: Seed): Promise<{ inb
 }
 
 /**
- * Polls the folders until the copy carrying `token` shows up or `deadline` passes. Each round
+ * Looks in the folders until the copy carrying `token` shows up or `deadline` passes: between rounds
+ * it IDLEs on the inbox when the server offers IDLE, else sleeps --poll. Each round
  * selects every folder and runs SEARCH HEADER (RFC 9051 §6.4.4): a fresh SELECT makes the server
  * report mail delivered since the last look, which a long-open selection would only show after NOOP.
  */
@@ -98,7 +105,15 @@ export async function watchSeed(mb: SeedMailbox, folders: readonly string[], tok
     }
     const now = o.clock.now();
     if (now >= o.deadline || o.signal?.aborted) return null;
-    await o.clock.sleep(Math.min(o.pollMs, o.deadline - now), o.signal).catch(() => undefined);
+    const wait = Math.min(o.pollMs, o.deadline - now);
+    if (mb.canIdle && mb.idleFor) {
+      // IDLE on the inbox: a copy delivered there wakes the next round at once; other folders
+      // (spam) are looked at again after --poll at the latest.
+      await mb.select(folders[0]!, o.readOnly);
+      await mb.idleFor(wait);
+    } else {
+      await o.clock.sleep(wait, o.signal).catch(() => undefined);
+    }
   }
 }
 

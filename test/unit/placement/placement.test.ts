@@ -51,7 +51,7 @@ test('percentile: nearest rank', () => {
 
 const result = (provider: string, placement: SeedResult['placement'], t: number | null = null, extra: Partial<SeedResult> = {}): SeedResult => ({
   address: `${Math.random()}@x.example`, provider, placement, folder: null, timeToInboxMs: t, timeFromSendStartMs: null, sendStartedAt: null, acceptedAt: null, foundAt: null, storedAt: null, token: 't',
-  authentication: { spf: null, dkim: null, dmarc: null, arc: null }, authservId: null, spamHeaders: {}, hops: [], send: { status: 'delivered', reply: null }, cleanedUp: false, error: null, ...extra,
+  authentication: { spf: null, dkim: null, dmarc: null, arc: null }, authservId: null, spamHeaders: {}, hops: [], send: { status: 'delivered', reply: null }, watch: 'poll', cleanedUp: false, error: null, ...extra,
 });
 
 test('summary per provider and the exit code', () => {
@@ -115,4 +115,26 @@ test('watchSeed gives up at the deadline (the last wait is shortened to it)', as
   for (let i = 0; i < 4; i++) await settle().then(() => clock.advance(4000));
   assert.equal(await p, null);
   assert.deepEqual(mb.searches, ['0:INBOX', '4000:INBOX', '8000:INBOX', '10000:INBOX']);
+});
+
+test('watchSeed IDLEs on the inbox between rounds when the server offers IDLE, never sleeping on the clock', async () => {
+  const clock = new FakeClock(0);
+  const mb = fakeMailbox(clock, 'INBOX', 0, ['INBOX', 'Junk']);
+  let rounds = 0;
+  const idles: string[] = [];
+  const searchHeader = mb.searchHeader;
+  // the copy arrives during the second IDLE
+  Object.assign(mb, {
+    canIdle: true,
+    searchHeader: async (n: string, t: string) => (rounds >= 2 ? searchHeader(n, t) : []),
+    idleFor: async (ms: number) => {
+      idles.push(`${ms}:${mb.searches.length}`);
+      rounds++;
+      return rounds >= 2;
+    },
+  });
+  const found = await watchSeed(mb, ['INBOX', 'Junk'], 'tok', { clock, pollMs: 5000, deadline: 60_000, readOnly: false });
+  assert.equal(found?.folder, 'INBOX');
+  assert.deepEqual(idles, ['5000:0', '5000:0']);
+  assert.equal(clock.now(), 0, 'no clock sleep: IDLE did the waiting');
 });
