@@ -593,7 +593,7 @@ ${examples([
     .option('--ca-file <pem>', 'extra trusted CA (private PKI, tests) for SMTP STARTTLS and the seeds\' IMAP')
     .option('--poll <duration>', 'look in every folder at least this often (IDLE on the inbox in between when offered)', '5s')
     .option('--keep', 'leave the test copies in the seed mailboxes (default: delete them)')
-    .option('--format <format>', 'human or json')
+    .option('--format <format>', 'human, json or csv (one row per seed)')
     .addHelpText(
       'after',
       `

@@ -2,6 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { ProviderSummary, SeedResult } from '../core/placement/placement.js';
 import { jsonDocument } from './json.js';
+import { csvRow } from './csv.js';
 
 export function placementDocument(messageId: string, seeds: SeedResult[], summary: { providers: Record<string, ProviderSummary> }) {
   return jsonDocument('placement', { messageId, seeds, summary });
@@ -42,4 +43,14 @@ export function renderPlacement(c: ChalkInstance, doc: PlacementDocument): strin
     lines.push(`  ${name}: inbox ${pct(s.inboxRate)}, spam ${pct(s.spamRate)} of ${s.seeds}${rest ? ` (${rest})` : ''}; time to inbox p50 ${ms(s.p50Ms)}, p95 ${ms(s.p95Ms)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+export const PLACEMENT_CSV_HEADER = ['address', 'provider', 'placement', 'folder', 'timeToInboxMs', 'timeFromSendStartMs', 'acceptedAt', 'foundAt', 'spf', 'dkim', 'dmarc', 'arc', 'sendStatus', 'replyCode', 'replyText', 'watch', 'cleanedUp', 'error'];
+
+/** One row per seed; the same names as the JSON fields (authentication and send flattened). */
+export function placementCsv(doc: PlacementDocument): string {
+  const rows = doc.seeds.map((r) =>
+    csvRow([r.address, r.provider, r.placement, r.folder, r.timeToInboxMs, r.timeFromSendStartMs, r.acceptedAt, r.foundAt, r.authentication.spf, r.authentication.dkim, r.authentication.dmarc, r.authentication.arc, r.send.status, r.send.reply?.code ?? null, r.send.reply?.text ?? null, r.watch, r.cleanedUp, r.error]),
+  );
+  return [csvRow(PLACEMENT_CSV_HEADER), ...rows].join('');
 }

@@ -86,7 +86,8 @@ test('flags refused, exit 2', async () => {
   oneLine(await runCli(['placement', '--from', 'me@example.com']), 2, /placement needs --seeds/);
   oneLine(await runCli(['placement', '--seeds', ok]), 2, /--from is required/);
   oneLine(await placement(ok, ['--poll', 'often']), 2, /--poll/);
-  oneLine(await placement(ok, ['--format', 'csv']), 2, /--format "csv" is not one of human, json/);
+  oneLine(await placement(ok, ['--format', 'xml']), 2, /--format "xml" is not one of human, json, csv/);
+  oneLine(await placement(ok, ['--json', '--format', 'csv']), 2, /--json and --format csv contradict each other/);
   oneLine(await placement(ok, ['--message', join(dir, 'missing.eml')]), 2, /missing\.eml/);
   oneLine(await placement(ok, ['--text', 'a', '--text-file', 'b']), 2, /give --text or --text-file, not both/);
   oneLine(await placement(join(dir, 'no-such-seeds.json')), 2, /no-such-seeds\.json/);

@@ -14,7 +14,7 @@ import { parseDuration } from '../../core/duration.js';
 import { checkMessageFlags, parseRelayFlags, prepareOutgoing, readMessageFlag } from '../message-flags.js';
 import { parseSeeds, seedPasswords, type Seed } from '../../core/placement/seeds.js';
 import { TOKEN_HEADER, errorText, foldersToWatch, newToken, placementExitCode, placementOf, readCopy, summarise, watchSeed, type SeedResult } from '../../core/placement/placement.js';
-import { placementDocument, renderPlacement } from '../../render/placement.js';
+import { placementCsv, placementDocument, renderPlacement } from '../../render/placement.js';
 import { toJson } from '../../render/json.js';
 
 const DEFAULT_WATCH_MS = 10 * 60_000;
@@ -27,7 +27,8 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
   const from = parseAddress(String(opts.from), '--from', { allowNull: false });
   checkMessageFlags(opts);
   const format = String(opts.format ?? (ctx.json ? 'json' : 'human'));
-  if (format !== 'human' && format !== 'json') throw new UsageError(`--format "${format}" is not one of human, json`);
+  if (format !== 'human' && format !== 'json' && format !== 'csv') throw new UsageError(`--format "${format}" is not one of human, json, csv`);
+  if (ctx.json && format === 'csv') throw new UsageError('--json and --format csv contradict each other');
   const json = ctx.json || format === 'json';
   // The global --timeout is how long to watch here (default 10m); network steps keep their own bound.
   const watchMs = opts.watchTimeout !== undefined ? parseDuration(String(opts.watchTimeout), '--timeout') : DEFAULT_WATCH_MS;
@@ -158,6 +159,7 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
 
   const doc = placementDocument(messageId!, results, summarise(results));
   if (json) ctx.out(toJson(doc));
+  else if (format === 'csv') ctx.out(placementCsv(doc));
   else ctx.out(renderPlacement(ctx.color, doc));
   return placementExitCode(results);
 }

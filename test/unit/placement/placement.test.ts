@@ -5,6 +5,7 @@ import { parseHeaderBlock } from '../../../src/core/score/mime-structure.js';
 import { parseAuthenticationResults, receivedHops, spamHeaders } from '../../../src/core/placement/received-headers.js';
 import { foldersToWatch, percentile, placementExitCode, placementOf, summarise, watchSeed, type SeedMailbox, type SeedResult } from '../../../src/core/placement/placement.js';
 import { parseSeeds } from '../../../src/core/placement/seeds.js';
+import { placementCsv, placementDocument } from '../../../src/render/placement.js';
 
 const fields = (text: string) => parseHeaderBlock(text.replace(/\n/g, '\r\n'), 0).headers;
 
@@ -137,4 +138,18 @@ test('watchSeed IDLEs on the inbox between rounds when the server offers IDLE, n
   assert.equal(found?.folder, 'INBOX');
   assert.deepEqual(idles, ['5000:0', '5000:0']);
   assert.equal(clock.now(), 0, 'no clock sleep: IDLE did the waiting');
+});
+
+test('--format csv: a header and one row per seed, fields quoted where RFC 4180 needs it', () => {
+  const rs = [
+    result('gmail', 'inbox', 2100, { address: 'a@x.example', folder: 'INBOX', acceptedAt: '2026-12-01T20:00:00.000Z', foundAt: '2026-12-01T20:00:02.100Z', authentication: { spf: 'pass', dkim: 'pass', dmarc: 'pass', arc: null }, send: { status: 'delivered', reply: { code: 250, enhanced: '2.0.0', text: 'OK, queued' } }, watch: 'idle', cleanedUp: true }),
+    result('outlook', 'bounced', null, { address: 'b@y.example', send: { status: 'bounced', reply: { code: 550, enhanced: '5.1.1', text: 'User "b" unknown' } }, watch: null }),
+  ];
+  const csv = placementCsv(placementDocument('<m@x.example>', rs, summarise(rs)));
+  assert.equal(
+    csv,
+    'address,provider,placement,folder,timeToInboxMs,timeFromSendStartMs,acceptedAt,foundAt,spf,dkim,dmarc,arc,sendStatus,replyCode,replyText,watch,cleanedUp,error\r\n' +
+      'a@x.example,gmail,inbox,INBOX,2100,,2026-12-01T20:00:00.000Z,2026-12-01T20:00:02.100Z,pass,pass,pass,,delivered,250,"OK, queued",idle,true,\r\n' +
+      'b@y.example,outlook,bounced,,,,,,,,,,bounced,550,"User ""b"" unknown",,false,\r\n',
+  );
 });
