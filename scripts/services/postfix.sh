@@ -15,6 +15,11 @@
 #   the same way) is delivered by virtual(8) into one Maildir, POSTFIX_MAILDIR. It has its own smtpd
 #   listener (POSTFIX_DELIVER_PORT) whose cleanup logs as postfix-deliver/cleanup, so the probe tests
 #   can still read the main listener's "no message was ever queued" from POSTFIX_LOG.
+# - One more, for the monitor e2e tests: a relaying listener (POSTFIX_RELAY_PORT, logging as
+#   postfix-relay) that relays for 127.0.0.1 only, without greylisting, and smtp(8) that sends
+#   @*.relay.test out to smtp-sink(1) processes on loopback: ok.relay.test accepts, defer.relay.test
+#   answers RCPT with 4xx, bounce.relay.test with 5xx, down.relay.test is a closed port. Short queue
+#   lifetimes make a deferred message expire within seconds (POSTFIX_QUEUE_LIFETIME).
 # Needs root (Postfix's master runs as root and drops to the postfix user), as in CI.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,12 +35,37 @@ DOMAIN=mailpace.test
 MXNAME=mx.mailpace.test
 DELIVER_DOMAIN=deliver.mailpace.test
 MAILBOX="$DIR/mailbox"
+SINK_PIDS="$DIR/smtp-sink.pids"
+RELAY_SUFFIX=relay.test
+QUEUE_LIFETIME=20
 
 log() { echo "postfix.sh: $*" >&2; }
 
 . scripts/services/common.bash
 
+stop_sinks() {
+  [ -f "$SINK_PIDS" ] || return 0
+  local spid
+  while read -r spid; do
+    [ -n "$spid" ] || continue
+    if kill -0 "$spid" 2>/dev/null && grep -q smtp-sink "/proc/$spid/cmdline" 2>/dev/null; then
+      kill "$spid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+    fi
+  done <"$SINK_PIDS"
+  rm -f "$SINK_PIDS"
+}
+
+# start_sink port options...: smtp-sink(1) on 127.0.0.1:port, as the postfix user, detached; its pid in $SINK_PIDS.
+start_sink() {
+  local port="$1"
+  shift
+  setsid smtp-sink -u postfix "$@" "127.0.0.1:$port" 16 >>"$DIR/smtp-sink.log" 2>&1 </dev/null &
+  echo "$!" >>"$SINK_PIDS"
+}
+
 stop() {
+  stop_sinks
   if [ -d "$CONF" ] && [ -f "$QUEUE/pid/master.pid" ]; then
     postfix -c "$CONF" stop >/dev/null 2>&1 || true
     # postfix stop returns before the master has gone; wait for it so a restart can bind the port
@@ -61,6 +91,7 @@ stop() {
 start() {
   command -v postfix >/dev/null || { log "postfix is not installed (apt-get install postfix)"; exit 1; }
   command -v postgrey >/dev/null || { log "postgrey is not installed (apt-get install postgrey)"; exit 1; }
+  command -v smtp-sink >/dev/null || { log "smtp-sink is not installed (apt-get install postfix)"; exit 1; }
   [ "$(id -u)" = 0 ] || { log "must run as root (Postfix's master needs it)"; exit 1; }
   stop
   rm -rf "$DIR"
@@ -80,6 +111,14 @@ start() {
   while [ "$grey_port" = "$smtp_port" ]; do grey_port=$(free_port); done
   deliver_port=$(free_port)
   while [ "$deliver_port" = "$smtp_port" ] || [ "$deliver_port" = "$grey_port" ]; do deliver_port=$(free_port); done
+  # The relaying listener, the three smtp-sinks and one port nothing listens on, all distinct.
+  local relay_port ok_port defer_port bounce_port down_port used="$smtp_port $grey_port $deliver_port" p
+  for v in relay_port ok_port defer_port bounce_port down_port; do
+    p=$(free_port)
+    while [[ " $used " == *" $p "* ]]; do p=$(free_port); done
+    used="$used $p"
+    printf -v "$v" '%s' "$p"
+  done
 
   # postfix-script validates the installation against these files from the meta directory.
   cp /etc/postfix/postfix-files "$CONF/"
@@ -133,6 +172,29 @@ smtpd_tls_chain_files = $DIR/tls/mx.key, $DIR/tls/mx.pem
 smtpd_tls_protocols = >=TLSv1
 smtpd_tls_mandatory_protocols = >=TLSv1
 smtpd_tls_loglevel = 0
+# Outbound, for the relaying listener only (its own restrictions are set in master.cf): *.$RELAY_SUFFIX
+# goes by smtp(8) to loopback smtp-sinks. transport(5): "smtp:[address]:port" skips MX lookups; texthash
+# (postconf(5) "texthash") is read as is, no postmap.
+transport_maps = texthash:$CONF/transport
+smtp_tls_security_level = none
+# A deferred message expires within seconds (postconf(5) maximal_queue_lifetime, bounce_queue_lifetime:
+# how long a message or a bounce stays queued before it is returned; minimal_backoff_time,
+# maximal_backoff_time: the time between attempts; queue_run_delay: between deferred queue scans,
+# at most minimal_backoff_time). Mail of the other listeners is never deferred: it is delivered,
+# discarded or refused at once.
+maximal_queue_lifetime = ${QUEUE_LIFETIME}s
+bounce_queue_lifetime = ${QUEUE_LIFETIME}s
+queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+EOF
+
+  # The test domains' routes (transport(5)); ok.$RELAY_SUFFIX also takes the bounces to senders there.
+  cat >"$CONF/transport" <<EOF
+ok.$RELAY_SUFFIX smtp:[127.0.0.1]:$ok_port
+defer.$RELAY_SUFFIX smtp:[127.0.0.1]:$defer_port
+bounce.$RELAY_SUFFIX smtp:[127.0.0.1]:$bounce_port
+down.$RELAY_SUFFIX smtp:[127.0.0.1]:$down_port
 EOF
 
   cat >"$CONF/master.cf" <<EOF
@@ -142,6 +204,11 @@ EOF
 127.0.0.1:$deliver_port inet n - n - - smtpd -o syslog_name=postfix-deliver -o cleanup_service_name=cleanup-deliver
 cleanup   unix  n - n - 0 cleanup
 cleanup-deliver unix n - n - 0 cleanup -o syslog_name=postfix-deliver
+# The relaying listener (monitor e2e): relays for mynetworks (127.0.0.1/32) only, no greylisting.
+127.0.0.1:$relay_port inet n - n - - smtpd -o syslog_name=postfix-relay -o cleanup_service_name=cleanup-relay
+  -o smtpd_relay_restrictions=permit_mynetworks,reject -o smtpd_recipient_restrictions=permit_mynetworks,reject
+cleanup-relay unix n - n - 0 cleanup -o syslog_name=postfix-relay
+smtp      unix  - - n - - smtp
 qmgr      unix  n - n 300 1 qmgr
 tlsmgr    unix  - - n 1000? 1 tlsmgr
 rewrite   unix  - - n - - trivial-rewrite
@@ -169,6 +236,17 @@ EOF
     --whitelist-clients="$GREY/whitelist_clients" --whitelist-recipients="$GREY/whitelist_recipients" \
     --syslog-facility=none 2>>"$DIR/postgrey.log" || { log "postgrey failed to start (see $DIR/postgrey.log)"; exit 1; }
 
+  # smtp-sink(1): -r soft-rejects (4xx) and -f hard-rejects (5xx) the listed commands.
+  : >"$SINK_PIDS"
+  start_sink "$ok_port" -h sink.ok.$RELAY_SUFFIX
+  start_sink "$defer_port" -h sink.defer.$RELAY_SUFFIX -r RCPT
+  start_sink "$bounce_port" -h sink.bounce.$RELAY_SUFFIX -f RCPT
+  if ! wait_port 127.0.0.1 "$ok_port" 20 || ! wait_port 127.0.0.1 "$defer_port" 20 || ! wait_port 127.0.0.1 "$bounce_port" 20; then
+    log "smtp-sink did not start listening (see $DIR/smtp-sink.log)"
+    stop
+    exit 1
+  fi
+
   if ! postfix -c "$CONF" start >>"$DIR/start.log" 2>&1; then
     log "postfix failed to start:"
     tail -n 20 "$DIR/start.log" "$DIR/postfix.log" >&2 2>/dev/null || true
@@ -177,7 +255,7 @@ EOF
     stop
     exit 1
   fi
-  if ! wait_port 127.0.0.1 "$smtp_port" 20 || ! wait_port 127.0.0.1 "$deliver_port" 20 || ! wait_port 127.0.0.1 "$grey_port" 20; then
+  if ! wait_port 127.0.0.1 "$smtp_port" 20 || ! wait_port 127.0.0.1 "$deliver_port" 20 || ! wait_port 127.0.0.1 "$relay_port" 20 || ! wait_port 127.0.0.1 "$grey_port" 20; then
     log "postfix or postgrey did not start listening"
     tail -n 20 "$DIR/start.log" "$DIR/postfix.log" "$DIR/postgrey.log" >&2 2>/dev/null || true
     stop
@@ -195,10 +273,17 @@ POSTFIX_LOG=$DIR/postfix.log
 POSTFIX_DELIVER_PORT=$deliver_port
 POSTFIX_DELIVER_DOMAIN=$DELIVER_DOMAIN
 POSTFIX_MAILDIR=$MAILBOX/maildir
+POSTFIX_RELAY_PORT=$relay_port
+POSTFIX_RELAY_OK_DOMAIN=ok.$RELAY_SUFFIX
+POSTFIX_RELAY_DEFER_DOMAIN=defer.$RELAY_SUFFIX
+POSTFIX_RELAY_BOUNCE_DOMAIN=bounce.$RELAY_SUFFIX
+POSTFIX_RELAY_DOWN_DOMAIN=down.$RELAY_SUFFIX
+POSTFIX_RELAY_SINK_PORTS=$ok_port,$defer_port,$bounce_port
+POSTFIX_QUEUE_LIFETIME=$QUEUE_LIFETIME
 POSTGREY_PORT=$grey_port
 POSTGREY_DELAY=$DELAY
 EOF
-  log "Postfix on 127.0.0.1:$smtp_port (delivering @$DELIVER_DOMAIN on 127.0.0.1:$deliver_port), postgrey on 127.0.0.1:$grey_port (delay ${DELAY}s); env in $ENV_FILE"
+  log "Postfix on 127.0.0.1:$smtp_port (delivering @$DELIVER_DOMAIN on 127.0.0.1:$deliver_port), postgrey on 127.0.0.1:$grey_port (delay ${DELAY}s), relaying @*.$RELAY_SUFFIX on 127.0.0.1:$relay_port; env in $ENV_FILE"
 }
 
 case "${1:-start}" in

@@ -6,9 +6,11 @@
  * access denied). The lines of this run are picked out of the shared log by their queue ids, then
  * `monitor` must count exactly what happened, and pflogsumm (Debian) must agree on the same file.
  *
- * The test Postfix has no outbound smtp(8) transport, so there are no deferred or bounced status
- * lines or unreachable destinations here; those are covered by the generated logs in
- * test/unit/monitor.
+ * The second test sends out through the test Postfix's relaying listener (POSTFIX_RELAY_PORT), whose
+ * smtp(8) delivers to loopback smtp-sinks: one destination accepts, one answers RCPT with 4xx until
+ * the message expires (POSTFIX_QUEUE_LIFETIME seconds), one with 5xx, and one is a closed port.
+ * monitor's counts per destination must match the status lines of the real log, and pflogsumm's
+ * totals must match monitor's.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +26,13 @@ import { pflogsummAvailable, runPflogsumm } from '../helpers/pflogsumm.js';
 
 const skip = serviceSkip('postfix');
 const env = serviceEnv('postfix');
+const relaySkip = (() => {
+  if (skip) return skip;
+  if (env!.POSTFIX_RELAY_PORT) return false;
+  const why = 'the test Postfix has no relaying listener (POSTFIX_RELAY_PORT): restart it with scripts/services/postfix.sh';
+  if (process.env.CI) throw new Error(`e2e: ${why}`);
+  return why;
+})();
 const pflogsummSkip = (() => {
   if (pflogsummAvailable()) return false;
   const why = 'pflogsumm is not installed (apt-get install pflogsumm)';
@@ -141,5 +150,93 @@ test('monitor counts a real Postfix log exactly, and agrees with pflogsumm', { s
     // pflogsumm's "deferred" counts messages, its "(N deferrals)" the lines: ours are totals.deferredMessages and totals.deferred.
     assert.equal(p.deferred, rep.totals.deferredMessages);
     assert.equal(p.deferrals, rep.totals.deferred);
+  });
+});
+
+test('monitor counts real outbound outcomes (delivered, deferred, bounced, unreachable, expired), and agrees with pflogsumm', { skip: relaySkip, timeout: 300_000 }, async (t) => {
+  const log = env!.POSTFIX_LOG!;
+  const token = `out${randomBytes(5).toString('hex')}`;
+  const ok = env!.POSTFIX_RELAY_OK_DOMAIN!;
+  const deferD = env!.POSTFIX_RELAY_DEFER_DOMAIN!;
+  const bounceD = env!.POSTFIX_RELAY_BOUNCE_DOMAIN!;
+  const down = env!.POSTFIX_RELAY_DOWN_DOMAIN!;
+  const lifetimeMs = Number(env!.POSTFIX_QUEUE_LIFETIME) * 1000;
+  assert.ok(lifetimeMs > 0 && lifetimeMs <= 60_000, `POSTFIX_QUEUE_LIFETIME=${env!.POSTFIX_QUEUE_LIFETIME}`);
+  // The sender is at the accepting destination, so Postfix's bounces come back there as deliveries.
+  const sender = `${token}-s@${ok}`;
+  const to = [ok, deferD, bounceD, down].map((d, i) => `${token}-${i}@${d}`);
+  const r = await runCli(
+    ['send', '--from', sender, '--to', to.join(','), '--subject', 'monitor outbound e2e', '--text', 'hello\n', '--relay', `smtp://127.0.0.1:${env!.POSTFIX_RELAY_PORT}`,
+      '--ca-file', env!.POSTFIX_CA_FILE!, '--helo', 'client.mailpace.test', '--timeout', '10s', '--store', join(dir, 'out.sqlite'), '--json'],
+    { timeoutMs: 60_000 },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  // The relay takes every recipient; what happens next is Postfix's.
+  assert.equal(JSON.parse(r.stdout).summary.delivered, 4, r.stdout);
+
+  // One message per destination; the bounced one and the two that expire are returned to the sender:
+  // 3 delivery status notifications, each delivered to the accepting sink.
+  const count = (lines: string[], re: RegExp): number => lines.filter((l) => re.test(l)).length;
+  let mine: string[] = [];
+  const deadline = Date.now() + lifetimeMs + 60_000;
+  while (Date.now() < deadline) {
+    mine = linesOfRun(readFileSync(log, 'utf8'), token);
+    if (count(mine, /, status=expired, /) >= 2 && count(mine, /, status=sent /) >= 4 && count(mine, /: removed$/) >= 7) break;
+    await sleep(500);
+  }
+  assert.equal(count(mine, /, status=expired, returned to sender$/), 2, mine.join('\n'));
+  assert.equal(count(mine, /: removed$/), 7, mine.join('\n'));
+
+  // What the log says, per recipient domain: the status lines of smtp(8).
+  const fromLog: Record<string, Record<string, number>> = {};
+  for (const l of mine) {
+    const m = /: to=<[^>]*@([^>]+)>, .*, status=(sent|deferred|bounced) /.exec(l);
+    if (!m) continue;
+    const k = m[2] === 'sent' ? 'delivered' : m[2]!;
+    fromLog[m[1]!] ??= { delivered: 0, deferred: 0, bounced: 0 };
+    fromLog[m[1]!]![k]!++;
+  }
+  assert.deepEqual(fromLog[ok], { delivered: 4, deferred: 0, bounced: 0 });
+  assert.deepEqual(fromLog[bounceD], { delivered: 0, deferred: 0, bounced: 1 });
+  for (const d of [deferD, down]) {
+    assert.equal(fromLog[d]!.delivered + fromLog[d]!.bounced, 0, d);
+    assert.ok(fromLog[d]!.deferred >= 2, `${d} retried before it expired: ${fromLog[d]!.deferred}`);
+  }
+
+  const file = join(dir, 'out.log');
+  writeFileSync(file, `${mine.join('\n')}\n`);
+  const m = statSync(log).mtime;
+  utimesSync(file, m, m);
+  const mon = await runCli(['monitor', file, '--json', '--by', 'destination']);
+  assert.equal(mon.code, 0, mon.stderr);
+  const rep = JSON.parse(mon.stdout);
+  assert.equal(rep.sources[0].format, 'postfix');
+  assert.equal(rep.sources[0].skipped, 0);
+  const deferrals = fromLog[deferD]!.deferred + fromLog[down]!.deferred;
+  assert.deepEqual(
+    { ...rep.totals },
+    { received: 4, delivered: 4, deferred: deferrals, bounced: 1, rejected: 0, expired: 2, complaints: 0, deferredMessages: 2 },
+    mine.join('\n'),
+  );
+  type Group = { key: string; totals: Record<string, number>; topReplies: { text: string }[] };
+  const byDest = Object.fromEntries(rep.groups.map((g: Group) => [g.key, g]));
+  for (const d of [ok, deferD, bounceD, down]) {
+    const { delivered, deferred, bounced } = byDest[d].totals;
+    assert.deepEqual({ delivered, deferred, bounced }, fromLog[d], d);
+  }
+  assert.ok(byDest[down].topReplies.some((x: { text: string }) => /Connection refused/.test(x.text)), JSON.stringify(byDest[down].topReplies));
+  assert.ok(byDest[deferD].topReplies.some((x: { text: string }) => /^450 /.test(x.text)), JSON.stringify(byDest[deferD].topReplies));
+  assert.ok(byDest[bounceD].topReplies.some((x: { text: string }) => /^5\d\d /.test(x.text)), JSON.stringify(byDest[bounceD].topReplies));
+
+  await t.test('pflogsumm agrees on the same file', { skip: pflogsummSkip }, () => {
+    const p = runPflogsumm(file, ['--syslog-name=postfix-relay']);
+    assert.deepEqual(p, {
+      received: rep.totals.received,
+      delivered: rep.totals.delivered,
+      deferred: rep.totals.deferredMessages,
+      deferrals: rep.totals.deferred,
+      bounced: rep.totals.bounced,
+      rejected: rep.totals.rejected,
+    });
   });
 });
