@@ -212,9 +212,11 @@ smtp      unix  - - n - - smtp
 qmgr      unix  n - n 300 1 qmgr
 tlsmgr    unix  - - n 1000? 1 tlsmgr
 rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
+# Delivery status notifications only come from relayed mail (the other listeners never queue a message
+# that fails): their cleanup logs as postfix-relay/cleanup, so postfix/cleanup stays the main listener's.
+bounce    unix  - - n - 0 bounce -o cleanup_service_name=cleanup-relay
+defer     unix  - - n - 0 bounce -o cleanup_service_name=cleanup-relay
+trace     unix  - - n - 0 bounce -o cleanup_service_name=cleanup-relay
 verify    unix  - - n - 1 verify
 proxymap  unix  - - n - - proxymap
 error     unix  - - n - - error
