@@ -5,6 +5,7 @@
  * otherwise (the plain text chart in warmup.ts stands in for pipes and files).
  */
 import { Box, Text, renderToString } from 'ink';
+import { largestRemainder } from '../core/warmup/plan.js';
 import type { SimulationResult } from '../core/warmup/simulate.js';
 import type { ProviderName } from '../core/warmup/providers.js';
 
@@ -25,27 +26,11 @@ function colourOf(providers: ProviderName[], p: ProviderName): string {
   return PROVIDER_COLOUR[p] ?? FALLBACK_COLOURS[providers.indexOf(p) % FALLBACK_COLOURS.length]!;
 }
 
-/** Splits `cells` among the parts in proportion to their values, the largest remainders rounding up. */
-export function apportion(values: number[], cells: number): number[] {
-  const total = values.reduce((a, b) => a + b, 0);
-  if (total <= 0 || cells <= 0) return values.map(() => 0);
-  const exact = values.map((v) => (v / total) * cells);
-  const out = exact.map(Math.floor);
-  let left = cells - out.reduce((a, b) => a + b, 0);
-  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0]);
-  for (const [, i] of order) {
-    if (left <= 0) break;
-    out[i]!++;
-    left--;
-  }
-  return out;
-}
-
 function DayRow({ r, day, providers, max, maxBacklog, barWidth, backlogWidth }: { r: SimulationResult; day: number; providers: ProviderName[]; max: number; maxBacklog: number; barWidth: number; backlogWidth: number }) {
   const d = r.days[day]!;
   const acceptedCells = Math.round((d.accepted / max) * barWidth);
   const plannedCells = Math.max(acceptedCells, Math.round((d.planned / max) * barWidth));
-  const parts = apportion(providers.map((p) => d.providers[p]?.accepted ?? 0), acceptedCells);
+  const parts = largestRemainder(providers.map((p) => d.providers[p]?.accepted ?? 0), acceptedCells);
   const rate = d.offered > 0 ? d.deferred / d.offered : 0;
   const rateColour = rate <= 0.05 ? 'green' : rate <= 0.2 ? 'yellow' : 'red';
   const backlogCells = maxBacklog > 0 ? Math.round((d.backlog / maxBacklog) * backlogWidth) : 0;

@@ -15,7 +15,7 @@ import type { Clock } from '../clock.js';
 import type { Resolver } from '../dns/types.js';
 import { finding } from '../probe/host-findings.js';
 import type { Finding } from '../types.js';
-import { addressDomain, applyUpdate, FINAL_STATUSES, type AttemptRecord, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
+import { addressDomain, applyUpdates, FINAL_STATUSES, type AttemptRecord, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
 import type { Classification, ClassifyInput } from './classification.js';
 import { DEFAULT_RETRY_POLICY, DestinationThrottle, nextRetry, type RetryPolicy } from './retry-policy.js';
 import { applySuppressionRule } from './suppression-rule.js';
@@ -244,7 +244,7 @@ export class DeliveryEngine {
     for (const [domain, rcpts] of byDomain) {
       const until = this.throttle.notBefore(opts.relay ? 'relay' : domain, now);
       if (until !== undefined) {
-        held.push(this.record(m, rcpts.map((r) => ({ recipient: r.recipient, status: r.status, nextAttemptAt: until, at: now })), [], 'lazy'));
+        held.push(this.hold(m, rcpts, until, now));
         continue;
       }
       for (let i = 0; i < rcpts.length; i += size) {
@@ -344,7 +344,7 @@ export class DeliveryEngine {
     const now = this.deps.clock.now();
     const until = this.throttle.notBefore(opts.relay ? 'relay' : domain, now);
     if (until !== undefined) {
-      await this.record(m, batch.map((r) => ({ recipient: r.recipient, status: r.status, nextAttemptAt: until, at: now })), [], 'lazy');
+      await this.hold(m, batch, until, now);
       return;
     }
     const recipients = batch.map((r) => r.recipient);
@@ -391,6 +391,8 @@ export class DeliveryEngine {
     else if (result.host && result.results.some((r) => r.reply && r.reply.code !== undefined && r.reply.code < 300)) {
       this.addFinding(() => finding('TLS_NOT_USED', 'send', `${result.host} [${result.address}] offered no STARTTLS: the message travelled in plaintext.`, { fix: 'Ask the receiver to enable STARTTLS, or send with --tls required to refuse plaintext.' }), `TLS_NOT_USED|${result.host}`);
     }
+    // send --warmup: the log rows count toward the plan's cap of the domain's provider
+    const tag = opts.warmup ? warmupTag(opts.warmup.id, (await this.budgets.get(opts.warmup.id))?.key(await this.providerOf(domain)) ?? 'other') : undefined;
     let rateLimitedUntil: number | undefined;
     const byRecipient = new Map(result.results.map((x) => [x.recipient, x]));
     for (const rec of batch) {
@@ -442,7 +444,7 @@ export class DeliveryEngine {
         tls: result.tls,
         classification: status === 'expired' ? { ...c, reason: 'expired', retry: false } : c,
       };
-      if (opts.warmup) entry.tag = warmupTag(opts.warmup.id, (await this.budgets.get(opts.warmup.id))?.key(await this.providerOf(domain)) ?? 'other');
+      if (tag !== undefined) entry.tag = tag;
       if (result.host) entry.mx = result.host;
       if (result.address) entry.address = result.address;
       if (result.port !== undefined) entry.port = result.port;
@@ -589,18 +591,15 @@ export class DeliveryEngine {
     if (failure !== undefined) throw failure;
   }
 
+  /** Recipients of a throttled destination wait, unchanged, until the throttle ends (not an attempt). */
+  private hold(m: QueuedMessage, rcpts: readonly QueuedRecipient[], until: number, now: number): Promise<void> {
+    return this.record(m, rcpts.map((r) => ({ recipient: r.recipient, status: r.status, nextAttemptAt: until, at: now })), [], 'lazy');
+  }
+
   private async record(m: QueuedMessage, updates: RecipientUpdate[], log: DeliveryLogEntry[], mode: 'durable' | 'lazy'): Promise<void> {
     if (updates.length === 0 && log.length === 0) return;
     await this.write({ queueId: m.id, updates, log }, mode);
-    let index = this.recipientIndex.get(m);
-    if (!index) {
-      index = new Map(m.recipients.map((r) => [r.recipient, r]));
-      this.recipientIndex.set(m, index);
-    }
-    for (const u of updates) {
-      const r = index.get(u.recipient);
-      if (r) applyUpdate(r, u);
-    }
+    applyUpdates(this.recipientIndex, m, updates);
   }
 }
 

@@ -3,7 +3,7 @@
  * SQLite and PostgreSQL, nothing kept after the process ends.
  */
 import {
-  applyUpdate,
+  applyUpdates,
   countRows,
   FINAL_STATUSES,
   isSettled,
@@ -101,15 +101,7 @@ export class MemoryStore implements Store {
     }
     for (const b of batch) {
       const m = this.queue.get(b.queueId)!;
-      let index = this.recipientIndex.get(m);
-      if (!index) {
-        index = new Map(m.recipients.map((r) => [r.recipient, r]));
-        this.recipientIndex.set(m, index);
-      }
-      for (const u of b.updates) {
-        const r = index.get(normalizeAddress(u.recipient));
-        if (r) applyUpdate(r, u);
-      }
+      applyUpdates(this.recipientIndex, m, b.updates);
       for (const e of b.log) await this.logDelivery(e);
     }
   }

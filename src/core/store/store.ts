@@ -227,6 +227,23 @@ export function nextDue(m: Pick<QueuedMessage, 'recipients'>): number | undefine
   return due;
 }
 
+/**
+ * Applies updates to a message's recipient records, looked up through an index built once per
+ * message object and kept in `indexes` (recipients never change once queued; a --separate send has
+ * thousands). Shared by the engine's copy of a claimed message and the memory store.
+ */
+export function applyUpdates(indexes: WeakMap<QueuedMessage, Map<string, QueuedRecipient>>, m: QueuedMessage, updates: readonly RecipientUpdate[]): void {
+  let index = indexes.get(m);
+  if (!index) {
+    index = new Map(m.recipients.map((r) => [r.recipient, r]));
+    indexes.set(m, index);
+  }
+  for (const u of updates) {
+    const r = index.get(normalizeAddress(u.recipient));
+    if (r) applyUpdate(r, u);
+  }
+}
+
 /** Applies one update to a recipient record (shared by every Store implementation). */
 export function applyUpdate(r: QueuedRecipient, u: RecipientUpdate): void {
   r.status = u.status;

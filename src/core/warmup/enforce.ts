@@ -116,7 +116,9 @@ export class WarmupBudget {
     const day = earlierDays.size + 1;
     const stage = plan.days[Math.min(day, plan.days.length) - 1]!;
     const budgets = new Map<ProviderName, ProviderBudget>();
+    // A budget for each provider the plan names on any day, and for "other", which takes the rest.
     for (const provider of PROVIDER_NAMES) {
+      if (provider !== 'other' && !plan.days.some((d) => d.providers[provider] !== undefined)) continue;
       const p = stage.providers[provider];
       budgets.set(provider, { provider, dailyCap: p?.volume ?? 0, hourlyCap: p?.hourlyCap ?? 0, usedToday: usedToday.get(provider) ?? 0, usedThisHour: usedThisHour.get(provider) ?? 0 });
     }
@@ -125,7 +127,7 @@ export class WarmupBudget {
 
   /** The budget a provider's mail counts toward: its own, or "other" when the plan gives it none. */
   key(provider: ProviderName): ProviderName {
-    return this.plan.days.some((d) => d.providers[provider] !== undefined) ? provider : 'other';
+    return this.budgets.has(provider) ? provider : 'other';
   }
 
   get(provider: ProviderName): ProviderBudget {

@@ -115,19 +115,29 @@ export function curveVolumes(input: Pick<PlanInput, 'curve' | 'target' | 'start'
 /** Splits `total` by `mix` so the parts add up to `total` exactly (largest remainder; ties in table order). */
 export function splitByMix(total: number, mix: Mix): Partial<Record<ProviderName, number>> {
   const names = PROVIDER_NAMES.filter((p) => (mix[p] ?? 0) > 0);
-  const sum = names.reduce((a, p) => a + mix[p]!, 0);
-  const exact = names.map((p) => (total * mix[p]!) / sum);
-  const floors = exact.map(Math.floor);
-  let left = total - floors.reduce((a, b) => a + b, 0);
-  const order = names.map((_, i) => i).sort((a, b) => exact[b]! - floors[b]! - (exact[a]! - floors[a]!) || a - b);
+  const parts = largestRemainder(names.map((p) => mix[p]!), total);
+  const out: Partial<Record<ProviderName, number>> = {};
+  names.forEach((p, i) => (out[p] = parts[i]!));
+  return out;
+}
+
+/**
+ * `total` in whole parts proportional to `weights`: every part rounded down, then the largest
+ * remainders get one more (ties: the earlier part). All zeros when there is nothing to split.
+ */
+export function largestRemainder(weights: readonly number[], total: number): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (!(sum > 0) || !(total > 0)) return weights.map(() => 0);
+  const exact = weights.map((w) => (total * w) / sum);
+  const parts = exact.map(Math.floor);
+  let left = total - parts.reduce((a, b) => a + b, 0);
+  const order = weights.map((_, i) => i).sort((a, b) => exact[b]! - parts[b]! - (exact[a]! - parts[a]!) || a - b);
   for (const i of order) {
     if (left <= 0) break;
-    floors[i]! += 1;
+    parts[i]! += 1;
     left--;
   }
-  const out: Partial<Record<ProviderName, number>> = {};
-  names.forEach((p, i) => (out[p] = floors[i]!));
-  return out;
+  return parts;
 }
 
 /** `total` over `n` slots (hours) as evenly as whole numbers allow; the first slots take the remainder. */

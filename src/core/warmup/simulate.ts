@@ -46,7 +46,8 @@ export interface SimulateInput {
   flat?: boolean;
 }
 
-export interface ProviderDay {
+/** What a day counts, for the whole day and per provider (messages, weighted by unit). */
+export interface DayCounts {
   planned: number;
   offered: number;
   accepted: number;
@@ -54,31 +55,25 @@ export interface ProviderDay {
   rateLimited: number;
   bounced: number;
   complaints: number;
-  throttleReplies: number;
-  /** The modelled hourly capacity at the start of the day. */
-  capacity: number;
-  /** Time from queueing to acceptance of this provider's accepted messages (weighted by unit). */
+  /** Time from queueing to acceptance of the accepted messages. */
   p50DelayMs: number | null;
   p95DelayMs: number | null;
 }
 
+export interface ProviderDay extends DayCounts {
+  throttleReplies: number;
+  /** The modelled hourly capacity at the start of the day. */
+  capacity: number;
+}
+
 export type DayOutcome = 'advance' | 'hold' | 'pause' | 'paused';
 
-export interface SimDay {
+export interface SimDay extends DayCounts {
   day: number;
   /** The plan day (stage) sent. */
   stage: number;
-  planned: number;
-  offered: number;
-  accepted: number;
-  deferred: number;
-  rateLimited: number;
-  bounced: number;
-  complaints: number;
   expired: number;
   backlog: number;
-  p50DelayMs: number | null;
-  p95DelayMs: number | null;
   outcome: DayOutcome;
   /** Messages per simulated recipient that day. */
   unit: number;

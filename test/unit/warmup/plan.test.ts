@@ -152,8 +152,8 @@ test('a plan document reads back as the same plan', () => {
   assert.throws(() => parsePlanDocument({ command: 'check-domain' }, 'x.json'), /not a warm-up plan/);
 });
 
-test('the chart splits a bar among providers in proportion, the largest remainders rounding up', async () => {
-  const { apportion } = await import('../../../src/render/warmup-chart.js');
+test('a bar or a day splits among providers in proportion, the largest remainders rounding up', async () => {
+  const { largestRemainder: apportion } = await import('../../../src/core/warmup/plan.js');
   assert.deepEqual(apportion([50, 30, 20], 10), [5, 3, 2]);
   assert.deepEqual(apportion([1, 1, 1], 10), [4, 3, 3]);
   assert.deepEqual(apportion([0, 0], 5), [0, 0]);
