@@ -23,19 +23,37 @@ export interface SesNotification {
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** The notification in `text`, or undefined when it holds none. */
-export function parseSesNotification(text: string): SesNotification | undefined {
-  const start = text.indexOf('{"notificationType"');
-  if (start < 0) return undefined;
+/** The JSON document of a notification e-mail: the SES notification itself or SNS's envelope around it. */
+function sesDocument(text: string): any {
+  let start = text.indexOf('{"notificationType"');
+  if (start < 0) {
+    start = text.search(/\{\s*"Type"\s*:\s*"Notification"/);
+    if (start < 0) return undefined;
+  }
   // SNS wraps long lines with "!\n" in some mailers; the JSON itself ends at its last brace.
   let json = text.slice(start);
   json = json.slice(0, json.lastIndexOf('}') + 1).replace(/!\r?\n /g, '').replace(/\r?\n/g, '');
-  let doc: any;
   try {
-    doc = JSON.parse(json);
+    return JSON.parse(json);
   } catch {
     return undefined;
   }
+}
+
+/** The notification in `text`, or undefined when it holds none. */
+export function parseSesNotification(text: string): SesNotification | undefined {
+  let doc = sesDocument(text);
+  // An SNS subscription delivers the SES notification as the string "Message" of its own envelope
+  // ({"Type": "Notification", "MessageId", "TopicArn", "Message": "{\"notificationType\": …}"}):
+  // https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html
+  if (doc?.Type === 'Notification' && typeof doc.Message === 'string') {
+    try {
+      doc = JSON.parse(doc.Message);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!doc) return undefined;
   const t = str(doc?.notificationType).toLowerCase();
   if (t !== 'bounce' && t !== 'complaint' && t !== 'delivery') return undefined;
   const mail = doc.mail ?? {};

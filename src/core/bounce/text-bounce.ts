@@ -8,19 +8,19 @@
  *   … delivering your mail to <user@example.com>.   DragonFly and other sentence forms
  */
 import type { SmtpStage } from '../delivery/classification.js';
-import { ORIGINAL_MESSAGE_MARKERS } from './vendors.js';
+import { ADDR, ORIGINAL_MESSAGE_MARKERS } from './vendors.js';
 
 export interface TextRecipient {
   recipient: string;
   diagnostic: string;
 }
 
-const ADDR = String.raw`[^\s<>"'()\[\],;:]+@[A-Za-z0-9._-]+\.[A-Za-z0-9-]+`;
 const RECIPIENT_LINES: readonly RegExp[] = [
   // "<addr>:", and Sendmail's transcript line ">>> RCPT To:<addr>" (any case)
   new RegExp(String.raw`^\s*(?:>>>\s*)?(?:[Rr][Cc][Pp][Tt] [Tt][Oo]:\s*)?<(${ADDR})>:?\s*(.*)$`),
   new RegExp(String.raw`^\s*"?(${ADDR})"?\s*(?:<${ADDR}>)?\s*:?\s*$`),
-  new RegExp(String.raw`^\s*<?(${ADDR})>?\.\.\.\s*(.*)$`),
+  // Sendmail's "addr... reason"; V5 sendmail writes its own reply code first ("554 <addr>... 550 Host unknown")
+  new RegExp(String.raw`^\s*(?:[45]\d\d\s+)?<?(${ADDR})>?\.\.\.\s*(.*)$`),
   new RegExp(String.raw`^\s*(${ADDR}):\s+(.*)$`),
   // a line that starts with the address: ">>> addr <addr>", "addr [User unknown]", "addr Invalid Address, …"
   new RegExp(String.raw`^\s*(?:>>>\s*)?<?(${ADDR})>?(?:\s+(.*))?$`),
@@ -78,7 +78,8 @@ export function recipientsFromText(errorText: string): TextRecipient[] {
     let best = k;
     for (let j = k + 1; j < found.length; j++) if (found[j]!.recipient.toLowerCase() === key && found[j]!.strength < found[best]!.strength) best = j;
     const f = found[best]!;
-    // the reply runs to the next recipient line of another address
+    // the reply runs to the next recipient line of another address, or to the start of another
+    // host's transcript ("While talking to host:", V5 sendmail's "421 host (smtp)... Deferred")
     let end = lines.length;
     for (let j = best + 1; j < found.length; j++) {
       if (found[j]!.recipient.toLowerCase() !== key) {
@@ -86,7 +87,19 @@ export function recipientsFromText(errorText: string): TextRecipient[] {
         break;
       }
     }
-    const block = [f.first, ...lines.slice(f.start + 1, end)];
+    for (let j = f.start + 1; j < end; j++) {
+      if (TRANSCRIPT_START.test(lines[j]!)) {
+        end = j;
+        break;
+      }
+    }
+    // Sendmail writes the session transcript (">>> DATA", "<<< 550 …") just before the recipient line
+    // it led to ("554 <addr>... Remote protocol error"): that reply is the recipient's.
+    const before: string[] = [];
+    // (V5 sendmail writes the host's own status line, "421 host (smtp)... Deferred: …", in between)
+    for (let j = f.start - 1; j >= 0 && /^\s*(?:>>>|<<<|[45]\d\d \S+ \(\w+\)\.\.\. )/.test(lines[j]!); j--) if (/^\s*(?:>>>|<<<)/.test(lines[j]!)) before.unshift(lines[j]!.trim());
+    const first = before.some((l) => l.startsWith('<<<')) && !/^\s*>>>/.test(lines[f.start]!) ? `${f.first} ${before.join(' ')}` : f.first;
+    const block = [first, ...lines.slice(f.start + 1, end)];
     out.push({ recipient: found[k]!.recipient, diagnostic: clean(trimBlock(block)) });
   }
   if (out.some((o) => o.diagnostic === '')) {
@@ -128,6 +141,9 @@ function trimBlock(block: string[]): string[] {
   const keep = idx >= 0 ? paras.slice(0, idx + 1) : paras.slice(0, 2);
   return keep.join('\n').split('\n');
 }
+
+/** A line that starts another host's part of a Sendmail transcript. */
+const TRANSCRIPT_START = /^\s*(?:while talking to \S+:|[45]\d\d \S+ \(\w+\)\.\.\. )/i;
 
 const REPLY_RE = /(?:^|[\s:(\[])([45]\d\d)(?:[\s-]|$)/m;
 export const STATUS_RE = /(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/;

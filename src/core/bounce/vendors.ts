@@ -24,14 +24,36 @@ export interface VendorFormat {
    * letter in the poster's language: the group refused the sender, Sisimai::Lhost::GoogleGroups).
    */
   readonly reason?: BounceReason;
+  /**
+   * The format's own rules are enough to call the message a bounce, whatever its From and Subject
+   * (a mailing-list manager's notice comes from the list's admin address with a subject of its own).
+   */
+  readonly identifies?: true;
+  /** Where the format names the recipient: capture group 1 of this pattern on the error text. */
+  readonly recipient?: RegExp;
+  /** Where the format writes the error, once for every recipient: capture group 1 on the error text. */
+  readonly diagnostic?: RegExp;
+  /**
+   * The format's fixed error messages and what each means (its MTA writes them in its own words,
+   * not as SMTP replies): matched on the Subject and on the recipient's error text.
+   */
+  readonly reasons?: readonly (readonly [BounceReason, RegExp])[];
 }
+
+/** An e-mail address as bounces write it (no quoted local parts). */
+export const ADDR = String.raw`[^\s<>"'()\[\],;:]+@[A-Za-z0-9._-]+\.[A-Za-z0-9-]+`;
 
 /** First match wins: specific providers before the MTAs they run on. */
 export const VENDOR_FORMATS: readonly VendorFormat[] = [
   { name: 'GoogleGroups', body: /Google Groups/, subject: /^Address not found$|Delivery Status Notification/, reason: 'rejected' },
   { name: 'AmazonSES', header: ['x-ses-outgoing', /./], from: /amazonses\.com/i },
   { name: 'AmazonSES', body: /Amazon SES|amazonses\.com/ },
-  { name: 'ReceivingSES', header: ['x-ses-outgoing', /./] },
+  // Amazon SES receiving: a receipt rule's Bounce action answers with one of the console's message
+  // templates (Rule sets / Actions / Bounce: "Mailbox does not exist", "Mailbox full", "Message too
+  // large", "Message content rejected"), whatever the mailbox: the domain owner's rule refused it, so
+  // "Mailbox does not exist" is the rule's filter, not a lookup (Sisimai::Lhost::ReceivingSES reads
+  // the templates the same way).
+  { name: 'ReceivingSES', header: ['x-ses-outgoing', /./], reasons: [['filtered', /Mailbox does not exist/], ['mesgtoobig', /Message too large/], ['mailboxfull', /Mailbox full/], ['contenterror', /Message content rejected/]] },
   { name: 'AmazonWorkMail', header: ['x-mailer', /Amazon WorkMail/i] },
   { name: 'Gmail', from: /mailer-daemon@(?:googlemail|gmail)\.com|Mail Delivery Subsystem/i, body: /Google tried to deliver your message|Delivery to the following recipient/ },
   { name: 'GSuite', body: /Google tried to deliver|Your message wasn't delivered|Message not delivered/ },
@@ -46,13 +68,17 @@ export const VENDOR_FORMATS: readonly VendorFormat[] = [
   { name: 'SendGrid', from: /sendgrid/i },
   { name: 'Mailgun', header: ['x-mailgun-sid', /./] },
   { name: 'Postmark', from: /postmarkapp\.com/i },
-  { name: 'Zoho', header: ['x-zohomail', /./] },
-  { name: 'Zoho', from: /zoho/i },
+  // Zoho Mail reports a destination it kept failing to reach as "Host not reachable", in its delay
+  // notice ("will be retried for N more day(s)") and in the final one: the retries ran out
+  // (Sisimai::Lhost::Zoho, MessagesOf expired).
+  ...[{ header: ['x-zohomail', /./] as const }, { from: /zoho/i }].map((rule): VendorFormat => ({ name: 'Zoho', ...rule, reasons: [['expired', /Host not reachable/]] })),
   { name: 'MailRu', from: /mail\.ru/i },
   { name: 'Yandex', from: /yandex/i },
   { name: 'GMX', from: /gmx\.|web\.de/i },
   { name: 'EinsUndEins', from: /1und1|1and1/i },
-  { name: 'Verizon', from: /verizon/i },
+  // Verizon Wireless's MMS gateway (MMSC): "Message could not be delivered to mobile. Error: No valid
+  // recipients for this MM", the recipient only in the returned "Original Message:" (Sisimai::Lhost::Verizon).
+  { name: 'Verizon', from: /verizon|vzwpix\.com|post_master@vtext\.com/i, reasons: [['userunknown', /No valid recipients for this MM/i]] },
   { name: 'Facebook', from: /facebook/i },
   { name: 'EZweb', from: /ezweb\.ne\.jp/i },
   { name: 'KDDI', from: /kddi|au\.com/i },
@@ -62,15 +88,57 @@ export const VENDOR_FORMATS: readonly VendorFormat[] = [
   { name: 'Courier', body: /Courier mail server|courier-mta/i },
   { name: 'OpenSMTPD', body: /OpenSMTPD|Hi! This is the MAILER-DAEMON/ },
   { name: 'DragonFly', body: /DragonFly Mail Agent/ },
-  { name: 'ApacheJames', body: /Apache James|James/, header: ['x-mailer', /James/i] },
+  // Apache James (AbstractNotify.java): "Error message below:", then "Message details:" with the
+  // envelope ("RCPT TO: addr"); its Message-ID is JavaMail's. Sisimai::Lhost::ApacheJames.
+  ...(['message-id', 'received'] as const).map((header): VendorFormat => ({
+    name: 'ApacheJames',
+    header: [header, header === 'message-id' ? /\.JavaMail\./ : /JAMES SMTP Server/],
+    body: /^Error message below:/m,
+    identifies: true,
+    recipient: new RegExp(String.raw`^\s*RCPT TO:\s*<?(${ADDR})>?`, 'm'),
+    diagnostic: /^Error message below:[ \t]*\n([\s\S]*?)(?:\n[ \t]*\n|$)/m,
+  })),
+  { name: 'ApacheJames', subject: /^\[BOUNCE\]$/, identifies: true, recipient: new RegExp(String.raw`^\s*RCPT TO:\s*<?(${ADDR})>?`, 'm'), diagnostic: /^Error message below:[ \t]*\n([\s\S]*?)(?:\n[ \t]*\n|$)/m },
   { name: 'MessagingServer', body: /Sun Java System Messaging Server|Oracle Communications Messaging Server/ },
-  { name: 'InterScanMSS', from: /InterScan/i },
+  // Trend Micro InterScan MSS: "Unable to deliver message to <addr> (and other recipients in the same
+  // domain)" is its wording for an address the next hop refused (Sisimai::Lhost::InterScanMSS).
+  ...[{ from: /InterScan/i }, { body: /Message from InterScan Messaging Security Suite/ }].map((rule): VendorFormat => ({
+    name: 'InterScanMSS',
+    ...rule,
+    recipient: new RegExp(String.raw`Unable to deliver message to <(${ADDR})>`),
+    reasons: [['userunknown', /Unable to deliver message to/]],
+  })),
+  // McAfee Email Gateway (X-NAI-Header): its own notice words for an unknown user (Sisimai::Lhost::McAfee).
+  { name: 'McAfee', header: ['x-nai-header', /Modified by McAfee/i], reasons: [['userunknown', /User \(.+@.+\) unknown\.|550 Unknown user \S+@|No such user/]] },
+  // Symantec Email Security.cloud (MessageLabs): "542 addr Rejected" is its unknown-user reply (Sisimai::Lhost::MessageLabs).
+  { name: 'MessageLabs', from: /messagelabs\.com/i, reasons: [['securityerror', /Please turn on SMTP Authentication in your mail client/], ['userunknown', /\b542 |\bRejected$|No such user/]] },
   { name: 'MailFoundry', subject: /^Message delivery has failed/ },
   { name: 'MailMarshalSMTP', subject: /^Undeliverable Mail:/ },
   { name: 'mFILTER', from: /mfilter/i },
-  { name: 'IMailServer', header: ['x-mailer', /IMail/i] },
+  // Ipswitch IMail Server (X-Mailer: <SMTP32 vN>): "Unknown user: addr", "undeliverable to addr" and the
+  // remote reply after "Body of message generated response:"; its own messages mean the reasons below
+  // (Sisimai::Lhost::IMailServer).
+  {
+    name: 'IMailServer',
+    header: ['x-mailer', /^<SMTP32 v|IMail/i],
+    recipient: new RegExp(String.raw`^\s*(?:undeliverable to|[A-Za-z]+ [A-Za-z ]{2,60}:)\s*<?(${ADDR})>?\s*$`, 'm'),
+    diagnostic: /Body of message generated response:[ \t]*\n([\s\S]*?)(?:\n[ \t]*\n|$)/,
+    reasons: [['hostunknown', /^Unknown host/], ['userunknown', /^(?:Unknown user|Invalid final delivery userid)/], ['mailboxfull', /^User mailbox exceeds allowed size/], ['virusdetected', /Requested action not taken: virus detected/]],
+  },
   { name: 'Activehunter', from: /Activehunter/i },
-  { name: 'FML', header: ['x-mlserver', /fml/i] },
+  // fml, the mailing-list manager: the list refuses a post in a notice whose Subject says why ("… are
+  // not member", "Loop Alert: …"); the address is the one in angle brackets (Sisimai::Lhost::FML).
+  {
+    name: 'FML',
+    header: ['x-mlserver', /fml/i],
+    identifies: true,
+    recipient: new RegExp(String.raw`<(${ADDR})>`),
+    reasons: [
+      ['rejected', /are not member|NOT MEMBER article from|reject mail |Spam mail from a spammer is rejected/i],
+      ['systemerror', /fml system error message|Loop Alert: |Loop Back Warning: |WARNING: UNIX FROM Loop/i],
+      ['securityerror', /Security Alert/i],
+    ],
+  },
   { name: 'V5sendmail', body: /^\s+-----\s+Transcript of session follows\s+-----/m, subject: /^Returned mail: / },
   { name: 'qmail', body: /This is the qmail-send program|qmail/ },
   { name: 'Exim', header: ['x-failed-recipients', /./] },
@@ -87,6 +155,7 @@ export const VENDOR_FORMATS: readonly VendorFormat[] = [
 export const ORIGINAL_MESSAGE_MARKERS: readonly RegExp[] = [
   /^[ \t]*-+[ \t]*(?:Below this line is a copy of the message|This is a copy of the message|The body of the message is|Original message|Original Message Follows|Undelivered message headers follow|Returned message|Unsent message (?:below|follows)|The header of the original message is following|Original message headers|Original message follows|This is a copy of (?:the )?headers)/im,
   /^[ \t]*Message headers follow/im,
+  /^Original Message:[ \t]*$/m,
   /^[ \t]*The original message headers/im,
   /^[ \t]*-+ ?(?:Headers of the original|original message|message header)/im,
   /^Content-Type: (?:message\/rfc822|text\/rfc822-headers)/im,
