@@ -11,6 +11,7 @@ import { parseBounce } from '../core/bounce/parse.js';
 import type { MessageSource } from '../core/bounce/sources.js';
 import type { BounceMessage } from '../core/bounce/types.js';
 import type { Store } from '../core/store/store.js';
+import type { Finding } from '../core/types.js';
 import { count, CSV_HEADER, csvRows, emptySummary, humanMessage, humanSummary, messageJson, type BounceSummary } from '../render/bounce.js';
 import { csvRow } from '../render/csv.js';
 import { jsonDocument, toNdjsonLine } from '../render/json.js';
@@ -75,12 +76,17 @@ export class BounceRun {
     return m;
   }
 
-  /** Closes the document: the summary (with `more` counters) and, in human form, `tail` lines. */
-  async finish(more: Record<string, number> = {}, tail: string[] = []): Promise<void> {
+  /**
+   * Closes the document: the summary (with `more` counters) and, in human form, `tail` lines. A run
+   * that stopped half-way passes the findings that say why: the JSON document is still complete,
+   * with what was read before the failure.
+   */
+  async finish(more: Record<string, number> = {}, tail: string[] = [], findings: readonly Finding[] = []): Promise<void> {
     const f = this.o.format;
     const summary = { ...this.summary, ...more };
     const line = [humanSummary(this.summary), ...tail].join(', ');
-    if (f === 'json') await this.write(`${this.first ? '' : '\n  '}],\n  "summary": ${JSON.stringify(summary, null, 2).replace(/\n/g, '\n  ')}\n}\n`);
+    const found = findings.length > 0 ? `,\n  "findings": ${JSON.stringify(findings, null, 2).replace(/\n/g, '\n  ')}` : '';
+    if (f === 'json') await this.write(`${this.first ? '' : '\n  '}],\n  "summary": ${JSON.stringify(summary, null, 2).replace(/\n/g, '\n  ')}${found}\n}\n`);
     else if (f === 'human') await this.write(`${this.ctx.color.bold(line)}\n`);
     else this.ctx.notice(line);
   }

@@ -558,8 +558,9 @@ nothing in it changes. With them, each chunk of messages is parsed and applied f
 handled ones are flagged \\Seen and moved; other mail (a person's reply) is left unseen in place.
 The password is never taken from the command line.
 
-Exit codes: 0 fetched (whatever the messages were); 2 bad usage, a refused login or a missing mailbox;
-3 the server could not be reached, failed TLS or did not speak IMAP.
+Exit codes: 0 fetched (whatever the messages were); 2 bad usage or a missing mailbox; 3 the server
+could not be reached, refused the login, failed TLS, did not speak IMAP, or failed mid-run (the output
+still ends whole: with --json one document with what was read and a BOUNCE_FETCH_INCOMPLETE finding).
 ${examples([
   ['MAILPACE_IMAP_PASSWORD=… mailpace-cli bounce fetch --imap imaps://bounces@mail.example.com/INBOX', 'what is in the bounce mailbox'],
   ['mailpace-cli bounce fetch --imap imaps://bounces@mail.example.com/INBOX --password-file pw --apply --move-to Processed', 'suppress, then file away'],

@@ -16,6 +16,7 @@ import { DELIVERY_FINDING_CODES } from './delivery/codes.js';
 import { SEND_FINDING_CODES } from './delivery/send-codes.js';
 import { WARMUP_FLAGS } from './warmup/codes.js';
 import { MONITOR_FINDING_CODES } from './monitor/codes.js';
+import { BOUNCE_FINDING_CODES } from './bounce/codes.js';
 
 export interface FindingCodeInfo {
   readonly severity: Severity;
@@ -35,6 +36,7 @@ export const FINDING_CODES = {
   ...DELIVERY_FINDING_CODES,
   ...SEND_FINDING_CODES,
   ...MONITOR_FINDING_CODES,
+  ...BOUNCE_FINDING_CODES,
   // warmup simulate's day flags: listed by `mailpace-cli codes` with the rest of the vocabulary
   ...WARMUP_FLAGS,
 } as const satisfies Record<string, FindingCodeInfo>;

@@ -155,3 +155,99 @@ test('bounce fetch --help has examples; --help loads neither imapflow nor the bo
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * A small IMAP server (RFC 9051) with two messages that sends the first in answer to UID FETCH and
+ * then drops the connection, as a server that crashes or a link that fails mid-run would.
+ */
+function dropsMidFetch(message: Buffer): (s: Socket) => void {
+  return (s) => {
+    s.write('* OK [CAPABILITY IMAP4rev1] ready\r\n');
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      let i: number;
+      while ((i = buf.indexOf('\r\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const [tag, cmd, sub] = line.split(' ');
+        if (!tag || !cmd) continue;
+        const c = cmd.toUpperCase() === 'UID' ? `UID ${sub?.toUpperCase()}` : cmd.toUpperCase();
+        if (c === 'CAPABILITY') s.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
+        else if (c === 'LOGIN') s.write(`${tag} OK [CAPABILITY IMAP4rev1] logged in\r\n`);
+        else if (c === 'LIST') s.write(`* LIST (\\Noselect) "/" ""\r\n${tag} OK done\r\n`);
+        else if (c === 'SELECT' || c === 'EXAMINE') s.write(`* 2 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen)\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 3] ok\r\n${tag} OK [READ-ONLY] done\r\n`);
+        else if (c === 'UID SEARCH' || c === 'SEARCH') s.write(`* SEARCH 1 2\r\n${tag} OK done\r\n`);
+        else if (c === 'UID FETCH' || c === 'FETCH') {
+          s.write(`* 1 FETCH (UID 1 BODY[] {${message.length}}\r\n`);
+          s.write(message);
+          s.write(')\r\n');
+          // the second message never comes: the connection ends before it (and before the tagged OK)
+          setTimeout(() => s.destroy(), 50);
+        } else if (c === 'LOGOUT') s.end(`* BYE\r\n${tag} OK bye\r\n`);
+        else s.write(`${tag} OK done\r\n`);
+      }
+    });
+  };
+}
+
+test('the connection drops mid-FETCH: --json still prints one whole document with what was read and why it stopped, exit 3', async () => {
+  const message = readFileSync(new URL('../fixtures/bounces/eml/lhost-postfix-06.eml', import.meta.url));
+  const srv = await listen(dropsMidFetch(message));
+  try {
+    const r = await fetch(['--imap', `imap://bounces@127.0.0.1:${srv.port}/INBOX`, '--tls', 'none', '--timeout', '5s', '--json']);
+    assert.equal(r.code, 3, r.stderr);
+    const doc = JSON.parse(r.stdout) as { command: string; messages: { uid: number; kind: string; results: unknown[] }[]; summary: { messages: number; bounces: number }; findings: { code: string; severity: string; message: string; evidence: { fetched: number; found: number } }[] };
+    assert.equal(doc.command, 'bounce fetch');
+    assert.deepEqual(doc.messages.map((m) => [m.uid, m.kind]), [[1, 'bounce']]);
+    assert.ok(doc.messages[0]!.results.length > 0);
+    assert.equal(doc.summary.messages, 1);
+    assert.equal(doc.findings.length, 1);
+    assert.equal(doc.findings[0]!.code, 'BOUNCE_FETCH_INCOMPLETE');
+    assert.equal(doc.findings[0]!.severity, 'error');
+    assert.deepEqual([doc.findings[0]!.evidence.fetched, doc.findings[0]!.evidence.found], [1, 2]);
+    assert.match(doc.findings[0]!.message, /^stopped after 1 of 2 messages: /);
+    assert.match(r.stderr, /^mailpace-cli: the connection to IMAP server 127\.0\.0\.1:\d+ was lost during FETCH: .+\n$/);
+    assert.ok(!r.stderr.includes(PASSWORD) && !r.stdout.includes(PASSWORD));
+
+    // the same run in the other formats: what was read, then the error; ndjson and csv stay whole lines
+    const nd = await fetch(['--imap', `imap://bounces@127.0.0.1:${srv.port}/INBOX`, '--tls', 'none', '--timeout', '5s', '--format', 'ndjson']);
+    assert.equal(nd.code, 3, nd.stderr);
+    const lines = nd.stdout.split('\n').filter(Boolean);
+    assert.equal(lines.length, 1);
+    assert.equal((JSON.parse(lines[0]!) as { uid: number }).uid, 1);
+    const human = await fetch(['--imap', `imap://bounces@127.0.0.1:${srv.port}/INBOX`, '--tls', 'none', '--timeout', '5s']);
+    assert.equal(human.code, 3, human.stderr);
+    assert.match(human.stdout, /1 message.*incomplete/);
+  } finally {
+    srv.server.close();
+  }
+});
+
+test('a refused login: exit 3 (the mailbox could not be read), one line with a hint, the password not sent back', async () => {
+  const srv = await listen((s) => {
+    s.write('* OK [CAPABILITY IMAP4rev1] ready\r\n');
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      let i: number;
+      while ((i = buf.indexOf('\r\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const [tag, cmd] = line.split(' ');
+        if (!tag || !cmd) continue;
+        const c = cmd.toUpperCase();
+        if (c === 'CAPABILITY') s.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
+        else if (c === 'LOGIN') s.write(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n`);
+        else if (c === 'LOGOUT') s.end(`* BYE\r\n${tag} OK bye\r\n`);
+        else s.write(`${tag} OK done\r\n`);
+      }
+    });
+  });
+  try {
+    const r = await fetch(['--imap', `imap://bounces@127.0.0.1:${srv.port}/INBOX`, '--tls', 'none', '--timeout', '5s', '--json']);
+    oneLineError(r, 3, /^mailpace-cli: IMAP login refused for user "bounces" at 127\.0\.0\.1:\d+: .*Authentication failed.*\n {2}hint: check the user in --imap and the password/);
+  } finally {
+    srv.server.close();
+  }
+});

@@ -171,10 +171,10 @@ test('--apply without --move-to flags handled messages \\Seen: the next run read
   assert.equal(future.code, 2, 'a date in the future is refused');
 });
 
-test('a wrong password: exit 2, one line, the password not echoed', { skip, timeout: 60_000 }, async () => {
+test('a wrong password: exit 3 (the mailbox could not be read, as placement says of a seed), one line, the password not echoed', { skip, timeout: 60_000 }, async () => {
   const wrong = `wrong-${randomBytes(6).toString('hex')}`;
   const r = await fetchCli(['--imap', url('INBOX')], wrong);
-  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /^mailpace-cli: IMAP login refused for user "bounces" at 127\.0\.0\.1:\d+: .+\n {2}hint: .+\n$/);
   assert.ok(!r.stderr.includes(wrong) && !r.stdout.includes(wrong));
   assert.equal(r.stdout, '');

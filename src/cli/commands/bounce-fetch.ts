@@ -5,8 +5,9 @@
 import type { CliContext } from '../context.js';
 import { BounceRun, parseFormat } from '../bounce-run.js';
 import { parseSince, readCaFile, readSecret } from '../flags.js';
-import { UsageError } from '../../core/errors.js';
-import { fetchMailbox, type FetchPlan } from '../../core/bounce/mailbox-fetch.js';
+import { MailpaceError, UsageError } from '../../core/errors.js';
+import type { Finding } from '../../core/types.js';
+import { fetchMailbox, type FetchPlan, type FetchTotals } from '../../core/bounce/mailbox-fetch.js';
 import { IMAP_TLS_MODES, ImapMailbox, type ImapTlsMode } from '../../core/imap/imap-mailbox.js';
 import { imapUrl, parseImapUrl } from '../../core/imap/imap-url.js';
 
@@ -33,12 +34,34 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
   const out = new BounceRun(ctx, { command: 'bounce fetch', format, apply, head: { mailbox: imapUrl(target) } });
   try {
     await out.start();
-    const totals = await fetchMailbox(mailbox, plan, (uid) => imapUrl(target, uid), async (src) => {
-      const m = await out.handle(src, { uid: src.uid });
-      return m.kind === 'bounce' || m.kind === 'feedback' || m.kind === 'auto-reply';
-    });
-    const tail = [`${totals.markedSeen} marked seen`, ...(moveTo !== undefined ? [`${totals.moved} moved to ${moveTo}`] : [])];
-    await out.finish({ markedSeen: totals.markedSeen, moved: totals.moved }, tail);
+    const totals: FetchTotals = { found: 0, fetched: 0, markedSeen: 0, moved: 0 };
+    const tail = () => [`${totals.markedSeen} marked seen`, ...(moveTo !== undefined ? [`${totals.moved} moved to ${moveTo}`] : [])];
+    try {
+      await fetchMailbox(
+        mailbox,
+        plan,
+        (uid) => imapUrl(target, uid),
+        async (src) => {
+          const m = await out.handle(src, { uid: src.uid });
+          return m.kind === 'bounce' || m.kind === 'feedback' || m.kind === 'auto-reply';
+        },
+        totals,
+      );
+    } catch (err) {
+      // The output already holds the messages read so far: close it as a whole document that says
+      // why it stops there, then let the error give the exit code (3) and its one line on stderr.
+      const e = err instanceof MailpaceError ? err : undefined;
+      const finding: Finding = {
+        code: 'BOUNCE_FETCH_INCOMPLETE',
+        severity: 'error',
+        check: 'imap',
+        message: `stopped after ${totals.fetched} of ${totals.found} messages: ${e?.message ?? (err as Error)?.message ?? String(err)}`,
+        evidence: { cause: e?.code ?? 'UNEXPECTED', fetched: totals.fetched, found: totals.found },
+      };
+      await out.finish({ markedSeen: totals.markedSeen, moved: totals.moved }, [...tail(), 'incomplete'], [finding]);
+      throw err;
+    }
+    await out.finish({ markedSeen: totals.markedSeen, moved: totals.moved }, tail());
   } finally {
     await Promise.all([out.close(), mailbox.close()]);
   }

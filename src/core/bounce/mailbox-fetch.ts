@@ -51,9 +51,19 @@ export interface FetchedSource extends MessageSource {
  * Runs the plan. `onMessage` returns whether the message was handled (a bounce, complaint or
  * auto-reply): only those are flagged or moved; a human's reply stays where a human will see it.
  */
-export async function fetchMailbox(mailbox: RemoteMailbox, plan: FetchPlan, name: (uid: number) => string, onMessage: (src: FetchedSource) => Promise<boolean>): Promise<FetchTotals> {
+/**
+ * `totals` is updated as the run goes, so a caller whose run failed half-way can still say how far
+ * it got.
+ */
+export async function fetchMailbox(
+  mailbox: RemoteMailbox,
+  plan: FetchPlan,
+  name: (uid: number) => string,
+  onMessage: (src: FetchedSource) => Promise<boolean>,
+  totals: FetchTotals = { found: 0, fetched: 0, markedSeen: 0, moved: 0 },
+): Promise<FetchTotals> {
   const uids = await mailbox.search(plan.search);
-  const totals: FetchTotals = { found: uids.length, fetched: 0, markedSeen: 0, moved: 0 };
+  totals.found = uids.length;
   const size = plan.chunk ?? 50;
   for (let i = 0; i < uids.length; i += size) {
     const chunk = uids.slice(i, i + size);

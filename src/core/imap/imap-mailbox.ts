@@ -1,8 +1,9 @@
 /**
  * One IMAP mailbox over imapflow: log in, select, search, fetch without setting \Seen, flag, move.
- * Every failure becomes one typed error with a one-line message: a refused login or a missing
- * mailbox is the user's to fix (UsageError, exit 2); a server that cannot be reached, fails TLS or
- * does not speak IMAP is "could not complete" (NetworkError, exit 3). The password is handed to
+ * Every failure becomes one typed error with a one-line message: a missing mailbox is the user's
+ * to fix (UsageError, exit 2); a server that cannot be reached, refuses the login, fails TLS or does
+ * not speak IMAP is "could not complete" (NetworkError, exit 3) — the same for `bounce fetch` and
+ * `placement`, whose seeds' logins are checked the same way. The password is handed to
  * imapflow and nowhere else: never logged (logger: false), never in a message.
  */
 import { rootCertificates } from 'node:tls';
@@ -48,12 +49,20 @@ export function imapFailure(err: unknown, t: ImapTarget, doing: string): Mailpac
   if (e.authenticationFailed) {
     // RFC 5530 §3: UNAVAILABLE is a temporary failure of the server's authentication backend
     if (e.serverResponseCode === 'UNAVAILABLE') return new NetworkError('IMAP_AUTH_UNAVAILABLE', `IMAP server ${where} could not check the login now: ${text}`, { cause: err });
-    return new UsageError(`IMAP login refused for user "${t.user}" at ${where}: ${text}`, {
+    // The mailbox could not be read: exit 3, as any other IMAP that could not be reached. Not
+    // temporary: retrying with the same password will not help.
+    return new NetworkError('IMAP_LOGIN_REFUSED', `IMAP login refused for user "${t.user}" at ${where}: ${text}`, {
       cause: err,
+      temporary: false,
       hint: 'check the user in --imap and the password in MAILPACE_IMAP_PASSWORD or --password-file',
     });
   }
   const code = e.code ?? '';
+  // A session that was up and then closed (the server crashed, restarted or the link failed) is not
+  // a server that does not speak IMAP.
+  if (doing !== 'connect' && (code === 'NoConnection' || code === 'EConnectionClosed' || code === 'ECONNRESET' || code === 'EPIPE')) {
+    return new NetworkError('IMAP_CONNECTION_LOST', `the connection to IMAP server ${where} was lost during ${doing}: ${text}`, { cause: err });
+  }
   if (UNREACHABLE.has(code)) {
     const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'no such host' : code === 'CONNECT_TIMEOUT' || code === 'ETIMEDOUT' ? 'timed out' : code.toLowerCase();
     return new NetworkError('IMAP_UNREACHABLE', `cannot connect to IMAP server ${where}: ${why}`, { cause: err });
