@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { QueuedMessage, Store, Suppression } from '../../src/core/store/store.js';
+import type { PlacementRun, QueuedMessage, Store, Suppression } from '../../src/core/store/store.js';
 
 export function queued(id: string, recipients: string[], over: Partial<QueuedMessage> = {}): QueuedMessage {
   return {
@@ -234,6 +234,37 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
       assert.deepEqual(await store.claim({ worker: 'w2', now: 6999, leaseMs: 5000, limit: 1 }), []);
       const [again] = await store.claim({ worker: 'w2', now: 7000, leaseMs: 5000, limit: 1 });
       assert.equal(again?.message.recipients[0]!.status, 'sending');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: placement runs — kept with their seeds, listed oldest first within [since, until], ids unique`, async () => {
+    const store = await make();
+    try {
+      const run = (id: string, at: number, seeds: PlacementRun['seeds']): PlacementRun => ({ id, startedAt: at, finishedAt: at + 5000, messageId: `<${id}@example.com>`, seeds });
+      await store.addPlacementRun(
+        run('r2', 20_000, [
+          { address: 'seed1@gmail.example', provider: 'gmail', placement: 'inbox', folder: 'INBOX', timeToInboxMs: 1234, sendStatus: 'delivered' },
+          { address: 'seed2@outlook.example', provider: 'outlook', placement: 'spam', folder: 'Junk E-mail', timeToInboxMs: 98_765_432_100, sendStatus: 'delivered' },
+          { address: 'seed3@yahoo.example', provider: 'yahoo', placement: 'unknown', sendStatus: 'not-sent', error: 'IMAP: connection refused' },
+        ]),
+      );
+      await store.addPlacementRun(run('r1', 10_000, [{ address: 'seed1@gmail.example', provider: 'gmail', placement: 'missing', sendStatus: 'delivered' }]));
+      await store.addPlacementRun(run('r3', 30_000, []));
+      await assert.rejects(store.addPlacementRun(run('r1', 40_000, [])));
+      const all = await store.listPlacementRuns();
+      assert.deepEqual(all.map((r) => r.id), ['r1', 'r2', 'r3']);
+      const r2 = all[1]!;
+      assert.deepEqual(r2, run('r2', 20_000, [
+        { address: 'seed1@gmail.example', provider: 'gmail', placement: 'inbox', folder: 'INBOX', timeToInboxMs: 1234, sendStatus: 'delivered' },
+        { address: 'seed2@outlook.example', provider: 'outlook', placement: 'spam', folder: 'Junk E-mail', timeToInboxMs: 98_765_432_100, sendStatus: 'delivered' },
+        { address: 'seed3@yahoo.example', provider: 'yahoo', placement: 'unknown', sendStatus: 'not-sent', error: 'IMAP: connection refused' },
+      ]));
+      assert.deepEqual(all[2]!.seeds, []);
+      assert.deepEqual((await store.listPlacementRuns({ since: 20_000 })).map((r) => r.id), ['r2', 'r3']);
+      assert.deepEqual((await store.listPlacementRuns({ since: 10_001, until: 20_000 })).map((r) => r.id), ['r2']);
+      assert.deepEqual(await store.listPlacementRuns({ since: 50_000 }), []);
     } finally {
       await store.close();
     }

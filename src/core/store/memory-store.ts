@@ -13,6 +13,7 @@ import {
   type DeliveryCount,
   type DeliveryFilter,
   type DeliveryLogEntry,
+  type PlacementRun,
   type QueuedMessage,
   type QueuedRecipient,
   type RecipientUpdate,
@@ -39,6 +40,7 @@ export class MemoryStore implements Store {
   /** The queue as stored (subclasses read it without the copy getQueued makes). */
   protected readonly queue = new Map<string, QueuedMessage>();
   private readonly leases = new Map<string, Lease>();
+  private readonly placementRuns = new Map<string, PlacementRun>();
 
   async addSuppression(s: Suppression): Promise<void> {
     const address = normalizeAddress(s.address);
@@ -145,6 +147,16 @@ export class MemoryStore implements Store {
   }
   async countDeliveries(filter: { tagPrefix: string; since?: number }): Promise<DeliveryCount[]> {
     return countRows(this.deliveries, filter);
+  }
+  async addPlacementRun(run: PlacementRun): Promise<void> {
+    if (this.placementRuns.has(run.id)) throw new Error(`placement run ${run.id} already exists`);
+    this.placementRuns.set(run.id, structuredClone(run));
+  }
+  async listPlacementRuns(filter: { since?: number; until?: number } = {}): Promise<PlacementRun[]> {
+    return [...this.placementRuns.values()]
+      .filter((r) => (filter.since === undefined || r.startedAt >= filter.since) && (filter.until === undefined || r.startedAt <= filter.until))
+      .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id))
+      .map((r) => structuredClone(r));
   }
   async close(): Promise<void> {}
 }

@@ -27,13 +27,14 @@ import {
   type DeliveryCount,
   type DeliveryFilter,
   type DeliveryLogEntry,
+  type PlacementRun,
   type QueuedMessage,
   type QueuedRecipient,
   type Store,
   type Suppression,
   type SuppressionReason,
 } from './store.js';
-import { toDelivery, toRecipient, toSuppression, type DeliveryRow, type RecipientRow, type SuppressionRow } from './rows.js';
+import { PLACEMENT_SEED_COLUMNS, placementSeedRows, toDelivery, toPlacementRuns, toRecipient, toSuppression, type DeliveryRow, type PlacementRunRow, type PlacementSeedRow, type RecipientRow, type SuppressionRow } from './rows.js';
 
 const FINAL_SQL = `(${[...FINAL_STATUSES].map((s) => `'${s}'`).join(',')})`;
 
@@ -102,6 +103,26 @@ export const PG_MIGRATIONS: readonly string[] = [
   // 2: what an attempt counts toward (a warm-up plan and provider), counted per hour.
   `ALTER TABLE delivery_log ADD COLUMN tag text;
    CREATE INDEX delivery_log_tag ON delivery_log (tag, at) WHERE tag IS NOT NULL;`,
+  // 3: placement runs (one row per run, one per seed), the data of placement trends.
+  `CREATE TABLE placement_run (
+     id text PRIMARY KEY,
+     started_at bigint NOT NULL,
+     finished_at bigint NOT NULL,
+     message_id text NOT NULL
+   );
+   CREATE INDEX placement_run_started ON placement_run (started_at);
+   CREATE TABLE placement_seed (
+     run_id text NOT NULL REFERENCES placement_run (id) ON DELETE CASCADE,
+     position integer NOT NULL,
+     address text NOT NULL,
+     provider text NOT NULL,
+     placement text NOT NULL,
+     folder text,
+     time_to_inbox_ms bigint,
+     send_status text NOT NULL,
+     error text,
+     PRIMARY KEY (run_id, position)
+   );`,
 ];
 
 /**
@@ -641,6 +662,23 @@ export class PostgresStore implements Store {
       ),
     );
     return rows;
+  }
+
+  async addPlacementRun(run: PlacementRun): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query('INSERT INTO placement_run (id, started_at, finished_at, message_id) VALUES ($1, $2, $3, $4)', [run.id, run.startedAt, run.finishedAt, run.messageId]);
+      for (const row of placementSeedRows(run)) await c.query(`INSERT INTO placement_seed (${PLACEMENT_SEED_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, row);
+    });
+  }
+
+  async listPlacementRuns(filter: { since?: number; until?: number } = {}): Promise<PlacementRun[]> {
+    return this.run(async () => {
+      const p = [filter.since ?? null, filter.until ?? null];
+      const where = 'WHERE ($1::bigint IS NULL OR r.started_at >= $1) AND ($2::bigint IS NULL OR r.started_at <= $2)';
+      const runs = await this.pool.query<PlacementRunRow>(`SELECT r.* FROM placement_run r ${where} ORDER BY r.started_at, r.id`, p);
+      const seeds = await this.pool.query<PlacementSeedRow>(`SELECT s.* FROM placement_seed s JOIN placement_run r ON r.id = s.run_id ${where} ORDER BY s.run_id, s.position`, p);
+      return toPlacementRuns(runs.rows, seeds.rows);
+    });
   }
 
   /** Row counts for `store status`. */

@@ -3,7 +3,7 @@
  * columns; SQLite keeps JSON as text and booleans as 0/1, PostgreSQL as json and boolean).
  */
 import type { Classification } from '../delivery/classification.js';
-import type { DeliveryLogEntry, QueuedRecipient, RecipientStatus, Suppression, SuppressionReason } from './store.js';
+import type { DeliveryLogEntry, PlacementRun, PlacementSeedRecord, QueuedRecipient, RecipientStatus, Suppression, SuppressionReason } from './store.js';
 
 export interface DeliveryRow {
   id: number;
@@ -81,4 +81,46 @@ export function toRecipient(r: RecipientRow): QueuedRecipient {
   if (r.reason !== null) q.reason = r.reason;
   if (r.hard !== null) q.hard = r.hard === true || r.hard === 1;
   return q;
+}
+
+export interface PlacementRunRow {
+  id: string;
+  started_at: number;
+  finished_at: number;
+  message_id: string;
+}
+export interface PlacementSeedRow {
+  run_id: string;
+  position: number;
+  address: string;
+  provider: string;
+  placement: string;
+  folder: string | null;
+  time_to_inbox_ms: number | null;
+  send_status: string;
+  error: string | null;
+}
+
+/** The seed rows of one run, in order (the SQL stores insert these columns). */
+export function placementSeedRows(run: PlacementRun): unknown[][] {
+  return run.seeds.map((s, i) => [run.id, i, s.address, s.provider, s.placement, s.folder ?? null, s.timeToInboxMs ?? null, s.sendStatus, s.error ?? null]);
+}
+export const PLACEMENT_SEED_COLUMNS = 'run_id, position, address, provider, placement, folder, time_to_inbox_ms, send_status, error';
+
+/** Run rows and their seed rows (ordered by run, position) → runs. */
+export function toPlacementRuns(runs: readonly PlacementRunRow[], seeds: readonly PlacementSeedRow[]): PlacementRun[] {
+  const byId = new Map<string, PlacementRun>();
+  const out = runs.map((r) => {
+    const run: PlacementRun = { id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, messageId: r.message_id, seeds: [] };
+    byId.set(r.id, run);
+    return run;
+  });
+  for (const s of seeds) {
+    const rec: PlacementSeedRecord = { address: s.address, provider: s.provider, placement: s.placement, sendStatus: s.send_status };
+    if (s.folder !== null) rec.folder = s.folder;
+    if (s.time_to_inbox_ms !== null) rec.timeToInboxMs = s.time_to_inbox_ms;
+    if (s.error !== null) rec.error = s.error;
+    byId.get(s.run_id)?.seeds.push(rec);
+  }
+  return out;
 }

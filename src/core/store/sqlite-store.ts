@@ -17,12 +17,13 @@ import {
   type DeliveryCount,
   type DeliveryFilter,
   type DeliveryLogEntry,
+  type PlacementRun,
   type QueuedMessage,
   type Store,
   type Suppression,
   type SuppressionReason,
 } from './store.js';
-import { toDelivery, toRecipient, toSuppression, type DeliveryRow, type RecipientRow, type SuppressionRow } from './rows.js';
+import { PLACEMENT_SEED_COLUMNS, placementSeedRows, toDelivery, toPlacementRuns, toRecipient, toSuppression, type DeliveryRow, type PlacementRunRow, type PlacementSeedRow, type RecipientRow, type SuppressionRow } from './rows.js';
 
 /** Append only: never edit a migration that has shipped. */
 export const MIGRATIONS: readonly string[] = [
@@ -86,6 +87,26 @@ export const MIGRATIONS: readonly string[] = [
   // 3: what an attempt counts toward (a warm-up plan and provider), counted per hour.
   `ALTER TABLE delivery_log ADD COLUMN tag TEXT;
    CREATE INDEX delivery_log_tag ON delivery_log(tag, at) WHERE tag IS NOT NULL;`,
+  // 4: placement runs (one row per run, one per seed), the data of placement trends.
+  `CREATE TABLE placement_run (
+     id TEXT PRIMARY KEY,
+     started_at INTEGER NOT NULL,
+     finished_at INTEGER NOT NULL,
+     message_id TEXT NOT NULL
+   );
+   CREATE INDEX placement_run_started ON placement_run(started_at);
+   CREATE TABLE placement_seed (
+     run_id TEXT NOT NULL REFERENCES placement_run(id) ON DELETE CASCADE,
+     position INTEGER NOT NULL,
+     address TEXT NOT NULL,
+     provider TEXT NOT NULL,
+     placement TEXT NOT NULL,
+     folder TEXT,
+     time_to_inbox_ms INTEGER,
+     send_status TEXT NOT NULL,
+     error TEXT,
+     PRIMARY KEY (run_id, position)
+   );`,
 ];
 
 const FINAL_SQL = `('delivered','bounced','expired','suppressed')`;
@@ -411,6 +432,20 @@ export class SqliteStore implements Store {
        WHERE tag >= @lo AND tag < @hi AND (@since IS NULL OR at >= @since)
        GROUP BY tag, hour, status`,
     ).all({ lo: filter.tagPrefix, hi: `${filter.tagPrefix}\uffff`, since: filter.since ?? null }) as DeliveryCount[];
+  }
+  async addPlacementRun(run: PlacementRun): Promise<void> {
+    this.db.transaction(() => {
+      this.stmt('INSERT INTO placement_run (id, started_at, finished_at, message_id) VALUES (?, ?, ?, ?)').run(run.id, run.startedAt, run.finishedAt, run.messageId);
+      const ins = this.stmt(`INSERT INTO placement_seed (${PLACEMENT_SEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      for (const row of placementSeedRows(run)) ins.run(...row);
+    })();
+  }
+  async listPlacementRuns(filter: { since?: number; until?: number } = {}): Promise<PlacementRun[]> {
+    const where = 'WHERE (@since IS NULL OR started_at >= @since) AND (@until IS NULL OR started_at <= @until)';
+    const p = { since: filter.since ?? null, until: filter.until ?? null };
+    const runs = this.stmt(`SELECT * FROM placement_run ${where} ORDER BY started_at, id`).all(p) as PlacementRunRow[];
+    const seeds = this.stmt(`SELECT s.* FROM placement_seed s JOIN placement_run r ON r.id = s.run_id ${where.replace(/started_at/g, 'r.started_at')} ORDER BY s.run_id, s.position`).all(p) as PlacementSeedRow[];
+    return toPlacementRuns(runs, seeds);
   }
   /** Row counts for `store status`. */
   async counts(now: number): Promise<StoreCounts> {

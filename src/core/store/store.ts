@@ -121,6 +121,30 @@ export interface DeliveryFilter {
   limit?: number;
 }
 
+/** One seed's outcome in a stored placement run (the trend data `monitor --source store` reads). */
+export interface PlacementSeedRecord {
+  address: string;
+  provider: string;
+  /** inbox | spam | other:<folder> | missing | bounced | unknown */
+  placement: string;
+  folder?: string;
+  /** Receiver's acceptance → the copy seen (found copies only). */
+  timeToInboxMs?: number;
+  /** The send outcome: delivered, deferred, bounced, expired, suppressed, not-sent. */
+  sendStatus: string;
+  error?: string;
+}
+
+/** One `placement` run: every seed's outcome, kept so trends per provider can be computed. */
+export interface PlacementRun {
+  id: string;
+  /** ms since epoch */
+  startedAt: number;
+  finishedAt: number;
+  messageId: string;
+  seeds: PlacementSeedRecord[];
+}
+
 /** What one attempt changes for one recipient, written together with its log entry. */
 export interface RecipientUpdate {
   recipient: string;
@@ -181,6 +205,12 @@ export interface Store {
   listDeliveries(filter?: DeliveryFilter): Promise<DeliveryLogEntry[]>;
   /** Log rows whose tag starts with `tagPrefix` (at or after `since`), counted per tag, hour and status. */
   countDeliveries(filter: { tagPrefix: string; since?: number }): Promise<DeliveryCount[]>;
+
+  // Placement runs
+  /** Keeps one run with its seeds (one transaction); an id already stored is refused. */
+  addPlacementRun(run: PlacementRun): Promise<void>;
+  /** Runs started in [since, until] (ms, inclusive), oldest first, seeds in the order recorded. */
+  listPlacementRuns(filter?: { since?: number; until?: number }): Promise<PlacementRun[]>;
 
   close(): Promise<void>;
 }
