@@ -1,6 +1,7 @@
 /** Human rendering of a monitor report: totals, per group rates and delays, replies, blocklists, findings. */
 import type { ChalkInstance } from 'chalk';
 import type { GroupReport, MonitorReport } from '../core/monitor/monitor.js';
+import type { PlacementStats, PlacementTrend } from '../core/monitor/placement-trend.js';
 import { renderFinding } from './findings.js';
 
 function pct(x: number): string {
@@ -57,6 +58,7 @@ export function renderMonitor(c: ChalkInstance, r: MonitorReport): string {
     }
   }
   if (r.spamScores) lines.push('', `  spam scores (Rspamd): ${r.spamScores.count} messages, mean ${r.spamScores.mean}, p95 ${r.spamScores.p95}, max ${r.spamScores.max}`);
+  if (r.placement) lines.push('', ...placementLines(c, r.placement));
   lines.push('');
   if (r.findings.length === 0) lines.push(c.green('  ✓ no anomalies'));
   else {
@@ -64,4 +66,25 @@ export function renderMonitor(c: ChalkInstance, r: MonitorReport): string {
     for (const f of r.findings) lines.push(renderFinding(c, f, '  '));
   }
   return lines.join('\n');
+}
+
+
+function placementStatsText(s: PlacementStats): string {
+  if (s.runs === 0) return 'no runs';
+  const rate = s.inboxRate === null ? '—' : `${Math.round(s.inboxRate * 100)}%`;
+  const rest = [s.spam ? `${s.spam} spam` : '', s.missing ? `${s.missing} missing` : '', s.bounced ? `${s.bounced} bounced` : '', s.other ? `${s.other} other` : '', s.unknown ? `${s.unknown} unreadable` : ''].filter(Boolean).join(', ');
+  return `inbox ${rate} (${s.inbox}/${s.seeds}${rest ? `; ${rest}` : ''}), time to inbox p50 ${s.p50Ms === null ? '—' : dur(s.p50Ms)} p95 ${s.p95Ms === null ? '—' : dur(s.p95Ms)}, ${s.runs} run(s)`;
+}
+
+/** Placement runs from the store: per provider, the window against the baseline, then the latest runs. */
+function placementLines(c: ChalkInstance, p: PlacementTrend): string[] {
+  const out = [c.bold(`Placement runs: ${p.window.runs} in the window (${p.window.from ?? '?'} → ${p.window.to ?? '?'}), ${p.baseline.runs} before it`)];
+  for (const t of p.providers) {
+    out.push(`  ${c.bold(t.provider)}`);
+    out.push(`    window    ${placementStatsText(t.window)}`);
+    out.push(`    baseline  ${placementStatsText(t.baseline)}`);
+    const recent = t.runs.slice(-5);
+    out.push(c.dim(`    latest runs: ${recent.map((x) => `${x.startedAt.slice(5, 16).replace('T', ' ')} ${x.inboxRate === null ? '—' : `${Math.round(x.inboxRate * 100)}%`}${x.p50Ms === null ? '' : ` ${dur(x.p50Ms)}`}`).join(' · ')}`));
+  }
+  return out;
 }

@@ -30,6 +30,14 @@ export const MONITOR_FINDING_CODES = {
     severity: 'warning',
     description: "Spam complaints (feedback loop reports) passed Gmail's bulk-sender limits: keep below 0.1%, never reach 0.3%.",
   },
+  PLACEMENT_INBOX_RATE_DROP: {
+    severity: 'warning',
+    description: "A provider's inbox rate in the stored placement runs fell well below the runs before (at least 20 points, beyond the Wilson 95% intervals of both): its seeds see the mail in spam, elsewhere or not at all.",
+  },
+  PLACEMENT_TIME_TO_INBOX_GROWTH: {
+    severity: 'warning',
+    description: "A provider's median time to inbox in the stored placement runs grew to at least twice the runs before (past their p95, by 30 s or more): the receiver holds the mail longer before filing it.",
+  },
   MONITOR_UNPARSEABLE_LINES: {
     severity: 'info',
     description: 'Some input lines could not be read as log records of the chosen format; they were counted and skipped.',

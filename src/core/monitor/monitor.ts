@@ -16,6 +16,7 @@ import { Aggregate, DAY_MS, HOUR_MS, hourOf, zeroCounts, type Counts, type Group
 import { detect } from './detect.js';
 import { percentiles, wilson, type Interval } from './stats.js';
 import { PROVIDER_ORDER } from './provider.js';
+import { placementTrend, type PlacementTrend } from './placement-trend.js';
 import { statSync } from 'node:fs';
 
 export type SourceChoice = SourceFormat | 'auto';
@@ -79,6 +80,8 @@ export interface MonitorReport {
   hourly: { hour: string; totals: Totals }[];
   daily: { day: string; totals: Totals }[];
   spamScores: { count: number; mean: number; p50: number; p95: number; max: number } | null;
+  /** --source store: the stored placement runs per provider, window against baseline (null without runs). */
+  placement: PlacementTrend | null;
   findings: Finding[];
   summary: FindingSummary;
 }
@@ -177,6 +180,7 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
   const sink = (e: MonitorEvent) => agg.add(e);
   const sources: SourceReport[] = [];
   const scores: number[] = [];
+  let placement: ReturnType<typeof placementTrend> = null;
   if (opts.source === 'store') {
     if (!opts.store) throw new UsageError('--source store needs the store');
     const store = await opts.store();
@@ -192,6 +196,8 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
         } else rep.ignored++;
       }
       sources.push(rep);
+      const runs = await store.listPlacementRuns({ ...(from !== undefined ? { since: from } : {}), ...(opts.until !== undefined ? { until: opts.until } : {}) });
+      placement = placementTrend(runs, { ...(opts.since !== undefined ? { since: opts.since } : {}), ...(opts.until !== undefined ? { until: opts.until } : {}), baselineMs: opts.baselineMs });
     } finally {
       await store.close();
     }
@@ -209,7 +215,7 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
       );
     }
   }
-  return buildReport(agg, sources, scores, opts);
+  return buildReport(agg, sources, scores, opts, placement);
 }
 
 function totalsOf(c: Counts): Totals {
@@ -249,7 +255,7 @@ function providerSort(a: GroupReport, b: GroupReport): number {
 }
 const volume = (t: Totals) => t.received + t.delivered + t.deferred + t.bounced + t.rejected + t.expired;
 
-export function buildReport(agg: Aggregate, sources: SourceReport[], scores: number[], opts: Pick<MonitorOptions, 'since' | 'until' | 'by' | 'baselineMs'>): MonitorReport {
+export function buildReport(agg: Aggregate, sources: SourceReport[], scores: number[], opts: Pick<MonitorOptions, 'since' | 'until' | 'by' | 'baselineMs'>, placement: ReturnType<typeof placementTrend> = null): MonitorReport {
   const hasWindow = agg.windowFirstAt !== Infinity;
   const from = opts.since ?? (hasWindow ? agg.windowFirstAt : undefined);
   const to = opts.until ?? (hasWindow ? agg.windowLastAt : undefined);
@@ -257,6 +263,7 @@ export function buildReport(agg: Aggregate, sources: SourceReport[], scores: num
   if (from !== undefined && to !== undefined) {
     findings.push(...detect(agg, { windowFrom: from, windowTo: Math.min(to, hasWindow ? agg.windowLastAt : to), baselineMs: opts.baselineMs, historyStart: agg.firstAt }));
   }
+  if (placement) findings.push(...placement.findings);
   const skipped = sources.reduce((n, s) => n + s.skipped, 0);
   if (skipped > 0) {
     const lines = sources.reduce((n, s) => n + s.lines, 0);
@@ -318,6 +325,7 @@ export function buildReport(agg: Aggregate, sources: SourceReport[], scores: num
     hourly,
     daily: [...daily.entries()].map(([d, c]) => ({ day: new Date(d).toISOString().slice(0, 10), totals: totalsOf(c) })),
     spamScores,
+    placement: placement?.trend ?? null,
     findings: sorted,
     summary: summarize(sorted),
   };
