@@ -594,6 +594,9 @@ ${examples([
     .option('--ca-file <pem>', 'extra trusted CA (private PKI, tests) for SMTP STARTTLS and the seeds\' IMAP')
     .option('--poll <duration>', 'look in every folder at least this often (IDLE on the inbox in between when offered)', '5s')
     .option('--keep', 'leave the test copies in the seed mailboxes (default: delete them)')
+    .option('--backoff <first,max>', 'gaps between retries of a deferred copy, doubling from first up to max (within --timeout)', '5m,1h')
+    .option('--every <duration>', 'repeat on this schedule in the foreground until Ctrl-C (each run is kept in the store for `monitor --source store`)')
+    .option('--runs <n>', 'with --every: stop after this many runs')
     .option('--format <format>', 'human, json or csv (one row per seed)')
     .addHelpText(
       'after',
@@ -605,13 +608,20 @@ on the inbox when the server offers it, for at most --poll; without IDLE it poll
 folder is "inbox", in the spam folder (folders.spam, else the \\Junk special-use folder) "spam", elsewhere
 "other:<folder>"; not found is "missing"; refused by the receiver is "bounced"; a mailbox that could not be
 read is "unknown". The copies are deleted afterwards unless --keep. Passwords never go in seeds.json.
+Up to 4 copies are sent at once; a deferred copy is retried on the delivery engine's policy until --timeout.
+Every run is kept in the store; \`monitor --source store\` reports inbox rate and time to inbox per provider
+over the runs and flags a drop. --every repeats the test (progress on stderr; with --json one document
+per run and line). Ctrl-C or SIGTERM stops, deletes the copies that arrived, and exits 130 or 143.
 
 Exit codes: 0 every copy in the inbox; 1 any spam, other folder, missing or bounced; 2 bad usage or a bad
-seed file; 3 a seed's IMAP could not be reached or logged in to, or nothing could be sent.
+seed file; 3 a seed's IMAP could not be reached or logged in to, or nothing could be sent (with --every:
+the worst run); 130/143 stopped by Ctrl-C/SIGTERM.
 ${examples([
   ['SEED1_PASSWORD=… mailpace-cli placement --seeds seeds.json --from me@example.com --subject "March news"', 'where does it land?'],
   ['mailpace-cli placement --seeds seeds.json --from me@example.com --message news.eml --dkim-key k.pem --dkim-selector s1 --json', 'an existing message, signed, as JSON'],
   ['mailpace-cli placement --seeds seeds.json --password-file pw --from me@example.com --timeout 2m --poll 2s', 'watch for 2 minutes'],
+  ['mailpace-cli placement --seeds seeds.json --password-file pw --from me@example.com --every 1h --quiet', 'every hour, kept for trends'],
+  ['mailpace-cli monitor --source store --since 1d', 'placement trends per provider from the kept runs'],
 ])}`,
     )
     .action(

@@ -4,8 +4,16 @@ import type { ProviderSummary, SeedResult } from '../core/placement/placement.js
 import { jsonDocument } from './json.js';
 import { csvRow } from './csv.js';
 
-export function placementDocument(messageId: string, seeds: SeedResult[], summary: { providers: Record<string, ProviderSummary> }) {
-  return jsonDocument('placement', { messageId, seeds, summary });
+/** Which run this is: its id in the store, its number under --every (1 without), when it started and ended. */
+export interface RunInfo {
+  id: string;
+  number: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export function placementDocument(messageId: string, seeds: SeedResult[], summary: { providers: Record<string, ProviderSummary> }, run: RunInfo) {
+  return jsonDocument('placement', { run, messageId, seeds, summary });
 }
 
 export type PlacementDocument = ReturnType<typeof placementDocument>;
@@ -20,7 +28,7 @@ function mark(c: ChalkInstance, r: SeedResult): string {
 }
 
 export function renderPlacement(c: ChalkInstance, doc: PlacementDocument): string {
-  const lines: string[] = [`placement of ${doc.messageId}`];
+  const lines: string[] = [`placement of ${doc.messageId}${doc.run.number > 1 ? ` (run ${doc.run.number}, ${doc.run.startedAt})` : ''}`];
   for (const r of doc.seeds) {
     const where = r.placement.startsWith('other:') ? `folder ${r.folder}` : r.placement === 'spam' ? `spam (${r.folder})` : r.placement;
     const time = r.timeToInboxMs !== null ? ` in ${ms(r.timeToInboxMs)} after acceptance` : '';
@@ -48,9 +56,9 @@ export function renderPlacement(c: ChalkInstance, doc: PlacementDocument): strin
 export const PLACEMENT_CSV_HEADER = ['address', 'provider', 'placement', 'folder', 'timeToInboxMs', 'timeFromSendStartMs', 'acceptedAt', 'foundAt', 'spf', 'dkim', 'dmarc', 'arc', 'sendStatus', 'replyCode', 'replyText', 'watch', 'cleanedUp', 'error'];
 
 /** One row per seed; the same names as the JSON fields (authentication and send flattened). */
-export function placementCsv(doc: PlacementDocument): string {
+export function placementCsv(doc: PlacementDocument, header = true): string {
   const rows = doc.seeds.map((r) =>
     csvRow([r.address, r.provider, r.placement, r.folder, r.timeToInboxMs, r.timeFromSendStartMs, r.acceptedAt, r.foundAt, r.authentication.spf, r.authentication.dkim, r.authentication.dmarc, r.authentication.arc, r.send.status, r.send.reply?.code ?? null, r.send.reply?.text ?? null, r.watch, r.cleanedUp, r.error]),
   );
-  return [csvRow(PLACEMENT_CSV_HEADER), ...rows].join('');
+  return [...(header ? [csvRow(PLACEMENT_CSV_HEADER)] : []), ...rows].join('');
 }

@@ -5,15 +5,15 @@
  * afterwards unless --keep.
  */
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { CliContext } from '../context.js';
 import { NetworkError, UsageError } from '../../core/errors.js';
 import { DEFAULT_DELIVERY_OPTIONS, type DeliveryOptions } from '../../core/delivery/engine.js';
-import { parseAddress, parseHelo, positiveDuration, readCaFile, readInputFile, readSecret, wholeNumber } from '../flags.js';
+import { parseAddress, parseBackoff, parseHelo, positiveDuration, readCaFile, readInputFile, readSecret, wholeNumber } from '../flags.js';
 import { parseDuration } from '../../core/duration.js';
-import { checkMessageFlags, parseRelayFlags, prepareOutgoing, readMessageFlag } from '../message-flags.js';
-import { parseSeeds, seedPasswords, type Seed } from '../../core/placement/seeds.js';
-import { TOKEN_HEADER, errorText, foldersToWatch, newToken, placementExitCode, placementOf, readCopy, summarise, watchSeed, type SeedResult } from '../../core/placement/placement.js';
+import { checkMessageFlags, parseRelayFlags, readMessageFlag } from '../message-flags.js';
+import { parseSeeds, seedPasswords } from '../../core/placement/seeds.js';
+import { placementExitCode, summarise } from '../../core/placement/placement.js';
+import type { PlacementSetup } from '../placement-runner.js';
 import { placementCsv, placementDocument, renderPlacement } from '../../render/placement.js';
 import { toJson } from '../../render/json.js';
 
@@ -48,142 +48,81 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
     tls: opts.tls === 'required' ? 'required' : 'opportunistic',
     separate: true,
   };
+  if (opts.backoff !== undefined) {
+    const b = parseBackoff(String(opts.backoff));
+    options.policy = { ...options.policy, firstBackoffMs: b.firstMs, maxBackoffMs: b.maxMs };
+  }
   const heloName = opts.helo !== undefined ? parseHelo(String(opts.helo)) : hostname();
   const keep = opts.keep === true;
+  const every = opts.every !== undefined ? positiveDuration(String(opts.every), '--every') : undefined;
+  if (opts.runs !== undefined && every === undefined) throw new UsageError('--runs counts the runs of --every; give --every too');
+  const maxRuns = opts.runs !== undefined ? wholeNumber(String(opts.runs), '--runs', 1, 1_000_000) : every !== undefined ? Infinity : 1;
   const messageBytes = await readMessageFlag(ctx, opts);
-
-  // ---- the copies: one per seed, each with its own token, all with the message's one Message-ID ----
-  const deps = ctx.deps();
-  const tokens = seeds.map(() => newToken());
-  const copies = [];
-  let messageId: string | undefined;
-  for (const [i, seed] of seeds.entries()) {
-    const c = await prepareOutgoing(ctx, deps, opts, {
-      from,
-      to: [seed.address],
-      headers: { [TOKEN_HEADER]: tokens[i]! },
-      bodyLine: `Placement token: ${tokens[i]}`,
-      checkDkimKey: i === 0,
-      ...(messageBytes ? { messageBytes } : {}),
-      ...(messageId ? { messageId } : {}),
-    });
-    messageId ??= c.prepared.messageId;
-    if (i === 0) for (const n of c.prepared.notices) ctx.notice(`mailpace-cli: ${n}`);
-    for (const f of c.findings) if (f.severity !== 'info') ctx.notice(`mailpace-cli: ${f.message}`);
-    copies.push(c);
-  }
-
-  // ---- log in to every seed first: no point sending where the copy cannot be looked for ----
-  const { ImapMailbox } = await import('../../core/imap/imap-mailbox.js');
-  const boxes = await Promise.all(
-    seeds.map((seed, i) =>
-      ImapMailbox.open({ target: seed.imap, password: passwords[i]!, tls: seed.tls, ...(caPem ? { caPem } : {}), timeoutMs: stepMs, readOnly: keep }).then(
-        (box) => ({ box, error: null as string | null }),
-        (err: unknown) => ({ box: null, error: `IMAP: ${errorText(err)}` }),
-      ),
-    ),
-  );
-  const results: SeedResult[] = seeds.map((seed, i) => blank(seed, tokens[i]!, boxes[i]!.error));
-  try {
-    if (boxes.every((b) => b.box === null)) {
-      // Nothing to send to: one line (the first seed's reason), exit 3.
-      throw new NetworkError('PLACEMENT_NO_SEED', `no seed mailbox could be read, nothing sent: ${seeds[0]!.address}: ${boxes[0]!.error}`);
-    }
-    const watched = await Promise.all(seeds.map((seed, i) => (boxes[i]!.box ? foldersToWatch(boxes[i]!.box!, seed).catch((err: unknown) => ({ error: `IMAP: ${errorText(err)}` })) : null)));
-    for (const [i, w] of watched.entries()) if (w && 'error' in w) Object.assign(results[i]!, { error: w.error, placement: 'unknown' });
-
-    // ---- send: one queue entry per seed, through the delivery engine ----
-    const { makeEngine } = await import('../delivery-runner.js');
-    const { sendReport } = await import('../../core/delivery/report.js');
-    const store = await ctx.store();
-    const { engine, close } = await makeEngine(ctx, store, { heloName, ...(caPem ? { caPem } : {}), concurrency: 1, retry: false, ...(relayPassword !== undefined ? { relayPassword } : {}) }, undefined, deps);
-    const runStart = deps.clock.now();
-    try {
-      for (const [i, seed] of seeds.entries()) {
-        const r = results[i]!;
-        if (r.error !== null) continue;
-        const id = `${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
-        r.sendStartedAt = new Date(deps.clock.now()).toISOString();
-        await engine.enqueue({ id, messageId: messageId!, sender: from, raw: copies[i]!.raw, recipients: [seed.address], options, force: true });
-        await engine.runDue({ id });
-        const rep = (await sendReport(store, { queueId: id, messageId: messageId!, recipients: [seed.address], findings: [] })).recipients[0]!;
-        const last = rep.attempts[rep.attempts.length - 1];
-        r.send = { status: rep.status, reply: last ? last.reply : null };
-        if (rep.status === 'delivered' && last) r.acceptedAt = last.at;
-        if (rep.status === 'bounced' || rep.status === 'suppressed') r.placement = 'bounced';
-        // A placement copy that comes a retry later measures nothing: it does not stay queued.
-        if (rep.status === 'deferred') await store.deleteQueued(id);
-        ctx.debug(`${seed.address}: ${rep.status}${last ? ` — ${last.reply.code ?? ''} ${last.reply.text}` : ''}`);
-      }
-    } finally {
-      await close();
-      await store.close();
-    }
-
-    // ---- watch: every accepted copy, all seeds at once ----
-    const deadline = deps.clock.now() + watchMs;
-    await Promise.all(
-      seeds.map(async (seed, i) => {
-        const r = results[i]!;
-        const box = boxes[i]!.box;
-        const w = watched[i];
-        if (!box || !w || 'error' in w || r.send.status !== 'delivered') return;
-        r.watch = box.canIdle ? 'idle' : 'poll';
-        try {
-          const found = await watchSeed(box, w.order, r.token, { clock: deps.clock, pollMs, deadline, readOnly: keep });
-          if (!found) {
-            r.placement = 'missing';
-            return;
-          }
-          r.placement = placementOf(found.folder, w.inbox, w.spam);
-          r.folder = found.folder;
-          r.foundAt = new Date(found.foundAt).toISOString();
-          r.storedAt = found.storedAt ? found.storedAt.toISOString() : null;
-          r.timeToInboxMs = r.acceptedAt ? Math.max(0, found.foundAt - Date.parse(r.acceptedAt)) : null;
-          r.timeFromSendStartMs = r.sendStartedAt ? Math.max(0, found.foundAt - Date.parse(r.sendStartedAt)) : null;
-          Object.assign(r, readCopy(found.headers));
-          if (!keep) {
-            await box.deleteMessages([found.uid]);
-            r.cleanedUp = true;
-          }
-        } catch (err) {
-          if (r.placement === 'missing') r.placement = 'unknown';
-          r.error = `IMAP: ${errorText(err)}`;
-        }
-      }),
-    );
-    ctx.debug(`placement run took ${Math.round(deps.clock.now() - runStart)} ms`);
-  } finally {
-    await Promise.all(boxes.map((b) => b.box?.close()));
-  }
-
-  const doc = placementDocument(messageId!, results, summarise(results));
-  if (json) ctx.out(toJson(doc));
-  else if (format === 'csv') ctx.out(placementCsv(doc));
-  else ctx.out(renderPlacement(ctx.color, doc));
-  return placementExitCode(results);
-}
-
-function blank(seed: Seed, token: string, error: string | null): SeedResult {
-  return {
-    address: seed.address,
-    provider: seed.provider,
-    placement: error ? 'unknown' : 'missing',
-    folder: null,
-    timeToInboxMs: null,
-    timeFromSendStartMs: null,
-    sendStartedAt: null,
-    acceptedAt: null,
-    foundAt: null,
-    storedAt: null,
-    token,
-    authentication: { spf: null, dkim: null, dmarc: null, arc: null },
-    authservId: null,
-    spamHeaders: {},
-    hops: [],
-    send: { status: 'not-sent', reply: null },
-    watch: null,
-    cleanedUp: false,
-    error,
+  const setup: PlacementSetup = {
+    seeds, passwords, from, stepMs, watchMs, pollMs, keep, heloName, options, opts,
+    ...(caPem ? { caPem } : {}),
+    ...(relayPassword !== undefined ? { relayPassword } : {}),
+    ...(messageBytes ? { messageBytes } : {}),
   };
+
+  // Ctrl-C (SIGINT) or SIGTERM: stop sending and watching, delete the copies that arrived, exit
+  // 130 or 143 (128 + the signal number, as shells report it). A second Ctrl-C leaves at once.
+  const controller = new AbortController();
+  let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
+    if (stoppedBy) process.exit(sig === 'SIGINT' ? 130 : 143);
+    stoppedBy = sig;
+    ctx.notice(`mailpace-cli: ${sig === 'SIGINT' ? 'interrupted' : 'terminated'}: cleaning up the seed mailboxes (Ctrl-C again to leave at once)`);
+    controller.abort(new Error(sig));
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const deps = ctx.deps();
+  const { placementRun } = await import('../placement-runner.js');
+  let worst = 0;
+  try {
+    for (let n = 1; n <= maxRuns; n++) {
+      const scheduled = every !== undefined ? deps.clock.now() + every : 0;
+      let out;
+      try {
+        out = await placementRun(ctx, deps, setup, controller.signal, n === 1);
+      } catch (err) {
+        // On a schedule, one run that could not reach any seed does not end the watch.
+        if (every === undefined || !(err instanceof NetworkError)) throw err;
+        ctx.notice(`mailpace-cli: run ${n}: ${err.message}`);
+        worst = 3;
+        out = undefined;
+      }
+      if (out?.interrupted) {
+        const deleted = out.results.filter((r) => r.cleanedUp).length + out.sweptUp;
+        ctx.notice(`mailpace-cli: run ${n} stopped; ${deleted} test ${deleted === 1 ? 'copy' : 'copies'} deleted${out.unswept ? `, ${out.unswept} accepted but not arrived (left where they land)` : ''}; the run is not kept`);
+        break;
+      }
+      if (out) {
+        const code = placementExitCode(out.results);
+        worst = Math.max(worst, code);
+        const doc = placementDocument(out.messageId, out.results, summarise(out.results), { id: out.runId, number: n, startedAt: new Date(out.startedAt).toISOString(), finishedAt: new Date(out.finishedAt).toISOString() });
+        // On a schedule, JSON is one document per run, one per line (NDJSON); CSV has one header.
+        if (json) ctx.out(every !== undefined ? JSON.stringify(doc) : toJson(doc));
+        else if (format === 'csv') ctx.io.stdout.write(placementCsv(doc, n === 1));
+        else ctx.out(renderPlacement(ctx.color, doc));
+        if (every !== undefined) {
+          const inbox = out.results.filter((r) => r.placement === 'inbox').length;
+          ctx.notice(`mailpace-cli: run ${n}${Number.isFinite(maxRuns) ? ` of ${maxRuns}` : ''}: ${inbox} of ${out.results.length} in the inbox${n < maxRuns ? `; next run at ${new Date(Math.max(scheduled, deps.clock.now())).toISOString()}` : ''}`);
+        }
+      }
+      if (n >= maxRuns || controller.signal.aborted) break;
+      const wait = scheduled - deps.clock.now();
+      if (wait > 0) await deps.clock.sleep(wait, controller.signal).catch(() => undefined);
+      else ctx.notice(`mailpace-cli: run ${n} took longer than --every; the next one starts now`);
+      if (controller.signal.aborted) break;
+    }
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+  if (stoppedBy) return stoppedBy === 'SIGINT' ? 130 : 143;
+  return worst;
 }

@@ -234,9 +234,10 @@ export class ImapMailbox {
   /**
    * IDLE on the selected mailbox (RFC 2177) until the server reports a new message (EXISTS) or `ms`
    * pass; true when something arrived. IDLE ends the way RFC 2177 §3 says: by the next command
-   * (a NOOP here), which imapflow precedes with DONE.
+   * (a NOOP here), which imapflow precedes with DONE. An abort of `signal` ends it the same way.
    */
-  async idleFor(ms: number): Promise<boolean> {
+  async idleFor(ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return false;
     let news = false;
     const wake = () => void this.client.noop().catch(() => undefined);
     const onExists = () => {
@@ -245,12 +246,14 @@ export class ImapMailbox {
     };
     this.client.on('exists', onExists);
     const timer = setTimeout(wake, ms);
+    signal?.addEventListener('abort', wake, { once: true });
     try {
       await this.client.idle();
     } catch (err) {
       throw imapFailure(err, this.target, 'IDLE');
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', wake);
       this.client.off('exists', onExists);
     }
     return news;

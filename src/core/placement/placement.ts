@@ -29,12 +29,14 @@ export interface SeedMailbox {
   deleteMessages(uids: readonly number[]): Promise<void>;
   /** IMAP IDLE (RFC 2177), when the server offers it. */
   readonly canIdle?: boolean;
-  /** IDLE on the selected mailbox until a new message arrives or `ms` pass. */
-  idleFor?(ms: number): Promise<boolean>;
+  /** IDLE on the selected mailbox until a new message arrives, `ms` pass or `signal` aborts. */
+  idleFor?(ms: number, signal?: AbortSignal): Promise<boolean>;
 }
 
 export interface SeedSend {
   status: 'delivered' | 'deferred' | 'bounced' | 'suppressed' | 'expired' | 'not-sent';
+  /** SMTP attempts made (more than one: deferred, then retried). */
+  attempts: number;
   reply: { code: number | null; enhanced: string | null; text: string } | null;
 }
 
@@ -85,36 +87,64 @@ export async function foldersToWatch(mb: SeedMailbox, seed: Seed): Promise<{ inb
   return { inbox, spam, order: [inbox, ...(spam ? [spam] : []), ...rest] };
 }
 
+/** A second login that IDLEs on the spam folder while the first IDLEs on the inbox. */
+export interface SpamWatch {
+  box: SeedMailbox;
+  folder: string;
+}
+
 /**
- * Looks in the folders until the copy carrying `token` shows up or `deadline` passes: between rounds
- * it IDLEs on the inbox when the server offers IDLE, else sleeps --poll. Each round
- * selects every folder and runs SEARCH HEADER (RFC 9051 §6.4.4): a fresh SELECT makes the server
- * report mail delivered since the last look, which a long-open selection would only show after NOOP.
+ * Looks in the folders until the copy carrying `token` shows up or `deadline` passes (or `signal`
+ * aborts). Each round selects every folder and runs SEARCH HEADER (RFC 9051 §6.4.4): a fresh
+ * SELECT makes the server report mail delivered since the last look, which a long-open selection
+ * would only show after NOOP. Between rounds: IMAP IDLE (RFC 2177) when the server offers it, else
+ * a sleep of --poll. IDLE watches only the selected mailbox, so with `spam` a second login IDLEs on
+ * the spam folder at the same time; whichever hears of new mail first ends both waits.
  */
-export async function watchSeed(mb: SeedMailbox, folders: readonly string[], token: string, o: { clock: Clock; pollMs: number; deadline: number; readOnly: boolean; signal?: AbortSignal }): Promise<FoundCopy | null> {
+export async function watchSeed(
+  mb: SeedMailbox,
+  folders: readonly string[],
+  token: string,
+  o: { clock: Clock; pollMs: number; deadline: number; readOnly: boolean; signal?: AbortSignal; spam?: SpamWatch },
+): Promise<FoundCopy | null> {
   for (;;) {
-    for (const folder of folders) {
-      await mb.select(folder, o.readOnly);
-      const uids = await mb.searchHeader(TOKEN_HEADER, token);
-      if (uids.length > 0) {
-        const foundAt = o.clock.now();
-        const uid = uids[0]!;
-        const h = await mb.fetchHeaders(uid);
-        return { folder, uid, foundAt, storedAt: h?.internalDate ?? null, headers: h?.headers ?? Buffer.alloc(0) };
-      }
-    }
+    const found = await lookOnce(mb, folders, token, o.clock, o.readOnly);
+    if (found) return found;
     const now = o.clock.now();
     if (now >= o.deadline || o.signal?.aborted) return null;
     const wait = Math.min(o.pollMs, o.deadline - now);
     if (mb.canIdle && mb.idleFor) {
-      // IDLE on the inbox: a copy delivered there wakes the next round at once; other folders
-      // (spam) are looked at again after --poll at the latest.
       await mb.select(folders[0]!, o.readOnly);
-      await mb.idleFor(wait);
+      if (o.spam) await o.spam.box.select(o.spam.folder, true);
+      const stop = new AbortController();
+      const end = () => stop.abort();
+      o.signal?.addEventListener('abort', end, { once: true });
+      try {
+        const waits = [mb.idleFor(wait, stop.signal).finally(end)];
+        if (o.spam?.box.idleFor) waits.push(o.spam.box.idleFor(wait, stop.signal).finally(end));
+        await Promise.all(waits);
+      } finally {
+        o.signal?.removeEventListener('abort', end);
+      }
     } else {
       await o.clock.sleep(wait, o.signal).catch(() => undefined);
     }
   }
+}
+
+/** One look in every folder for the copy carrying `token`. */
+export async function lookOnce(mb: SeedMailbox, folders: readonly string[], token: string, clock: Clock, readOnly: boolean): Promise<FoundCopy | null> {
+  for (const folder of folders) {
+    await mb.select(folder, readOnly);
+    const uids = await mb.searchHeader(TOKEN_HEADER, token);
+    if (uids.length > 0) {
+      const foundAt = clock.now();
+      const uid = uids[0]!;
+      const h = await mb.fetchHeaders(uid);
+      return { folder, uid, foundAt, storedAt: h?.internalDate ?? null, headers: h?.headers ?? Buffer.alloc(0) };
+    }
+  }
+  return null;
 }
 
 export function placementOf(folder: string, inbox: string, spam: string | null): Placement {

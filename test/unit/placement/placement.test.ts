@@ -52,7 +52,7 @@ test('percentile: nearest rank', () => {
 
 const result = (provider: string, placement: SeedResult['placement'], t: number | null = null, extra: Partial<SeedResult> = {}): SeedResult => ({
   address: `${Math.random()}@x.example`, provider, placement, folder: null, timeToInboxMs: t, timeFromSendStartMs: null, sendStartedAt: null, acceptedAt: null, foundAt: null, storedAt: null, token: 't',
-  authentication: { spf: null, dkim: null, dmarc: null, arc: null }, authservId: null, spamHeaders: {}, hops: [], send: { status: 'delivered', reply: null }, watch: 'poll', cleanedUp: false, error: null, ...extra,
+  authentication: { spf: null, dkim: null, dmarc: null, arc: null }, authservId: null, spamHeaders: {}, hops: [], send: { status: 'delivered', attempts: 1, reply: null }, watch: 'poll', cleanedUp: false, error: null, ...extra,
 });
 
 test('summary per provider and the exit code', () => {
@@ -62,7 +62,7 @@ test('summary per provider and the exit code', () => {
   assert.deepEqual(s.outlook, { seeds: 2, inbox: 0, spam: 0, other: 0, missing: 1, bounced: 1, unknown: 0, inboxRate: 0, spamRate: 0, p50Ms: null, p95Ms: null });
   assert.equal(placementExitCode(rs), 1);
   assert.equal(placementExitCode([result('a', 'inbox', 1)]), 0);
-  assert.equal(placementExitCode([result('a', 'inbox', 1), result('a', 'unknown', null, { error: 'IMAP: down', send: { status: 'not-sent', reply: null } })]), 3);
+  assert.equal(placementExitCode([result('a', 'inbox', 1), result('a', 'unknown', null, { error: 'IMAP: down', send: { status: 'not-sent', attempts: 0, reply: null } })]), 3);
   assert.equal(placementExitCode([result('a', 'other:Updates', 1)]), 1);
 });
 
@@ -140,12 +140,49 @@ test('watchSeed IDLEs on the inbox between rounds when the server offers IDLE, n
   assert.equal(clock.now(), 0, 'no clock sleep: IDLE did the waiting');
 });
 
+test('watchSeed with a spam watch: a second login IDLEs on the spam folder; news there ends both waits', async () => {
+  const clock = new FakeClock(0);
+  const mb = fakeMailbox(clock, 'Junk', 0, ['INBOX', 'Junk']);
+  const spamBox = fakeMailbox(clock, 'Junk', 0, ['INBOX', 'Junk']);
+  let rounds = 0;
+  const log: string[] = [];
+  const searchHeader = mb.searchHeader;
+  // the inbox IDLE would last the whole --poll; the spam IDLE hears the copy and the abort ends the inbox one
+  Object.assign(mb, {
+    canIdle: true,
+    searchHeader: async (n: string, t: string) => (rounds >= 1 ? searchHeader(n, t) : []),
+    idleFor: (ms: number, signal?: AbortSignal) =>
+      new Promise<boolean>((resolve) => {
+        log.push(`inbox idle ${ms}`);
+        signal?.addEventListener('abort', () => {
+          log.push('inbox idle ended');
+          resolve(false);
+        });
+      }),
+  });
+  Object.assign(spamBox, {
+    canIdle: true,
+    select: async (folder: string, readOnly: boolean) => void log.push(`spam select ${folder} ${readOnly}`),
+    idleFor: async (ms: number) => {
+      log.push(`spam idle ${ms}`);
+      rounds++;
+      return true;
+    },
+  });
+  const found = await watchSeed(mb, ['INBOX', 'Junk'], 'tok', { clock, pollMs: 30_000, deadline: 600_000, readOnly: false, spam: { box: spamBox, folder: 'Junk' } });
+  assert.equal(found?.folder, 'Junk');
+  assert.deepEqual(log, ['spam select Junk true', 'inbox idle 30000', 'spam idle 30000', 'inbox idle ended']);
+  assert.equal(clock.now(), 0);
+});
+
 test('--format csv: a header and one row per seed, fields quoted where RFC 4180 needs it', () => {
   const rs = [
-    result('gmail', 'inbox', 2100, { address: 'a@x.example', folder: 'INBOX', acceptedAt: '2026-12-01T20:00:00.000Z', foundAt: '2026-12-01T20:00:02.100Z', authentication: { spf: 'pass', dkim: 'pass', dmarc: 'pass', arc: null }, send: { status: 'delivered', reply: { code: 250, enhanced: '2.0.0', text: 'OK, queued' } }, watch: 'idle', cleanedUp: true }),
-    result('outlook', 'bounced', null, { address: 'b@y.example', send: { status: 'bounced', reply: { code: 550, enhanced: '5.1.1', text: 'User "b" unknown' } }, watch: null }),
+    result('gmail', 'inbox', 2100, { address: 'a@x.example', folder: 'INBOX', acceptedAt: '2026-12-01T20:00:00.000Z', foundAt: '2026-12-01T20:00:02.100Z', authentication: { spf: 'pass', dkim: 'pass', dmarc: 'pass', arc: null }, send: { status: 'delivered', attempts: 1, reply: { code: 250, enhanced: '2.0.0', text: 'OK, queued' } }, watch: 'idle', cleanedUp: true }),
+    result('outlook', 'bounced', null, { address: 'b@y.example', send: { status: 'bounced', attempts: 1, reply: { code: 550, enhanced: '5.1.1', text: 'User "b" unknown' } }, watch: null }),
   ];
-  const csv = placementCsv(placementDocument('<m@x.example>', rs, summarise(rs)));
+  const doc = placementDocument('<m@x.example>', rs, summarise(rs), { id: 'r1', number: 1, startedAt: '2026-12-01T20:00:00.000Z', finishedAt: '2026-12-01T20:00:05.000Z' });
+  const csv = placementCsv(doc);
+  assert.equal(placementCsv(doc, false), csv.slice(csv.indexOf('\r\n') + 2), 'later runs of --every: rows without the header');
   assert.equal(
     csv,
     'address,provider,placement,folder,timeToInboxMs,timeFromSendStartMs,acceptedAt,foundAt,spf,dkim,dmarc,arc,sendStatus,replyCode,replyText,watch,cleanedUp,error\r\n' +
