@@ -148,3 +148,41 @@ test('--follow (no TTY): prints alerts as lines as the log grows, and follows a 
   assert.equal(code, 1, 'an error-level alert fired: exit 1 on stop');
   assert.ok(existsSync(`${live}.1`));
 });
+
+test('--source store: placement runs kept by `placement` become trends per provider; a drop is a warning (exit 1 with --fail-on warning)', async () => {
+  const { SqliteStore } = await import('../../src/core/store/sqlite-store.js');
+  const path = join(dir, 'placement.sqlite');
+  const store = new SqliteStore(path);
+  const t0 = Date.parse('2026-11-02T00:00:00Z');
+  for (let i = 0; i < 12; i++) {
+    // yahoo's seed goes to spam in the last three runs; gmail stays in the inbox
+    const spam = i >= 9;
+    await store.addPlacementRun({
+      id: `run${i}`,
+      startedAt: t0 + i * 3_600_000,
+      finishedAt: t0 + i * 3_600_000 + 30_000,
+      messageId: `<run${i}@example.com>`,
+      seeds: [
+        { address: 'seed1@gmail.example', provider: 'gmail', placement: 'inbox', folder: 'INBOX', timeToInboxMs: 2000 + i * 100, sendStatus: 'delivered' },
+        { address: 'seed2@gmail.example', provider: 'gmail', placement: 'inbox', folder: 'INBOX', timeToInboxMs: 3000 + i * 100, sendStatus: 'delivered' },
+        { address: 'seed3@yahoo.example', provider: 'yahoo', placement: spam ? 'spam' : 'inbox', folder: spam ? 'Bulk' : 'INBOX', timeToInboxMs: 4000, sendStatus: 'delivered' },
+        { address: 'seed4@yahoo.example', provider: 'yahoo', placement: spam ? 'spam' : 'inbox', folder: spam ? 'Bulk' : 'INBOX', timeToInboxMs: 4100, sendStatus: 'delivered' },
+      ],
+    });
+  }
+  await store.close();
+  const r = await runCli(['monitor', '--source', 'store', '--store', path, '--json', '--fail-on', 'warning'], { env: { MAILPACE_STORE: undefined } });
+  assert.equal(r.code, 1, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual({ window: doc.placement.window.runs, baseline: doc.placement.baseline.runs }, { window: 3, baseline: 9 });
+  const yahoo = doc.placement.providers.find((p: { provider: string }) => p.provider === 'yahoo');
+  assert.deepEqual([yahoo.window.inboxRate, yahoo.baseline.inboxRate], [0, 1]);
+  assert.equal(yahoo.runs.length, 12);
+  const drops = doc.findings.filter((f: { code: string }) => f.code.startsWith('PLACEMENT_'));
+  assert.deepEqual(drops.map((f: { code: string; evidence: { provider: string } }) => `${f.code}:${f.evidence.provider}`), ['PLACEMENT_INBOX_RATE_DROP:yahoo']);
+  const human = await runCli(['monitor', '--source', 'store', '--store', path], { env: { MAILPACE_STORE: undefined } });
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /Placement runs: 3 in the window \(2026-11-02T09:00:00\.000Z → 2026-11-02T11:00:00\.000Z\), 9 before it/);
+  assert.match(human.stdout, /yahoo\n {4}window {4}inbox 0% \(0\/6; 6 spam\)/);
+  assert.match(human.stdout, /PLACEMENT_INBOX_RATE_DROP/);
+});

@@ -91,6 +91,11 @@ test('flags refused, exit 2', async () => {
   oneLine(await placement(ok, ['--message', join(dir, 'missing.eml')]), 2, /missing\.eml/);
   oneLine(await placement(ok, ['--text', 'a', '--text-file', 'b']), 2, /give --text or --text-file, not both/);
   oneLine(await placement(join(dir, 'no-such-seeds.json')), 2, /no-such-seeds\.json/);
+  oneLine(await placement(ok, ['--runs', '3']), 2, /--runs counts the runs of --every; give --every too/);
+  oneLine(await placement(ok, ['--every', 'hourly']), 2, /--every/);
+  oneLine(await placement(ok, ['--every', '0s']), 2, /--every "0s" must be more than 0/);
+  oneLine(await placement(ok, ['--every', '1m', '--runs', '0']), 2, /--runs 0 is out of range/);
+  oneLine(await placement(ok, ['--backoff', '5m']), 2, /--backoff "5m" must be <first>,<max>/);
 });
 
 test('the IMAP server is not there: exit 3, one line, nothing sent', async () => {
@@ -106,6 +111,7 @@ test('the IMAP server does not speak IMAP: exit 3, one line', async () => {
 test('--help names the contract: flags and exit codes', async () => {
   const r = await runCli(['placement', '--help']);
   assert.equal(r.code, 0);
-  for (const flag of ['--seeds', '--password-file', '--message', '--relay', '--dkim-key', '--poll', '--keep', '--format']) assert.ok(r.stdout.includes(flag), flag);
+  for (const flag of ['--seeds', '--password-file', '--message', '--relay', '--dkim-key', '--poll', '--keep', '--format', '--every', '--runs', '--backoff']) assert.ok(r.stdout.includes(flag), flag);
+  assert.match(r.stdout, /130\/143 stopped by Ctrl-C\/SIGTERM/);
   assert.match(r.stdout, /Exit codes: 0 every copy in the inbox; 1 any spam/);
 });

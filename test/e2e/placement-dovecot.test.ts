@@ -14,11 +14,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { serviceEnv, serviceSkip } from '../helpers/services.js';
 import { startSeedMx, type SeedMx } from '../helpers/seed-mx.js';
 
@@ -192,4 +194,104 @@ test('IDLE: a copy delivered to the inbox is seen at once, not at the next --pol
   assert.equal(s1.watch, 'idle');
   assert.ok(s1.timeToInboxMs >= DELAY_MS - 50 && s1.timeToInboxMs < DELAY_MS + 2000, `timeToInboxMs ${s1.timeToInboxMs}`);
   assert.ok(Date.parse(s1.foundAt) - mx.handed.get('seed1@mailpace.test')! < 1000, 'found within a second of the LMTP hand-over');
+});
+
+test('--every with --runs: two runs on the schedule, one JSON document per line, both kept; monitor --source store reads them', { skip, timeout: 180_000 }, async () => {
+  const seeds = seedFile([
+    { address: 'seed1@mailpace.test', provider: 'mailpace', imap: imaps('seed1'), passwordEnv: 'SEED_PW' },
+    { address: 'seed2@mailpace.test', provider: 'mailpace', imap: imaps('seed2'), folders: { inbox: 'INBOX', spam: 'Junk' }, passwordEnv: 'SEED_PW' },
+  ]);
+  const store = join(dir, 'every.sqlite');
+  // --poll 30s: a copy filed in Junk is seen at once only because a second login IDLEs there
+  const r = await runCli(
+    ['placement', '--seeds', seeds, '--from', 'sender@example.com', '--relay', `smtp://127.0.0.1:${mx.port}`, '--helo', 'client.example.com', '--ca-file', env!.DOVECOT_CA_FILE!, '--poll', '30s', '--timeout', '40s', '--every', '4s', '--runs', '2', '--store', store, '--json'],
+    { env: { SEED_PW: password, MAILPACE_STORE: undefined, MAILPACE_SMTP_PASSWORD: undefined }, timeoutMs: 150_000 },
+  );
+  assert.equal(r.code, 1, r.stderr); // seed2 lands in Junk
+  const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(docs.length, 2);
+  assert.deepEqual(docs.map((d) => d.run.number), [1, 2]);
+  assert.notEqual(docs[0].run.id, docs[1].run.id);
+  assert.notEqual(docs[0].messageId, docs[1].messageId);
+  assert.ok(Date.parse(docs[1].run.startedAt) - Date.parse(docs[0].run.startedAt) >= 4000, 'the second run starts on the schedule');
+  for (const d of docs) {
+    assert.deepEqual(d.seeds.map((s: { placement: string }) => s.placement), ['inbox', 'spam']);
+    assert.ok(d.seeds.every((s: { cleanedUp: boolean }) => s.cleanedUp));
+  }
+  const spam = docs[1].seeds[1];
+  assert.equal(spam.watch, 'idle');
+  assert.ok(Date.parse(spam.foundAt) - mx.handed.get('seed2@mailpace.test')! < 2000, `the Junk copy is seen within 2 s of LMTP, not at the next 30 s look (${Date.parse(spam.foundAt) - mx.handed.get('seed2@mailpace.test')!} ms)`);
+  assert.match(r.stderr, /run 1 of 2: 1 of 2 in the inbox; next run at \d{4}-/);
+  assert.match(r.stderr, /run 2 of 2: 1 of 2 in the inbox\n/);
+
+  const m = await runCli(['monitor', '--source', 'store', '--store', store, '--json'], { env: { MAILPACE_STORE: undefined } });
+  assert.equal(m.code, 0, m.stderr);
+  const rep = JSON.parse(m.stdout);
+  assert.equal(rep.placement.window.runs, 2);
+  const p = rep.placement.providers.find((x: { provider: string }) => x.provider === 'mailpace');
+  assert.deepEqual({ runs: p.window.runs, seeds: p.window.seeds, inbox: p.window.inbox, spam: p.window.spam, inboxRate: p.window.inboxRate }, { runs: 2, seeds: 4, inbox: 2, spam: 2, inboxRate: 0.5 });
+  assert.deepEqual(p.runs.map((x: { id: string }) => x.id), docs.map((d) => d.run.id));
+  assert.equal(p.window.p50Ms, Math.min(docs[0].seeds[0].timeToInboxMs, docs[1].seeds[0].timeToInboxMs));
+  // the sends are in the delivery log too
+  assert.equal(rep.totals.delivered, 4);
+  const human = await runCli(['monitor', '--source', 'store', '--store', store], { env: { MAILPACE_STORE: undefined } });
+  assert.match(human.stdout, /Placement runs: 2 in the window/);
+  assert.match(human.stdout, /window {4}inbox 50% \(2\/4; 2 spam\), time to inbox p50 [\d.]+ s p95 [\d.]+ s, 2 run\(s\)/);
+});
+
+test('a deferred copy is retried on the engine policy within --timeout and then found', { skip, timeout: 120_000 }, async () => {
+  const grey = await startSeedMx({ lmtpHost: env!.DOVECOT_HOST!, lmtpPort: Number(env!.DOVECOT_LMTP_PORT), users: ['seed1'], spamUsers: [], delayMs: 200, deferFirst: ['seed1'] });
+  try {
+    const seeds = seedFile([{ address: 'seed1@mailpace.test', imap: imaps('seed1'), passwordEnv: 'SEED_PW' }]);
+    const r = await runCli(
+      ['placement', '--seeds', seeds, '--from', 'sender@example.com', '--relay', `smtp://127.0.0.1:${grey.port}`, '--helo', 'client.example.com', '--ca-file', env!.DOVECOT_CA_FILE!, '--poll', POLL, '--timeout', '30s', '--backoff', '2s,4s', '--store', join(dir, 'retry.sqlite'), '--json'],
+      { env: { SEED_PW: password, MAILPACE_STORE: undefined, MAILPACE_SMTP_PASSWORD: undefined }, timeoutMs: 90_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const s1 = JSON.parse(r.stdout).seeds[0];
+    assert.equal(s1.placement, 'inbox');
+    assert.equal(s1.send.status, 'delivered');
+    assert.equal(s1.send.attempts, 2);
+    assert.ok(Date.parse(s1.acceptedAt) - Date.parse(s1.sendStartedAt) >= 2000, 'the retry waited the --backoff gap');
+    assert.match(r.stderr, /seed1@mailpace\.test \(.*451 .*Temporary local problem.*\): next attempt in /);
+  } finally {
+    await grey.stop();
+  }
+});
+
+test('Ctrl-C while a copy is on its way: it is deleted when it arrives, exit 130, the run is not kept', { skip, timeout: 120_000 }, async () => {
+  const slow = await startSeedMx({ lmtpHost: env!.DOVECOT_HOST!, lmtpPort: Number(env!.DOVECOT_LMTP_PORT), users: ['seed1'], spamUsers: [], delayMs: 3000 });
+  const tokenCount = () =>
+    imap('seed1', async (c) => {
+      await c.mailboxOpen('INBOX');
+      return ((await c.search({ header: { 'X-Mailpace-Placement': 'mp-' } }, { uid: true })) || []).length;
+    });
+  try {
+    assert.equal(await tokenCount(), 0);
+    const seeds = seedFile([{ address: 'seed1@mailpace.test', imap: imaps('seed1'), passwordEnv: 'SEED_PW' }]);
+    const store = join(dir, 'sigint.sqlite');
+    const child = spawn(process.execPath, [BIN, 'placement', '--seeds', seeds, '--from', 'sender@example.com', '--relay', `smtp://127.0.0.1:${slow.port}`, '--helo', 'client.example.com', '--ca-file', env!.DOVECOT_CA_FILE!, '--poll', '30s', '--timeout', '60s', '--store', store, '--verbose', '--json'], {
+      env: { ...process.env, SEED_PW: password, MAILPACE_STORE: '', MAILPACE_SMTP_PASSWORD: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      // accepted by the MX, which hands it to Dovecot 3 s later: stop now
+      if (/seed1@mailpace\.test: delivered/.test(stderr) && !child.killed) child.kill('SIGINT');
+    });
+    const [code] = (await once(child, 'close')) as [number];
+    assert.equal(code, 130, stderr);
+    assert.equal(stdout, '');
+    assert.match(stderr, /interrupted: cleaning up the seed mailboxes/);
+    assert.match(stderr, /run 1 stopped; 1 test copy deleted; the run is not kept/);
+    assert.ok(!/at .*\.js:\d+/.test(stderr), 'no stack trace');
+    assert.equal(await tokenCount(), 0, 'the copy that arrived after Ctrl-C was deleted');
+    const m = await runCli(['monitor', '--source', 'store', '--store', store, '--json'], { env: { MAILPACE_STORE: undefined } });
+    assert.equal(JSON.parse(m.stdout).placement, null);
+  } finally {
+    await slow.stop();
+  }
 });

@@ -5,7 +5,7 @@
  * write: a Received field, Authentication-Results (spf=pass, dkim=none, dmarc=pass, arc=none) and a
  * spam verdict — X-Spam-Flag: YES plus X-Spam-Status for `spamUsers`, a clean X-Spam-Status for the
  * others. nobody@ is refused at RCPT with 550 5.1.1; a local part that is not a Dovecot user is
- * accepted and dropped (a mailbox nobody can read).
+ * accepted and dropped (a mailbox nobody can read); `deferFirst` recipients get a 451 the first time.
  */
 import { SMTPServer } from 'smtp-server';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
@@ -17,6 +17,8 @@ export interface SeedMxOptions {
   spamUsers: readonly string[];
   delayMs: number;
   port?: number;
+  /** Local parts whose first delivery attempt is deferred (451 4.3.0 at DATA), later ones accepted. */
+  deferFirst?: readonly string[];
 }
 
 export interface SeedMx {
@@ -46,6 +48,7 @@ export async function startSeedMx(o: SeedMxOptions): Promise<SeedMx> {
   const spam = new Set(o.spamUsers);
   const handed = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
+  const deferred = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
@@ -62,6 +65,11 @@ export async function startSeedMx(o: SeedMxOptions): Promise<SeedMx> {
         // the envelope is reset once the reply is given: read it first
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const rcpts = session.envelope.rcptTo.map((r) => r.address);
+        const defer = rcpts.find((to) => (o.deferFirst ?? []).includes(to.split('@')[0]!) && !deferred.has(to));
+        if (defer) {
+          deferred.add(defer);
+          return cb(Object.assign(new Error('4.3.0 Temporary local problem, please try again'), { responseCode: 451 }));
+        }
         cb(null);
         for (const to of rcpts) {
           const local = to.split('@')[0]!;

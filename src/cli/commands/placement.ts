@@ -84,7 +84,7 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
   let worst = 0;
   try {
     for (let n = 1; n <= maxRuns; n++) {
-      const scheduled = every !== undefined ? deps.clock.now() + every : 0;
+      let scheduled = every !== undefined ? deps.clock.now() + every : 0;
       let out;
       try {
         out = await placementRun(ctx, deps, setup, controller.signal, n === 1);
@@ -101,6 +101,8 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
         break;
       }
       if (out) {
+        // the schedule counts from each run's own start
+        if (every !== undefined) scheduled = out.startedAt + every;
         const code = placementExitCode(out.results);
         worst = Math.max(worst, code);
         const doc = placementDocument(out.messageId, out.results, summarise(out.results), { id: out.runId, number: n, startedAt: new Date(out.startedAt).toISOString(), finishedAt: new Date(out.finishedAt).toISOString() });
