@@ -109,7 +109,7 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
         // On a schedule, JSON is one document per run, one per line (NDJSON); CSV has one header.
         if (json) ctx.out(every !== undefined ? JSON.stringify(doc) : toJson(doc));
         else if (format === 'csv') ctx.io.stdout.write(placementCsv(doc, n === 1));
-        else ctx.out(renderPlacement(ctx.color, doc));
+        else ctx.out(`${n > 1 ? '\n' : ''}${renderPlacement(ctx.color, doc)}`);
         if (every !== undefined) {
           const inbox = out.results.filter((r) => r.placement === 'inbox').length;
           ctx.notice(`mailpace-cli: run ${n}${Number.isFinite(maxRuns) ? ` of ${maxRuns}` : ''}: ${inbox} of ${out.results.length} in the inbox${n < maxRuns ? `; next run at ${new Date(Math.max(scheduled, deps.clock.now())).toISOString()}` : ''}`);
