@@ -72,7 +72,7 @@ test('store copy between two SQLite files: suppressions, queue and log; a second
   const c1 = await runCli(['store', 'copy', '--from', a, '--to', `sqlite://${b}`, '--json']);
   assert.equal(c1.code, 0, c1.stderr);
   const doc = JSON.parse(c1.stdout);
-  assert.deepEqual([doc.command, doc.suppressions, doc.queued, doc.deliveries], ['store copy', 2, 0, 0]);
+  assert.deepEqual([doc.command, doc.suppressions, doc.queued, doc.deliveries, doc.placementRuns], ['store copy', 2, 0, 0, 0]);
   const list = JSON.parse((await runCli(['suppression', 'list', '--json', '--store', b])).stdout);
   assert.deepEqual(list.suppressions.map((s: { address: string; reason: string }) => `${s.address} ${s.reason}`), ['x@example.com complaint', 'y@example.com complaint']);
 });

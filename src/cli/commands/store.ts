@@ -116,9 +116,9 @@ async function copy(ctx: CliContext, opts: Record<string, any>): Promise<number>
     const target = await ctx.openStore(String(opts.to), '--to');
     try {
       const r = await copyStore(source, target);
-      if (ctx.json) ctx.out(toJson(jsonDocument('store copy', { from: from.display, to: to.display, suppressions: r.suppressions, queued: r.queued, skippedQueued: r.skippedQueued, deliveries: r.deliveries })));
+      if (ctx.json) ctx.out(toJson(jsonDocument('store copy', { from: from.display, to: to.display, suppressions: r.suppressions, queued: r.queued, skippedQueued: r.skippedQueued, deliveries: r.deliveries, placementRuns: r.placementRuns })));
       else {
-        ctx.out(`copied ${from.display} → ${to.display}: ${r.suppressions} suppression(s), ${r.queued} queued message(s), ${r.deliveries} delivery-log row(s)`);
+        ctx.out(`copied ${from.display} → ${to.display}: ${r.suppressions} suppression(s), ${r.queued} queued message(s), ${r.deliveries} delivery-log row(s), ${r.placementRuns} placement run(s)`);
         if (r.skippedQueued.length > 0) ctx.notice(`mailpace-cli: ${r.skippedQueued.length} queued message(s) already in ${to.display} were left as they are: ${r.skippedQueued.slice(0, 10).join(', ')}${r.skippedQueued.length > 10 ? ' …' : ''}`);
       }
       return 0;

@@ -20,12 +20,14 @@ export interface CopyResult {
   /** Queue ids already in the target: left as they are there. */
   skippedQueued: string[];
   deliveries: number;
+  /** Placement runs copied (a run id the target already has is skipped). */
+  placementRuns: number;
 }
 
 /**
  * Copies the suppression list (upserted: the source's entry wins), the queue (messages whose id
  * the target already has are skipped, and no lease is copied) and the delivery log (appended,
- * oldest first, so the target's newest-first order holds).
+ * oldest first, so the target's newest-first order holds) and the placement runs the target lacks.
  */
 export async function copyStore(from: Store, to: Store, batch = 50_000): Promise<CopyResult> {
   const suppressions = await from.listSuppressions();
@@ -42,5 +44,12 @@ export async function copyStore(from: Store, to: Store, batch = 50_000): Promise
   }
   const log = (await from.listDeliveries()).reverse();
   for (let i = 0; i < log.length; i += batch) await to.logDeliveries(log.slice(i, i + batch).map(({ id: _id, ...e }) => e));
-  return { suppressions: suppressions.length, queued, skippedQueued, deliveries: log.length };
+  const have = new Set((await to.listPlacementRuns()).map((r) => r.id));
+  let placementRuns = 0;
+  for (const r of await from.listPlacementRuns()) {
+    if (have.has(r.id)) continue;
+    await to.addPlacementRun(r);
+    placementRuns++;
+  }
+  return { suppressions: suppressions.length, queued, skippedQueued, deliveries: log.length, placementRuns };
 }

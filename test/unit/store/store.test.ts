@@ -60,3 +60,17 @@ test('default store path honours MAILPACE_STORE and XDG_STATE_HOME', () => {
   assert.equal(defaultStorePath({ MAILPACE_STORE: '/tmp/x.sqlite' }), '/tmp/x.sqlite');
   assert.equal(defaultStorePath({ XDG_STATE_HOME: '/var/state' }), '/var/state/mailpace-cli/store.sqlite');
 });
+
+test('store copy carries placement runs, skipping run ids the target already has', async () => {
+  const { copyStore } = await import('../../../src/core/store/admin.js');
+  const from = new MemoryStore();
+  const to = new MemoryStore();
+  const run = (id: string, at: number) => ({ id, startedAt: at, finishedAt: at + 1, messageId: `<${id}@x>`, seeds: [{ address: 's@gmail.example', provider: 'gmail', placement: 'inbox', folder: 'INBOX', timeToInboxMs: 1200, sendStatus: 'delivered' }] });
+  await from.addPlacementRun(run('r1', 1000));
+  await from.addPlacementRun(run('r2', 2000));
+  await to.addPlacementRun(run('r1', 1000));
+  const r = await copyStore(from, to);
+  assert.equal(r.placementRuns, 1);
+  assert.deepEqual(await to.listPlacementRuns(), [run('r1', 1000), run('r2', 2000)]);
+  assert.equal((await copyStore(from, to)).placementRuns, 0);
+});
