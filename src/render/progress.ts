@@ -4,9 +4,11 @@ import type { CliContext } from '../cli/context.js';
 export interface Progress {
   update(text: string): void;
   stop(): void;
+  /** False when nothing is shown: callers need not build the texts. */
+  readonly visible: boolean;
 }
 
-const silent: Progress = { update: () => undefined, stop: () => undefined };
+const silent: Progress = { update: () => undefined, stop: () => undefined, visible: false };
 
 export async function startSpinner(ctx: CliContext, text: string): Promise<Progress> {
   // A pseudo-terminal without a size (columns 0, e.g. `script`, some CI runners) makes ora's line
@@ -20,5 +22,6 @@ export async function startSpinner(ctx: CliContext, text: string): Promise<Progr
       spinner.text = t;
     },
     stop: () => spinner.stop(),
+    visible: true,
   };
 }

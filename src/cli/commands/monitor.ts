@@ -78,7 +78,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
     const { follow } = await import('../monitor-follow.js');
     return follow(ctx, args, flags);
   }
-  const spinner = flags.format === 'human' ? await startSpinner(ctx, 'reading logs') : { update: () => undefined, stop: () => undefined };
+  const spinner = flags.format === 'human' ? await startSpinner(ctx, 'reading logs') : undefined;
   let report: MonitorReport;
   try {
     report = await runMonitor({
@@ -92,10 +92,10 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
       now,
       store: () => ctx.store(),
       ...(ctx.io.stdin ? { stdin: ctx.io.stdin } : {}),
-      onProgress: ({ file, lines }) => spinner.update(`reading ${file}: ${lines.toLocaleString('en-US')} lines`),
+      ...(spinner?.visible ? { onProgress: ({ file, lines }: { file: string; lines: number }) => spinner.update(`reading ${file}: ${lines.toLocaleString('en-US')} lines`) } : {}),
     });
   } finally {
-    spinner.stop();
+    spinner?.stop();
   }
   if (flags.prometheus) {
     const { writePrometheusTextfile } = await import('../../core/monitor/prometheus.js');

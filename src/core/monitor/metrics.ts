@@ -26,15 +26,35 @@ export interface Counts {
 
 export const zeroCounts = (): Counts => ({ received: 0, delivered: 0, deferred: 0, bounced: 0, rejected: 0, expired: 0, complaints: 0 });
 
-const FIELD: Readonly<Record<EventKind, keyof Counts>> = {
-  received: 'received',
-  delivered: 'delivered',
-  deferred: 'deferred',
-  bounced: 'bounced',
-  rejected: 'rejected',
-  expired: 'expired',
-  complaint: 'complaints',
-};
+/**
+ * counts[field]++ with the field named in the code: a property named by a variable that takes seven
+ * values is a megamorphic store, and this runs several times for each of a million events.
+ */
+export function countInto(c: Counts, kind: EventKind): void {
+  switch (kind) {
+    case 'received':
+      c.received++;
+      break;
+    case 'delivered':
+      c.delivered++;
+      break;
+    case 'deferred':
+      c.deferred++;
+      break;
+    case 'bounced':
+      c.bounced++;
+      break;
+    case 'rejected':
+      c.rejected++;
+      break;
+    case 'expired':
+      c.expired++;
+      break;
+    case 'complaint':
+      c.complaints++;
+      break;
+  }
+}
 
 export interface ReplyCluster {
   text: string;
@@ -131,7 +151,7 @@ export class Aggregate {
     }
     if (e.at < this.firstAt) this.firstAt = e.at;
     if (e.at > this.lastAt) this.lastAt = e.at;
-    const field = FIELD[e.kind];
+    const kind = e.kind;
     const rcptDomain = domainOf(e.recipient);
     const senderDomain = domainOf(e.sender) ?? (e.sender === '' ? '<>' : '(unknown)');
     const outbound = e.kind !== 'received' && e.kind !== 'rejected';
@@ -140,10 +160,11 @@ export class Aggregate {
     const hour = hourOf(e.at);
 
     // Hourly series, over window and history.
-    this.bump('all', '', hour, field);
-    if (e.kind === 'received' || e.kind === 'rejected' || e.sender !== undefined) this.bump('sender', senderDomain, hour, field);
+    this.allSeries ??= this.newSeries('all');
+    countInto(this.countsAt(this.allSeries, hour), kind);
+    if (e.kind === 'received' || e.kind === 'rejected' || e.sender !== undefined) this.bump(this.senderSeries, 'sender', senderDomain, hour, kind);
     if (provider !== undefined && outbound) {
-      const s = this.bump('provider', provider, hour, field);
+      const s = this.bump(this.providerSeries, 'provider', provider, hour, kind);
       if (e.kind === 'delivered' && e.delayMs !== undefined) {
         s.delays ??= new Map();
         let d = s.delays.get(hour);
@@ -151,7 +172,7 @@ export class Aggregate {
         d.push(e.delayMs);
       }
     }
-    if ((this.opts.by === 'destination' || this.opts.by === 'relay') && key !== undefined) this.bump('by', key, hour, field);
+    if ((this.opts.by === 'destination' || this.opts.by === 'relay') && key !== undefined) this.bump(this.bySeries, 'by', key, hour, kind);
 
     let cluster: ReplyCluster | undefined;
     let list: string | undefined;
@@ -183,17 +204,17 @@ export class Aggregate {
     if (!this.inWindow(e.at)) return;
     if (e.at < this.windowFirstAt) this.windowFirstAt = e.at;
     if (e.at > this.windowLastAt) this.windowLastAt = e.at;
-    this.totals[field]++;
+    countInto(this.totals, kind);
     if (e.kind === 'deferred' && e.queueId !== undefined) this.deferredMessages.add(e.queueId);
     if (e.kind === 'received' || e.sender !== undefined) {
       let sd = this.senderDomains.get(senderDomain);
       if (!sd) this.senderDomains.set(senderDomain, (sd = zeroCounts()));
-      sd[field]++;
+      countInto(sd, kind);
     }
     const g = key === undefined ? undefined : this.group(this.groups, key);
     const p = provider === undefined ? undefined : this.group(this.providers, provider);
-    this.countInGroup(g, e, field, cluster);
-    this.countInGroup(p, e, field, cluster);
+    this.countInGroup(g, e, cluster);
+    this.countInGroup(p, e, cluster);
     if (cluster) cluster.windowCount++;
     if (list !== undefined) {
       const ip = ipInReply(e.reply!, e.relayIp) ?? 'unknown';
@@ -211,9 +232,9 @@ export class Aggregate {
     }
   }
 
-  private countInGroup(x: GroupStats | undefined, e: MonitorEvent, field: keyof Counts, cluster: ReplyCluster | undefined): void {
+  private countInGroup(x: GroupStats | undefined, e: MonitorEvent, cluster: ReplyCluster | undefined): void {
     if (!x) return;
-    x.counts[field]++;
+    countInto(x.counts, e.kind);
     if (e.kind === 'delivered' && e.delayMs !== undefined) x.delays.push(e.delayMs);
     if (cluster) {
       const k = `${e.kind}|${cluster.text}`;
@@ -242,27 +263,32 @@ export class Aggregate {
     return g;
   }
 
-  /** Series by dimension and key, without building "sender:x" strings per event. */
-  private readonly seriesBy = new Map<string, Map<string, Series>>();
+  /** Series per dimension, without building "sender:x" strings per event. */
+  private allSeries: Series | undefined;
+  private readonly senderSeries = new Map<string, Series>();
+  private readonly providerSeries = new Map<string, Series>();
+  private readonly bySeries = new Map<string, Series>();
 
-  private bump(dimension: string, key: string, hour: number, field: keyof Counts): Series {
-    let dim = this.seriesBy.get(dimension);
-    if (!dim) this.seriesBy.set(dimension, (dim = new Map()));
-    let s = dim.get(key);
-    if (!s) {
-      s = { hours: new Map() };
-      dim.set(key, s);
-      this.series.set(dimension === 'all' ? 'all' : `${dimension}:${key}`, s);
-    }
-    let c: Counts | undefined;
-    if (s.lastHour === hour) c = s.lastCounts!;
-    else {
-      c = s.hours.get(hour);
-      if (!c) s.hours.set(hour, (c = zeroCounts()));
-      s.lastHour = hour;
-      s.lastCounts = c;
-    }
-    c[field]++;
+  private newSeries(name: string): Series {
+    const s: Series = { hours: new Map(), lastHour: undefined, lastCounts: undefined };
+    this.series.set(name, s);
     return s;
+  }
+
+  private bump(dim: Map<string, Series>, dimension: string, key: string, hour: number, kind: EventKind): Series {
+    let s = dim.get(key);
+    if (!s) dim.set(key, (s = this.newSeries(`${dimension}:${key}`)));
+    countInto(this.countsAt(s, hour), kind);
+    return s;
+  }
+
+  /** The series' counts for the hour (events mostly come in time order: the last hour is kept at hand). */
+  private countsAt(s: Series, hour: number): Counts {
+    if (s.lastHour === hour) return s.lastCounts!;
+    let c = s.hours.get(hour);
+    if (!c) s.hours.set(hour, (c = zeroCounts()));
+    s.lastHour = hour;
+    s.lastCounts = c;
+    return c;
   }
 }

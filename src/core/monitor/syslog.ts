@@ -69,7 +69,7 @@ export class ClassicClock {
   }
 }
 
-const RFC3339 = /^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) /;
+export const RFC3339 = /^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) /;
 
 /** Splits a syslog line; undefined when it has neither time stamp form or no "prog: " part. */
 export function parseSyslog(line: string, clock: ClassicClock): SyslogLine | undefined {
