@@ -224,6 +224,9 @@ test('monitor counts real outbound outcomes (delivered, deferred, bounced, unrea
     const { delivered, deferred, bounced } = byDest[d].totals;
     assert.deepEqual({ delivered, deferred, bounced }, fromLog[d], d);
   }
+  // qmgr's expiry lines name no recipient: each expiry counts under the destination its recipient was deferred at.
+  assert.deepEqual([ok, deferD, bounceD, down].map((d) => byDest[d].totals.expired), [0, 1, 0, 1]);
+  assert.equal(byDest['(unknown)'], undefined, JSON.stringify(Object.keys(byDest)));
   assert.ok(byDest[down].topReplies.some((x: { text: string }) => /Connection refused/.test(x.text)), JSON.stringify(byDest[down].topReplies));
   assert.ok(byDest[deferD].topReplies.some((x: { text: string }) => /^450 /.test(x.text)), JSON.stringify(byDest[deferD].topReplies));
   assert.ok(byDest[bounceD].topReplies.some((x: { text: string }) => /^5\d\d /.test(x.text)), JSON.stringify(byDest[bounceD].topReplies));

@@ -112,3 +112,49 @@ test("Rspamd scores: from rspamd's own log lines and from spam headers logged by
   r.line('Dec  1 10:00:02 mx postfix/cleanup[2]: 4B2C81E0A4: info: header X-Spam-Score: -0.5 from app[198.51.100.7]; from=<a@b> to=<c@d>', noop);
   assert.deepEqual(r.scores, [3.4, 7.2, -0.5]);
 });
+
+test("qmgr's expiry names no recipient: each recipient still deferred expires under its own destination, until \"removed\"", () => {
+  // The shape of a real expiry (qmgr_active.c logs "status=expired, returned to sender", bounce(8)
+  // sends the notification, then the queue file is removed): two recipients deferred, one of them
+  // delivered on the retry, the other still deferred when the message expires.
+  const { events } = read([
+    'Dec  1 10:00:00 mx postfix/smtpd[1]: C93CEB08A0: client=app.example[198.51.100.7]',
+    'Dec  1 10:00:00 mx postfix/qmgr[3]: C93CEB08A0: from=<news@shop.example>, size=1844, nrcpt=2 (queue active)',
+    'Dec  1 10:00:30 mx postfix/smtp[4]: C93CEB08A0: to=<ann@slow.example>, relay=none, delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to mx.slow.example[192.0.2.7]:25: Connection timed out)',
+    'Dec  1 10:00:31 mx postfix/smtp[5]: C93CEB08A0: to=<bob@grey.example>, relay=mx.grey.example[192.0.2.8]:25, delay=31, delays=0/0/0.5/0.5, dsn=4.7.1, status=deferred (host mx.grey.example[192.0.2.8] said: 450 4.7.1 Try again later (in reply to RCPT TO command))',
+    'Dec  1 10:10:00 mx postfix/qmgr[3]: C93CEB08A0: from=<news@shop.example>, size=1844, nrcpt=2 (queue active)',
+    'Dec  1 10:10:01 mx postfix/smtp[5]: C93CEB08A0: to=<bob@grey.example>, relay=mx.grey.example[192.0.2.8]:25, delay=601, delays=600/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok)',
+    'Dec  1 10:10:30 mx postfix/smtp[4]: C93CEB08A0: to=<ann@slow.example>, relay=none, delay=630, delays=600/0/30/0, dsn=4.4.1, status=deferred (connect to mx.slow.example[192.0.2.7]:25: Connection timed out)',
+    'Dec  6 10:00:30 mx postfix/qmgr[3]: C93CEB08A0: from=<news@shop.example>, status=expired, returned to sender',
+    'Dec  6 10:00:30 mx postfix/bounce[6]: C93CEB08A0: sender non-delivery notification: D1E2F3A4B5',
+    'Dec  6 10:00:30 mx postfix/qmgr[3]: C93CEB08A0: removed',
+    // Queue id reused later (or an expiry whose deferrals lie before the log): counted once, without a recipient.
+    'Dec  7 10:00:00 mx postfix/qmgr[3]: C93CEB08A0: from=<news@shop.example>, status=expired, returned to sender',
+  ]);
+  const expired = events.filter((e) => e.kind === 'expired');
+  assert.equal(expired.length, 2);
+  assert.equal(expired[0]!.recipient, 'ann@slow.example');
+  assert.equal(expired[0]!.relay, 'none');
+  assert.equal(expired[0]!.sender, 'news@shop.example');
+  assert.equal(expired[0]!.reply, 'returned to sender');
+  assert.equal(expired[1]!.recipient, undefined);
+});
+
+test('expiries count under their destination in the report, and expiries of several recipients count each', async () => {
+  const { Aggregate } = await import('../../../src/core/monitor/metrics.js');
+  const agg = new Aggregate({ by: 'destination', baselineMs: 7 * 86_400_000 });
+  const r = new PostfixReader({ year: 2026 });
+  for (const l of [
+    'Dec  1 10:00:00 mx postfix/smtpd[1]: AB12CD34EF: client=app.example[198.51.100.7]',
+    'Dec  1 10:00:00 mx postfix/qmgr[3]: AB12CD34EF: from=<news@shop.example>, size=1844, nrcpt=3 (queue active)',
+    'Dec  1 10:00:01 mx postfix/smtp[4]: AB12CD34EF: to=<a@one.example>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to mx.one.example[192.0.2.1]:25: Connection refused)',
+    'Dec  1 10:00:01 mx postfix/smtp[4]: AB12CD34EF: to=<b@one.example>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to mx.one.example[192.0.2.1]:25: Connection refused)',
+    'Dec  1 10:00:02 mx postfix/smtp[5]: AB12CD34EF: to=<c@two.example>, relay=mx.two.example[192.0.2.2]:25, delay=2, delays=0/0/1/1, dsn=4.2.0, status=deferred (host mx.two.example[192.0.2.2] said: 450 4.2.0 Greylisted (in reply to RCPT TO command))',
+    'Dec  1 11:00:00 mx postfix/qmgr[3]: AB12CD34EF: from=<news@shop.example>, status=expired, returned to sender',
+    'Dec  1 11:00:00 mx postfix/qmgr[3]: AB12CD34EF: removed',
+  ]) r.line(l, (e) => agg.add(e));
+  assert.equal(agg.totals.expired, 3);
+  assert.equal(agg.groups.get('one.example')?.counts.expired, 2);
+  assert.equal(agg.groups.get('two.example')?.counts.expired, 1);
+  assert.equal(agg.groups.has('(unknown)'), false);
+});
