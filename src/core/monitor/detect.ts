@@ -59,15 +59,51 @@ interface Baseline {
   dayMax: number;
 }
 
-/** Baseline of `value` for hour H from the hours before it; `include` drops hours that carry no signal (rates without volume). */
-function baselineAt(series: Series, H: number, opts: DetectOptions, value: (c: Counts | undefined, h: number) => number | undefined): Baseline | undefined {
+/**
+ * One metric of one series, hour by hour, each hour computed once: every window hour's baseline
+ * reads up to a week of the hours before it, for every series and metric.
+ */
+class HourValues {
+  private readonly values: Float64Array;
+  /** 0 not computed yet, 1 a value, 2 no value. */
+  private readonly state: Uint8Array;
+
+  constructor(
+    private readonly series: Series,
+    private readonly start: number,
+    end: number,
+    private readonly value: (c: Counts | undefined, h: number) => number | undefined,
+  ) {
+    const n = Number.isFinite(start) && end >= start ? Math.floor((end - start) / HOUR_MS) + 1 : 0;
+    this.values = new Float64Array(n);
+    this.state = new Uint8Array(n);
+  }
+
+  at(h: number): number | undefined {
+    const i = (h - this.start) / HOUR_MS;
+    if (!(i >= 0 && i < this.state.length && Number.isInteger(i))) return this.value(this.series.hours.get(h), h);
+    const st = this.state[i]!;
+    if (st === 1) return this.values[i]!;
+    if (st === 2) return undefined;
+    const v = this.value(this.series.hours.get(h), h);
+    if (v === undefined) this.state[i] = 2;
+    else {
+      this.state[i] = 1;
+      this.values[i] = v;
+    }
+    return v;
+  }
+}
+
+/** Baseline for hour H from the hours before it; hours without a value (rates without volume) are left out. */
+function baselineAt(values: HourValues, H: number, opts: DetectOptions): Baseline | undefined {
   const from = Math.max(hourOf(opts.historyStart), H - opts.baselineMs);
   if (H - from < L.MIN_HISTORY_HOURS * HOUR_MS) return undefined;
   const sameHour: number[] = [];
   const ewma = new Ewma(L.EWMA_ALPHA);
   let dayMax = 0;
   for (let h = from; h < H; h += HOUR_MS) {
-    const v = value(series.hours.get(h), h);
+    const v = values.at(h);
     if (v === undefined) continue;
     if ((H - h) % WEEK_MS === 0) sameHour.push(v);
     ewma.push(v);
@@ -135,13 +171,26 @@ export function detect(agg: Aggregate, opts: DetectOptions): Finding[] {
     let useReceived = false;
     for (const c of series.hours.values()) if (c.received > 0) useReceived = true;
     const volume = (c: Counts | undefined) => (c === undefined ? 0 : useReceived ? c.received : attempts(c));
+    const start = hourOf(opts.historyStart);
+    const end = hours.length > 0 ? hours[hours.length - 1]! : start;
+    const volumes = new HourValues(series, start, end, (cc) => volume(cc));
+    const rates = {
+      DEFERRAL_RATE_HIGH: new HourValues(series, start, end, (cc) => (cc === undefined || attempts(cc) < 10 ? undefined : cc.deferred / attempts(cc))),
+      BOUNCE_RATE_HIGH: new HourValues(series, start, end, (cc) => (cc === undefined || finals(cc) < 10 ? undefined : cc.bounced / finals(cc))),
+    };
+    const delays = series.delays
+      ? new HourValues(series, start, end, (_cc, h) => {
+          const dd = series.delays!.get(h);
+          return dd && dd.length >= 5 ? hourP95(series, h) : undefined;
+        })
+      : undefined;
 
     for (const H of hours) {
       const c = series.hours.get(H);
       if ((isSender || isAll) && c) {
         const x = volume(c);
         if (x >= L.MIN_VOLUME) {
-          const b = baselineAt(series, H, opts, (cc) => volume(cc));
+          const b = baselineAt(volumes, H, opts);
           if (b) {
             const spread = Math.max(b.spread, Math.sqrt(Math.max(b.centre, 0)), 1);
             const k = b.model === 'hour-of-week' ? 5 : 4;
@@ -159,20 +208,17 @@ export function detect(agg: Aggregate, opts: DetectOptions): Finding[] {
         const n = den(c);
         if (n < L.MIN_RATE_N) continue;
         const w = wilson(num(c), n);
-        const b = baselineAt(series, H, opts, (cc) => (cc === undefined || den(cc) < 10 ? undefined : num(cc) / den(cc)));
+        const b = baselineAt(rates[code], H, opts);
         const threshold = b ? Math.max(b.centre + 4 * b.spread, 2 * b.centre, b.centre + 0.05) : code === 'DEFERRAL_RATE_HIGH' ? 0.3 : Infinity;
         if (w.low > threshold) {
           hits.push({ code, key, hour: H, value: w.value, baseline: b?.centre ?? 0, model: b?.model ?? 'fixed', detail: { n, low: w.low, high: w.high, count: num(c) } });
         }
       }
-      if (series.delays) {
+      if (series.delays && delays) {
         const d = series.delays.get(H);
         if (d && d.length >= L.MIN_DELAY_N) {
           const p95 = hourP95(series, H)!;
-          const b = baselineAt(series, H, opts, (_cc, h) => {
-            const dd = series.delays!.get(h);
-            return dd && dd.length >= 5 ? hourP95(series, h) : undefined;
-          });
+          const b = baselineAt(delays, H, opts);
           const threshold = b ? Math.max(3 * b.centre, b.centre + 10 * 60_000, b.centre + 4 * b.spread) : L.DELAY_FIXED_MS;
           const fire = b ? p95 > threshold || (p95 > L.DELAY_FIXED_MS && p95 > 1.5 * b.centre) : p95 > L.DELAY_FIXED_MS;
           if (fire) {

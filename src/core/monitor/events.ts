@@ -61,5 +61,11 @@ export type SourceFormat = (typeof SOURCE_FORMATS)[number];
 export function domainOf(address: string | undefined): string | undefined {
   if (address === undefined) return undefined;
   const at = address.lastIndexOf('@');
-  return at < 0 ? undefined : address.slice(at + 1).toLowerCase();
+  if (at < 0) return undefined;
+  // Most domains are logged in lower case already: lower-case only those that are not (once per event).
+  for (let i = at + 1; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c > 127) return address.slice(at + 1).toLowerCase();
+  }
+  return address.slice(at + 1);
 }

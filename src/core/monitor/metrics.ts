@@ -116,7 +116,8 @@ export class Aggregate {
   /** Distinct queue ids with a deferral (pflogsumm's "deferred" count). */
   readonly deferredMessages = new Set<string>();
   readonly groups = new Map<string, GroupStats>();
-  readonly providers = new Map<string, GroupStats>();
+  /** Per provider, whatever --by is (with --by provider, the same map as `groups`). */
+  readonly providers: Map<string, GroupStats>;
   readonly senderDomains = new Map<string, Counts>();
   readonly series = new Map<string, Series>();
   readonly clusters = new Map<string, ReplyCluster>();
@@ -133,7 +134,9 @@ export class Aggregate {
   /** Every event offered, kept or not. */
   seen = 0;
 
-  constructor(readonly opts: AggregateOptions) {}
+  constructor(readonly opts: AggregateOptions) {
+    this.providers = opts.by === 'provider' ? this.groups : new Map();
+  }
 
   private get historyFrom(): number {
     return this.opts.since === undefined ? -Infinity : this.opts.since - this.opts.baselineMs;
@@ -212,13 +215,13 @@ export class Aggregate {
       countInto(sd, kind);
     }
     const g = key === undefined ? undefined : this.group(this.groups, key);
-    const p = provider === undefined ? undefined : this.group(this.providers, provider);
+    const p = provider === undefined ? undefined : this.providers === this.groups && key === provider ? g : this.group(this.providers, provider);
     this.countInGroup(g, e, cluster);
-    this.countInGroup(p, e, cluster);
+    if (p !== g) this.countInGroup(p, e, cluster);
     if (cluster) cluster.windowCount++;
     if (list !== undefined) {
       const ip = ipInReply(e.reply!, e.relayIp) ?? 'unknown';
-      for (const map of [this.blocklists, g?.blocklists, p?.blocklists]) {
+      for (const map of [this.blocklists, g?.blocklists, p === g ? undefined : p?.blocklists]) {
         if (!map) continue;
         const bk = `${list}|${ip}`;
         const hit = map.get(bk);

@@ -293,7 +293,8 @@ export function buildReport(agg: Aggregate, sources: SourceReport[], scores: num
   const groups = [...agg.groups.values()].map(groupReport);
   if (opts.by === 'provider') groups.sort(providerSort);
   else groups.sort((a, b) => volume(b.totals) - volume(a.totals) || a.key.localeCompare(b.key));
-  const providers = [...agg.providers.values()].map(groupReport).sort(providerSort);
+  // With --by provider the groups are the providers: reported once, computed once.
+  const providers = agg.providers === agg.groups && opts.by === 'provider' ? groups : [...agg.providers.values()].map(groupReport).sort(providerSort);
 
   const hourly: MonitorReport['hourly'] = [];
   const daily = new Map<number, Counts>();
