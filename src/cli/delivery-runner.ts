@@ -82,8 +82,9 @@ export async function runDelivery(ctx: CliContext, o: RunnerOptions & { enqueue:
   const onEvent = (e: EngineEvent) => {
     if (e.type === 'result') {
       done++;
-      spinner.update(`${done} answer(s): ${e.recipient} ${e.status}${e.reply ? ` (${e.reply.code ?? ''} ${e.reply.text.split('\n')[0]})` : e.networkError ? ` (${e.networkError})` : ''}`);
-      ctx.debug(`${e.recipient}: ${e.status}${e.host ? ` via ${e.host}` : ''}${e.reply ? ` — ${e.reply.code ?? ''} ${e.reply.enhanced ?? ''} ${e.reply.text}` : e.networkError ? ` — ${e.networkError}` : ''}`);
+      // one event per recipient: texts are built only when someone sees them
+      if (spinner.visible) spinner.update(`${done} answer(s): ${e.recipient} ${e.status}${e.reply ? ` (${e.reply.code ?? ''} ${e.reply.text.split('\n')[0]})` : e.networkError ? ` (${e.networkError})` : ''}`);
+      if (ctx.opts.verbose) ctx.debug(`${e.recipient}: ${e.status}${e.host ? ` via ${e.host}` : ''}${e.reply ? ` — ${e.reply.code ?? ''} ${e.reply.enhanced ?? ''} ${e.reply.text}` : e.networkError ? ` — ${e.networkError}` : ''}`);
     } else if (e.type === 'waiting') {
       const wait = formatDuration(e.until - Date.now());
       const who = e.recipients.map((r) => `${r.recipient} (${r.why}${r.reply ? `: ${r.reply.code ?? ''} ${r.reply.text.split('\n')[0]}` : ''})`).join(', ');

@@ -8,7 +8,6 @@
  * message as DKIM signs it and as the receiver stores it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import PostalMime, { addressParser } from 'postal-mime';
 import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
@@ -241,6 +240,9 @@ export async function composeMessage(deps: { clock: Clock }, input: ComposeInput
       `To: shows "undisclosed-recipients:;" instead of ${input.to.length} addresses, so no recipient sees the others; Rspamd adds 3 points for it (R_UNDISC_RCPT): send one message per recipient to avoid both.`,
     );
   }
+  // Loaded here: reading a prepared message (--message) never needs the composer, and it pulls
+  // in nodemailer's fetch and MIME stack.
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer/index.js');
   const composer = new MailComposer({
     from: input.from,
     ...(listTo ? { to: [...input.to] } : {}),

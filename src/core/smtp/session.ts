@@ -6,14 +6,18 @@
  * greeting, EHLO (HELO fallback), STARTTLS (RFC 3207) and the post-TLS EHLO. nodemailer's
  * transaction log is our transcript; it is also how we see the banner and EHLO replies.
  *
- * After open(): command() for single commands (MAIL, RCPT, RSET, NOOP, VRFY …: used by probe,
- * which must never send DATA), sendMessage() and login() for the `send` command (nodemailer's own
- * envelope/DATA/BDAT and SASL code), quit() and close().
+ * After open(): login() (nodemailer's SASL code), then command() for single commands (MAIL, RCPT,
+ * RSET, NOOP, VRFY …: used by probe, which must never send DATA), pipeline() and dataBody() for
+ * the `send` command, quit() and close().
+ *
+ * From the first command after the handshake on, the session reads the replies itself (see
+ * takeOver()): a `send` to thousands of recipients runs every transaction through here, and
+ * nodemailer hands out one reply per turn of the event loop, which a pipelined group of four
+ * replies pays four times. nodemailer keeps the socket's error, end and timeout handling.
  */
 import net from 'node:net';
 import { ipFamily } from '../net/ip-address.js';
 import { TLSSocket, type ConnectionOptions, type SecureContext, type SecureVersion } from 'node:tls';
-import type { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Clock } from '../clock.js';
 import { hasExtension, parseEhlo, type EhloInfo } from './ehlo.js';
@@ -95,12 +99,49 @@ interface Exchange {
 
 type Pending = { resolve: (r: SmtpReply) => void; reject: (e: Error) => void; command: string };
 
-/** The nodemailer internals command() relies on: the same two every nodemailer command uses. */
+/** The nodemailer internals the session relies on once it reads replies itself. */
 interface ConnectionInternals {
-  _sendCommand(str: string, logStr?: string): void;
-  _responseActions: ((str: string) => void)[];
   _socket: net.Socket | false | null;
-  upgrading?: boolean;
+  /** Its 'data' listener on the socket (removed when the session takes the replies over). */
+  _onSocketData?: (chunk: Buffer) => void;
+  /** Bytes after the last line break it has seen. */
+  _remainder?: string;
+  _responseActions?: unknown[];
+}
+
+/** nodemailer's own bound on a reply (MAX_RESPONSE_SIZE): a peer that never ends one is cut off. */
+const MAX_REPLY_BYTES = 1024 * 1024;
+
+/** Reads replies off the socket after the handshake: lines from Buffers, one callback per reply. */
+interface DirectReader {
+  socket: net.Socket;
+  /** Bytes of a line not yet ended by LF. */
+  rest?: Buffer;
+  /** Lines of a multi-line reply still in progress. */
+  lines: string[];
+  size: number;
+  waiters: ((raw: string) => void)[];
+}
+
+/** "250-…": more lines of the same reply follow (nodemailer's test: digits, then "-"). */
+function isContinuation(line: string): boolean {
+  let i = 0;
+  while (i < line.length && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
+  return i > 0 && line.charCodeAt(i) === 45;
+}
+
+/**
+ * One reply line as text: ASCII as is; other bytes as UTF-8 when they are valid UTF-8 (RFC 6531
+ * servers), else byte for byte (RFC 5321 §4.2 defines no charset), as nodemailer decodes them.
+ */
+function decodeLine(buf: Buffer, start: number, end: number): string {
+  for (let i = start; i < end; i++) {
+    if (buf[i]! >= 0x80) {
+      const utf8 = buf.toString('utf8', start, end);
+      return utf8.includes('\uFFFD') ? buf.toString('latin1', start, end) : utf8;
+    }
+  }
+  return buf.toString('latin1', start, end);
 }
 
 function isDnsName(s: string): boolean {
@@ -140,6 +181,7 @@ export class SmtpSession {
   private phase: SmtpPhase = 'connect';
   private closed = false;
   private replies = 0;
+  private direct?: DirectReader;
   /** Set while the handshake runs: fails it, and marks exchanges worth recording. */
   private handshakeReject?: (err: Error) => void;
   private readonly startedAt: number;
@@ -346,23 +388,105 @@ export class SmtpSession {
   }
 
   /**
+   * From here on the session reads replies itself: nodemailer's 'data' listener comes off the
+   * socket (after STARTTLS the TLS socket), whatever it had buffered carries over. Undefined when
+   * the connection is gone or nodemailer's internals are not what this relies on.
+   */
+  private takeOver(): DirectReader | undefined {
+    if (this.direct) return this.direct;
+    const internals = this.conn as unknown as ConnectionInternals;
+    const socket = internals._socket;
+    if (!socket || typeof internals._onSocketData !== 'function') return undefined;
+    socket.removeListener('data', internals._onSocketData);
+    const d: DirectReader = { socket, lines: [], size: 0, waiters: [] };
+    if (internals._remainder) d.rest = Buffer.from(internals._remainder, 'latin1');
+    internals._remainder = '';
+    this.direct = d;
+    socket.on('data', (chunk: Buffer) => this.onDirectData(d, chunk));
+    return d;
+  }
+
+  private onDirectData(d: DirectReader, chunk: Buffer): void {
+    if (this.closed) return;
+    const buf = d.rest ? Buffer.concat([d.rest, chunk]) : chunk;
+    d.rest = undefined;
+    let start = 0;
+    for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10, start)) {
+      const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+      const line = decodeLine(buf, start, end);
+      start = nl + 1;
+      // a stray empty line answers nothing (nodemailer skips them too)
+      if (d.lines.length === 0 && line.trim() === '') continue;
+      d.lines.push(line);
+      d.size += line.length;
+      if (isContinuation(line)) {
+        if (d.size > MAX_REPLY_BYTES) return this.directFailure(d, 'the reply exceeds 1 MB');
+        continue;
+      }
+      const raw = d.lines.length === 1 ? line : d.lines.join('\n');
+      d.lines = [];
+      d.size = 0;
+      this.onDirectReply(d, raw);
+      if (this.closed) return;
+    }
+    if (start < buf.length) {
+      if (buf.length - start + d.size > MAX_REPLY_BYTES) return this.directFailure(d, 'the reply exceeds 1 MB');
+      // a copy: the chunk's memory is not kept alive by a few bytes of it
+      d.rest = Buffer.from(buf.subarray(start));
+    }
+  }
+
+  private onDirectReply(d: DirectReader, raw: string): void {
+    this.replies++;
+    this.transcript.server(raw);
+    const waiter = d.waiters.shift();
+    if (waiter) waiter(raw);
+    else if (!/^421[ -]/.test(raw)) return this.directFailure(d, `a reply to no command: ${printable(raw.slice(0, 120))}`);
+    // RFC 5321 §3.8: 421 means the server is closing the channel, whatever it answered (and a
+    // 421 to no command ends an idle session)
+    if (/^421[ -]/.test(raw)) {
+      if (!waiter) this.transcript.event('the server closed the idle connection');
+      this.close();
+    }
+  }
+
+  private directFailure(d: DirectReader, what: string): void {
+    const e = new SmtpSessionError('SMTP_PROTOCOL_ERROR', `${this.label}: ${what}`, { phase: this.phase });
+    this.failure ??= e;
+    d.waiters = [];
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(e);
+    this.close();
+  }
+
+  /** The socket to write to once replies are read here, or the reason there is none. */
+  private writable(what: string, phase: SmtpPhase): { d: DirectReader } | { error: Error } {
+    if (this.failure) return { error: this.failure };
+    if (this.closed) return { error: new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the session is closed`, { phase }) };
+    if (this.pending) return { error: new Error(`SmtpSession.${what}: one command at a time`) };
+    const d = this.takeOver();
+    if (!d) {
+      const internals = this.conn as unknown as ConnectionInternals;
+      if (internals._socket && typeof internals._onSocketData !== 'function') return { error: new Error("nodemailer smtp-connection internals changed: the socket's data listener is missing") };
+      return { error: new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the session is closed`, { phase }) };
+    }
+    return { d };
+  }
+
+  /**
    * Sends one command line and resolves with the reply, whatever its code (4xx and 5xx are
    * results here, not errors). Rejects on transport failures, timeouts and unparseable replies.
    */
   command(line: string): Promise<SmtpReply> {
     assertLine(line, 'an SMTP command');
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the session is closed`, { phase: 'command' }));
-    if (this.pending) return Promise.reject(new Error('SmtpSession.command: one command at a time'));
-    const internals = this.conn as unknown as ConnectionInternals;
-    if (typeof internals._sendCommand !== 'function' || !Array.isArray(internals._responseActions)) {
-      return Promise.reject(new Error('nodemailer smtp-connection internals changed: _sendCommand/_responseActions are missing'));
-    }
-    this.phase = commandVerb(line) === 'QUIT' ? 'quit' : 'command';
+    const verb = commandVerb(line);
+    const w = this.writable('command', 'command');
+    if ('error' in w) return Promise.reject(w.error);
+    this.phase = verb === 'QUIT' ? 'quit' : 'command';
     return new Promise<SmtpReply>((resolve, reject) => {
-      const verb = commandVerb(line);
       this.pending = { resolve, reject, command: verb };
-      internals._responseActions.push((str: string) => {
+      w.d.waiters.push((str: string) => {
         const p = this.pending;
         this.pending = undefined;
         if (!p) return;
@@ -370,7 +494,8 @@ export class SmtpSession {
         if (!reply) return this.notAReply(p, verb, `the reply to ${verb}`, 'command', str);
         p.resolve(reply);
       });
-      internals._sendCommand(line);
+      this.transcript.client(line);
+      w.d.socket.write(`${line}\r\n`);
     });
   }
 
@@ -386,17 +511,13 @@ export class SmtpSession {
 
   /**
    * Several commands in one write, the replies in order (RFC 2920 §3.1: RSET, MAIL and RCPT may
-   * be grouped; a group ends with a command whose reply changes what comes next, so DATA is sent
-   * on its own here). Only when the server announced PIPELINING. Rejects like command().
+   * be grouped, and DATA may end a group). Only when the server announced PIPELINING. Rejects
+   * like command().
    */
   pipeline(lines: readonly string[]): Promise<SmtpReply[]> {
     for (const l of lines) assertLine(l, 'an SMTP command');
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the session is closed`, { phase: 'command' }));
-    if (this.pending) return Promise.reject(new Error('SmtpSession.pipeline: one command at a time'));
-    const internals = this.conn as unknown as ConnectionInternals;
-    const socket = internals._socket;
-    if (!socket) return Promise.reject(new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the session is closed`, { phase: 'command' }));
+    const w = this.writable('pipeline', 'command');
+    if ('error' in w) return Promise.reject(w.error);
     this.phase = 'command';
     return new Promise<SmtpReply[]>((resolve, reject) => {
       const replies: SmtpReply[] = [];
@@ -406,7 +527,7 @@ export class SmtpSession {
       this.pending = { resolve: () => undefined, reject: fail, command: commandVerb(lines[0] ?? '') };
       lines.forEach((line, i) => {
         const verb = commandVerb(line);
-        internals._responseActions.push((str: string) => {
+        w.d.waiters.push((str: string) => {
           const p = this.pending;
           if (!p) return;
           const reply = tryParseReply(str);
@@ -422,7 +543,7 @@ export class SmtpSession {
         });
       });
       for (const line of lines) this.transcript.client(line);
-      socket.write(`${lines.join('\r\n')}\r\n`);
+      w.d.socket.write(`${lines.join('\r\n')}\r\n`);
     });
   }
 
@@ -449,8 +570,7 @@ export class SmtpSession {
   /**
    * DATA (RFC 5321 §4.1.1.4): resolves with the reply to DATA when it is not 354, else sends the
    * message — CRLF line ends, dot-stuffed (§4.5.2), ended by CRLF "." CRLF — and resolves with the
-   * reply to the end of data. The message is written straight to the (TLS) socket: nodemailer's
-   * own send() would run MAIL and RCPT again.
+   * reply to the end of data.
    */
   async data(message: Uint8Array): Promise<SmtpReply> {
     const go = await this.command('DATA');
@@ -460,13 +580,12 @@ export class SmtpSession {
 
   /** The message after a 354 reply to DATA (sent alone or pipelined): dot-stuffed, then the end-of-data reply. */
   dataBody(message: Uint8Array): Promise<SmtpReply> {
-    const internals = this.conn as unknown as ConnectionInternals;
-    const socket = internals._socket;
-    if (!socket || this.closed) return Promise.reject(this.failure ?? new SmtpSessionError('SMTP_CONNECTION_CLOSED', `${this.label}: the session is closed`, { phase: 'data' }));
+    const w = this.writable('dataBody', 'data');
+    if ('error' in w) return Promise.reject(w.error);
     this.phase = 'data';
     return new Promise<SmtpReply>((resolve, reject) => {
       this.pending = { resolve, reject, command: 'DATA' };
-      internals._responseActions.push((str: string) => {
+      w.d.waiters.push((str: string) => {
         const p = this.pending;
         this.pending = undefined;
         this.phase = 'command';
@@ -476,7 +595,8 @@ export class SmtpSession {
         p.resolve(reply);
       });
       this.transcript.client(`(message, ${message.length} bytes)`);
-      socket.write(dotStuff(message));
+      // one write of the whole stuffed message, built once per message (dotStuff caches it)
+      w.d.socket.write(dotStuff(message));
     });
   }
 
@@ -510,34 +630,18 @@ export class SmtpSession {
     }
   }
 
-  /** Authenticates with nodemailer's SASL code (PLAIN, LOGIN, CRAM-MD5, XOAUTH2); the transcript redacts secrets. */
+  /**
+   * Authenticates with nodemailer's SASL code (PLAIN, LOGIN, CRAM-MD5, XOAUTH2); the transcript
+   * redacts secrets. Only before the first command: from then on the session reads the replies.
+   */
   login(auth: { user: string; pass: string; method?: string }): Promise<void> {
+    if (this.direct) return Promise.reject(new Error('SmtpSession.login: log in before any other command'));
     this.phase = 'auth';
     return new Promise<void>((resolve, reject) => {
       this.conn.login({ user: auth.user, pass: auth.pass, method: auth.method }, (err) => {
         this.phase = 'command';
         if (err) reject(this.toError(err as NodemailerErrorLike));
         else resolve();
-      });
-    });
-  }
-
-  /** Sends one message (MAIL, RCPT…, DATA or BDAT) with nodemailer's envelope code. */
-  sendMessage(
-    envelope: { from: string; to: string[]; size?: number },
-    message: string | Buffer | Readable,
-  ): Promise<{ accepted: string[]; rejected: string[]; response: string; rejectedErrors: SmtpSessionError[] }> {
-    this.phase = 'data';
-    return new Promise((resolve, reject) => {
-      this.conn.send(envelope, message, (err, info) => {
-        this.phase = 'command';
-        if (err) return reject(this.toError(err as NodemailerErrorLike));
-        resolve({
-          accepted: info!.accepted.map(String),
-          rejected: info!.rejected.map(String),
-          response: info!.response,
-          rejectedErrors: (info!.rejectedErrors ?? []).map((e) => this.toError(e as NodemailerErrorLike)),
-        });
       });
     });
   }

@@ -19,8 +19,18 @@ export const REDACTED = '<redacted>';
 /** How each side of a conversation is marked in a transcript: "C: EHLO x", "S: 250 …", "* connected". */
 export const TRANSCRIPT_MARKS = { client: 'C:', server: 'S:', event: '*' } as const;
 
+/**
+ * A session that stays open for thousands of transactions (a pooled `send` connection) keeps its
+ * first entries (greeting, EHLO, STARTTLS) and the latest ones; what lies between is counted.
+ */
+const KEEP_HEAD = 24;
+const KEEP_MAX = 600;
+const DROP_AT_ONCE = 100;
+
 export class Transcript {
   readonly entries: TranscriptEntry[] = [];
+  /** Entries dropped from the middle of a long session. */
+  omitted = 0;
   /** True while the server's last reply was a 334 challenge: the next client line is a credential. */
   private inAuthExchange = false;
 
@@ -47,9 +57,9 @@ export class Transcript {
   /** "C: EHLO x" / "S: 250 …" lines, the shape of a classic SMTP transcript. */
   format(): string {
     const mark = TRANSCRIPT_MARKS;
-    return this.entries
-      .map((e) => `${mark[e.dir]} ${e.text.split('\n').join(`\n${' '.repeat(mark[e.dir].length + 1)}`)}`)
-      .join('\n');
+    const lines = this.entries.map((e) => `${mark[e.dir]} ${e.text.split('\n').join(`\n${' '.repeat(mark[e.dir].length + 1)}`)}`);
+    if (this.omitted > 0) lines.splice(KEEP_HEAD, 0, `${mark.event} (${this.omitted} entries omitted)`);
+    return lines.join('\n');
   }
 
   private redactClient(line: string): string {
@@ -69,6 +79,10 @@ export class Transcript {
   private push(dir: TranscriptDirection, text: string): void {
     const e = { atMs: this.now() - this.startedAt, dir, text };
     this.entries.push(e);
+    if (this.entries.length > KEEP_MAX + DROP_AT_ONCE) {
+      this.entries.splice(KEEP_HEAD, DROP_AT_ONCE);
+      this.omitted += DROP_AT_ONCE;
+    }
     this.onEntry?.(e);
   }
 }

@@ -183,8 +183,10 @@ test('for `send`: AUTH with the secret kept out of the transcript, and a whole m
   const s = await SmtpSession.open(opts(authMx.port, { tls: { ca: pki.caPem }, onTranscript: (e) => seen.push(e.text) }));
   await assert.rejects(s.login({ user: 'alice', pass: 'wrong' }), (e: unknown) => e instanceof SmtpSessionError && e.replyCode === 535);
   await s.login({ user: 'alice', pass: 's3cret-pass' });
-  const info = await s.sendMessage({ from: 'alice@example.net', to: ['bob@example.test'] }, 'Subject: hi\r\n\r\nhello\r\n');
-  assert.deepEqual(info.accepted, ['bob@example.test']);
+  assert.equal((await s.mailFrom('alice@example.net')).code, 250);
+  assert.equal((await s.rcptTo('bob@example.test')).code, 250);
+  assert.equal((await s.data(Buffer.from('Subject: hi\r\n\r\nhello\r\n'))).code, 250);
+  await assert.rejects(s.login({ user: 'alice', pass: 's3cret-pass' }), /before any other command/);
   assert.equal(authMx.messages.length, 1);
   assert.match(authMx.messages[0]!, /hello/);
   await s.quit();
