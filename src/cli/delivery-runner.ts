@@ -60,7 +60,7 @@ export async function makeEngine(
     worker: workerName(),
     concurrency: o.concurrency,
     ...(o.leaseMs !== undefined ? { leaseMs: o.leaseMs } : {}),
-    tlsPolicy: (domain, port, signal) => tlsPolicyFor({ resolver: deps.resolver, fetcher, port }, domain, signal),
+    tlsPolicy: (domain, port, signal) => tlsPolicyFor({ resolver: deps.resolver, fetcher, port, policyCache: { store, clock: deps.clock } }, domain, signal),
     ...(o.relayPassword !== undefined ? { relayPassword: o.relayPassword } : {}),
     ...(onEvent ? { onEvent } : {}),
   });

@@ -269,4 +269,23 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
       await store.close();
     }
   });
+
+  test(`${name}: MTA-STS policy cache — none until stored, stored as given, a new fetch replaces it, domains apart`, async () => {
+    const store = await make();
+    try {
+      assert.equal(await store.getMtaStsPolicy('example.org'), undefined);
+      const first = { domain: 'Example.ORG', id: '20240101T000000', mode: 'enforce' as const, mx: ['mx1.example.org', '*.mail.example.org'], maxAge: 604800, fetchedAt: 1_700_000_000_000, expiresAt: 1_700_604_800_000 };
+      await store.putMtaStsPolicy(first);
+      assert.deepEqual(await store.getMtaStsPolicy('example.org'), { ...first, domain: 'example.org' });
+      assert.deepEqual(await store.getMtaStsPolicy('EXAMPLE.org'), { ...first, domain: 'example.org' }, 'domains compare case-insensitively');
+      const second = { domain: 'example.org', id: 'v2', mode: 'testing' as const, mx: ['mx2.example.org'], maxAge: 86400, fetchedAt: 1_700_000_100_000, expiresAt: 1_700_086_500_000 };
+      await store.putMtaStsPolicy(second);
+      assert.deepEqual(await store.getMtaStsPolicy('example.org'), second);
+      await store.putMtaStsPolicy({ ...first, domain: 'other.example', mode: 'none', mx: [] });
+      assert.deepEqual((await store.getMtaStsPolicy('other.example'))?.mx, []);
+      assert.equal((await store.getMtaStsPolicy('example.org'))?.id, 'v2');
+    } finally {
+      await store.close();
+    }
+  });
 }

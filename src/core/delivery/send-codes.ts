@@ -13,6 +13,11 @@ export const SEND_FINDING_CODES = {
     description:
       'The recipient domain publishes an MTA-STS policy in enforce mode and the MX host did not satisfy it (host not in the policy, no STARTTLS, or a certificate that does not verify for the host name): delivery deferred (RFC 8461 §5.1).',
   },
+  MTA_STS_POLICY_CACHED: {
+    severity: 'info',
+    description:
+      'No live MTA-STS policy could be had for the recipient domain (record gone, DNS or the policy host failing), so the policy cached from an earlier fetch was applied until its max_age ends (RFC 8461 §3.3).',
+  },
   DANE_FAILED: {
     severity: 'error',
     description: "The MX host's certificate does not match its DNSSEC-validated TLSA records, or it offered no TLS: delivery deferred (RFC 7672 §2.2).",

@@ -32,6 +32,8 @@ export interface MtaStsDiscovery {
   error?: string;
   /** Which kind of failure error describes. */
   errorKind?: 'record' | 'unreachable' | 'invalid' | 'not-fetched';
+  /** The record's id is the caller's knownId: the policy was not fetched again (RFC 8461 §3.1). */
+  unchanged?: boolean;
   dnsError?: DnsError;
 }
 
@@ -104,7 +106,11 @@ export function httpsPolicyFetcher(opts: HttpsFetcherOptions): PolicyFetcher {
   };
 }
 
-export async function discoverMtaSts(resolver: Resolver, domain: string, fetcher?: PolicyFetcher, signal?: AbortSignal): Promise<MtaStsDiscovery> {
+/**
+ * The TXT record, then (unless its id is `opts.knownId`, the id of a policy the caller holds and
+ * may still use) the policy file.
+ */
+export async function discoverMtaSts(resolver: Resolver, domain: string, fetcher?: PolicyFetcher, signal?: AbortSignal, opts: { knownId?: string } = {}): Promise<MtaStsDiscovery> {
   const answer = await resolver.query(`_mta-sts.${domain}`, 'TXT');
   if (isFailure(answer)) return { published: false, dnsError: answerError(answer) };
   const records = answer.records.map((r) => r.text).filter((t) => /^v=STSv1\s*(;|$)/.test(t.trim()));
@@ -114,6 +120,7 @@ export async function discoverMtaSts(resolver: Resolver, domain: string, fetcher
   const rec = parseMtaStsRecord(records[0]!);
   if (!rec) return { published: true, errorKind: 'record', error: `the _mta-sts.${domain} record is malformed: ${JSON.stringify(records[0])}` };
   const policyUrl = `https://mta-sts.${domain}/.well-known/mta-sts.txt`;
+  if (opts.knownId !== undefined && rec.id === opts.knownId) return { published: true, id: rec.id, policyUrl, unchanged: true };
   if (!fetcher) return { published: true, id: rec.id, policyUrl, errorKind: 'not-fetched', error: 'the policy was not fetched (no HTTPS fetcher)' };
   let fetched: FetchedText;
   try {

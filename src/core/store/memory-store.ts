@@ -9,6 +9,7 @@ import {
   isSettled,
   normalizeAddress,
   type AttemptRecord,
+  type CachedMtaStsPolicy,
   type Claim,
   type DeliveryCount,
   type DeliveryFilter,
@@ -41,6 +42,7 @@ export class MemoryStore implements Store {
   protected readonly queue = new Map<string, QueuedMessage>();
   private readonly leases = new Map<string, Lease>();
   private readonly placementRuns = new Map<string, PlacementRun>();
+  private readonly mtaSts = new Map<string, CachedMtaStsPolicy>();
 
   async addSuppression(s: Suppression): Promise<void> {
     const address = normalizeAddress(s.address);
@@ -157,6 +159,14 @@ export class MemoryStore implements Store {
       .filter((r) => (filter.since === undefined || r.startedAt >= filter.since) && (filter.until === undefined || r.startedAt <= filter.until))
       .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id))
       .map((r) => structuredClone(r));
+  }
+  async getMtaStsPolicy(domain: string): Promise<CachedMtaStsPolicy | undefined> {
+    const p = this.mtaSts.get(domain.toLowerCase());
+    return p ? { ...p, mx: [...p.mx] } : undefined;
+  }
+  async putMtaStsPolicy(policy: CachedMtaStsPolicy): Promise<void> {
+    const domain = policy.domain.toLowerCase();
+    this.mtaSts.set(domain, { ...policy, domain, mx: [...policy.mx] });
   }
   async close(): Promise<void> {}
 }

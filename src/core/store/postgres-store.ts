@@ -22,6 +22,7 @@ import {
   FINAL_STATUSES,
   normalizeAddress,
   type AttemptRecord,
+  type CachedMtaStsPolicy,
   type Claim,
   HOUR_MS,
   type DeliveryCount,
@@ -34,7 +35,7 @@ import {
   type Suppression,
   type SuppressionReason,
 } from './store.js';
-import { PLACEMENT_SEED_COLUMNS, placementSeedRows, toDelivery, toPlacementRuns, toRecipient, toSuppression, type DeliveryRow, type PlacementRunRow, type PlacementSeedRow, type RecipientRow, type SuppressionRow } from './rows.js';
+import { PLACEMENT_SEED_COLUMNS, placementSeedRows, toDelivery, toMtaStsPolicy, toPlacementRuns, toRecipient, toSuppression, type DeliveryRow, type MtaStsRow, type PlacementRunRow, type PlacementSeedRow, type RecipientRow, type SuppressionRow } from './rows.js';
 
 const FINAL_SQL = `(${[...FINAL_STATUSES].map((s) => `'${s}'`).join(',')})`;
 
@@ -122,6 +123,16 @@ export const PG_MIGRATIONS: readonly string[] = [
      send_status text NOT NULL,
      error text,
      PRIMARY KEY (run_id, position)
+   );`,
+  // 4: MTA-STS policies as fetched, kept for their max_age (RFC 8461 §3.3).
+  `CREATE TABLE mta_sts_policy (
+     domain text PRIMARY KEY,
+     policy_id text NOT NULL,
+     mode text NOT NULL,
+     mx json NOT NULL,
+     max_age bigint NOT NULL,
+     fetched_at bigint NOT NULL,
+     expires_at bigint NOT NULL
    );`,
 ];
 
@@ -679,6 +690,24 @@ export class PostgresStore implements Store {
       const seeds = await this.pool.query<PlacementSeedRow>(`SELECT s.* FROM placement_seed s JOIN placement_run r ON r.id = s.run_id ${where} ORDER BY s.run_id, s.position`, p);
       return toPlacementRuns(runs.rows, seeds.rows);
     });
+  }
+
+  // ---- MTA-STS policy cache
+
+  async getMtaStsPolicy(domain: string): Promise<CachedMtaStsPolicy | undefined> {
+    const { rows } = await this.run(() => this.pool.query<MtaStsRow>('SELECT * FROM mta_sts_policy WHERE domain = $1', [domain.toLowerCase()]));
+    return rows[0] ? toMtaStsPolicy(rows[0]) : undefined;
+  }
+
+  async putMtaStsPolicy(p: CachedMtaStsPolicy): Promise<void> {
+    await this.run(() =>
+      this.pool.query(
+        `INSERT INTO mta_sts_policy (domain, policy_id, mode, mx, max_age, fetched_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (domain) DO UPDATE SET policy_id = excluded.policy_id, mode = excluded.mode, mx = excluded.mx,
+           max_age = excluded.max_age, fetched_at = excluded.fetched_at, expires_at = excluded.expires_at`,
+        [p.domain.toLowerCase(), p.id, p.mode, JSON.stringify(p.mx), p.maxAge, p.fetchedAt, p.expiresAt],
+      ),
+    );
   }
 
   /** Row counts for `store status`. */

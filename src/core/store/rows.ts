@@ -3,7 +3,7 @@
  * columns; SQLite keeps JSON as text and booleans as 0/1, PostgreSQL as json and boolean).
  */
 import type { Classification } from '../delivery/classification.js';
-import type { DeliveryLogEntry, PlacementRun, PlacementSeedRecord, QueuedRecipient, RecipientStatus, Suppression, SuppressionReason } from './store.js';
+import type { CachedMtaStsPolicy, DeliveryLogEntry, PlacementRun, PlacementSeedRecord, QueuedRecipient, RecipientStatus, Suppression, SuppressionReason } from './store.js';
 
 export interface DeliveryRow {
   id: number;
@@ -123,4 +123,27 @@ export function toPlacementRuns(runs: readonly PlacementRunRow[], seeds: readonl
     byId.get(s.run_id)?.seeds.push(rec);
   }
   return out;
+}
+
+export interface MtaStsRow {
+  domain: string;
+  policy_id: string;
+  mode: string;
+  /** JSON text (SQLite) or already parsed json (PostgreSQL). */
+  mx: string | string[];
+  max_age: number;
+  fetched_at: number;
+  expires_at: number;
+}
+
+export function toMtaStsPolicy(r: MtaStsRow): CachedMtaStsPolicy {
+  return {
+    domain: r.domain,
+    id: r.policy_id,
+    mode: r.mode as CachedMtaStsPolicy['mode'],
+    mx: typeof r.mx === 'string' ? (JSON.parse(r.mx) as string[]) : r.mx,
+    maxAge: Number(r.max_age),
+    fetchedAt: Number(r.fetched_at),
+    expiresAt: Number(r.expires_at),
+  };
 }

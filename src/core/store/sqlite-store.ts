@@ -12,6 +12,7 @@ import type { StoreCounts } from './admin.js';
 import {
   normalizeAddress,
   type AttemptRecord,
+  type CachedMtaStsPolicy,
   type Claim,
   HOUR_MS,
   type DeliveryCount,
@@ -23,7 +24,7 @@ import {
   type Suppression,
   type SuppressionReason,
 } from './store.js';
-import { PLACEMENT_SEED_COLUMNS, placementSeedRows, toDelivery, toPlacementRuns, toRecipient, toSuppression, type DeliveryRow, type PlacementRunRow, type PlacementSeedRow, type RecipientRow, type SuppressionRow } from './rows.js';
+import { PLACEMENT_SEED_COLUMNS, placementSeedRows, toDelivery, toMtaStsPolicy, toPlacementRuns, toRecipient, toSuppression, type DeliveryRow, type MtaStsRow, type PlacementRunRow, type PlacementSeedRow, type RecipientRow, type SuppressionRow } from './rows.js';
 
 /** Append only: never edit a migration that has shipped. */
 export const MIGRATIONS: readonly string[] = [
@@ -106,6 +107,16 @@ export const MIGRATIONS: readonly string[] = [
      send_status TEXT NOT NULL,
      error TEXT,
      PRIMARY KEY (run_id, position)
+   );`,
+  // 5: MTA-STS policies as fetched, kept for their max_age (RFC 8461 §3.3).
+  `CREATE TABLE mta_sts_policy (
+     domain TEXT PRIMARY KEY,
+     policy_id TEXT NOT NULL,
+     mode TEXT NOT NULL,
+     mx TEXT NOT NULL,
+     max_age INTEGER NOT NULL,
+     fetched_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
    );`,
 ];
 
@@ -446,6 +457,17 @@ export class SqliteStore implements Store {
     const runs = this.stmt(`SELECT * FROM placement_run ${where} ORDER BY started_at, id`).all(p) as PlacementRunRow[];
     const seeds = this.stmt(`SELECT s.* FROM placement_seed s JOIN placement_run r ON r.id = s.run_id ${where.replace(/started_at/g, 'r.started_at')} ORDER BY s.run_id, s.position`).all(p) as PlacementSeedRow[];
     return toPlacementRuns(runs, seeds);
+  }
+  async getMtaStsPolicy(domain: string): Promise<CachedMtaStsPolicy | undefined> {
+    const r = this.stmt('SELECT * FROM mta_sts_policy WHERE domain = ?').get(domain.toLowerCase()) as MtaStsRow | undefined;
+    return r ? toMtaStsPolicy(r) : undefined;
+  }
+  async putMtaStsPolicy(p: CachedMtaStsPolicy): Promise<void> {
+    this.stmt(
+      `INSERT INTO mta_sts_policy (domain, policy_id, mode, mx, max_age, fetched_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(domain) DO UPDATE SET policy_id = excluded.policy_id, mode = excluded.mode, mx = excluded.mx,
+         max_age = excluded.max_age, fetched_at = excluded.fetched_at, expires_at = excluded.expires_at`,
+    ).run(p.domain.toLowerCase(), p.id, p.mode, JSON.stringify(p.mx), p.maxAge, p.fetchedAt, p.expiresAt);
   }
   /** Row counts for `store status`. */
   async counts(now: number): Promise<StoreCounts> {

@@ -165,6 +165,26 @@ export interface AttemptRecord {
   log: readonly DeliveryLogEntry[];
 }
 
+/**
+ * An MTA-STS policy as last fetched (RFC 8461 §3.2), kept for max_age (§3.3) so that it goes on
+ * being applied when a later fetch fails, and is fetched again only when the domain's TXT record
+ * announces a new id (§3.1).
+ */
+export interface CachedMtaStsPolicy {
+  /** The recipient domain, lower case. */
+  domain: string;
+  /** The id of the _mta-sts TXT record the policy was fetched under. */
+  id: string;
+  mode: 'enforce' | 'testing' | 'none';
+  mx: string[];
+  /** The policy's max_age, seconds. */
+  maxAge: number;
+  /** ms since epoch */
+  fetchedAt: number;
+  /** fetchedAt + max_age: after this the policy is no longer applied. */
+  expiresAt: number;
+}
+
 export interface Store {
   // Suppression list
   addSuppression(s: Suppression): Promise<void>;
@@ -211,6 +231,12 @@ export interface Store {
   addPlacementRun(run: PlacementRun): Promise<void>;
   /** Runs started in [since, until] (ms, inclusive), oldest first, seeds in the order recorded. */
   listPlacementRuns(filter?: { since?: number; until?: number }): Promise<PlacementRun[]>;
+
+  // MTA-STS policy cache (RFC 8461 §3.3)
+  /** The domain's cached policy, expired or not (the caller compares expiresAt with its clock). */
+  getMtaStsPolicy(domain: string): Promise<CachedMtaStsPolicy | undefined>;
+  /** Replaces the domain's cached policy. */
+  putMtaStsPolicy(policy: CachedMtaStsPolicy): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import { SmtpTransport } from '../../../src/core/delivery/smtp-transport.js';
 import { tlsPolicyFor } from '../../../src/core/delivery/tls-policy.js';
 import { httpsPolicyFetcher } from '../../../src/core/probe/mta-sts.js';
 import { MemoryStore } from '../../../src/core/store/memory-store.js';
+import type { Store } from '../../../src/core/store/store.js';
 import { testDeps } from '../../helpers/deps.js';
 import { startDnsServer, type Zone } from '../../helpers/dns-server.js';
 import { issueLeaf, startHttpsServer, type HttpsFixtureServer } from '../../helpers/https-server.js';
@@ -69,14 +70,14 @@ let seq = 0;
  * One send of one message to `x@<domain>` through a fresh engine whose tlsPolicy is tlsPolicyFor
  * with the HTTPS fetcher on the test port. `zone` gets the MX's port (for TLSA names).
  */
-async function deliver(domain: string, mxOpts: FakeMxOptions, zone: (mxPort: number) => Zone) {
+async function deliver(domain: string, mxOpts: FakeMxOptions, zone: (mxPort: number) => Zone, o: { store?: Store; clock?: FakeClock; httpsPort?: number } = {}) {
   const mx = await startFakeMx(mxOpts);
   const dns = await startDnsServer(zone(mx.port));
   const deps = testDeps(dns, { timeoutMs: 2000 });
-  const clock = new FakeClock(1_700_000_000_000);
-  const store = new MemoryStore();
+  const clock = o.clock ?? new FakeClock(1_700_000_000_000);
+  const store = o.store ?? new MemoryStore();
   const transport = new SmtpTransport({ resolver: deps.resolver, clock, heloName: 'client.example.com', timeouts: { connectMs: 2000, greetingMs: 3000, commandMs: 3000 }, ca: pki.caPem });
-  const fetcher = httpsPolicyFetcher({ resolver: deps.resolver, timeoutMs: 2000, ca: [pki.caPem], portOverride: https.port });
+  const fetcher = httpsPolicyFetcher({ resolver: deps.resolver, timeoutMs: 2000, ca: [pki.caPem], portOverride: o.httpsPort ?? https.port });
   const engine = new DeliveryEngine({
     store,
     transport,
@@ -86,7 +87,7 @@ async function deliver(domain: string, mxOpts: FakeMxOptions, zone: (mxPort: num
     worker: 'test',
     random: () => 0.5,
     // the TLSA name is _<port>._tcp.<mx host>: the port the MX listens on, as the route uses
-    tlsPolicy: (d, port, s) => tlsPolicyFor({ resolver: deps.resolver, fetcher, port }, d, s),
+    tlsPolicy: (d, port, s) => tlsPolicyFor({ resolver: deps.resolver, fetcher, port, policyCache: { store, clock } }, d, s),
   });
   try {
     const id = `t${++seq}`;
@@ -188,6 +189,81 @@ test('MTA-STS published but the policy host cannot be reached → delivered (opp
   assert.ok(f, JSON.stringify(r.findings));
   assert.equal(f.severity, 'warning');
   assert.match(f.message, /opportunistic/);
+});
+
+// ---- the MTA-STS policy cache (RFC 8461 §3.3) ----
+
+test('MTA-STS cache: a stored enforce policy is still enforced while the policy host is down, until max_age ends', async () => {
+  // its own policy host, so that stopping it leaves the other tests' host alone
+  const cert = await issueLeaf(pki, ['mta-sts.cached.test']);
+  const own = await startHttpsServer({ cert, routes: { 'mta-sts.cached.test/.well-known/mta-sts.txt': { body: 'version: STSv1\nmode: enforce\nmx: mx.elsewhere.test\nmax_age: 3600\n', headers: { 'content-type': 'text/plain' } } } });
+  const zone = (id: string) => () => ({ ...zoneFor('cached.test'), '_mta-sts.cached.test': { TXT: [`v=STSv1; id=${id}`] }, 'mta-sts.cached.test': { A: ['127.0.0.1'] } });
+  const store = new MemoryStore();
+  const clock = new FakeClock(1_700_000_000_000);
+  const first = await deliver('cached.test', { tls: pki.good }, zone('cache1'), { store, clock, httpsPort: own.port });
+  assert.equal(first.rc.status, 'deferred', 'the fetched policy does not list the MX');
+  assert.equal(own.log.length, 1);
+  const stored = await store.getMtaStsPolicy('cached.test');
+  assert.deepEqual(stored && { id: stored.id, mode: stored.mode, mx: stored.mx, maxAge: stored.maxAge, expiresAt: stored.expiresAt - stored.fetchedAt }, { id: 'cache1', mode: 'enforce', mx: ['mx.elsewhere.test'], maxAge: 3600, expiresAt: 3_600_000 });
+  const port = own.port;
+  await own.stop();
+
+  // 30 minutes later the record announces a new id, so a sender must fetch, and the policy host
+  // is down: without the cache this would be opportunistic delivery with a warning (see the
+  // unreachable test above); the stored policy still refuses the host.
+  await clock.advance(30 * 60_000);
+  const second = await deliver('cached.test', { tls: pki.good }, zone('cache2'), { store, clock, httpsPort: port });
+  assert.equal(second.rc.status, 'deferred', JSON.stringify(second.report));
+  assertNothingSent(second.mx);
+  assert.equal(second.mx.connections, 0);
+  const refused = second.findings.find((f) => f.code === 'MTA_STS_POLICY_FAILED');
+  assert.equal(refused?.severity, 'error', JSON.stringify(second.findings));
+  const cached = second.findings.find((f) => f.code === 'MTA_STS_POLICY_CACHED');
+  assert.ok(cached, JSON.stringify(second.findings));
+  assert.match(cached.message, /fetching https:\/\/mta-sts\.cached\.test\/\.well-known\/mta-sts\.txt failed/);
+  assert.match(cached.message, /id cache1, mode enforce/);
+
+  // past max_age the stored policy no longer applies: opportunistic, with the fetch warning
+  await clock.advance(31 * 60_000);
+  const third = await deliver('cached.test', { tls: pki.good }, zone('cache2'), { store, clock, httpsPort: port });
+  assert.equal(third.rc.status, 'delivered', JSON.stringify(third.report));
+  assert.equal(third.findings.find((f) => f.code === 'MTA_STS_POLICY_FAILED')?.severity, 'warning');
+  assert.ok(!third.findings.some((f) => f.code === 'MTA_STS_POLICY_CACHED'));
+});
+
+test('MTA-STS cache: the same id uses the stored policy without a fetch; a new id fetches the new policy', async () => {
+  const route = 'mta-sts.rotate.test/.well-known/mta-sts.txt';
+  const cert = await issueLeaf(pki, ['mta-sts.rotate.test']);
+  const routes: Record<string, { body: string; headers: Record<string, string> }> = { [route]: { body: 'version: STSv1\nmode: enforce\nmx: mx.elsewhere.test\nmax_age: 86400\n', headers: { 'content-type': 'text/plain' } } };
+  const own = await startHttpsServer({ cert, routes });
+  try {
+    const zone = (id: string) => () => ({ ...zoneFor('rotate.test'), '_mta-sts.rotate.test': { TXT: [`v=STSv1; id=${id}`] }, 'mta-sts.rotate.test': { A: ['127.0.0.1'] } });
+    const store = new MemoryStore();
+    const clock = new FakeClock(1_700_000_000_000);
+    const first = await deliver('rotate.test', { tls: pki.good }, zone('v1'), { store, clock, httpsPort: own.port });
+    assert.equal(first.rc.status, 'deferred');
+    assert.equal(own.log.length, 1);
+
+    // the domain fixes its policy but keeps the id: senders keep the stored one, no fetch
+    routes[route] = { body: `version: STSv1\nmode: enforce\nmx: ${MX_HOST}\nmax_age: 86400\n`, headers: { 'content-type': 'text/plain' } };
+    await clock.advance(60_000);
+    const same = await deliver('rotate.test', { tls: pki.good }, zone('v1'), { store, clock, httpsPort: own.port });
+    assert.equal(same.rc.status, 'deferred', 'the stored policy (same id) still lists another MX');
+    assert.equal(own.log.length, 1, 'no fetch while the id is unchanged');
+    assert.ok(!same.findings.some((f) => f.code === 'MTA_STS_POLICY_CACHED'), 'an unchanged id is the normal case, not a fallback');
+
+    // a new id: fetched again, stored, and the MX is now allowed
+    await clock.advance(60_000);
+    const changed = await deliver('rotate.test', { tls: pki.good }, zone('v2'), { store, clock, httpsPort: own.port });
+    assert.equal(own.log.length, 2, 'the new id triggered a fetch');
+    assert.equal(changed.rc.status, 'delivered', JSON.stringify(changed.report));
+    assert.equal(changed.mx.messages.length, 1);
+    const stored = await store.getMtaStsPolicy('rotate.test');
+    assert.equal(stored?.id, 'v2');
+    assert.deepEqual(stored?.mx, [MX_HOST]);
+  } finally {
+    await own.stop();
+  }
 });
 
 // ---- DANE (RFC 7672) ----
