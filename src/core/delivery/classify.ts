@@ -543,6 +543,9 @@ export function classify(input: ClassifyInput): Classification {
     row = r.row;
     break;
   }
+  // The greylisting row marks the reply (the greylisted flag below) without naming a reason:
+  // Sisimai v5 has none for greylisting, and names such a reply by its status code or not at all.
+  if (row?.id === 'greylisting') row = undefined;
 
   let reason: BounceReason;
   let rule: string;
@@ -616,11 +619,15 @@ export function classify(input: ClassifyInput): Classification {
       const grey = matchGreylisting({ code, ...(enhanced !== undefined ? { enhanced } : {}), text });
       // Greylisting is a guess from wording: it does not override a reason a row named, except
       // the generic ones (a postscreen "Service currently unavailable" is a greylisting pass).
-      if (grey && (row === undefined || row.weak === true || row.text === undefined || row.id === 'greylisting' || (row.reason === 'systemerror' && grey.id === 'postscreen-after-220'))) {
+      if (grey && (row === undefined || row.weak === true || row.text === undefined || row.id === 'greylisted-after-data' || (row.reason === 'systemerror' && grey.id === 'postscreen-after-220'))) {
         out.greylisted = true;
         if (row === undefined) {
-          out.reason = 'onhold';
-          out.rule = `greylisting:${grey.id}`;
+          // The reason is what the status code says, as Sisimai v5 names it: its table of
+          // transient codes has no X.Y.0 entries (4.2.0 and the like decide nothing: onhold),
+          // 4.7.1 is blocked, another 4.7.x securityerror (go-sisimai smtp/status Name and
+          // reason/find.go anotherone).
+          if (detail <= 0 && subject !== 6 && subject !== 7) out.reason = 'onhold';
+          out.rule = `greylisting:${grey.id}${rule === 'none' || out.reason === 'onhold' ? '' : `/${rule}`}`;
         }
       }
     }

@@ -504,6 +504,9 @@ export class DeliveryEngine {
   private causeFindings(c: Classification, r: RecipientResult, recipient: string): void {
     const key = (code: string) => `${code}|${recipient.split('@')[1]}`;
     const text = () => replyText(r);
+    // Greylisting (RFC 6647) refuses nobody: its reason follows the status code (4.7.1 is
+    // "blocked" to Sisimai), but the cure is the retry after the delay, not a blocklist scan.
+    if (c.greylisted && !c.blocklist) return;
     if (c.blocklist || c.reason === 'blocked' || c.reason === 'badreputation') {
       this.addFinding(
         () => finding('SEND_BLOCKLISTED', 'send', `${recipient}: the receiver refused the sender${c.blocklist ? ` (blocklist: ${c.blocklist})` : ''}: ${text()}`, {

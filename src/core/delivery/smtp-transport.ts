@@ -181,8 +181,11 @@ export class SmtpTransport implements DeliveryTransport {
         }
       }
     }
-    // Nobody could be reached: every recipient is deferred with the last failure (Postfix defers
-    // when all MX hosts fail, even with 5xx greetings: the next attempt may reach another host).
+    // Nobody could be reached: every recipient is deferred with the last failure, 5xx greetings
+    // included, as Postfix does by default: postconf(5) smtp_skip_5xx_greeting = yes "moves on the
+    // next mail exchanger" (bouncing at once "appears to contradict RFC 2821"), and its smtp(8)
+    // client turns such a greeting's status into a 4.x.x one (smtp_proto.c), so a destination
+    // whose every MX greets 5xx is deferred and tried again, never bounced.
     const last = failures[failures.length - 1];
     if (last?.stage === 'auth' && last.reply) {
       // The relay refused our login: its reply is the answer (535 permanent, 454 temporary),

@@ -185,6 +185,22 @@ test('one transaction, mixed answers: accepted get the DATA reply, 550 bounces, 
   );
 });
 
+test('greylisting with 4.7.1 (milter-greylist): reason as Sisimai names the code (blocked), greylisted, and no blocklist finding', async () => {
+  const clock = new FakeClock(1_700_000_000_000);
+  const r = await rig(zoneFor('example.test', [{ name: 'mx.example.test', ip: '127.0.0.1', priority: 10 }]), { start: clock.now() });
+  await withMx({ greylist: { delayMs: 5 * 60_000, clock: r.clock, code: 451, message: '4.7.1 Greylisting in action, please come back in 00:05:00' } }, async (mx) => {
+    try {
+      const rep = await send(r, mx, ['grey@example.test'], { policy: { firstBackoffMs: 60_000, maxBackoffMs: 3_600_000, greylistDelayMs: 5 * 60_000, maxAgeMs: 7_200_000 } }, true);
+      assert.equal(rep.recipients[0]!.status, 'delivered');
+      const c = rep.recipients[0]!.attempts[0]!.classification;
+      assert.deepEqual({ reason: c?.reason, greylisted: c?.greylisted, retry: c?.retry, suppress: c?.suppress }, { reason: 'blocked', greylisted: true, retry: true, suppress: false });
+      assert.ok(!rep.findings.some((f) => f.code === 'SEND_BLOCKLISTED'), JSON.stringify(rep.findings));
+    } finally {
+      await r.close();
+    }
+  });
+});
+
 test('greylisting: retried only after the greylisting delay, then delivered (fake clock)', async () => {
   const clock = new FakeClock(1_700_000_000_000);
   const r = await rig(zoneFor('example.test', [{ name: 'mx.example.test', ip: '127.0.0.1', priority: 10 }]), { start: clock.now() });
@@ -242,6 +258,29 @@ test('a host that refuses at the greeting is skipped for the next MX; null MX bo
     assert.equal(nul.recipients[0]!.status, 'bounced');
     assert.equal(nul.recipients[0]!.attempts[0]!.reply.enhanced, '5.1.10');
     assert.equal(nul.recipients[0]!.suppressed, true);
+  } finally {
+    await r.close();
+    await first.stop();
+    await second.stop();
+  }
+});
+
+test('every MX greets 554: both are tried, and the recipient is deferred, not bounced (Postfix smtp_skip_5xx_greeting)', async () => {
+  const first = await startFakeMx({ host: '127.0.0.2', refuse: { code: 554, message: '5.7.1 No SMTP service here' } });
+  const second = await startFakeMx({ host: '127.0.0.3', port: first.port, refuse: { code: 554, message: '5.7.1 No SMTP service here' } });
+  const r = await rig(
+    zoneFor('example.test', [
+      { name: 'mx1.example.test', ip: '127.0.0.2', priority: 10 },
+      { name: 'mx2.example.test', ip: '127.0.0.3', priority: 20 },
+    ]),
+  );
+  try {
+    const rep = await send(r, first, ['a@example.test']);
+    const rc = rep.recipients[0]!;
+    assert.deepEqual({ status: rc.status, suppressed: rc.suppressed }, { status: 'deferred', suppressed: false });
+    assert.equal(first.connections + second.connections, 2, 'each MX was tried once');
+    assert.equal(rc.attempts[0]!.classification?.retry, true);
+    assert.equal(await r.store.getSuppression('a@example.test'), undefined);
   } finally {
     await r.close();
     await first.stop();

@@ -229,10 +229,14 @@ const CASES: readonly Case[] = [
   reply(554, '5.6.0', 'This message has been scored as spam with a probability of more than 90%', { reason: 'spamdetected' }, `${SISIMAI} (lhost-postfix-39)`, 'data'),
   reply(500, '5.6.1', 'Message content rejected', { reason: 'contenterror' }, `${SISIMAI} (lhost-receivingses-06)`, 'data'),
   reply(550, '5.7.1', 'Message rejected as spam by Content Filtering.', { reason: 'spamdetected' }, 'Exchange content filter', 'data'),
-  reply(451, '4.7.1', 'Greylisting in action, please come back in 00:05:00', { reason: 'onhold', greylisted: true, retryAfterMs: 300_000 }, 'milter-greylist', 'rcpt'),
-  reply(450, '4.7.1', '<someone@example.com>: Recipient address rejected: Greylisted for 5 minutes', { reason: 'onhold', greylisted: true, retryAfterMs: 300_000 }, 'sqlgrey', 'rcpt'),
+  // Sisimai v5 names a greylisting reply by its status code: 4.7.1 → blocked; X.Y.0 or none → onhold.
+  reply(451, '4.7.1', 'Greylisting in action, please come back in 00:05:00', { reason: 'blocked', greylisted: true, retryAfterMs: 300_000 }, 'milter-greylist', 'rcpt'),
+  reply(450, '4.7.1', '<someone@example.com>: Recipient address rejected: Greylisted for 5 minutes', { reason: 'blocked', greylisted: true, retryAfterMs: 300_000 }, 'sqlgrey', 'rcpt'),
   reply(451, undefined, 'Temporary failure, please try again later.', { reason: 'onhold', greylisted: true }, 'OpenBSD spamd(8) greylisting', 'rcpt'),
-  reply(451, '4.7.1', 'Try again later', { reason: 'onhold', greylisted: true }, 'Rspamd greylist module', 'rcpt'),
+  reply(451, '4.7.1', 'Try again later', { reason: 'blocked', greylisted: true }, 'Rspamd greylist module', 'rcpt'),
+  reply(451, '4.7.0', 'Greylisted, please retry', { reason: 'securityerror', greylisted: true }, 'Sisimai v5 reason/find.go anotherone: another 4.7.x is securityerror', 'rcpt'),
+  reply(450, '4.2.0', 'Greylisted, please try again in 300 seconds', { reason: 'spamdetected', greylisted: true, retryAfterMs: 300_000 }, 'Sisimai v5 Reason::SpamDetected ("greylisted" … " please try again in", DATA only)', 'data'),
+  reply(450, '4.2.0', 'Greylisted, please try again in 300 seconds', { reason: 'onhold', greylisted: true, retryAfterMs: 300_000 }, 'the same text before DATA: no Sisimai pattern, 4.2.0 names nothing', 'rcpt'),
   reply(450, '4.7.1', 'Client host rejected: Please try again slower', { reason: 'speeding', ...RATE }, 'Sisimai::Reason::Speeding example', 'mail'),
 
   // ---- stages -----------------------------------------------------------------------------------
