@@ -15,6 +15,13 @@
 #   - every module that talks to an outside service is disabled (fuzzy_check, rbl/surbl, phishing feeds,
 #     multimap's remote maps, asn, dcc, razor/pyzor via external_services, antivirus, rspamd_update,
 #     url_redirector and the other Redis users), and the modules we keep read local maps only.
+# Milter: a proxy worker in milter mode (RSPAMD_MILTER_PORT) scans through the normal worker, for Postfix's
+# seed route (scripts/services/postfix.sh: placement's e2e mail goes Postfix → Rspamd milter → Dovecot LMTP).
+# milter_headers adds what a receiver's filter writes (Authentication-Results, X-Spamd-Result, X-Spam-Status),
+# for loopback clients too; SPF and DMARC run for them as well (check_local); seed2 has a strict
+# threshold (settings). The "add header" GTUBE
+# pattern is enabled so a test can make a message spam on purpose; the proxy's spam header is
+# X-Spam-Flag, the one Dovecot's Sieve script for the seed users files into Junk.
 # As root (CI) the workers keep root privileges (--insecure), so the private dir may be anywhere; as another
 # user it runs as that user. The first start takes ~30 s (hyperscan compiles; cached in the private dir).
 set -euo pipefail
@@ -61,7 +68,7 @@ outside_attempts() {
 }
 
 write_config() {
-  local port="$1" cport="$2" dnsport="$3"
+  local port="$1" cport="$2" dnsport="$3" mport="$4"
   rm -rf "$DIR/conf"
   mkdir -p "$DIR/conf/local.d" "$DIR/conf/override.d" "$DIR/db" "$DIR/run" "$DIR/log"
 
@@ -84,6 +91,23 @@ worker "normal" {
   .include "\$CONFDIR/worker-normal.inc"
   count = 2;
 }
+# Milter mode (https://rspamd.com/doc/workers/rspamd_proxy.html): Postfix talks milter to this worker,
+# which has the normal worker scan and answers with the header changes and the action.
+worker "rspamd_proxy" {
+  bind_socket = "127.0.0.1:$mport";
+  milter = yes;
+  timeout = 120s;
+  upstream "local" {
+    default = yes;
+    hosts = "127.0.0.1:$port";
+  }
+  count = 1;
+  max_retries = 5;
+  discard_on_reject = false;
+  quarantine_on_reject = false;
+  spam_header = "X-Spam-Flag";
+  reject_message = "Spam message rejected";
+}
 worker "controller" {
   bind_socket = "127.0.0.1:$cport";
   count = 1;
@@ -104,9 +128,40 @@ dns {
   retransmits = 2;
 }
 task_timeout = 30s;
+# The GTUBE-like patterns for "add header" and the other non-reject actions
+# (https://rspamd.com/doc/gtube_patterns.html: enable_test_patterns before 3.8).
+enable_test_patterns = true;
 tempdir = "$DIR/run";
 control_socket = "\$DBDIR/rspamd.sock mode=0600";
 EOF
+
+  # What a receiving filter stamps (https://rspamd.com/doc/modules/milter_headers.html): extended headers
+  # (X-Spamd-Result, X-Rspamd-Server, X-Rspamd-Queue-Id), Authentication-Results and X-Spam-Status,
+  # also for loopback and authenticated clients (skip_local/skip_authenticated default to true).
+  cat >"$DIR/conf/local.d/milter_headers.conf" <<'EOF'
+extended_spam_headers = true;
+use = ["authentication-results", "x-spam-status"];
+skip_local = false;
+skip_authenticated = false;
+EOF
+  # One seed user has a strict filter, as receivers let users set: for mail to seed2@seeds.mailpace.test
+  # any score takes the "add header" action (https://rspamd.com/doc/configuration/settings.html: actions
+  # in apply), so the same message is flagged for seed2 and not for seed1 (placement's e2e tests).
+  cat >"$DIR/conf/local.d/settings.conf" <<'EOF'
+strict_seed {
+  priority = high;
+  rcpt = "seed2@seeds.mailpace.test";
+  apply {
+    actions {
+      "add header" = -100.0;
+    }
+  }
+}
+EOF
+  # SPF, DKIM and DMARC skip local clients by default; every e2e client is 127.0.0.1.
+  printf 'check_local = true;\ncheck_authed = true;\n' >"$DIR/conf/local.d/spf.conf"
+  printf 'check_local = true;\ncheck_authed = true;\n' >"$DIR/conf/local.d/dmarc.conf"
+  printf 'check_local = true;\ncheck_authed = true;\n' >"$DIR/conf/local.d/dkim.conf"
 
   # Modules that call outside services: disabled outright.
   local m
@@ -151,6 +206,7 @@ EOF
 }
 
 write_dns_fixture() {
+  local dkim_pub="$1"
   # Zones for the e2e messages' domains (RFC 2606 names: nothing real is ever asked); NXDOMAIN otherwise.
   cat >"$DIR/dns.mjs" <<EOF
 import { writeFileSync, appendFileSync } from 'node:fs';
@@ -163,6 +219,11 @@ const zone = {
   '10.2.0.192.in-addr.arpa': { PTR: ['mail.example.com'] },
   'example.net': { A: ['198.51.100.1'], MX: [{ priority: 10, exchange: 'mx.example.net' }], TXT: ['v=spf1 -all'] },
   'mx.example.net': { A: ['198.51.100.25'] },
+  // placement's e2e sender: mail from 127.0.0.1 passes SPF, DMARC only monitors
+  'example.org': { A: ['192.0.2.2'], TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
+  '_dmarc.example.org': { TXT: ['v=DMARC1; p=none'] },
+  // the key made at start (RSPAMD_DKIM_KEY): a message signed d=example.org s=s1 verifies
+  's1._domainkey.example.org': { TXT: ['v=DKIM1; k=rsa; p=$dkim_pub'] },
 };
 const srv = await startDnsServer(zone);
 const origPush = srv.log.push.bind(srv.log);
@@ -181,18 +242,26 @@ start() {
   mkdir -p "$DIR"
   rm -f "$DIR/dns.port" "$DIR/dns-queries.log" "$DIR/log/rspamd.log"
 
-  write_dns_fixture
+  # A DKIM key for example.org (selector s1), made here and published by the DNS fixture: tests sign
+  # with it (RSPAMD_DKIM_KEY) and Rspamd verifies the signature.
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$DIR/dkim.key" 2>/dev/null
+  chmod 644 "$DIR/dkim.key"
+  local dkim_pub
+  dkim_pub=$(openssl pkey -in "$DIR/dkim.key" -pubout -outform DER 2>/dev/null | base64 -w0)
+  write_dns_fixture "$dkim_pub"
   nohup node --import tsx "$DIR/dns.mjs" >"$DIR/dns.out" 2>&1 &
   echo $! >"$DIR/dns.pid"
   for _ in $(seq 1 100); do [ -s "$DIR/dns.port" ] && break; sleep 0.1; done
   [ -s "$DIR/dns.port" ] || { log "the DNS fixture did not start:"; cat "$DIR/dns.out" >&2; stop; exit 1; }
-  local dnsport port cport
+  local dnsport port cport mport
   dnsport=$(cat "$DIR/dns.port")
   port=$(free_port)
   cport=$(free_port)
   while [ "$cport" = "$port" ]; do cport=$(free_port); done
+  mport=$(free_port)
+  while [ "$mport" = "$port" ] || [ "$mport" = "$cport" ]; do mport=$(free_port); done
 
-  write_config "$port" "$cport" "$dnsport"
+  write_config "$port" "$cport" "$dnsport" "$mport"
   # --var=KEY=VALUE in one word: rspamadm does not take the two-word form.
   local vars=("--var=CONFDIR=/etc/rspamd" "--var=LOCAL_CONFDIR=$DIR/conf" "--var=DBDIR=$DIR/db"
     "--var=RUNDIR=$DIR/run" "--var=LOGDIR=$DIR/log")
@@ -227,16 +296,32 @@ start() {
     stop; exit 1
   fi
 
+  # the milter worker is up when it accepts connections
+  local mup=""
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$mport") 2>/dev/null; then mup=1; break; fi
+    sleep 0.1
+  done
+  if [ -z "$mup" ]; then
+    log "the milter worker did not listen on 127.0.0.1:$mport; its log:"
+    tail -n 40 "$DIR/log/rspamd.log" >&2 2>/dev/null || true
+    stop; exit 1
+  fi
+
   cat >"$ENV_FILE" <<EOF
 RSPAMD_URL=http://127.0.0.1:$port
 RSPAMD_PORT=$port
+RSPAMD_MILTER_PORT=$mport
+RSPAMD_DKIM_KEY=$DIR/dkim.key
+RSPAMD_DKIM_DOMAIN=example.org
+RSPAMD_DKIM_SELECTOR=s1
 RSPAMD_CONTROLLER_URL=http://127.0.0.1:$cport
 RSPAMD_CONTROLLER_PASSWORD=$CONTROLLER_PASSWORD
 RSPAMD_DNS=127.0.0.1:$dnsport
 RSPAMD_LOG=$DIR/log/rspamd.log
 RSPAMD_DNS_LOG=$DIR/dns-queries.log
 EOF
-  log "rspamd on 127.0.0.1:$port (controller $cport), DNS fixture 127.0.0.1:$dnsport"
+  log "rspamd on 127.0.0.1:$port (controller $cport, milter $mport), DNS fixture 127.0.0.1:$dnsport"
 }
 
 check() {

@@ -295,3 +295,78 @@ test('Ctrl-C while a copy is on its way: it is deleted when it arrives, exit 130
     await slow.stop();
   }
 });
+
+// ---- the whole receiving path real: Postfix (seed listener) → Rspamd as milter → lmtp(8) → Dovecot + Sieve ----
+const postfix = serviceEnv('postfix');
+const rspamd = serviceEnv('rspamd');
+function seedRouteSkip(): false | string {
+  if (skip) return skip;
+  if (postfix?.POSTFIX_SEED_PORT && rspamd?.RSPAMD_DKIM_KEY) return false;
+  const reason = 'the Postfix seed route is not up (POSTFIX_SEED_PORT in postfix.env, RSPAMD_DKIM_KEY in rspamd.env): scripts/services.sh start';
+  if (process.env.CI) throw new Error(`e2e: ${reason}`);
+  return reason;
+}
+const seedSkip = seedRouteSkip();
+
+test('through the real Postfix, Rspamd milter and Dovecot LMTP: inbox, Junk by a strict user threshold, an unreachable IMAP server, a 550; real Authentication-Results', { skip: seedSkip, timeout: 120_000 }, async () => {
+  const domain = postfix!.POSTFIX_SEED_DOMAIN!;
+  const seeds = seedFile([
+    { address: `seed1@${domain}`, provider: 'mailpace', imap: imaps('seed1'), passwordEnv: 'SEED_PW' },
+    { address: `seed2@${domain}`, provider: 'mailpace', imap: imaps('seed2'), folders: { inbox: 'INBOX', spam: 'Junk' }, passwordEnv: 'SEED_PW' },
+    { address: `seed3@${domain}`, provider: 'down', imap: `imaps://seed3@127.0.0.1:${closedPort}`, passwordEnv: 'SEED_PW' },
+    { address: `nobody@${domain}`, provider: 'mailpace', imap: imaps('bounces'), passwordEnv: 'SEED_PW' },
+  ]);
+  // signed with the key Rspamd's DNS fixture publishes for example.org (s1); SPF there allows 127.0.0.1
+  const r = await runCli(
+    ['placement', '--seeds', seeds, '--from', 'news@example.org', '--subject', 'placement through Postfix', '--relay', `smtp://127.0.0.1:${postfix!.POSTFIX_SEED_PORT}`, '--helo', 'client.example.org',
+      '--ca-file', env!.DOVECOT_CA_FILE!, '--dkim-key', rspamd!.RSPAMD_DKIM_KEY!, '--dkim-selector', rspamd!.RSPAMD_DKIM_SELECTOR!, '--dns', rspamd!.RSPAMD_DNS!, '--poll', POLL, '--timeout', '30s', '--store', join(dir, 'postfix.sqlite'), '--json'],
+    { env: { SEED_PW: password, MAILPACE_STORE: undefined, MAILPACE_SMTP_PASSWORD: undefined }, timeoutMs: 90_000 },
+  );
+  assert.equal(r.code, 3, r.stderr); // seed3's mailbox could not be read
+  const doc = JSON.parse(r.stdout);
+  const by = (a: string) => doc.seeds.find((s: { address: string }) => s.address === a);
+
+  const s1 = by(`seed1@${domain}`);
+  assert.equal(s1.placement, 'inbox');
+  assert.equal(s1.folder, 'INBOX');
+  assert.equal(s1.send.reply.code, 250);
+  // Rspamd's own Authentication-Results, with Postfix's myhostname as the authserv-id
+  assert.equal(s1.authservId, postfix!.POSTFIX_MX_NAME);
+  assert.deepEqual({ spf: s1.authentication.spf, dkim: s1.authentication.dkim, dmarc: s1.authentication.dmarc }, { spf: 'pass', dkim: 'pass', dmarc: 'pass' });
+  assert.match(s1.spamHeaders['x-spamd-result'], /R_DKIM_ALLOW\([-\d.]+\)\[example\.org:s=s1\]/);
+  assert.match(s1.spamHeaders['x-spamd-result'], /R_SPF_ALLOW\([-\d.]+\)\[\+ip4:127\.0\.0\.1/);
+  assert.match(s1.spamHeaders['x-spam-status'], /^No, score=-?\d/);
+  assert.equal(s1.spamHeaders['x-rspamd-action'], 'no action');
+  assert.equal(s1.spamHeaders['x-spam-flag'], undefined);
+  assert.ok(s1.timeToInboxMs >= 0 && s1.timeToInboxMs <= s1.timeFromSendStartMs, JSON.stringify(s1));
+  // Postfix's Received (from our client), then Dovecot's (LMTP from Postfix)
+  assert.equal(s1.hops[0].by, postfix!.POSTFIX_MX_NAME);
+  assert.equal(s1.hops[0].from, 'client.example.org');
+  assert.equal(s1.hops[s1.hops.length - 1].with, 'LMTP');
+  assert.equal(s1.cleanedUp, true);
+  // the queue id Rspamd saw is the one Postfix logged handing the copy to Dovecot's LMTP
+  const qid = s1.spamHeaders['x-rspamd-queue-id'];
+  const log = readFileSync(postfix!.POSTFIX_LOG!, 'utf8');
+  assert.match(log, new RegExp(`postfix/lmtp\\[\\d+\\]: ${qid}: to=<seed1@${domain.replace(/\./g, '\\.')}>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:${env!.DOVECOT_LMTP_PORT}, .*status=sent \\(250 2\\.0\\.0`));
+
+  const s2 = by(`seed2@${domain}`);
+  assert.equal(s2.placement, 'spam');
+  assert.equal(s2.folder, 'Junk');
+  assert.equal(s2.spamHeaders['x-spam-flag'], 'Yes');
+  assert.equal(s2.spamHeaders['x-rspamd-action'], 'add header');
+  assert.match(s2.spamHeaders['x-spam-status'], /^Yes, score=/);
+  assert.equal(s2.authentication.dkim, 'pass');
+  assert.equal(s2.cleanedUp, true);
+
+  assert.equal(by(`seed3@${domain}`).placement, 'unknown');
+  assert.equal(by(`seed3@${domain}`).send.status, 'not-sent');
+
+  const nb = by(`nobody@${domain}`);
+  assert.equal(nb.placement, 'bounced');
+  assert.equal(nb.send.reply.code, 550);
+  assert.equal(nb.send.reply.enhanced, '5.1.1');
+  assert.match(nb.send.reply.text, /User unknown in relay recipient table/);
+
+  assert.deepEqual(await withToken('seed1', 'INBOX', s1.token), []);
+  assert.deepEqual(await withToken('seed2', 'Junk', s2.token), []);
+});
