@@ -9,7 +9,12 @@
  * receiver's filters would: a Received field, Authentication-Results, and for seed2 a spam verdict
  * (X-Spam-Flag: YES, X-Spam-Status). nobody@ is refused with 550 5.1.1 at RCPT; seed3's copy is
  * accepted and dropped (its IMAP server is a closed port). So the copies really arrive in Dovecot
- * and Sieve really files them; placement sees them only over IMAP.
+ * and Sieve really files them; placement sees them only over IMAP. The seed MX's configurable delay
+ * and first-attempt deferral test time to inbox, IDLE, retries and Ctrl-C.
+ *
+ * The last test takes the whole receiving path real: Postfix's seed listener (scripts/services/postfix.sh)
+ * with Rspamd as its milter (scripts/services/rspamd.sh: real Authentication-Results, X-Spamd-Result,
+ * X-Spam-Status, X-Spam-Flag for the strict seed2) delivering by lmtp(8) to the same Dovecot.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
