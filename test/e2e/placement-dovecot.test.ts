@@ -304,16 +304,13 @@ test('Ctrl-C while a copy is on its way: it is deleted when it arrives, exit 130
 // ---- the whole receiving path real: Postfix (seed listener) → Rspamd as milter → lmtp(8) → Dovecot + Sieve ----
 const postfix = serviceEnv('postfix');
 const rspamd = serviceEnv('rspamd');
-function seedRouteSkip(): false | string {
-  if (skip) return skip;
-  if (postfix?.POSTFIX_SEED_PORT && rspamd?.RSPAMD_DKIM_KEY) return false;
-  const reason = 'the Postfix seed route is not up (POSTFIX_SEED_PORT in postfix.env, RSPAMD_DKIM_KEY in rspamd.env): scripts/services.sh start';
-  if (process.env.CI) throw new Error(`e2e: ${reason}`);
-  return reason;
-}
-const seedSkip = seedRouteSkip();
+const SEED_ROUTE_MISSING = 'the Postfix seed route is not up (POSTFIX_SEED_PORT in postfix.env, RSPAMD_DKIM_KEY in rspamd.env): scripts/services.sh start';
+const seedRouteUp = !!(postfix?.POSTFIX_SEED_PORT && rspamd?.RSPAMD_DKIM_KEY);
+// Outside CI a missing route skips with the reason; in CI the test runs and fails on it (the other tests still run).
+const seedSkip: false | string = skip || (seedRouteUp || process.env.CI ? false : SEED_ROUTE_MISSING);
 
 test('through the real Postfix, Rspamd milter and Dovecot LMTP: inbox, Junk by a strict user threshold, an unreachable IMAP server, a 550; real Authentication-Results', { skip: seedSkip, timeout: 120_000 }, async () => {
+  assert.ok(seedRouteUp, SEED_ROUTE_MISSING);
   const domain = postfix!.POSTFIX_SEED_DOMAIN!;
   const seeds = seedFile([
     { address: `seed1@${domain}`, provider: 'mailpace', imap: imaps('seed1'), passwordEnv: 'SEED_PW' },
