@@ -52,9 +52,10 @@ export interface PlacementTrend {
   providers: ProviderTrend[];
 }
 
-type Seed = PlacementRun['seeds'][number];
+/** The fields of a seed's outcome the statistics read (a stored record or a fresh result). */
+type SeedOutcome = Pick<PlacementRun['seeds'][number], 'placement'> & { timeToInboxMs?: number | null };
 
-export function placementStats(seeds: readonly Seed[], runs: number): PlacementStats {
+export function placementStats(seeds: readonly SeedOutcome[], runs: number): PlacementStats {
   const s: PlacementStats = { runs, seeds: 0, inbox: 0, spam: 0, other: 0, missing: 0, bounced: 0, unknown: 0, inboxRate: null, p50Ms: null, p95Ms: null };
   const times: number[] = [];
   for (const x of seeds) {
@@ -62,7 +63,7 @@ export function placementStats(seeds: readonly Seed[], runs: number): PlacementS
     if (x.placement.startsWith('other:')) s.other++;
     else if (x.placement === 'inbox' || x.placement === 'spam' || x.placement === 'missing' || x.placement === 'bounced') s[x.placement]++;
     else s.unknown++;
-    if (x.placement === 'inbox' && x.timeToInboxMs !== undefined) times.push(x.timeToInboxMs);
+    if (x.placement === 'inbox' && typeof x.timeToInboxMs === 'number') times.push(x.timeToInboxMs);
   }
   const known = s.seeds - s.unknown;
   s.inboxRate = known > 0 ? s.inbox / known : null;

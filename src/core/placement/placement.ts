@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import { MailpaceError } from '../errors.js';
 import { parseHeaderBlock } from '../score/mime-structure.js';
 import type { Seed } from './seeds.js';
+import { placementStats, type PlacementStats } from '../monitor/placement-trend.js';
 import { parseAuthenticationResults, receivedHops, spamHeaders, type AuthVerdicts, type Hop } from './received-headers.js';
 
 /** The header that carries a copy's token; also in the body (composed messages) for filters that strip X- headers. */
@@ -166,50 +167,17 @@ export function errorText(err: unknown): string {
 
 // ---- summary and exit code ----
 
-export interface ProviderSummary {
-  seeds: number;
-  inbox: number;
-  spam: number;
-  other: number;
-  missing: number;
-  bounced: number;
-  unknown: number;
-  /** inbox / seeds whose placement is known (0..1); null when none is. */
-  inboxRate: number | null;
-  spamRate: number | null;
-  /** Time to inbox percentiles over the copies found in the inbox (nearest rank). */
-  p50Ms: number | null;
-  p95Ms: number | null;
-}
-
-/** Nearest-rank percentile (p in 0..100) of ascending values. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1]!;
-}
+/** One provider's seeds in one run: the statistics monitor keeps per run, and the spam rate. */
+export type ProviderSummary = Omit<PlacementStats, 'runs'> & { spamRate: number | null };
 
 export function summarise(results: readonly SeedResult[]): { providers: Record<string, ProviderSummary> } {
+  const byProvider = new Map<string, SeedResult[]>();
+  for (const r of results) byProvider.set(r.provider, [...(byProvider.get(r.provider) ?? []), r]);
   const providers: Record<string, ProviderSummary> = {};
-  const times = new Map<string, number[]>();
-  for (const r of results) {
-    const s = (providers[r.provider] ??= { seeds: 0, inbox: 0, spam: 0, other: 0, missing: 0, bounced: 0, unknown: 0, inboxRate: null, spamRate: null, p50Ms: null, p95Ms: null });
-    s.seeds++;
-    if (r.placement.startsWith('other:')) s.other++;
-    else s[r.placement as 'inbox' | 'spam' | 'missing' | 'bounced' | 'unknown']++;
-    if (r.placement === 'inbox' && r.timeToInboxMs !== null) {
-      const list = times.get(r.provider) ?? [];
-      list.push(r.timeToInboxMs);
-      times.set(r.provider, list);
-    }
-  }
-  for (const [name, s] of Object.entries(providers)) {
-    const known = s.seeds - s.unknown;
-    s.inboxRate = known > 0 ? s.inbox / known : null;
-    s.spamRate = known > 0 ? s.spam / known : null;
-    const t = (times.get(name) ?? []).sort((a, b) => a - b);
-    s.p50Ms = percentile(t, 50);
-    s.p95Ms = percentile(t, 95);
+  for (const [name, list] of byProvider) {
+    const st = placementStats(list, 1);
+    const known = st.seeds - st.unknown;
+    providers[name] = { seeds: st.seeds, inbox: st.inbox, spam: st.spam, other: st.other, missing: st.missing, bounced: st.bounced, unknown: st.unknown, inboxRate: st.inboxRate, spamRate: known > 0 ? st.spam / known : null, p50Ms: st.p50Ms, p95Ms: st.p95Ms };
   }
   return { providers };
 }

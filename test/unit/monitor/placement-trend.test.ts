@@ -8,24 +8,13 @@ import { placementStats, placementTrend, splitRuns, RECENT_RUNS } from '../../..
 import { runMonitor } from '../../../src/core/monitor/monitor.js';
 import { MemoryStore } from '../../../src/core/store/memory-store.js';
 import type { PlacementRun } from '../../../src/core/store/store.js';
+import { seededRandom as rng } from '../../../src/core/warmup/simulate.js';
 
 const T0 = Date.parse('2026-11-02T00:00:00Z');
 const HOUR = 3_600_000;
 const WEEK = 7 * 24 * HOUR;
 
 type Seed = PlacementRun['seeds'][number];
-/** A small deterministic generator (mulberry32), so "noise" is the same every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Hourly runs, two seeds at gmail and outlook each; `change(i, provider)` overrides one run's seeds. */
 function runs(n: number, change: (i: number, provider: string, k: number) => Partial<Seed> | undefined = () => undefined, seed = 1): PlacementRun[] {
   const r = rng(seed);
@@ -98,16 +87,14 @@ test('--since/--until choose the window; the baseline reaches back --baseline fr
 });
 
 test('placementStats: unknown seeds do not count toward the rate; percentiles over inbox copies', () => {
-  const s = placementStats(
-    [
+  const seeds: PlacementRun['seeds'] = [
       { address: 'a@x', provider: 'x', placement: 'inbox', timeToInboxMs: 1000, sendStatus: 'delivered' },
       { address: 'b@x', provider: 'x', placement: 'inbox', timeToInboxMs: 3000, sendStatus: 'delivered' },
       { address: 'c@x', provider: 'x', placement: 'spam', timeToInboxMs: 100, sendStatus: 'delivered' },
       { address: 'd@x', provider: 'x', placement: 'other:Promotions', sendStatus: 'delivered' },
       { address: 'e@x', provider: 'x', placement: 'unknown', sendStatus: 'not-sent' },
-    ],
-    1,
-  );
+  ];
+  const s = placementStats(seeds, 1);
   assert.deepEqual(s, { runs: 1, seeds: 5, inbox: 2, spam: 1, other: 1, missing: 0, bounced: 0, unknown: 1, inboxRate: 0.5, p50Ms: 1000, p95Ms: 3000 });
 });
 

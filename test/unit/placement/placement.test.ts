@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../../src/core/clock.js';
 import { parseHeaderBlock } from '../../../src/core/score/mime-structure.js';
 import { parseAuthenticationResults, receivedHops, spamHeaders } from '../../../src/core/placement/received-headers.js';
-import { foldersToWatch, percentile, placementExitCode, placementOf, summarise, watchSeed, type SeedMailbox, type SeedResult } from '../../../src/core/placement/placement.js';
+import { foldersToWatch, placementExitCode, placementOf, summarise, watchSeed, type SeedMailbox, type SeedResult } from '../../../src/core/placement/placement.js';
 import { parseSeeds } from '../../../src/core/placement/seeds.js';
 import { placementCsv, placementDocument } from '../../../src/render/placement.js';
 
@@ -41,13 +41,6 @@ test('Received hops: oldest first, delays between their own timestamps', () => {
     { from: 'client.example.com', by: 'mx.example.org', with: 'ESMTPS', at: '2026-12-01T20:00:01.000Z', delayMs: null },
     { from: 'mx.example.org', by: 'imap.example.org', with: 'LMTP', at: '2026-12-01T20:00:03.000Z', delayMs: 2000 },
   ]);
-});
-
-test('percentile: nearest rank', () => {
-  assert.equal(percentile([], 50), null);
-  assert.equal(percentile([5], 95), 5);
-  assert.equal(percentile([1, 2, 3, 4], 50), 2);
-  assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20], 95), 19);
 });
 
 const result = (provider: string, placement: SeedResult['placement'], t: number | null = null, extra: Partial<SeedResult> = {}): SeedResult => ({
