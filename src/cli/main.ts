@@ -603,8 +603,9 @@ ${examples([
       `
 Each seed gets its own copy (same Message-ID, a unique token in the X-Mailpace-Placement header and in a
 composed body), sent through the delivery engine. Then every seed's folders are searched for its token
-until found or until --timeout (here: how long to watch, default 10m): between looks it waits in IMAP IDLE
-on the inbox when the server offers it, for at most --poll; without IDLE it polls every --poll. A copy in the inbox
+until found or until --timeout (here: how long a run may take, sending and watching, default 10m): between
+looks it waits in IMAP IDLE on the inbox and, through a second login, on the spam folder when the server
+offers it, for at most --poll; without IDLE it polls every --poll. A copy in the inbox
 folder is "inbox", in the spam folder (folders.spam, else the \\Junk special-use folder) "spam", elsewhere
 "other:<folder>"; not found is "missing"; refused by the receiver is "bounced"; a mailbox that could not be
 read is "unknown". The copies are deleted afterwards unless --keep. Passwords never go in seeds.json.
