@@ -9,7 +9,7 @@ export async function run(ctx: CliContext, args: string[], opts: Record<string, 
   const out = new BounceRun(ctx, { command: 'bounce parse', format, apply: opts.apply === true });
   try {
     await out.start();
-    const sources = messageSources(args, { readStdin: () => ctx.readStdinBytes('a message or an mbox', 'give files or directories as arguments'), concurrency: 16 });
+    const sources = messageSources(args, { readStdin: () => ctx.readStdinBytes('a message or an mbox', 'give files or directories as arguments') });
     for await (const src of sources) await out.handle(src);
     await out.finish();
   } finally {

@@ -4,7 +4,6 @@
  * the structure postal-mime hides (message/delivery-status, text/rfc822-headers, message/rfc822
  * kept as text), and must never throw on broken input.
  */
-import { decodeWords } from 'postal-mime';
 import { headerValue, parseHeaderBlock, parseMimeStructure, type RawHeader } from '../score/mime-structure.js';
 
 export interface TextPart {
@@ -22,17 +21,41 @@ export interface BounceInput {
 
 const MAX_PART_CHARS = 2_000_000;
 
+const HEX: Int8Array = (() => {
+  const t = new Int8Array(256).fill(-1);
+  for (let i = 0; i < 10; i++) t[48 + i] = i;
+  for (let i = 0; i < 6; i++) t[65 + i] = t[97 + i] = 10 + i;
+  return t;
+})();
+
+/** Quoted-printable (RFC 2045 §6.7) → bytes: "=XX" octets and "=" soft line breaks; anything else kept. */
 function decodeQp(s: string): Buffer {
-  const out: number[] = [];
-  const src = s.replace(/=\r?\n/g, '');
+  const src = Buffer.from(s, 'latin1');
+  const out = Buffer.allocUnsafe(src.length);
+  let o = 0;
   for (let i = 0; i < src.length; i++) {
-    const c = src.charCodeAt(i);
-    if (c === 61 /* = */ && /^[0-9A-Fa-f]{2}$/.test(src.slice(i + 1, i + 3))) {
-      out.push(parseInt(src.slice(i + 1, i + 3), 16));
+    const c = src[i]!;
+    if (c !== 61 /* = */) {
+      out[o++] = c;
+      continue;
+    }
+    // soft line break: "=" CRLF or "=" LF
+    if (src[i + 1] === 10) {
+      i += 1;
+      continue;
+    }
+    if (src[i + 1] === 13 && src[i + 2] === 10) {
       i += 2;
-    } else out.push(c & 0xff);
+      continue;
+    }
+    const hi = i + 1 < src.length ? HEX[src[i + 1]!]! : -1;
+    const lo = i + 2 < src.length ? HEX[src[i + 2]!]! : -1;
+    if (hi >= 0 && lo >= 0) {
+      out[o++] = (hi << 4) | lo;
+      i += 2;
+    } else out[o++] = c;
   }
-  return Buffer.from(out);
+  return out.subarray(0, o);
 }
 
 /** Bytes (latin1 string) → text in the declared charset; unknown charsets fall back to UTF-8, then latin1. */
@@ -65,16 +88,68 @@ export function decodeBody(raw: string, transferEncoding: string, charset: strin
   return decodeCharset(bytes, charset);
 }
 
+/** RFC 2047 §2 encoded-word: =?charset[*language]?B|Q?text?= (RFC 2231 §5 adds the language). */
+const ENCODED_WORD = /=\?([^?*\s]+)(?:\*[^?\s]*)?\?([BbQq])\?([^?\s]*)\?=/g;
+
+function wordBytes(encoding: string, text: string): Buffer {
+  if (encoding === 'b' || encoding === 'B') return Buffer.from(text, 'base64');
+  // RFC 2047 §4.2: "_" is a space; "=XX" an octet
+  return decodeQp(text.replace(/_/g, ' '));
+}
+
+const replacements = (s: string): number => s.split('\uFFFD').length - 1;
+
+/**
+ * The words of one charset, decoded together; a stateful charset (ISO-2022-JP) ends each word in
+ * ASCII and starts the next with an escape, which decoded together is an error (WHATWG Encoding
+ * §12.2.1): then word by word, whichever reads with fewer replacement characters.
+ */
+function decodeRun(words: readonly Buffer[], charset: string): string {
+  const joined = decodeCharset(Buffer.concat(words), charset);
+  if (words.length === 1 || !joined.includes('\uFFFD')) return joined;
+  const each = words.map((w) => decodeCharset(w, charset)).join('');
+  return replacements(each) < replacements(joined) ? each : joined;
+}
+
+/**
+ * Encoded words decoded to text. Adjacent encoded words are joined without the white space between
+ * them (RFC 2047 §6.2), and their bytes decoded together when they share a charset, since mailers
+ * split a multi-byte character across two words.
+ */
+function decodeEncodedWords(value: string): string {
+  if (!value.includes('=?')) return value;
+  let out = '';
+  let last = 0;
+  let run: { charset: string; bytes: Buffer[] } | undefined;
+  const flush = () => {
+    if (run) out += decodeRun(run.bytes, run.charset);
+    run = undefined;
+  };
+  for (const m of value.matchAll(ENCODED_WORD)) {
+    const between = value.slice(last, m.index);
+    if (!(run && /^\s*$/.test(between))) {
+      flush();
+      out += between;
+    }
+    const charset = m[1]!.toLowerCase();
+    const bytes = wordBytes(m[2]!, m[3]!);
+    if (run && run.charset === charset) run.bytes.push(bytes);
+    else {
+      flush();
+      run = { charset, bytes: [bytes] };
+    }
+    last = m.index + m[0].length;
+  }
+  flush();
+  return out + value.slice(last);
+}
+
 /** An RFC 2047 header value decoded; raw 8-bit values read as UTF-8. */
 export function decodeHeader(value: string | undefined): string {
   if (value === undefined) return '';
   const utf8 = Buffer.from(value, 'latin1').toString('utf8');
   const v = utf8.includes('\uFFFD') ? value : utf8;
-  try {
-    return decodeWords(v).replace(/\s+/g, ' ').trim();
-  } catch {
-    return v.trim();
-  }
+  return decodeEncodedWords(v).replace(/\s+/g, ' ').trim();
 }
 
 export function readBounceInput(raw: Uint8Array): BounceInput {

@@ -2,8 +2,8 @@
  * Where messages come from: single files, directories (recursive; Maildir's cur/ and new/ are
  * just subdirectories, its tmp/ holds deliveries in progress and is skipped), mbox files (From_
  * separator lines, mboxrd ">From " unescaping) and stdin. Everything streams: directories are
- * walked with opendir, mbox files read in chunks, and at most `concurrency` files are read ahead,
- * so memory stays flat however many messages there are. Results come out in input order.
+ * walked with opendir, mbox files read in chunks, and one file is read at a time, so memory stays
+ * flat however many messages there are. Results come out in input order.
  */
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
@@ -125,9 +125,11 @@ async function* items(inputs: readonly string[]): AsyncGenerator<Item> {
 const FIRST_READ = 64 * 1024;
 
 /**
- * A whole message file, or `mbox: true` when it starts like an mbox (then it is streamed instead,
- * however large). One open, one fstat, usually one read, done synchronously: for a directory of
- * many small local files the promise round trips through the thread pool cost more than the reads.
+ * A whole message file, or `mbox: true` when it starts like an mbox: then `raw` is the whole file
+ * when the first read got all of it (a message saved with its From_ line), else the file is
+ * streamed, however large. One open, one fstat, usually one read, done synchronously: for a
+ * directory of many small local files the promise round trips through the thread pool cost more
+ * than the reads.
  */
 function readMessageFile(path: string): { raw?: Buffer; mbox?: boolean } {
   const fd = openSync(path, 'r');
@@ -135,8 +137,9 @@ function readMessageFile(path: string): { raw?: Buffer; mbox?: boolean } {
     const size = fstatSync(fd).size;
     const first = Buffer.allocUnsafe(Math.min(Math.max(size, 1), FIRST_READ));
     const bytesRead = readSync(fd, first, 0, first.length, 0);
-    if (looksLikeMbox(first.subarray(0, bytesRead))) return { mbox: true };
-    if (bytesRead < first.length || size <= FIRST_READ) return { raw: first.subarray(0, bytesRead) };
+    const whole = bytesRead < first.length || size <= FIRST_READ;
+    if (looksLikeMbox(first.subarray(0, bytesRead))) return whole ? { mbox: true, raw: first.subarray(0, bytesRead) } : { mbox: true };
+    if (whole) return { raw: first.subarray(0, bytesRead) };
     // larger than the first read (or grown since fstat): read on to the end
     const chunks = [first.subarray(0, bytesRead)];
     let pos = bytesRead;
@@ -154,41 +157,26 @@ function readMessageFile(path: string): { raw?: Buffer; mbox?: boolean } {
 }
 
 /**
- * Every message of every input, in order. Single files are read up to `concurrency` ahead; an
- * mbox is split as it is read. A file that cannot be read becomes a source with `error`.
+ * Every message of every input, in order, one at a time: a file is read (synchronously, see
+ * readMessageFile) when the previous message has been handled; an mbox is split as it is read. A
+ * file that cannot be read becomes a source with `error`.
  */
-export async function* messageSources(
-  inputs: readonly string[],
-  opts: { readStdin: () => Promise<Buffer>; concurrency?: number },
-): AsyncGenerator<MessageSource & { error?: string }> {
-  const max = Math.max(1, opts.concurrency ?? 16);
-  type Pending = Promise<{ path: string; raw?: Buffer; mbox?: boolean; error?: string }>;
-  const queue: Pending[] = [];
-  const read = async (path: string) => {
-    try {
-      return { path, ...readMessageFile(path) };
-    } catch (e) {
-      return { path, error: `could not be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
-    }
-  };
-  async function* drain(all: boolean): AsyncGenerator<MessageSource & { error?: string }> {
-    while (queue.length > (all ? 0 : max - 1)) {
-      const r = await queue.shift()!;
-      if (r.error) yield { file: r.path, raw: new Uint8Array(0), error: r.error };
-      else if (r.mbox) yield* splitMbox(createReadStream(r.path, { highWaterMark: 256 * 1024 }), r.path);
-      else yield { file: r.path, raw: r.raw! };
-    }
-  }
+export async function* messageSources(inputs: readonly string[], opts: { readStdin: () => Promise<Buffer> }): AsyncGenerator<MessageSource & { error?: string }> {
   for await (const item of items(inputs)) {
     if (item.kind === 'stdin') {
-      yield* drain(true);
       const raw = await opts.readStdin();
       if (looksLikeMbox(raw)) yield* splitMbox([raw], '-');
       else yield { file: '-', raw };
       continue;
     }
-    queue.push(read(item.path));
-    yield* drain(false);
+    let r: { raw?: Buffer; mbox?: boolean };
+    try {
+      r = readMessageFile(item.path);
+    } catch (e) {
+      yield { file: item.path, raw: new Uint8Array(0), error: `could not be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+      continue;
+    }
+    if (r.mbox) yield* splitMbox(r.raw ? [r.raw] : createReadStream(item.path, { highWaterMark: 256 * 1024 }), item.path);
+    else yield { file: item.path, raw: r.raw! };
   }
-  yield* drain(true);
 }

@@ -164,12 +164,13 @@ export function statusOf(text: string): string {
 export function stageOf(text: string): SmtpStage | undefined {
   const t = text.toLowerCase();
   // Sendmail's transcript names the command it sent: ">>> DATA" then "<<< 550 …".
-  const sent = />>>\s*(data|rcpt to|mail from|ehlo|helo)\b/.exec(t);
+  const sent = t.includes('>>>') ? />>>\s*(data|rcpt to|mail from|ehlo|helo)\b/.exec(t) : null;
   if (sent) return sent[1] === 'data' ? 'data' : sent[1] === 'rcpt to' ? 'rcpt' : sent[1] === 'mail from' ? 'mail' : 'ehlo';
-  if (/(?:after|in reply to|response to|for|did not like our)\s+(?:the\s+)?(?:rcpt to|rcpt)/.test(t) || /rcpt to(?: command)? response|rcpt to:<[^>]*>:/.test(t)) return 'rcpt';
-  if (/(?:after|in reply to|did not like our)\s+(?:end of data|final data|data|the end of data)|end of data command|after end of data/.test(t)) return 'data';
-  if (/(?:after|in reply to)\s+mail from/.test(t)) return 'mail';
-  if (/(?:after|in reply to)\s+(?:helo|ehlo)/.test(t)) return 'ehlo';
-  if (/(?:after|in reply to)\s+(?:initial connection|the greeting|connect)/.test(t)) return 'greeting';
+  // (each pattern only where its command's name occurs at all: most texts name none)
+  if (t.includes('rcpt') && (/(?:after|in reply to|response to|for|did not like our)\s+(?:the\s+)?(?:rcpt to|rcpt)/.test(t) || /rcpt to(?: command)? response|rcpt to:<[^>]*>:/.test(t))) return 'rcpt';
+  if (t.includes('data') && /(?:after|in reply to|did not like our)\s+(?:end of data|final data|data|the end of data)|end of data command|after end of data/.test(t)) return 'data';
+  if (t.includes('mail from') && /(?:after|in reply to)\s+mail from/.test(t)) return 'mail';
+  if ((t.includes('helo') || t.includes('ehlo')) && /(?:after|in reply to)\s+(?:helo|ehlo)/.test(t)) return 'ehlo';
+  if ((t.includes('connect') || t.includes('greeting')) && /(?:after|in reply to)\s+(?:initial connection|the greeting|connect)/.test(t)) return 'greeting';
   return undefined;
 }

@@ -1,0 +1,65 @@
+/**
+ * Is this an email message at all? Kept apart from message.ts (which loads postal-mime) so that
+ * commands that only need the check do not load a MIME parser they do not use.
+ */
+
+/** Header names that a message almost always carries at least one of (RFC 5322 §3.6, RFC 5321 §4.4, RFC 2045). */
+const MESSAGE_HEADERS = new Set([
+  'from',
+  'sender',
+  'to',
+  'cc',
+  'bcc',
+  'subject',
+  'date',
+  'message-id',
+  'received',
+  'return-path',
+  'delivered-to',
+  'reply-to',
+  'mime-version',
+  'content-type',
+  'in-reply-to',
+  'references',
+  'dkim-signature',
+  'arc-seal',
+  'authentication-results',
+]);
+
+// RFC 5322 §2.2: a field name is printable US-ASCII except ":"; obsolete syntax (§4.5.8) allows WSP before the colon.
+const FIELD_LINE = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
+
+/**
+ * Why `raw` is not an email message, or undefined when it looks like one: empty input, binary
+ * data in the header section, or text that does not start with header fields.
+ */
+export function notAMessageReason(raw: Uint8Array): string | undefined {
+  if (raw.length === 0) return 'the file is empty';
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, Math.min(raw.byteLength, 256 * 1024));
+  // The header section ends at the first blank line (\r?\n\r?\n); only it is read as text, so a
+  // large message costs no more than a small one here.
+  const lf = [buf.indexOf('\n\n'), buf.indexOf('\n\r\n')].filter((i) => i >= 0);
+  const nl = lf.length === 0 ? -1 : Math.min(...lf);
+  const sectionEnd = nl < 0 ? buf.length : nl > 0 && buf[nl - 1] === 13 ? nl - 1 : nl;
+  const section = buf.toString('latin1', 0, sectionEnd);
+  if (/^\s*$/.test(section) && /^\s*$/.test(buf.toString('latin1')) && raw.length <= buf.length) return 'the file holds only whitespace';
+  if (section.includes('\0')) return 'binary data (NUL bytes) where the header section should be';
+  const lines = section.split(/\r?\n/);
+  // an mbox "From " separator line may precede the headers
+  if (lines[0]?.startsWith('From ')) lines.shift();
+  const first = lines[0] ?? '';
+  if (!FIELD_LINE.test(first)) return 'it does not start with a header field ("Name: value", RFC 5322 §2.2)';
+  let known = false;
+  for (const l of lines) {
+    if (!FIELD_LINE.test(l)) continue;
+    if (MESSAGE_HEADERS.has(l.slice(0, l.indexOf(':')).trim().toLowerCase())) {
+      known = true;
+      break;
+    }
+  }
+  if (!known) return 'no message header (From, To, Subject, Date, Message-ID, Received, MIME-Version, …) in its header section';
+  // Control characters other than TAB/CR/LF throughout the header section: binary, not a message.
+  const controls = (section.match(/[\x00-\x08\x0e-\x1f\x7f]/g) ?? []).length;
+  if (controls > 0 && controls / section.length > 0.01) return 'binary data where the header section should be';
+  return undefined;
+}
