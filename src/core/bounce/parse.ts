@@ -47,17 +47,17 @@ function originalOf(headers: readonly RawHeader[]): OriginalMessage | undefined 
 function vendorOf(headers: readonly RawHeader[], from: string, subject: string, body: string): VendorFormat | undefined {
   const head = body.slice(0, 4000);
   for (const v of VENDOR_FORMATS) {
-    const checks: boolean[] = [];
-    if (v.from) checks.push(v.from.test(from));
-    if (v.subject) checks.push(v.subject.test(subject));
+    const fromOk = v.from === undefined || v.from.test(from);
+    let headerOk = true;
     if (v.header) {
       const value = headerValue(headers, v.header[0]);
-      checks.push(value !== undefined && v.header[1].test(value));
+      headerOk = value !== undefined && v.header[1].test(value);
     }
-    if (v.body) checks.push(v.body.test(head));
-    // a format with a body rule needs it; the others need all their rules
-    if (checks.length > 0 && checks.every(Boolean)) return v;
-    if (v.body && v.body.test(head) && !v.header && (v.from === undefined || v.from.test(from))) return v;
+    // the body (the costly test) only when the cheaper rules leave it deciding
+    const bodyOk = v.body === undefined || (fromOk && headerOk && v.body.test(head));
+    // every rule a format has must hold; a format with a body rule and no header rule may ignore its subject rule
+    if (fromOk && headerOk && bodyOk && (v.subject === undefined || v.subject.test(subject))) return v;
+    if (v.body && bodyOk && !v.header && fromOk) return v;
   }
   return undefined;
 }

@@ -43,7 +43,8 @@ export function addressValue(value: string): string {
 }
 
 function field(headers: readonly RawHeader[], name: string): string {
-  return headers.find((h) => h.name === name)?.value.replace(/\s+/g, ' ').trim() ?? '';
+  for (const h of headers) if (h.name === name) return h.value.replace(/\s+/g, ' ').trim();
+  return '';
 }
 
 function afterType(value: string): string {

@@ -29,13 +29,12 @@ const RECIPIENT_LINES: readonly RegExp[] = [
 const REASON_THEN_ADDRESS = new RegExp(String.raw`^\s*([A-Za-z][^<>]{2,120}?):\s*<(${ADDR})>\s*$`);
 const SENTENCE = new RegExp(String.raw`(?:deliver(?:ing|y|ed)?(?: your (?:mail|message))? to:?|recipient(?:s)?:?|address(?:es)?:?|for|to)\s+<?(${ADDR})>?`, 'i');
 
+const ORIGINAL_MESSAGE_MARKER = new RegExp(ORIGINAL_MESSAGE_MARKERS.map((re) => `(?:${re.source})`).join('|'), 'im');
+
 /** Cuts the returned copy of the original message off the error text; returns [error, original]. */
 export function splitOriginal(text: string): [string, string] {
-  let cut = -1;
-  for (const re of ORIGINAL_MESSAGE_MARKERS) {
-    const m = re.exec(text);
-    if (m && (cut < 0 || m.index < cut)) cut = m.index;
-  }
+  // the first line that any marker matches: one pass over the text, not one per marker
+  let cut = ORIGINAL_MESSAGE_MARKER.exec(text)?.index ?? -1;
   if (cut < 0) {
     // A bare header block after a blank line (Return-Path:/Received: first) starts the copy.
     const m = /\n\s*\n((?:Return-Path|Received|Delivered-To|DKIM-Signature|X-Received|Message-ID|From|Date):)/i.exec(text);
@@ -45,7 +44,7 @@ export function splitOriginal(text: string): [string, string] {
 }
 
 function clean(lines: readonly string[]): string {
-  return lines.map((l) => l.trim()).filter((l) => l !== '').join(' ').replace(/\s+/g, ' ').trim().slice(0, 2000);
+  return lines.join(' ').replace(/\s+/g, ' ').trim().slice(0, 2000);
 }
 
 /** Recipients and their text, from the error part of a bounce. */
@@ -54,7 +53,8 @@ export function recipientsFromText(errorText: string): TextRecipient[] {
   const found: { recipient: string; start: number; first: string; strength: number }[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (line.length > 400) continue;
+    // every recipient line names an address
+    if (line.length > 400 || !line.includes('@')) continue;
     for (let p = 0; p < RECIPIENT_LINES.length; p++) {
       const m = RECIPIENT_LINES[p]!.exec(line);
       if (m) {

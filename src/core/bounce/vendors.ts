@@ -151,11 +151,12 @@ export const VENDOR_FORMATS: readonly VendorFormat[] = [
 /**
  * Lines that end the error text: the returned copy (or headers) of the original message follows.
  * Each is the wording of at least one MTA in the corpus (qmail, Exim, Sendmail, Gmail, DragonFly …).
+ * Matched as one pattern (case-insensitive, at line starts): the first line any of them matches.
  */
 export const ORIGINAL_MESSAGE_MARKERS: readonly RegExp[] = [
   /^[ \t]*-+[ \t]*(?:Below this line is a copy of the message|This is a copy of the message|The body of the message is|Original message|Original Message Follows|Undelivered message headers follow|Returned message|Unsent message (?:below|follows)|The header of the original message is following|Original message headers|Original message follows|This is a copy of (?:the )?headers)/im,
   /^[ \t]*Message headers follow/im,
-  /^Original Message:[ \t]*$/m,
+  /^Original Message:[ \t]*$/im,
   /^[ \t]*The original message headers/im,
   /^[ \t]*-+ ?(?:Headers of the original|original message|message header)/im,
   /^Content-Type: (?:message\/rfc822|text\/rfc822-headers)/im,

@@ -55,8 +55,7 @@ export function parseHeaderBlock(text: string, start: number, end = text.length)
   while (pos < end) {
     let nl = text.indexOf('\n', pos);
     if (nl === -1 || nl >= end) nl = end;
-    let line = text.slice(pos, nl);
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const line = text.slice(pos, nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
     const next = Math.min(nl + 1, end);
     if (line === '') return { headers, bodyStart: next };
     if ((line[0] === ' ' || line[0] === '\t') && current) {
@@ -65,7 +64,9 @@ export function parseHeaderBlock(text: string, start: number, end = text.length)
     } else {
       const colon = line.indexOf(':');
       if (colon > 0) {
-        current = { name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).replace(/^[ \t]+/, '') };
+        let v = colon + 1;
+        while (v < line.length && (line.charCodeAt(v) === 32 || line.charCodeAt(v) === 9)) v++;
+        current = { name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(v) };
         headers.push(current);
       } else {
         current = undefined; // a line that is no header: skipped, as parsers do
