@@ -76,11 +76,21 @@ export function decodeCharset(bytes: Buffer, charset: string | undefined): strin
       /* fall through */
     }
   }
-  return new TextDecoder('utf-8').decode(bytes);
+  return UTF8.decode(bytes);
 }
+
+/** Stateless (decode() without streaming): one is enough. */
+const UTF8 = new TextDecoder('utf-8');
+
+/** Charsets whose bytes 0x00–0x7F are ASCII (WHATWG Encoding labels; "" is the RFC 2045 default, US-ASCII). */
+const ASCII_COMPATIBLE = /^(?:|us-ascii|ascii|utf-?8|iso-8859-\d{1,2}|iso_8859-1|latin1|windows-125\d)$/i;
+const NOT_PLAIN_ASCII = /[^\x00-\x1a\x1c-\x7f]/;
 
 export function decodeBody(raw: string, transferEncoding: string, charset: string | undefined): string {
   const body = raw.length > MAX_PART_CHARS ? raw.slice(0, MAX_PART_CHARS) : raw;
+  // 7bit/8bit text that is plain ASCII (no escape: ISO-2022-JP is 7-bit too) in a charset that
+  // agrees with ASCII reads as it is: no copy, no decoder.
+  if (transferEncoding !== 'base64' && transferEncoding !== 'quoted-printable' && ASCII_COMPATIBLE.test((charset ?? '').trim()) && !NOT_PLAIN_ASCII.test(body)) return body;
   let bytes: Buffer;
   if (transferEncoding === 'base64') bytes = Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
   else if (transferEncoding === 'quoted-printable') bytes = decodeQp(body);
@@ -153,8 +163,8 @@ export function decodeHeader(value: string | undefined): string {
 }
 
 export function readBounceInput(raw: Uint8Array): BounceInput {
-  const s = parseMimeStructure(raw);
   const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+  const s = parseMimeStructure(raw, text);
   const parts: TextPart[] = [];
   for (const leaf of s.leaves) {
     // A multipart without delimiters (broken) is read as text: its fields are still in there.

@@ -99,8 +99,8 @@ export function headerValue(headers: readonly RawHeader[], name: string): string
   return headers.find((h) => h.name === name)?.value;
 }
 
-export function parseMimeStructure(raw: Uint8Array): MimeStructure {
-  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+/** `text` may be passed when the caller already has the latin1 view of `raw`. */
+export function parseMimeStructure(raw: Uint8Array, text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')): MimeStructure {
   const { headers, bodyStart } = parseHeaderBlock(text, 0);
   const leaves: MimeLeaf[] = [];
   const state: WalkState = { problems: new Set() };
