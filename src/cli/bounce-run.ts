@@ -47,7 +47,23 @@ export class BounceRun {
     this.summary = emptySummary(o.apply);
   }
 
+  /** Output not yet written: on a pipe or file, messages go out in 64 KB writes, not one each. */
+  private pending = '';
+
   private async write(s: string): Promise<void> {
+    if (this.ctx.io.stdout.isTTY) return this.writeOut(s);
+    this.pending += s;
+    if (this.pending.length >= 64 * 1024) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending === '') return;
+    const s = this.pending;
+    this.pending = '';
+    await this.writeOut(s);
+  }
+
+  private async writeOut(s: string): Promise<void> {
     const out = this.ctx.io.stdout;
     if (!out.write(s)) await once(out, 'drain');
   }
@@ -88,10 +104,13 @@ export class BounceRun {
     const found = findings.length > 0 ? `,\n  "findings": ${JSON.stringify(findings, null, 2).replace(/\n/g, '\n  ')}` : '';
     if (f === 'json') await this.write(`${this.first ? '' : '\n  '}],\n  "summary": ${JSON.stringify(summary, null, 2).replace(/\n/g, '\n  ')}${found}\n}\n`);
     else if (f === 'human') await this.write(`${this.ctx.color.bold(line)}\n`);
-    else this.ctx.notice(line);
+    await this.flush();
+    if (f === 'ndjson' || f === 'csv') this.ctx.notice(line);
   }
 
   async close(): Promise<void> {
+    // what was read before a failure still goes out
+    await this.flush();
     await this.store?.close();
     this.store = undefined;
   }

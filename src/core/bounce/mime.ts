@@ -85,6 +85,7 @@ const UTF8 = new TextDecoder('utf-8');
 /** Charsets whose bytes 0x00–0x7F are ASCII (WHATWG Encoding labels; "" is the RFC 2045 default, US-ASCII). */
 const ASCII_COMPATIBLE = /^(?:|us-ascii|ascii|utf-?8|iso-8859-\d{1,2}|iso_8859-1|latin1|windows-125\d)$/i;
 const NOT_PLAIN_ASCII = /[^\x00-\x1a\x1c-\x7f]/;
+const NOT_ASCII = /[^\x00-\x7f]/;
 
 export function decodeBody(raw: string, transferEncoding: string, charset: string | undefined): string {
   const body = raw.length > MAX_PART_CHARS ? raw.slice(0, MAX_PART_CHARS) : raw;
@@ -157,8 +158,11 @@ function decodeEncodedWords(value: string): string {
 /** An RFC 2047 header value decoded; raw 8-bit values read as UTF-8. */
 export function decodeHeader(value: string | undefined): string {
   if (value === undefined) return '';
-  const utf8 = Buffer.from(value, 'latin1').toString('utf8');
-  const v = utf8.includes('\uFFFD') ? value : utf8;
+  let v = value;
+  if (NOT_ASCII.test(value)) {
+    const utf8 = Buffer.from(value, 'latin1').toString('utf8');
+    if (!utf8.includes('\uFFFD')) v = utf8;
+  }
   return decodeEncodedWords(v).replace(/\s+/g, ' ').trim();
 }
 

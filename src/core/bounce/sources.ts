@@ -2,11 +2,11 @@
  * Where messages come from: single files, directories (recursive; Maildir's cur/ and new/ are
  * just subdirectories, its tmp/ holds deliveries in progress and is skipped), mbox files (From_
  * separator lines, mboxrd ">From " unescaping) and stdin. Everything streams: directories are
- * walked with opendir, mbox files read in chunks, and one file is read at a time, so memory stays
+ * listed one directory at a time, mbox files read in chunks, and one file is read at a time, so memory stays
  * flat however many messages there are. Results come out in input order.
  */
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
-import { opendir, stat } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -75,11 +75,8 @@ export async function* splitMbox(chunks: AsyncIterable<Buffer | string> | Iterab
 const MAILDIR_METADATA = /^(?:dovecot[.-]|courierimap|maildirfolder$|subscriptions$|\.DS_Store$)/;
 
 async function* walk(dir: string): AsyncGenerator<string> {
-  const entries: { name: string; dir: boolean }[] = [];
-  const d = await opendir(dir);
-  for await (const e of d) {
-    entries.push({ name: e.name, dir: e.isDirectory() });
-  }
+  // one listing per directory (its names are sorted anyway, so all of them are held at once)
+  const entries = readdirSync(dir, { withFileTypes: true }).map((e) => ({ name: e.name, dir: e.isDirectory() }));
   const isMaildir = entries.some((e) => e.dir && e.name === 'cur') && entries.some((e) => e.dir && e.name === 'new');
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {

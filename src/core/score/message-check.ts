@@ -33,13 +33,23 @@ const FIELD_LINE = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
  * Why `raw` is not an email message, or undefined when it looks like one: empty input, binary
  * data in the header section, or text that does not start with header fields.
  */
+const CONTROL = /[\x00-\x08\x0e-\x1f\x7f]/;
+
+/** Index of the LF that starts the first blank line (LF LF or LF CR LF), or -1. */
+function blankLine(buf: Buffer): number {
+  for (let i = buf.indexOf(10); i >= 0 && i < buf.length - 1; i = buf.indexOf(10, i + 1)) {
+    const c = buf[i + 1];
+    if (c === 10 || (c === 13 && buf[i + 2] === 10)) return i;
+  }
+  return -1;
+}
+
 export function notAMessageReason(raw: Uint8Array): string | undefined {
   if (raw.length === 0) return 'the file is empty';
   const buf = Buffer.from(raw.buffer, raw.byteOffset, Math.min(raw.byteLength, 256 * 1024));
   // The header section ends at the first blank line (\r?\n\r?\n); only it is read as text, so a
   // large message costs no more than a small one here.
-  const lf = [buf.indexOf('\n\n'), buf.indexOf('\n\r\n')].filter((i) => i >= 0);
-  const nl = lf.length === 0 ? -1 : Math.min(...lf);
+  const nl = blankLine(buf);
   const sectionEnd = nl < 0 ? buf.length : nl > 0 && buf[nl - 1] === 13 ? nl - 1 : nl;
   const section = buf.toString('latin1', 0, sectionEnd);
   if (/^\s*$/.test(section) && /^\s*$/.test(buf.toString('latin1')) && raw.length <= buf.length) return 'the file holds only whitespace';
@@ -59,7 +69,9 @@ export function notAMessageReason(raw: Uint8Array): string | undefined {
   }
   if (!known) return 'no message header (From, To, Subject, Date, Message-ID, Received, MIME-Version, …) in its header section';
   // Control characters other than TAB/CR/LF throughout the header section: binary, not a message.
-  const controls = (section.match(/[\x00-\x08\x0e-\x1f\x7f]/g) ?? []).length;
-  if (controls > 0 && controls / section.length > 0.01) return 'binary data where the header section should be';
+  if (CONTROL.test(section)) {
+    const controls = (section.match(/[\x00-\x08\x0e-\x1f\x7f]/g) ?? []).length;
+    if (controls / section.length > 0.01) return 'binary data where the header section should be';
+  }
   return undefined;
 }
