@@ -357,7 +357,7 @@ function parseReadable(raw: Uint8Array, file: string): BounceMessage {
     const dsn = parseDeliveryStatus(dsnPart.text);
     const [errorText, copied] = splitOriginal(bodyText);
     const original = originalOf(origPart ? embeddedHeaders(origPart.text) : embeddedHeaders(copied));
-    const fromText = recipientsFromText(errorText);
+    const textRecipients = once(() => recipientsFromText(errorText));
     if (dsn.recipients.length > 0) {
       const v = vendorOf(h, fromRaw, subject, bodyText);
       const format = v?.name ?? (dsnPart.contentType === 'message/global-delivery-status' ? 'RFC6533' : 'RFC3464');
@@ -369,14 +369,18 @@ function parseReadable(raw: Uint8Array, file: string): BounceMessage {
       const results = dsn.recipients.map((d, i) => {
         let diagnostic = wholeReply(d.diagnostic, errorText);
         if (!diagnostic) {
+          const fromText = textRecipients();
           const t = fromText.find((x) => x.recipient.toLowerCase() === d.finalRecipient.toLowerCase() || x.recipient.toLowerCase() === d.originalRecipient.toLowerCase());
           diagnostic = t?.diagnostic ?? (fromText.length === 1 && dsn.recipients.length === 1 ? fromText[0]!.diagnostic : '');
         }
         // Else the paragraph of the human-readable part that names the recipient.
         if (!diagnostic && d.finalRecipient) diagnostic = paragraphNaming(errorText, d.finalRecipient);
         if (!d.finalRecipient.includes('@') && failedHeader.length === dsn.recipients.length) d = { ...d, finalRecipient: failedHeader[i]! };
-        const t = fromText.find((x) => x.recipient.toLowerCase() === d.finalRecipient.toLowerCase());
-        const stage = () => (t ? stageOf(t.diagnostic) : undefined) ?? textStage();
+        const final = d.finalRecipient.toLowerCase();
+        const stage = () => {
+          const t = textRecipients().find((x) => x.recipient.toLowerCase() === final);
+          return (t ? stageOf(t.diagnostic) : undefined) ?? textStage();
+        };
         const program = d.diagnosticType === 'x-unix' || d.diagnosticType === 'x-postfix' || d.actualRecipient.startsWith('|') || programInText;
         const reason = v?.reason ?? POWERMTA_CATEGORIES[d.bounceCategory] ?? vendorReason(v, subject, diagnostic);
         return result({ recipient: d.finalRecipient, status: d.status, replyCode: '', action: d.action, diagnostic, remoteMta: d.remoteMta, lastAttemptDate: d.lastAttemptDate, stage, reason, program }, original);

@@ -29,12 +29,24 @@ const RECIPIENT_LINES: readonly RegExp[] = [
 const REASON_THEN_ADDRESS = new RegExp(String.raw`^\s*([A-Za-z][^<>]{2,120}?):\s*<(${ADDR})>\s*$`);
 const SENTENCE = new RegExp(String.raw`(?:deliver(?:ing|y|ed)?(?: your (?:mail|message))? to:?|recipient(?:s)?:?|address(?:es)?:?|for|to)\s+<?(${ADDR})>?`, 'i');
 
-const ORIGINAL_MESSAGE_MARKER = new RegExp(ORIGINAL_MESSAGE_MARKERS.map((re) => `(?:${re.source})`).join('|'), 'im');
+/** The markers as one pattern tried at a given line start (sticky), each without its "^". */
+const ORIGINAL_MESSAGE_MARKER = new RegExp(ORIGINAL_MESSAGE_MARKERS.map((re) => `(?:${re.source.replace(/^\^/, '')})`).join('|'), 'imy');
+
+/** Offset of the first line that any marker matches, or -1: one try per line, not one per position. */
+function firstMarkerLine(text: string): number {
+  for (let pos = 0; pos < text.length; ) {
+    ORIGINAL_MESSAGE_MARKER.lastIndex = pos;
+    if (ORIGINAL_MESSAGE_MARKER.test(text)) return pos;
+    const nl = text.indexOf('\n', pos);
+    if (nl < 0) break;
+    pos = nl + 1;
+  }
+  return -1;
+}
 
 /** Cuts the returned copy of the original message off the error text; returns [error, original]. */
 export function splitOriginal(text: string): [string, string] {
-  // the first line that any marker matches: one pass over the text, not one per marker
-  let cut = ORIGINAL_MESSAGE_MARKER.exec(text)?.index ?? -1;
+  let cut = firstMarkerLine(text);
   if (cut < 0) {
     // A bare header block after a blank line (Return-Path:/Received: first) starts the copy.
     const m = /\n\s*\n((?:Return-Path|Received|Delivered-To|DKIM-Signature|X-Received|Message-ID|From|Date):)/i.exec(text);
@@ -160,6 +172,17 @@ export function statusOf(text: string): string {
   return m ? m[1]! : '';
 }
 
+/**
+ * Whether `re` matches around an occurrence of `word` (which every match of `re` contains): the
+ * pattern is tried on a short window at each occurrence, not at every position of a long text.
+ */
+function near(t: string, word: string, re: RegExp): boolean {
+  for (let i = t.indexOf(word); i >= 0; i = t.indexOf(word, i + word.length)) {
+    if (re.test(t.slice(Math.max(0, i - 64), i + word.length + 320))) return true;
+  }
+  return false;
+}
+
 /** The transaction stage a text names ("after RCPT TO", "in reply to end of DATA command" …). */
 export function stageOf(text: string): SmtpStage | undefined {
   const t = text.toLowerCase();
@@ -167,8 +190,8 @@ export function stageOf(text: string): SmtpStage | undefined {
   const sent = t.includes('>>>') ? />>>\s*(data|rcpt to|mail from|ehlo|helo)\b/.exec(t) : null;
   if (sent) return sent[1] === 'data' ? 'data' : sent[1] === 'rcpt to' ? 'rcpt' : sent[1] === 'mail from' ? 'mail' : 'ehlo';
   // (each pattern only where its command's name occurs at all: most texts name none)
-  if (t.includes('rcpt') && (/(?:after|in reply to|response to|for|did not like our)\s+(?:the\s+)?(?:rcpt to|rcpt)/.test(t) || /rcpt to(?: command)? response|rcpt to:<[^>]*>:/.test(t))) return 'rcpt';
-  if (t.includes('data') && /(?:after|in reply to|did not like our)\s+(?:end of data|final data|data|the end of data)|end of data command|after end of data/.test(t)) return 'data';
+  if (near(t, 'rcpt', /(?:after|in reply to|response to|for|did not like our)\s+(?:the\s+)?(?:rcpt to|rcpt)|rcpt to(?: command)? response|rcpt to:<[^>]*>:/)) return 'rcpt';
+  if (near(t, 'data', /(?:after|in reply to|did not like our)\s+(?:end of data|final data|data|the end of data)|end of data command|after end of data/)) return 'data';
   if (t.includes('mail from') && /(?:after|in reply to)\s+mail from/.test(t)) return 'mail';
   if ((t.includes('helo') || t.includes('ehlo')) && /(?:after|in reply to)\s+(?:helo|ehlo)/.test(t)) return 'ehlo';
   if ((t.includes('connect') || t.includes('greeting')) && /(?:after|in reply to)\s+(?:initial connection|the greeting|connect)/.test(t)) return 'greeting';
