@@ -152,6 +152,12 @@ function localProgram(text: string): boolean {
  */
 const UNKNOWN_USER_ANYWHERE: ReadonlySet<string> = new Set(['recipient-named-unknown', 'gmail-address-not-found', 'exchange-recipient-not-recognized', 'notes-not-listed', 'status-userunknown', 'microsoft-recipient-not-found', 'microsoft-mailbox-unavailable', 'microsoft-dbeb']);
 
+/** The classifier's stage hints: whether the text names the command it answered. */
+function namesStage(text: string): boolean {
+  const lower = text.toLowerCase();
+  return STAGE_HINTS.some((h) => h.text.test(lower));
+}
+
 /** X.1.x other than X.1.2 (host) and X.1.4 (ambiguous): the status itself says the mailbox is unknown (RFC 3463 §3.2). */
 function explicitUnknownStatus(status: string): boolean {
   const m = /^[45]\.1\.(\d{1,3})$/.exec(status);
@@ -187,7 +193,7 @@ function result(f: Fields, original: OriginalMessage | undefined): BounceResult 
     // Sisimai::Reason::Filtered->true takes a user-unknown text whose command is not one sent before
     // DATA (p5-sisimai lib/Sisimai/Reason/{UserUnknown,Filtered}.pm). The live classifier keeps
     // "userunknown" there: a reply in a session always has its command.
-    if (c.reason === 'userunknown' && c.rule !== undefined && !UNKNOWN_USER_ANYWHERE.has(c.rule) && !c.rule.startsWith('enhanced:') && stage === undefined && !explicitUnknownStatus(status) && !STAGE_HINTS.some((h) => h.text.test(f.diagnostic.toLowerCase()))) {
+    if (c.reason === 'userunknown' && c.rule !== undefined && !UNKNOWN_USER_ANYWHERE.has(c.rule) && !c.rule.startsWith('enhanced:') && stage === undefined && !explicitUnknownStatus(status) && !namesStage(f.diagnostic)) {
       c = { ...c, reason: 'filtered', suppress: false, rule: 'userunknown@unknown-command' };
     }
     // The mailer a message was handed to locally (Diagnostic-Code: X-Unix, X-Actual-Recipient: |program)

@@ -273,8 +273,14 @@ interface Prefilter {
 }
 
 function buildPrefilter(res: readonly RegExp[]): Prefilter {
-  const next: Map<number, number>[] = [new Map()];
-  const hitSets: Set<number>[] = [new Set()];
+  // The trie as flat arrays (one edge map keyed by node and character, each node's children as a
+  // linked list): built once per process, so it should not cost a Map and a Set per node.
+  const edge = new Map<number, number>();
+  const key = (node: number, ch: number) => node * 0x10000 + ch;
+  const firstChild: number[] = [-1];
+  const nextSibling: number[] = [-1];
+  const charOf: number[] = [0];
+  const hits: (number[] | undefined)[] = [undefined];
   const always: number[] = [];
   res.forEach((re, idx) => {
     const words = requiredLiterals(re.source);
@@ -286,50 +292,59 @@ function buildPrefilter(res: readonly RegExp[]): Prefilter {
       let node = 0;
       for (let k = 0; k < w.length; k++) {
         const ch = w.charCodeAt(k);
-        let to = next[node]!.get(ch);
+        let to = edge.get(key(node, ch));
         if (to === undefined) {
-          to = next.length;
-          next.push(new Map());
-          hitSets.push(new Set());
-          next[node]!.set(ch, to);
+          to = charOf.length;
+          charOf.push(ch);
+          firstChild.push(-1);
+          nextSibling.push(firstChild[node]!);
+          hits.push(undefined);
+          firstChild[node] = to;
+          edge.set(key(node, ch), to);
         }
         node = to;
       }
-      hitSets[node]!.add(idx);
+      (hits[node] ??= []).push(idx);
     }
   });
-  // Breadth-first failure links; a node's hits include those of its failure node.
-  const fail = new Int32Array(next.length);
-  const queue: number[] = [...next[0]!.values()];
+  const nodes = charOf.length;
+  // Breadth-first failure links; a node's hits include those of its failure node (a RegExp index
+  // may then appear twice for a node: harmless, candidates() only sets a flag).
+  const fail = new Int32Array(nodes);
+  const queue: number[] = [];
+  for (let c = firstChild[0]!; c !== -1; c = nextSibling[c]!) queue.push(c);
   for (let q = 0; q < queue.length; q++) {
     const node = queue[q]!;
-    for (const [ch, to] of next[node]!) {
+    for (let to = firstChild[node]!; to !== -1; to = nextSibling[to]!) {
+      const ch = charOf[to]!;
       let f = fail[node]!;
-      while (f !== 0 && !next[f]!.has(ch)) f = fail[f]!;
-      const target = next[f]!.get(ch);
+      while (f !== 0 && !edge.has(key(f, ch))) f = fail[f]!;
+      const target = edge.get(key(f, ch));
       fail[to] = target !== undefined && target !== to ? target : 0;
-      for (const h of hitSets[fail[to]!]!) hitSets[to]!.add(h);
+      const inherited = hits[fail[to]!];
+      if (inherited) hits[to] = hits[to] ? hits[to]!.concat(inherited) : inherited;
       queue.push(to);
     }
   }
-  const edgeStart = new Int32Array(next.length + 1);
-  const edges = next.reduce((n, m) => n + m.size, 0);
-  const edgeChar = new Uint16Array(edges);
-  const edgeTo = new Int32Array(edges);
-  const hitStart = new Int32Array(next.length + 1);
-  const hitIdx = new Int32Array(hitSets.reduce((n, h) => n + h.size, 0));
+  const edgeStart = new Int32Array(nodes + 1);
+  const edgeChar = new Uint16Array(nodes - 1);
+  const edgeTo = new Int32Array(nodes - 1);
+  const hitStart = new Int32Array(nodes + 1);
+  let total = 0;
+  for (const h of hits) total += h?.length ?? 0;
+  const hitIdx = new Int32Array(total);
   let e = 0;
   let h = 0;
-  for (let n = 0; n < next.length; n++) {
+  for (let n = 0; n < nodes; n++) {
     edgeStart[n] = e;
-    for (const [ch, to] of next[n]!) (edgeChar[e] = ch), (edgeTo[e++] = to);
+    for (let c = firstChild[n]!; c !== -1; c = nextSibling[c]!) (edgeChar[e] = charOf[c]!), (edgeTo[e++] = c);
     hitStart[n] = h;
-    for (const x of hitSets[n]!) hitIdx[h++] = x;
+    for (const x of hits[n] ?? []) hitIdx[h++] = x;
   }
-  edgeStart[next.length] = e;
-  hitStart[next.length] = h;
+  edgeStart[nodes] = e;
+  hitStart[nodes] = h;
   const rootAscii = new Int32Array(128);
-  for (const [ch, to] of next[0]!) if (ch < 128) rootAscii[ch] = to;
+  for (let c = firstChild[0]!; c !== -1; c = nextSibling[c]!) if (charOf[c]! < 128) rootAscii[charOf[c]!] = c;
   return { rootAscii, edgeStart, edgeChar, edgeTo, fail, hitStart, hitIdx, always, size: res.length };
 }
 

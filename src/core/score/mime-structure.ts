@@ -77,18 +77,19 @@ export function parseHeaderBlock(text: string, start: number, end = text.length)
   return { headers, bodyStart: end };
 }
 
+const PARAM = /;\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
+
 /** Splits "type/subtype; a=b; c="d"" into the lower-cased value and its parameters (RFC 2045 §5.1). */
 export function parseParams(value: string): { value: string; params: Record<string, string> } {
   const params: Record<string, string> = {};
   const semi = value.indexOf(';');
   const head = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
   if (semi !== -1) {
-    const re = /;\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
     let m: RegExpExecArray | null;
-    const rest = value.slice(semi);
-    while ((m = re.exec(rest)) !== null) {
+    PARAM.lastIndex = semi;
+    while ((m = PARAM.exec(value)) !== null) {
       const key = m[1]!.toLowerCase();
-      const v = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? '').trim();
+      const v = m[2] !== undefined ? (m[2].includes('\\') ? m[2].replace(/\\(.)/g, '$1') : m[2]) : (m[3] ?? '').trim();
       if (!(key in params)) params[key] = v;
     }
   }
