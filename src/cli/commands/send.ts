@@ -77,8 +77,9 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
   const heloName = opts.helo !== undefined ? parseHelo(String(opts.helo)) : hostname();
   const caPem = opts.caFile !== undefined ? readCaFile(String(opts.caFile)) : undefined;
 
-  const { parseClamdTarget, scanWithClamd, formatClamdTarget } = await import('../../core/delivery/clamd.js');
-  const clamd = opts.clamd !== undefined ? parseClamdTarget(String(opts.clamd)) : undefined;
+  // The virus scanner's client loads only when --clamd asks for it.
+  const clamdLib = opts.clamd !== undefined ? await import('../../core/delivery/clamd.js') : undefined;
+  const clamd = clamdLib ? clamdLib.parseClamdTarget(String(opts.clamd)) : undefined;
 
   // ---- the message ----
   // One resolver for the whole run: the DKIM key check, routing and MTA-STS share its cache.
@@ -97,7 +98,7 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
     messageId: prepared.messageId,
     bytes: raw.length,
     dkim,
-    virusScan: clamd ? formatClamdTarget(clamd) : null,
+    virusScan: clamd && clamdLib ? clamdLib.formatClamdTarget(clamd) : null,
     options,
     retry: !!opts.retry,
     heloName,
@@ -108,7 +109,8 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
     return 0;
   }
 
-  if (clamd) {
+  if (clamd && clamdLib) {
+    const { scanWithClamd, formatClamdTarget } = clamdLib;
     const verdict = await scanWithClamd(clamd, raw, { timeoutMs: Math.max(ctx.timeoutMs, 30_000) });
     if (!verdict.clean) {
       const f: Finding = { code: 'SEND_CONTENT_REJECTED', severity: 'error', check: 'virus-scan', message: `clamd found ${verdict.signature} in the message: nothing was sent.`, fix: 'Remove the infected attachment.' };

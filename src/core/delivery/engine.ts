@@ -21,8 +21,8 @@ import { DEFAULT_RETRY_POLICY, DestinationThrottle, nextRetry, type RetryPolicy 
 import { applySuppressionRule } from './suppression-rule.js';
 import { routeDomain, type RelayAuth, type Route } from './route.js';
 import { type DeliveryTransport, type RecipientResult, type TlsRequirement, type TransactionResult } from './transport.js';
-import { WARMUP_CAP_REASON, WarmupBudget, warmupTag, type WarmupEnforcement } from '../warmup/enforce.js';
-import { providerOfDomain, type ProviderName } from '../warmup/providers.js';
+import type { WarmupBudget, WarmupEnforcement } from '../warmup/enforce.js';
+import type { ProviderName } from '../warmup/providers.js';
 
 /** How a queued message is to be delivered; kept with it in the queue (never a password). */
 export interface DeliveryOptions {
@@ -262,7 +262,8 @@ export class DeliveryEngine {
   private async withinWarmupCaps(m: QueuedMessage, plan: WarmupEnforcement, due: QueuedRecipient[], now: number, held: Promise<void>[]): Promise<QueuedRecipient[]> {
     let loading = this.budgets.get(plan.id);
     if (!loading) {
-      loading = WarmupBudget.load(this.deps.store, plan, now);
+      // the warm-up code loads only for a `send --warmup` queue entry
+      loading = import('../warmup/enforce.js').then(({ WarmupBudget }) => WarmupBudget.load(this.deps.store, plan, now));
       this.budgets.set(plan.id, loading);
     }
     const budget = await loading;
@@ -276,7 +277,7 @@ export class DeliveryEngine {
         continue;
       }
       const until = budget.nextWindow(provider);
-      wait.push({ recipient: r.recipient, status: 'deferred', nextAttemptAt: until, reason: WARMUP_CAP_REASON, at: now });
+      wait.push({ recipient: r.recipient, status: 'deferred', nextAttemptAt: until, reason: (await import('../warmup/enforce.js')).WARMUP_CAP_REASON, at: now });
       const w = waiting.get(provider) ?? { count: 0, until };
       w.count++;
       waiting.set(provider, w);
@@ -299,7 +300,7 @@ export class DeliveryEngine {
   private providerOf(domain: string): Promise<ProviderName> {
     let p = this.providers.get(domain);
     if (!p) {
-      p = providerOfDomain(this.deps.resolver, domain).then((r) => r.provider);
+      p = import('../warmup/providers.js').then(({ providerOfDomain }) => providerOfDomain(this.deps.resolver, domain)).then((r) => r.provider);
       this.providers.set(domain, p);
     }
     return p;
@@ -392,7 +393,7 @@ export class DeliveryEngine {
       this.addFinding(() => finding('TLS_NOT_USED', 'send', `${result.host} [${result.address}] offered no STARTTLS: the message travelled in plaintext.`, { fix: 'Ask the receiver to enable STARTTLS, or send with --tls required to refuse plaintext.' }), `TLS_NOT_USED|${result.host}`);
     }
     // send --warmup: the log rows count toward the plan's cap of the domain's provider
-    const tag = opts.warmup ? warmupTag(opts.warmup.id, (await this.budgets.get(opts.warmup.id))?.key(await this.providerOf(domain)) ?? 'other') : undefined;
+    const tag = opts.warmup ? (await import('../warmup/enforce.js')).warmupTag(opts.warmup.id, (await this.budgets.get(opts.warmup.id))?.key(await this.providerOf(domain)) ?? 'other') : undefined;
     let rateLimitedUntil: number | undefined;
     const byRecipient = new Map(result.results.map((x) => [x.recipient, x]));
     for (const rec of batch) {
