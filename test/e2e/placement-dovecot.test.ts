@@ -94,6 +94,8 @@ test('inbox, Junk via Sieve, an unreachable IMAP server and a refused address in
   ]);
   const r = await placement(seeds, ['--json', '--timeout', '30s']);
   assert.equal(r.code, 3, r.stderr); // seed3's mailbox could not be read
+  // the three copies that are sent go out at once, each in its own SMTP session
+  assert.ok(mx.maxSessions >= 2, `SMTP sessions open at once: ${mx.maxSessions}`);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.schemaVersion, 1);
   assert.equal(doc.command, 'placement');

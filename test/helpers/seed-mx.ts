@@ -25,6 +25,8 @@ export interface SeedMx {
   port: number;
   /** When each copy was handed to LMTP (epoch ms), by recipient. */
   handed: Map<string, number>;
+  /** The most SMTP sessions open at once so far. */
+  readonly maxSessions: number;
   stop(): Promise<void>;
 }
 
@@ -49,11 +51,21 @@ export async function startSeedMx(o: SeedMxOptions): Promise<SeedMx> {
   const handed = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   const deferred = new Set<string>();
+  let open = 0;
+  let maxSessions = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     name: 'mx.mailpace.test',
     logger: false,
+    onConnect(_s, cb) {
+      open++;
+      maxSessions = Math.max(maxSessions, open);
+      cb();
+    },
+    onClose() {
+      open--;
+    },
     onRcptTo(addr, _s, cb) {
       if (addr.address.split('@')[0] === 'nobody') return cb(Object.assign(new Error(`5.1.1 <${addr.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
       cb();
@@ -92,6 +104,9 @@ export async function startSeedMx(o: SeedMxOptions): Promise<SeedMx> {
   return {
     port: (server.server.address() as { port: number }).port,
     handed,
+    get maxSessions() {
+      return maxSessions;
+    },
     stop: () => {
       for (const t of timers) clearTimeout(t);
       return new Promise<void>((resolve) => server.close(() => resolve()));
