@@ -19,8 +19,7 @@
 # seed route (scripts/services/postfix.sh: placement's e2e mail goes Postfix → Rspamd milter → Dovecot LMTP).
 # milter_headers adds what a receiver's filter writes (Authentication-Results, X-Spamd-Result, X-Spam-Status),
 # for loopback clients too; SPF and DMARC run for them as well (check_local); seed2 has a strict
-# threshold (settings). The "add header" GTUBE
-# pattern is enabled so a test can make a message spam on purpose; the proxy's spam header is
+# threshold (settings), so the same message is flagged for seed2 only; the proxy's spam header is
 # X-Spam-Flag, the one Dovecot's Sieve script for the seed users files into Junk.
 # As root (CI) the workers keep root privileges (--insecure), so the private dir may be anywhere; as another
 # user it runs as that user. The first start takes ~30 s (hyperscan compiles; cached in the private dir).
@@ -128,9 +127,6 @@ dns {
   retransmits = 2;
 }
 task_timeout = 30s;
-# The GTUBE-like patterns for "add header" and the other non-reject actions
-# (https://rspamd.com/doc/gtube_patterns.html: enable_test_patterns before 3.8).
-enable_test_patterns = true;
 tempdir = "$DIR/run";
 control_socket = "\$DBDIR/rspamd.sock mode=0600";
 EOF
