@@ -77,6 +77,17 @@ export function dashboard(agg: Aggregate, now: number, lines: number, alerts: st
   return { hour: new Date(H).toISOString(), lines, rows, alerts };
 }
 
+/**
+ * The hours the detectors judge on each tick: from --since (a fixed start: the window grows as the
+ * log does) or else the previous hour, up to now or --until. Undefined once --until has passed
+ * or before --since.
+ */
+export function followWindow(firstAt: number, now: number, sel: { since?: number; until?: number }): { from: number; to: number } | undefined {
+  const from = Math.max(firstAt, sel.since ?? hourOf(now) - HOUR_MS);
+  const to = sel.until !== undefined ? Math.min(now, sel.until) : now;
+  return to >= from ? { from, to } : undefined;
+}
+
 export async function follow(ctx: CliContext, paths: string[], flags: MonitorFlags): Promise<number> {
   const files = orderInputs(paths);
   for (const p of files) checkReadable(p);
@@ -115,7 +126,9 @@ export async function follow(ctx: CliContext, paths: string[], flags: MonitorFla
     });
     const now = Date.now();
     if (agg.firstAt === Infinity) return;
-    const found = detect(agg, { windowFrom: Math.max(agg.firstAt, hourOf(now) - HOUR_MS), windowTo: now, baselineMs: flags.baselineMs, historyStart: agg.firstAt });
+    const w = followWindow(agg.firstAt, now, flags);
+    if (!w) return;
+    const found = detect(agg, { windowFrom: w.from, windowTo: w.to, baselineMs: flags.baselineMs, historyStart: agg.firstAt });
     for (const f of found) {
       const ev = f.evidence as { group?: string; since?: string; list?: string; ip?: string } | undefined;
       const key = `${f.code}|${ev?.group ?? ev?.list ?? ''}|${ev?.ip ?? ''}|${ev?.since ?? ''}`;

@@ -47,3 +47,18 @@ test('dashboard: the current hour per provider against the baseline deferral rat
   assert.ok(Math.abs(d.rows[0]!.baselineDeferralRate! - 0.05) < 1e-9);
   assert.equal(d.rows[0]!.p95Ms, 2000);
 });
+
+test('followWindow: the previous and current hour by default; from --since (growing) up to --until when given', async () => {
+  const { followWindow } = await import('../../../src/cli/monitor-follow.js');
+  const now = Date.parse('2026-12-01T10:30:00Z');
+  const first = Date.parse('2026-11-20T00:00:00Z');
+  assert.deepEqual(followWindow(first, now, {}), { from: Date.parse('2026-12-01T09:00:00Z'), to: now });
+  const since = Date.parse('2026-11-28T00:00:00Z');
+  assert.deepEqual(followWindow(first, now, { since }), { from: since, to: now });
+  assert.deepEqual(followWindow(first, now + 3_600_000, { since }), { from: since, to: now + 3_600_000 });
+  // Never before the log's first line; nothing once --until has passed the start.
+  assert.deepEqual(followWindow(now - 60_000, now, { since }), { from: now - 60_000, to: now });
+  const until = Date.parse('2026-11-30T00:00:00Z');
+  assert.deepEqual(followWindow(first, now, { since, until }), { from: since, to: until });
+  assert.equal(followWindow(first, now, { since: now + 1, until: now + 2 }), undefined);
+});
