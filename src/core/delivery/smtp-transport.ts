@@ -93,8 +93,21 @@ export class SmtpTransport implements DeliveryTransport {
   private readonly idle = new Map<string, Pooled[]>();
   private readonly slots: Slots;
 
+  /**
+   * A host's addresses once found: the resolver caches its answers for the run anyway, and a
+   * --separate send asks for the same host thousands of times.
+   */
+  private readonly addresses = new Map<string, Awaited<ReturnType<typeof resolveAddresses>>>();
+
   constructor(private readonly opts: SmtpTransportOptions) {
     this.slots = new Slots(opts.maxPerHost ?? 3);
+  }
+
+  private async lookUp(host: string): Promise<Awaited<ReturnType<typeof resolveAddresses>>> {
+    const r = await resolveAddresses(this.opts.resolver, host);
+    // only answers with addresses: a failure is asked again next time
+    if ('addresses' in r && r.addresses.length > 0) this.addresses.set(host, r);
+    return r;
   }
 
   async transact(req: TransactionRequest): Promise<TransactionResult> {
@@ -107,7 +120,7 @@ export class SmtpTransport implements DeliveryTransport {
         failures.push({ host: h.host, port: h.port, stage: 'connect', error: blocked.error, policyFailure: blocked.failure });
         continue;
       }
-      const addrs = await resolveAddresses(this.opts.resolver, h.host);
+      const addrs = this.addresses.get(h.host) ?? (await this.lookUp(h.host));
       if ('error' in addrs) {
         failures.push({ host: h.host, port: h.port, stage: 'connect', error: addrs.error.message });
         continue;
