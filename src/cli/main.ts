@@ -501,6 +501,11 @@ there are three, else a moving average of the preceding hours; nothing is flagge
 day of history except the fixed limits (bounces >= 5%, complaints >= 0.1%, p95 delay > 1 h) and
 blocklist replies. Counting follows pflogsumm (see README).
 
+Several files are one run, read oldest first whatever the order given: by logrotate's names
+(mail.log.2.gz before mail.log.1 before mail.log; dateext mail.log-20261130 by its date), else by
+modification time. A message whose history spans rotations (from= in mail.log.1, status= in
+mail.log) keeps its sender and destinations.
+
 Exit codes: 0 nothing at or above --fail-on; 1 an anomaly at or above it; 2 bad usage;
 3 an input could not be read (missing, unreadable, truncated .gz/.zst).
 ${examples([

@@ -12,7 +12,7 @@ import { toNdjsonLine } from '../render/json.js';
 import { renderFinding } from '../render/findings.js';
 import { UsageError } from '../core/errors.js';
 import { Aggregate, HOUR_MS, hourOf, zeroCounts } from '../core/monitor/metrics.js';
-import { buildReport, makeReader, orderInputs, readSource, type SourceReport } from '../core/monitor/monitor.js';
+import { buildReport, makeReader, orderInputs, readSource, ReaderPool, type SourceReport } from '../core/monitor/monitor.js';
 import { detect } from '../core/monitor/detect.js';
 import { Tailer } from '../core/monitor/tail.js';
 import { checkReadable, compressionOf } from '../core/monitor/line-source.js';
@@ -97,15 +97,17 @@ export async function follow(ctx: CliContext, paths: string[], flags: MonitorFla
   const scores: number[] = [];
   const offsets = new Map<string, number>();
   const live: string[] = [];
+  const pool = new ReaderPool();
   for (const p of files) {
     const size = statSync(p).size;
-    const rep = await readSource(p, flags.source, sink, { ...(flags.year !== undefined ? { year: flags.year } : {}), scores });
+    const rep = await readSource(p, flags.source, sink, { ...(flags.year !== undefined ? { year: flags.year } : {}), scores, pool });
     sources.push(rep);
     if (!isCompressed(p)) {
       live.push(p);
       offsets.set(p, Math.max(size, statSync(p).size));
     }
   }
+  pool.finish(sink, scores);
   if (live.length === 0) throw new UsageError('--follow: every file given is compressed; give the live log (e.g. /var/log/mail.log)');
   // One reader per live file, keeping its per-message state across polls.
   const readers = new Map(live.map((p) => [p, makeReader(sources.find((s) => s.file === p)!.format, flags.year !== undefined ? { year: flags.year } : { refMs: Date.now() })]));

@@ -53,6 +53,8 @@ export interface LogReader {
   line(text: string, emit: (e: MonitorEvent) => void): LineResult;
   /** Spam scores seen (Rspamd lines or milter headers), when the reader knows them. */
   scores?: number[];
+  /** The next input file of the same run begins (per-message state carries over). */
+  nextFile?(opts: { year?: number; refMs?: number }): void;
 }
 
 export const SOURCE_FORMATS = ['postfix', 'exim', 'kumomta', 'store'] as const;

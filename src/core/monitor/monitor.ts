@@ -18,6 +18,7 @@ import { percentiles, wilson, type Interval } from './stats.js';
 import { PROVIDER_ORDER } from './provider.js';
 import { placementTrend, type PlacementTrend } from './placement-trend.js';
 import { statSync } from 'node:fs';
+import { basename } from 'node:path';
 
 export type SourceChoice = SourceFormat | 'auto';
 
@@ -104,24 +105,61 @@ export function makeReader(format: SourceFormat, opts: { year?: number; refMs?: 
   return new PostfixReader(opts);
 }
 
-/** Feeds one file (or stdin) through its reader into `sink`; the source's counts come back. */
+type Reader = ReturnType<typeof makeReader>;
+
+/**
+ * The readers of one run, one per log format: every input of that format feeds the same reader in
+ * the order given, so a queue id's history that spans rotations (from= in mail.log.1, status= in
+ * mail.log) is read as one.
+ */
+export class ReaderPool {
+  private readonly readers = new Map<SourceFormat, Reader>();
+
+  /** The reader for the next file of `format`. */
+  forFile(format: SourceFormat, opts: { year?: number; refMs?: number }): Reader {
+    const r = this.readers.get(format);
+    if (r) {
+      r.nextFile?.(opts);
+      return r;
+    }
+    const made = makeReader(format, opts);
+    this.readers.set(format, made);
+    return made;
+  }
+
+  /** After the last file: what is still pending is emitted, the spam scores are collected. */
+  finish(sink: (e: MonitorEvent) => void, scores?: number[]): void {
+    for (const r of this.readers.values()) {
+      r.finish?.(sink);
+      if (r.scores && scores) scores.push(...r.scores);
+    }
+    this.readers.clear();
+  }
+}
+
+/**
+ * Feeds one file (or stdin) through its reader into `sink`; the source's counts come back. With a
+ * `pool`, the reader is the pool's (the caller finishes the pool after the last file); without,
+ * the file is read on its own.
+ */
 export async function readSource(
   path: string,
   choice: SourceChoice,
   sink: (e: MonitorEvent) => void,
-  opts: { year?: number; stdin?: NodeJS.ReadableStream; examples?: number; onProgress?: MonitorOptions['onProgress']; scores?: number[] },
+  opts: { year?: number; stdin?: NodeJS.ReadableStream; examples?: number; onProgress?: MonitorOptions['onProgress']; scores?: number[]; pool?: ReaderPool },
 ): Promise<SourceReport> {
   const { mtimeMs } = checkReadable(path);
   const yearFrom: SourceReport['yearFrom'] = opts.year !== undefined ? 'flag' : path === '-' ? 'now' : 'mtime';
   const rep: SourceReport = { file: path, format: choice === 'auto' ? 'postfix' : (choice as SourceFormat), lines: 0, parsed: 0, skipped: 0, ignored: 0, skippedExamples: [] };
-  let reader: ReturnType<typeof makeReader> | undefined;
+  const pool = opts.pool ?? new ReaderPool();
+  let reader: Reader | undefined;
   const keep = opts.examples ?? 5;
   await readLines(
     path,
     (lines) => {
       if (!reader) {
         if (choice === 'auto') rep.format = sniffFormat(lines);
-        reader = makeReader(rep.format, { ...(opts.year !== undefined ? { year: opts.year } : { refMs: mtimeMs }) });
+        reader = pool.forFile(rep.format, { ...(opts.year !== undefined ? { year: opts.year } : { refMs: mtimeMs }) });
       }
       for (const l of lines) {
         rep.lines++;
@@ -137,8 +175,7 @@ export async function readSource(
     },
     opts.stdin ? { stdin: opts.stdin } : {},
   );
-  reader?.finish?.(sink);
-  if (reader?.scores && opts.scores) opts.scores.push(...reader.scores);
+  if (!opts.pool) pool.finish(sink, opts.scores);
   if (rep.format === 'postfix' || rep.format === 'exim') rep.yearFrom = rep.format === 'postfix' ? yearFrom : undefined;
   if (rep.yearFrom === undefined) delete rep.yearFrom;
   return rep;
@@ -158,9 +195,30 @@ export function storeEvent(e: DeliveryLogEntry): MonitorEvent | undefined {
   return ev;
 }
 
-/** Orders input files oldest first (rotations: mail.log.2.gz before mail.log.1 before mail.log), so per-message state carries over. */
+/**
+ * Where a file stands in logrotate's naming: "mail.log.3.gz" → rotation 3, "mail.log-20261130.zst"
+ * (dateext) → date 20261130, "mail.log" → the live file. A compression suffix (.gz, .zst, .xz, .bz2)
+ * is set aside first.
+ */
+export function rotationOf(path: string): { number?: number; date?: number } {
+  const name = basename(path).replace(/\.(?:gz|zst|xz|bz2)$/, '');
+  const n = /\.(\d{1,4})$/.exec(name);
+  if (n) return { number: Number(n[1]) };
+  const d = /-(\d{8})(?:\d{2})?$/.exec(name);
+  if (d) return { date: Number(d[1]) };
+  return {};
+}
+
+/**
+ * Orders input files oldest first, so per-message state carries over from one to the next.
+ * logrotate's names decide first: a rotated file ("mail.log.1", "mail.log.2.gz",
+ * "mail.log-20261130") is older than a file without a rotation suffix ("mail.log"), a higher
+ * number is older ("mail.log.2.gz" before "mail.log.1"), an earlier dateext date is older. Files
+ * the names do not order (two live files, numbered beside dated) go by modification time, then by
+ * the order given; standard input comes last.
+ */
 export function orderInputs(inputs: readonly string[]): string[] {
-  const withTime = inputs.map((p, i) => {
+  const withKey = inputs.map((p, i) => {
     let t = Infinity;
     if (p !== '-') {
       try {
@@ -169,9 +227,19 @@ export function orderInputs(inputs: readonly string[]): string[] {
         t = -Infinity; // reported as unreadable when read
       }
     }
-    return { p, t, i };
+    return { p, t, i, rot: p === '-' ? {} : rotationOf(p), stdin: p === '-' };
   });
-  return withTime.sort((a, b) => a.t - b.t || a.i - b.i).map((x) => x.p);
+  type K = (typeof withKey)[number];
+  const byName = (a: K, b: K): number => {
+    if (a.stdin !== b.stdin) return a.stdin ? 1 : -1;
+    const ra = a.rot.number !== undefined || a.rot.date !== undefined;
+    const rb = b.rot.number !== undefined || b.rot.date !== undefined;
+    if (ra !== rb) return ra ? -1 : 1;
+    if (a.rot.number !== undefined && b.rot.number !== undefined) return b.rot.number - a.rot.number;
+    if (a.rot.date !== undefined && b.rot.date !== undefined) return a.rot.date - b.rot.date;
+    return 0;
+  };
+  return withKey.sort((a, b) => byName(a, b) || a.t - b.t || a.i - b.i).map((x) => x.p);
 }
 
 export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
@@ -203,6 +271,7 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
     }
   } else {
     const inputs = opts.inputs.length === 0 ? ['-'] : orderInputs(opts.inputs);
+    const pool = new ReaderPool();
     for (const path of inputs) {
       sources.push(
         await readSource(path, opts.source, sink, {
@@ -211,9 +280,11 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
           ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
           examples: opts.examples ?? 5,
           scores,
+          pool,
         }),
       );
     }
+    pool.finish(sink, scores);
   }
   return buildReport(agg, sources, scores, opts, placement);
 }

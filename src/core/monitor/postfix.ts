@@ -105,7 +105,7 @@ interface DeferredRecipient {
 export class PostfixReader implements LogReader {
   readonly format = 'postfix' as const;
   readonly scores: number[] = [];
-  private readonly clock: ClassicClock;
+  private clock: ClassicClock;
   /** qid → envelope sender, from qmgr's from= line, until "removed". */
   private readonly senders = new Map<string, string>();
   /** qid → receipt time, from client=/pickup until qmgr names the sender. */
@@ -118,6 +118,16 @@ export class PostfixReader implements LogReader {
 
   constructor(opts: { year?: number; refMs?: number }) {
     this.clock = new ClassicClock(opts);
+  }
+
+  /**
+   * The next file of the same run (a newer rotation): the per-message state carries over, so a
+   * message received in mail.log.1 and delivered in mail.log keeps its sender and its deferred
+   * recipients. With --year the clock runs on (a rotation that crosses New Year steps on); without
+   * it, each file's own modification time dates its lines.
+   */
+  nextFile(opts: { year?: number; refMs?: number }): void {
+    if (opts.year === undefined) this.clock = new ClassicClock(opts);
   }
 
   /**
