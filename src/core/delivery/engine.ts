@@ -15,9 +15,9 @@ import type { Clock } from '../clock.js';
 import type { Resolver } from '../dns/types.js';
 import { finding } from '../probe/host-findings.js';
 import type { Finding } from '../types.js';
-import { addressDomain, applyUpdates, FINAL_STATUSES, type AttemptRecord, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
+import { addressDomain, applyUpdate, applyUpdates, FINAL_STATUSES, type AttemptRecord, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
 import type { Classification, ClassifyInput } from './classification.js';
-import { DEFAULT_RETRY_POLICY, DestinationThrottle, nextRetry, type RetryPolicy } from './retry-policy.js';
+import { DEFAULT_RETRY_POLICY, DestinationThrottle, nextRetry, type RetryPolicy, type RetryState } from './retry-policy.js';
 import { applySuppressionRule } from './suppression-rule.js';
 import { routeDomain, type RelayAuth, type Route } from './route.js';
 import { type DeliveryTransport, type RecipientResult, type TlsRequirement, type TransactionResult } from './transport.js';
@@ -121,6 +121,10 @@ export class DeliveryEngine {
   private readonly providers = new Map<string, Promise<ProviderName>>();
   /** Classifications of reply texts seen in this process (bounded). */
   private readonly classified = new Map<string, Classification>();
+  /** The same, by reply object, for frozen (immutable) replies a transport hands out again and again. */
+  private readonly classifiedReplies = new WeakMap<ReplyRecord, { stage: string; c: Classification }>();
+  /** Finding keys per recipient domain and code (causeKey). */
+  private readonly causeKeys = new Map<string, Map<string, string>>();
   /** Recipient lookup per claimed message (a --separate send has thousands). */
   private readonly recipientIndex = new WeakMap<QueuedMessage, Map<string, QueuedRecipient>>();
 
@@ -234,10 +238,16 @@ export class DeliveryEngine {
     let due = m.recipients.filter((r) => !FINAL_STATUSES.has(r.status) && r.nextAttemptAt <= now);
     if (opts.warmup) due = await this.withinWarmupCaps(m, opts.warmup, due, now, held);
     const byDomain = new Map<string, QueuedRecipient[]>();
+    let last: QueuedRecipient[] | undefined;
+    let lastDomain: string | undefined;
     for (const r of due) {
-      const list = byDomain.get(r.domain) ?? [];
-      list.push(r);
-      byDomain.set(r.domain, list);
+      // recipients of one domain usually come together: look the list up only when the domain changes
+      if (r.domain !== lastDomain || !last) {
+        lastDomain = r.domain;
+        last = byDomain.get(r.domain);
+        if (!last) byDomain.set(r.domain, (last = []));
+      }
+      last.push(r);
     }
     const jobs: (() => Promise<void>)[] = [];
     const size = opts.separate ? 1 : Math.max(1, opts.maxRcpt);
@@ -269,6 +279,7 @@ export class DeliveryEngine {
     const budget = await loading;
     const go: QueuedRecipient[] = [];
     const wait: RecipientUpdate[] = [];
+    const waitFor: QueuedRecipient[] = [];
     const waiting = new Map<ProviderName, { count: number; until: number }>();
     for (const r of due) {
       const provider = budget.key(await this.providerOf(r.domain));
@@ -278,6 +289,7 @@ export class DeliveryEngine {
       }
       const until = budget.nextWindow(provider);
       wait.push({ recipient: r.recipient, status: 'deferred', nextAttemptAt: until, reason: (await import('../warmup/enforce.js')).WARMUP_CAP_REASON, at: now });
+      waitFor.push(r);
       const w = waiting.get(provider) ?? { count: 0, until };
       w.count++;
       waiting.set(provider, w);
@@ -293,7 +305,7 @@ export class DeliveryEngine {
         `WARMUP_CAP_REACHED|${provider}`,
       );
     }
-    if (wait.length > 0) held.push(this.record(m, wait, [], 'lazy'));
+    if (wait.length > 0) held.push(this.record(m, wait, [], 'lazy', waitFor));
     return go;
   }
 
@@ -383,6 +395,8 @@ export class DeliveryEngine {
   private async settle(m: QueuedMessage, opts: DeliveryOptions, domain: string, batch: QueuedRecipient[], result: TransactionResult): Promise<void> {
     const now = this.deps.clock.now();
     const updates: RecipientUpdate[] = [];
+    /** The claimed recipient record each update is for (updates[i] applies to targets[i]). */
+    const targets: QueuedRecipient[] = [];
     const log: DeliveryLogEntry[] = [];
     const destination = opts.relay ? 'relay' : domain;
     for (const f of result.hostFailures) {
@@ -395,6 +409,7 @@ export class DeliveryEngine {
     // send --warmup: the log rows count toward the plan's cap of the domain's provider
     const tag = opts.warmup ? (await import('../warmup/enforce.js')).warmupTag(opts.warmup.id, (await this.budgets.get(opts.warmup.id))?.key(await this.providerOf(domain)) ?? 'other') : undefined;
     let rateLimitedUntil: number | undefined;
+    let rateKey: string | undefined;
     const byRecipient = new Map(result.results.map((x) => [x.recipient, x]));
     for (const rec of batch) {
       const r = byRecipient.get(rec.recipient) ?? { recipient: rec.recipient, networkError: 'no answer', stage: 'unknown' as const };
@@ -409,33 +424,41 @@ export class DeliveryEngine {
       } else if (c.retry || !r.reply || r.reply.code === undefined || r.reply.code < 500) {
         if (c.rateLimited) {
           rateLimitedUntil = this.throttle.strike(destination, now, c.retryAfterMs);
-          this.addFinding(() => finding('SEND_RATE_LIMITED', 'send', `${destination} is rate-limiting us: ${replyText(r)}`, { fix: 'Send more slowly to this provider (lower --concurrency, warm up the IP: mailpace-cli warmup plan).' }), `SEND_RATE_LIMITED|${destination}`);
+          rateKey ??= `SEND_RATE_LIMITED|${destination}`;
+          this.addFinding(() => finding('SEND_RATE_LIMITED', 'send', `${destination} is rate-limiting us: ${replyText(r)}`, { fix: 'Send more slowly to this provider (lower --concurrency, warm up the IP: mailpace-cli warmup plan).' }), rateKey);
         }
-        const decision = nextRetry(opts.policy, { deferrals: rec.attempts + 1, createdAt: m.createdAt, expiresAt: m.expiresAt, ...(rateLimitedUntil !== undefined ? { destinationNotBefore: rateLimitedUntil } : {}) }, c, now);
+        const state: RetryState = { deferrals: rec.attempts + 1, createdAt: m.createdAt, expiresAt: m.expiresAt };
+        if (rateLimitedUntil !== undefined) state.destinationNotBefore = rateLimitedUntil;
+        const decision = nextRetry(opts.policy, state, c, now);
         if (decision.kind === 'expire') {
           status = 'expired';
           why = 'expired';
         } else {
           status = 'deferred';
           nextAttemptAt = decision.at;
-          this.waiting.set(rec.recipient, { recipient: rec.recipient, why: decision.why, ...(r.reply ? { reply: r.reply } : r.networkError ? { reply: { text: r.networkError } } : {}) });
+          const pending: Pending = { recipient: rec.recipient, why: decision.why };
+          if (r.reply) pending.reply = r.reply;
+          else if (r.networkError) pending.reply = { text: r.networkError };
+          this.waiting.set(rec.recipient, pending);
         }
       } else {
         status = 'bounced';
         await this.maybeSuppress(rec.recipient, c, r, now);
       }
+      // why a recipient waits matters only while it does (a long queue run must not keep every address it ever deferred)
+      if (status !== 'deferred') this.waiting.delete(rec.recipient);
       this.causeFindings(c, r, rec.recipient);
       const lastReply: ReplyRecord | undefined = r.reply ?? (r.networkError ? { text: r.networkError } : undefined);
-      updates.push({
-        recipient: rec.recipient,
-        status,
-        ...(nextAttemptAt !== undefined ? { nextAttemptAt } : {}),
-        ...(lastReply ? { lastReply } : {}),
-        reason: status === 'expired' ? 'expired' : why,
-        hard: status === 'bounced' ? c.hard : false,
-        attempted: true,
-        at: attemptAt,
-      });
+      // written out rather than spread: this runs for every recipient of every transaction
+      const update = { recipient: rec.recipient, status } as RecipientUpdate;
+      if (nextAttemptAt !== undefined) update.nextAttemptAt = nextAttemptAt;
+      if (lastReply) update.lastReply = lastReply;
+      update.reason = status === 'expired' ? 'expired' : why;
+      update.hard = status === 'bounced' ? c.hard : false;
+      update.attempted = true;
+      update.at = attemptAt;
+      updates.push(update);
+      targets.push(rec);
       const entry: DeliveryLogEntry = {
         at: attemptAt,
         queueId: m.id,
@@ -453,7 +476,13 @@ export class DeliveryEngine {
       if (r.reply?.enhanced) entry.enhancedCode = r.reply.enhanced;
       if (lastReply) entry.response = lastReply.text;
       log.push(entry);
-      this.deps.onEvent?.({ type: 'result', queueId: m.id, recipient: rec.recipient, status, ...(r.reply ? { reply: r.reply } : {}), ...(r.networkError ? { networkError: r.networkError } : {}), ...(result.host ? { host: result.host } : {}) });
+      if (this.deps.onEvent) {
+        const e: Extract<EngineEvent, { type: 'result' }> = { type: 'result', queueId: m.id, recipient: rec.recipient, status };
+        if (r.reply) e.reply = r.reply;
+        if (r.networkError) e.networkError = r.networkError;
+        if (result.host) e.host = result.host;
+        this.deps.onEvent(e);
+      }
     }
     // A rate limit holds back the destination's other pending recipients of this message too.
     if (rateLimitedUntil !== undefined) {
@@ -463,9 +492,10 @@ export class DeliveryEngine {
         if (other.domain !== domain || FINAL_STATUSES.has(other.status) || inBatch.has(other) || other.nextAttemptAt >= rateLimitedUntil) continue;
         if (updated.has(other.recipient)) continue;
         updates.push({ recipient: other.recipient, status: other.status, nextAttemptAt: rateLimitedUntil, at: now });
+        targets.push(other);
       }
     }
-    await this.record(m, updates, log, 'lazy');
+    await this.record(m, updates, log, 'lazy', targets);
   }
 
   private classifyResult(r: RecipientResult): Classification {
@@ -477,6 +507,11 @@ export class DeliveryEngine {
       return this.deps.classify({ text: r.networkError ?? r.reply?.text ?? '', networkError: r.networkError ?? 'unknown', stage: r.stage });
     }
     // The same reply comes back by the thousand (a throttled provider, a bulk send): classify it once.
+    const frozen = Object.isFrozen(r.reply);
+    if (frozen) {
+      const hit = this.classifiedReplies.get(r.reply);
+      if (hit && hit.stage === r.stage) return hit.c;
+    }
     const key = `${r.stage}\u0000${r.reply.code}\u0000${r.reply.enhanced ?? ''}\u0000${r.reply.text}`;
     let c = this.classified.get(key);
     if (!c) {
@@ -486,6 +521,7 @@ export class DeliveryEngine {
       if (this.classified.size >= CLASSIFIED_MAX) this.classified.clear();
       this.classified.set(key, c);
     }
+    if (frozen) this.classifiedReplies.set(r.reply, { stage: r.stage, c });
     return c;
   }
 
@@ -501,9 +537,29 @@ export class DeliveryEngine {
     }
   }
 
+  /**
+   * `<code>|<the part of the address after its "@">`: a finding's key per recipient domain, made
+   * once per code and domain (a throttled batch asks for it on every recipient).
+   */
+  private causeKey(code: string, recipient: string): string {
+    // the same text as recipient.split('@')[1]
+    const at = recipient.indexOf('@');
+    if (at < 0) return `${code}|undefined`;
+    const next = recipient.indexOf('@', at + 1);
+    const part = recipient.slice(at + 1, next < 0 ? recipient.length : next);
+    let byCode = this.causeKeys.get(part);
+    if (!byCode) {
+      if (this.causeKeys.size >= CLASSIFIED_MAX) this.causeKeys.clear();
+      this.causeKeys.set(part, (byCode = new Map()));
+    }
+    let key = byCode.get(code);
+    if (key === undefined) byCode.set(code, (key = `${code}|${part}`));
+    return key;
+  }
+
   /** Sender-side causes the reply reveals, each with the command that looks into it. */
   private causeFindings(c: Classification, r: RecipientResult, recipient: string): void {
-    const key = (code: string) => `${code}|${recipient.split('@')[1]}`;
+    const key = (code: string) => this.causeKey(code, recipient);
     const text = () => replyText(r);
     // Greylisting (RFC 6647) refuses nobody: its reason follows the status code (4.7.1 is
     // "blocked" to Sisimai), but the cure is the retry after the delay, not a blocklist scan.
@@ -597,13 +653,19 @@ export class DeliveryEngine {
 
   /** Recipients of a throttled destination wait, unchanged, until the throttle ends (not an attempt). */
   private hold(m: QueuedMessage, rcpts: readonly QueuedRecipient[], until: number, now: number): Promise<void> {
-    return this.record(m, rcpts.map((r) => ({ recipient: r.recipient, status: r.status, nextAttemptAt: until, at: now })), [], 'lazy');
+    return this.record(m, rcpts.map((r) => ({ recipient: r.recipient, status: r.status, nextAttemptAt: until, at: now })), [], 'lazy', rcpts);
   }
 
-  private async record(m: QueuedMessage, updates: RecipientUpdate[], log: DeliveryLogEntry[], mode: 'durable' | 'lazy'): Promise<void> {
+  /**
+   * Writes updates (and log rows) for message `m`, then applies them to the engine's copy of it:
+   * to `targets[i]` (the claimed record updates[i] is for) when the caller has them, else looked up
+   * by address. A throttled destination's backlog is held on every claim, so the direct way matters.
+   */
+  private async record(m: QueuedMessage, updates: RecipientUpdate[], log: DeliveryLogEntry[], mode: 'durable' | 'lazy', targets?: readonly QueuedRecipient[]): Promise<void> {
     if (updates.length === 0 && log.length === 0) return;
     await this.write({ queueId: m.id, updates, log }, mode);
-    applyUpdates(this.recipientIndex, m, updates);
+    if (targets) for (let i = 0; i < updates.length; i++) applyUpdate(targets[i]!, updates[i]!);
+    else applyUpdates(this.recipientIndex, m, updates);
   }
 }
 

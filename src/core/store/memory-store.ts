@@ -3,7 +3,7 @@
  * SQLite and PostgreSQL, nothing kept after the process ends.
  */
 import {
-  applyUpdates,
+  applyUpdate,
   countRows,
   FINAL_STATUSES,
   isSettled,
@@ -18,6 +18,7 @@ import {
   type QueuedMessage,
   type QueuedRecipient,
   type RecipientUpdate,
+  type ReplyRecord,
   type Store,
   type Suppression,
   type SuppressionReason,
@@ -28,9 +29,39 @@ interface Lease {
   until: number;
 }
 
-/** A copy the caller may change; `options` is shared, as no caller changes it (the engine spreads it into its own object). */
+/**
+ * A copy the caller may change; `options` is shared, as no caller changes it (the engine spreads it
+ * into its own object), and so is each recipient's lastReply, which the store keeps frozen (it is
+ * replaced, never changed). A claim copies every recipient of every due message (a throttled
+ * destination's backlog on every retry), so this is written out field by field, in the order the
+ * SQL stores give (rows.ts), rather than spread.
+ */
 function cloneMessage(m: QueuedMessage): QueuedMessage {
-  return { ...m, recipients: m.recipients.map((r) => ({ ...r, ...(r.lastReply ? { lastReply: { ...r.lastReply } } : {}) })) };
+  const from = m.recipients;
+  const recipients = new Array<QueuedRecipient>(from.length);
+  for (let i = 0; i < from.length; i++) {
+    const r = from[i]!;
+    const c: QueuedRecipient = { recipient: r.recipient, domain: r.domain, status: r.status, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt };
+    if (r.firstAttemptAt !== undefined) c.firstAttemptAt = r.firstAttemptAt;
+    if (r.lastAttemptAt !== undefined) c.lastAttemptAt = r.lastAttemptAt;
+    if (r.lastReply !== undefined) c.lastReply = r.lastReply;
+    if (r.reason !== undefined) c.reason = r.reason;
+    if (r.hard !== undefined) c.hard = r.hard;
+    recipients[i] = c;
+  }
+  return { ...m, recipients };
+}
+
+/** The store's own, frozen copy of a reply (shared by the copies it hands out). */
+function ownReply(r: ReplyRecord): ReplyRecord {
+  return Object.isFrozen(r) ? r : Object.freeze({ ...r });
+}
+
+/** The earliest time a recipient of `m` is due, or Infinity when every recipient is final. */
+function earliestDue(m: QueuedMessage): number {
+  let due = Infinity;
+  for (const r of m.recipients) if (r.nextAttemptAt < due && !FINAL_STATUSES.has(r.status)) due = r.nextAttemptAt;
+  return due;
 }
 
 export class MemoryStore implements Store {
@@ -40,6 +71,14 @@ export class MemoryStore implements Store {
   private readonly deliveries: DeliveryLogEntry[] = [];
   /** The queue as stored (subclasses read it without the copy getQueued makes). */
   protected readonly queue = new Map<string, QueuedMessage>();
+  /**
+   * Each queued message's earliest due time (Infinity: nothing pending), kept up to date by every
+   * write, so a claim looks at each message once instead of at each of its recipients.
+   */
+  protected readonly dueAt = new Map<string, number>();
+  /** True while the queue's insertion order is also its createdAt order (the usual case): claims then need no sort. */
+  private inCreationOrder = true;
+  private lastCreatedAt = -Infinity;
   private readonly leases = new Map<string, Lease>();
   private readonly placementRuns = new Map<string, PlacementRun>();
   private readonly mtaSts = new Map<string, CachedMtaStsPolicy>();
@@ -74,8 +113,14 @@ export class MemoryStore implements Store {
   async enqueue(message: QueuedMessage): Promise<void> {
     if (this.queue.has(message.id)) throw new Error(`queue id ${message.id} already exists`);
     const m = { ...cloneMessage(message), options: structuredClone(message.options) };
-    for (const r of m.recipients) r.recipient = normalizeAddress(r.recipient);
+    for (const r of m.recipients) {
+      r.recipient = normalizeAddress(r.recipient);
+      if (r.lastReply) r.lastReply = ownReply(r.lastReply);
+    }
+    if (m.createdAt < this.lastCreatedAt) this.inCreationOrder = false;
+    else this.lastCreatedAt = m.createdAt;
     this.queue.set(m.id, m);
+    this.dueAt.set(m.id, earliestDue(m));
   }
   async getQueued(id: string): Promise<QueuedMessage | undefined> {
     const m = this.queue.get(id);
@@ -86,12 +131,14 @@ export class MemoryStore implements Store {
   }
   async claim(opts: { worker: string; now: number; leaseMs: number; limit: number; id?: string }): Promise<Claim[]> {
     const out: Claim[] = [];
-    const candidates = opts.id === undefined ? [...this.queue.values()].sort((a, b) => a.createdAt - b.createdAt) : [this.queue.get(opts.id)].filter((m) => m !== undefined);
+    // createdAt order (ties: queue order, as a stable sort keeps them)
+    const candidates: Iterable<QueuedMessage> =
+      opts.id !== undefined ? [this.queue.get(opts.id)].filter((m) => m !== undefined) : this.inCreationOrder ? this.queue.values() : [...this.queue.values()].sort((a, b) => a.createdAt - b.createdAt);
     for (const m of candidates) {
       if (out.length >= opts.limit) break;
+      if (!(this.dueAt.get(m.id)! <= opts.now)) continue;
       const lease = this.leases.get(m.id);
       if (lease && lease.until > opts.now) continue;
-      if (!m.recipients.some((r) => !FINAL_STATUSES.has(r.status) && r.nextAttemptAt <= opts.now)) continue;
       const until = opts.now + opts.leaseMs;
       this.leases.set(m.id, { worker: opts.worker, until });
       out.push({ message: cloneMessage(m), worker: opts.worker, leaseUntil: until });
@@ -105,23 +152,56 @@ export class MemoryStore implements Store {
     }
     for (const b of batch) {
       const m = this.queue.get(b.queueId)!;
-      applyUpdates(this.recipientIndex, m, b.updates);
+      this.apply(m, b.updates);
       for (const e of b.log) await this.logDelivery(e);
     }
+  }
+  private apply(m: QueuedMessage, updates: readonly RecipientUpdate[]): void {
+    if (updates.length === 0) return;
+    let index = this.recipientIndex.get(m);
+    if (!index) {
+      index = new Map(m.recipients.map((r) => [r.recipient, r]));
+      this.recipientIndex.set(m, index);
+    }
+    const recipients = m.recipients;
+    let cursor = 0;
+    for (const u of updates) {
+      // Updates mostly come in queue order (a batch, a held backlog): look a few records past the
+      // previous one first. Else the index, keyed by normalised address (an address found as given
+      // is already normal).
+      let r: QueuedRecipient | undefined;
+      for (let j = cursor, end = Math.min(recipients.length, cursor + 4); j < end; j++) {
+        if (recipients[j]!.recipient === u.recipient) {
+          r = recipients[j];
+          cursor = j + 1;
+          break;
+        }
+      }
+      r ??= index.get(u.recipient) ?? index.get(normalizeAddress(u.recipient));
+      if (!r) continue;
+      applyUpdate(r, u);
+      if (u.lastReply !== undefined) r.lastReply = ownReply(u.lastReply);
+    }
+    this.dueAt.set(m.id, earliestDue(m));
   }
   async release(queueId: string, worker: string): Promise<void> {
     const lease = this.leases.get(queueId);
     if (lease && lease.worker === worker) this.leases.delete(queueId);
     const m = this.queue.get(queueId);
-    if (m && isSettled(m)) this.queue.delete(queueId);
+    if (m && isSettled(m)) {
+      this.queue.delete(queueId);
+      this.dueAt.delete(queueId);
+    }
   }
   async deleteQueued(id: string): Promise<boolean> {
     this.leases.delete(id);
+    this.dueAt.delete(id);
     return this.queue.delete(id);
   }
   async deleteAllQueued(): Promise<number> {
     const n = this.queue.size;
     this.queue.clear();
+    this.dueAt.clear();
     this.leases.clear();
     return n;
   }

@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { DeliveryTransport, RecipientResult, TransactionRequest, TransactionResult } from '../delivery/transport.js';
+import type { ReplyRecord } from '../store/store.js';
 import { providerModel, type ProviderModel, type ReceiverModel, type ReplyTemplate } from './model.js';
 import type { ProviderName } from './providers.js';
 
@@ -45,8 +46,16 @@ export interface ModelTransportOptions {
   weightOf: (recipient: string) => number;
 }
 
+/** Every acceptance is the same reply (frozen: shared by all the results that carry it). */
+const ACCEPTED = Object.freeze({ code: 250, enhanced: '2.0.0', text: 'OK: queued' });
+
 export class ModelTransport implements DeliveryTransport {
   private readonly state = new Map<ProviderName, ProviderState>();
+  /**
+   * Filled replies per template and domain (frozen, handed out again and again); null for a
+   * template that names the recipient.
+   */
+  private readonly filled = new Map<ReplyTemplate, Map<string, ReplyRecord> | null>();
   private readonly greylisted = new Set<string>();
   /** What the latest transaction answered each recipient (the simulator counts rate limits by it). */
   readonly lastKind = new Map<string, ReplyKind>();
@@ -104,7 +113,7 @@ export class ModelTransport implements DeliveryTransport {
         const c = w * this.o.model.complaintRate;
         s.day.complaints += Math.floor(c) + (this.o.random() < c - Math.floor(c) ? 1 : 0);
         accepted.push(recipient);
-        results.push({ recipient, reply: { code: 250, enhanced: '2.0.0', text: 'OK: queued' }, stage: 'message' });
+        results.push({ recipient, reply: ACCEPTED, stage: 'message' });
         continue;
       }
       if (kind === 'bounced') s.day.bounced += w;
@@ -112,10 +121,22 @@ export class ModelTransport implements DeliveryTransport {
       else if (kind === 'greylisted') s.day.greylisted += w;
       else s.day.blocked += w;
       const t = kind === 'throttled' ? m.throttleReply : kind === 'greylisted' ? m.greylistReply : kind === 'bounced' ? m.bounceReply : m.blockReply;
-      results.push({ recipient, reply: fill(t, recipient, domain), stage: kind === 'blocked' ? 'message' : 'rcpt' });
+      results.push({ recipient, reply: this.reply(t, recipient, domain), stage: kind === 'blocked' ? 'message' : 'rcpt' });
     }
     if (accepted.length > 0 && req.beforeData) await req.beforeData(accepted);
     return { host: req.route.hosts[0]?.host ?? `mx.${domain}`, address: '192.0.2.25', port: req.route.hosts[0]?.port ?? 25, tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' }, results, hostFailures: [] };
+  }
+
+  private reply(t: ReplyTemplate, recipient: string, domain: string): ReplyRecord {
+    let byDomain = this.filled.get(t);
+    if (byDomain === undefined) {
+      byDomain = t.text.includes('{recipient}') ? null : new Map();
+      this.filled.set(t, byDomain);
+    }
+    if (byDomain === null) return fill(t, recipient, domain);
+    let r = byDomain.get(domain);
+    if (!r) byDomain.set(domain, (r = Object.freeze(fill(t, recipient, domain))));
+    return r;
   }
 
   /**
@@ -143,7 +164,7 @@ export class ModelTransport implements DeliveryTransport {
   async close(): Promise<void> {}
 }
 
-function fill(t: ReplyTemplate, recipient: string, domain: string): { code: number; enhanced?: string; text: string } {
+function fill(t: ReplyTemplate, recipient: string, domain: string): ReplyRecord {
   const text = t.text.replaceAll('{ip}', SIM_IP).replaceAll('{recipient}', recipient).replaceAll('{domain}', domain);
   return t.enhanced ? { code: t.code, enhanced: t.enhanced, text } : { code: t.code, text };
 }

@@ -16,7 +16,7 @@ import { DEFAULT_DELIVERY_OPTIONS, DeliveryEngine, type DeliveryOptions } from '
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../delivery/retry-policy.js';
 import type { DnsAnswer, RecordType, Resolver } from '../dns/types.js';
 import { MemoryStore } from '../store/memory-store.js';
-import { FINAL_STATUSES, type QueuedMessage } from '../store/store.js';
+import { FINAL_STATUSES } from '../store/store.js';
 import { WARMUP_FLAGS, type WarmupFlag, type WarmupFlagCode } from './codes.js';
 import { ModelTransport } from './model-transport.js';
 import type { ReceiverModel } from './model.js';
@@ -125,25 +125,8 @@ export class SimResolver implements Resolver {
   }
 }
 
-/** The memory store, keeping each queued message's next due time so the simulator can jump to it. */
+/** The memory store, with the earliest due time of the whole queue, so the simulator can jump to it. */
 class SimStore extends MemoryStore {
-  readonly due = new Map<string, number>();
-  override async enqueue(message: QueuedMessage): Promise<void> {
-    await super.enqueue(message);
-    this.track(message);
-  }
-  override async release(queueId: string, worker: string): Promise<void> {
-    await super.release(queueId, worker);
-    const m = this.queue.get(queueId);
-    if (m) this.track(m);
-    else this.due.delete(queueId);
-  }
-  private track(m: QueuedMessage): void {
-    let due: number | undefined;
-    for (const r of m.recipients) if (!FINAL_STATUSES.has(r.status) && (due === undefined || r.nextAttemptAt < due)) due = r.nextAttemptAt;
-    if (due === undefined) this.due.delete(m.id);
-    else this.due.set(m.id, due);
-  }
   /**
    * The simulator counts outcomes from the engine's events; keeping a log row per attempt would
    * grow without bound (a throttled backlog is retried all day, every day).
@@ -152,9 +135,9 @@ class SimStore extends MemoryStore {
     return 0;
   }
   nextDue(): number | undefined {
-    let min: number | undefined;
-    for (const v of this.due.values()) if (min === undefined || v < min) min = v;
-    return min;
+    let min = Infinity;
+    for (const v of this.dueAt.values()) if (v < min) min = v;
+    return min === Infinity ? undefined : min;
   }
 }
 
