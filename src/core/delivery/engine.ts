@@ -83,6 +83,11 @@ export interface EnqueueInput {
   force?: boolean;
 }
 
+/** Pending and due at `now`. */
+function isDue(r: QueuedRecipient, now: number): boolean {
+  return !FINAL_STATUSES.has(r.status) && r.nextAttemptAt <= now;
+}
+
 function optionsOf(m: QueuedMessage): DeliveryOptions {
   const o = m.options as Partial<DeliveryOptions>;
   return { ...DEFAULT_DELIVERY_OPTIONS, ...o, policy: { ...DEFAULT_RETRY_POLICY, ...(o.policy ?? {}) } };
@@ -109,6 +114,8 @@ export class DeliveryEngine {
   private readonly findingKeys = new Set<string>();
   private readonly random: () => number;
   private readonly waiting = new Map<string, Pending>();
+  /** Whether `waiting` is kept: only runUntilSettled reports it (a queue run or a simulation would only fill it). */
+  private trackWaiting = false;
   private pendingWrites: { rec: AttemptRecord; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
   private lazyTimer: NodeJS.Timeout | undefined;
@@ -125,6 +132,8 @@ export class DeliveryEngine {
   private readonly classifiedReplies = new WeakMap<ReplyRecord, { stage: string; c: Classification }>();
   /** Finding keys per recipient domain and code (causeKey). */
   private readonly causeKeys = new Map<string, Map<string, string>>();
+  /** The domain part causeKey saw last (a batch is one domain), to skip the lookup. */
+  private lastCausePart: { part: string; byCode: Map<string, string> } | undefined;
   /** Recipient lookup per claimed message (a --separate send has thousands). */
   private readonly recipientIndex = new WeakMap<QueuedMessage, Map<string, QueuedRecipient>>();
 
@@ -149,9 +158,13 @@ export class DeliveryEngine {
     const seen = new Set<string>();
     const rcpts = input.recipients.map(normalizeAddress).filter((r) => !seen.has(r) && !!seen.add(r));
     const suppressed = input.force ? new Map() : await this.deps.store.suppressedAmong(rcpts);
+    // one string per domain, so the per-domain grouping of every claim compares references
+    const domains = new Map<string, string>();
     const recipients: QueuedRecipient[] = rcpts.map((r) => {
       const s = suppressed.get(r);
-      const q: QueuedRecipient = { recipient: r, domain: addressDomain(r), status: s ? 'suppressed' : 'queued', attempts: 0, nextAttemptAt: now };
+      let domain = addressDomain(r);
+      domain = domains.get(domain) ?? (domains.set(domain, domain), domain);
+      const q: QueuedRecipient = { recipient: r, domain, status: s ? 'suppressed' : 'queued', attempts: 0, nextAttemptAt: now };
       if (s) {
         q.reason = s.reason;
         this.addFinding(finding('RECIPIENT_SUPPRESSED', 'send', `${r} is on the suppression list (${s.reason}${s.detail ? `: ${s.detail}` : ''}) and was skipped.`, { fix: `Remove it with: mailpace-cli suppression remove ${r} (or send with --force).` }));
@@ -212,6 +225,7 @@ export class DeliveryEngine {
    * injected clock) until the next one is due. Idle connections are closed before a wait.
    */
   async runUntilSettled(id: string, signal?: AbortSignal): Promise<QueuedMessage | undefined> {
+    this.trackWaiting = true;
     for (;;) {
       await this.runDue({ id, signal });
       const m = await this.deps.store.getQueued(id);
@@ -235,12 +249,15 @@ export class DeliveryEngine {
     const opts = optionsOf(m);
     const now = this.deps.clock.now();
     const held: Promise<void>[] = [];
-    let due = m.recipients.filter((r) => !FINAL_STATUSES.has(r.status) && r.nextAttemptAt <= now);
-    if (opts.warmup) due = await this.withinWarmupCaps(m, opts.warmup, due, now, held);
+    // The due recipients by domain, in queue order. One pass over the message, no copies: a
+    // throttled destination's whole backlog comes through here on every retry.
+    let capped: QueuedRecipient[] | undefined;
+    if (opts.warmup) capped = await this.withinWarmupCaps(m, opts.warmup, m.recipients.filter((r) => isDue(r, now)), now, held);
     const byDomain = new Map<string, QueuedRecipient[]>();
     let last: QueuedRecipient[] | undefined;
     let lastDomain: string | undefined;
-    for (const r of due) {
+    for (const r of capped ?? m.recipients) {
+      if (!capped && !isDue(r, now)) continue;
       // recipients of one domain usually come together: look the list up only when the domain changes
       if (r.domain !== lastDomain || !last) {
         lastDomain = r.domain;
@@ -258,7 +275,7 @@ export class DeliveryEngine {
         continue;
       }
       for (let i = 0; i < rcpts.length; i += size) {
-        const batch = rcpts.slice(i, i + size);
+        const batch = rcpts.length <= size ? rcpts : rcpts.slice(i, i + size);
         jobs.push(() => this.attempt(m, opts, domain, batch, signal));
       }
     }
@@ -293,7 +310,7 @@ export class DeliveryEngine {
       const w = waiting.get(provider) ?? { count: 0, until };
       w.count++;
       waiting.set(provider, w);
-      this.waiting.set(r.recipient, { recipient: r.recipient, why: `warm-up cap for ${provider} (day ${budget.day} of the plan)` });
+      if (this.trackWaiting) this.waiting.set(r.recipient, { recipient: r.recipient, why: `warm-up cap for ${provider} (day ${budget.day} of the plan)` });
     }
     for (const [provider, w] of waiting) {
       const b = budget.get(provider);
@@ -410,9 +427,14 @@ export class DeliveryEngine {
     const tag = opts.warmup ? (await import('../warmup/enforce.js')).warmupTag(opts.warmup.id, (await this.budgets.get(opts.warmup.id))?.key(await this.providerOf(domain)) ?? 'other') : undefined;
     let rateLimitedUntil: number | undefined;
     let rateKey: string | undefined;
-    const byRecipient = new Map(result.results.map((x) => [x.recipient, x]));
-    for (const rec of batch) {
-      const r = byRecipient.get(rec.recipient) ?? { recipient: rec.recipient, networkError: 'no answer', stage: 'unknown' as const };
+    // Transports answer in the batch's order: then the i-th result is the i-th recipient's, else look it up.
+    const results = result.results;
+    let inOrder = results.length === batch.length;
+    for (let i = 0; inOrder && i < batch.length; i++) inOrder = results[i]!.recipient === batch[i]!.recipient;
+    const byRecipient = inOrder ? undefined : new Map(results.map((x) => [x.recipient, x]));
+    for (let i = 0; i < batch.length; i++) {
+      const rec = batch[i]!;
+      const r = (byRecipient ? byRecipient.get(rec.recipient) : results[i]) ?? { recipient: rec.recipient, networkError: 'no answer', stage: 'unknown' as const };
       const c = this.classifyResult(r);
       const attemptAt = now;
       let status: RecipientUpdate['status'];
@@ -425,7 +447,7 @@ export class DeliveryEngine {
         if (c.rateLimited) {
           rateLimitedUntil = this.throttle.strike(destination, now, c.retryAfterMs);
           rateKey ??= `SEND_RATE_LIMITED|${destination}`;
-          this.addFinding(() => finding('SEND_RATE_LIMITED', 'send', `${destination} is rate-limiting us: ${replyText(r)}`, { fix: 'Send more slowly to this provider (lower --concurrency, warm up the IP: mailpace-cli warmup plan).' }), rateKey);
+          if (!this.findingKeys.has(rateKey)) this.addFinding(() => finding('SEND_RATE_LIMITED', 'send', `${destination} is rate-limiting us: ${replyText(r)}`, { fix: 'Send more slowly to this provider (lower --concurrency, warm up the IP: mailpace-cli warmup plan).' }), rateKey);
         }
         const state: RetryState = { deferrals: rec.attempts + 1, createdAt: m.createdAt, expiresAt: m.expiresAt };
         if (rateLimitedUntil !== undefined) state.destinationNotBefore = rateLimitedUntil;
@@ -436,17 +458,19 @@ export class DeliveryEngine {
         } else {
           status = 'deferred';
           nextAttemptAt = decision.at;
-          const pending: Pending = { recipient: rec.recipient, why: decision.why };
-          if (r.reply) pending.reply = r.reply;
-          else if (r.networkError) pending.reply = { text: r.networkError };
-          this.waiting.set(rec.recipient, pending);
+          if (this.trackWaiting) {
+            const pending: Pending = { recipient: rec.recipient, why: decision.why };
+            if (r.reply) pending.reply = r.reply;
+            else if (r.networkError) pending.reply = { text: r.networkError };
+            this.waiting.set(rec.recipient, pending);
+          }
         }
       } else {
         status = 'bounced';
         await this.maybeSuppress(rec.recipient, c, r, now);
       }
-      // why a recipient waits matters only while it does (a long queue run must not keep every address it ever deferred)
-      if (status !== 'deferred') this.waiting.delete(rec.recipient);
+      // why a recipient waits matters only while it does
+      if (status !== 'deferred' && this.trackWaiting) this.waiting.delete(rec.recipient);
       this.causeFindings(c, r, rec.recipient);
       const lastReply: ReplyRecord | undefined = r.reply ?? (r.networkError ? { text: r.networkError } : undefined);
       // written out rather than spread: this runs for every recipient of every transaction
@@ -546,11 +570,18 @@ export class DeliveryEngine {
     const at = recipient.indexOf('@');
     if (at < 0) return `${code}|undefined`;
     const next = recipient.indexOf('@', at + 1);
-    const part = recipient.slice(at + 1, next < 0 ? recipient.length : next);
-    let byCode = this.causeKeys.get(part);
-    if (!byCode) {
-      if (this.causeKeys.size >= CLASSIFIED_MAX) this.causeKeys.clear();
-      this.causeKeys.set(part, (byCode = new Map()));
+    let byCode: Map<string, string> | undefined;
+    let part: string;
+    const prev = this.lastCausePart;
+    if (next < 0 && prev && recipient.length - at - 1 === prev.part.length && recipient.endsWith(prev.part)) ({ part, byCode } = prev);
+    else {
+      part = recipient.slice(at + 1, next < 0 ? recipient.length : next);
+      byCode = this.causeKeys.get(part);
+      if (!byCode) {
+        if (this.causeKeys.size >= CLASSIFIED_MAX) this.causeKeys.clear();
+        this.causeKeys.set(part, (byCode = new Map()));
+      }
+      this.lastCausePart = { part, byCode };
     }
     let key = byCode.get(code);
     if (key === undefined) byCode.set(code, (key = `${code}|${part}`));
@@ -559,29 +590,35 @@ export class DeliveryEngine {
 
   /** Sender-side causes the reply reveals, each with the command that looks into it. */
   private causeFindings(c: Classification, r: RecipientResult, recipient: string): void {
-    const key = (code: string) => this.causeKey(code, recipient);
-    const text = () => replyText(r);
     // Greylisting (RFC 6647) refuses nobody: its reason follows the status code (4.7.1 is
     // "blocked" to Sisimai), but the cure is the retry after the delay, not a blocklist scan.
     if (c.greylisted && !c.blocklist) return;
+    // Each key is checked before its finding's thunk is made: a throttled batch gets here for every recipient.
+    let key: string;
     if (c.blocklist || c.reason === 'blocked' || c.reason === 'badreputation') {
+      if (this.findingKeys.has((key = this.causeKey('SEND_BLOCKLISTED', recipient)))) return;
       this.addFinding(
-        () => finding('SEND_BLOCKLISTED', 'send', `${recipient}: the receiver refused the sender${c.blocklist ? ` (blocklist: ${c.blocklist})` : ''}: ${text()}`, {
+        () => finding('SEND_BLOCKLISTED', 'send', `${recipient}: the receiver refused the sender${c.blocklist ? ` (blocklist: ${c.blocklist})` : ''}: ${replyText(r)}`, {
           fix: 'Find out which lists have your sending IP and domain: mailpace-cli blocklist scan <sending IP> --domain-ips <your domain>',
           severity: c.hard ? 'error' : 'warning',
         }),
-        key('SEND_BLOCKLISTED'),
+        key,
       );
     } else if (c.reason === 'authfailure') {
-      this.addFinding(() => finding('SEND_AUTH_FAILED', 'send', `${recipient}: ${text()}`, { fix: 'Check SPF, DKIM and DMARC of the sending domain: mailpace-cli check-domain <domain> --ip <sending IP>' }), key('SEND_AUTH_FAILED'));
+      if (this.findingKeys.has((key = this.causeKey('SEND_AUTH_FAILED', recipient)))) return;
+      this.addFinding(() => finding('SEND_AUTH_FAILED', 'send', `${recipient}: ${replyText(r)}`, { fix: 'Check SPF, DKIM and DMARC of the sending domain: mailpace-cli check-domain <domain> --ip <sending IP>' }), key);
     } else if (c.reason === 'spamdetected' || c.reason === 'virusdetected' || c.reason === 'contenterror' || c.reason === 'mesgtoobig' || c.reason === 'policyviolation') {
-      this.addFinding(() => finding('SEND_CONTENT_REJECTED', 'send', `${recipient}: ${c.reason}: ${text()}`, { fix: 'Score the message as a receiver would: mailpace-cli score <message.eml>' }), key('SEND_CONTENT_REJECTED'));
+      if (this.findingKeys.has((key = this.causeKey('SEND_CONTENT_REJECTED', recipient)))) return;
+      this.addFinding(() => finding('SEND_CONTENT_REJECTED', 'send', `${recipient}: ${c.reason}: ${replyText(r)}`, { fix: 'Score the message as a receiver would: mailpace-cli score <message.eml>' }), key);
     } else if (r.stage === 'auth') {
-      this.addFinding(() => finding('RELAY_AUTH_FAILED', 'send', `the relay refused the login: ${text()}`, { fix: 'Check --user and the password (MAILPACE_SMTP_PASSWORD or --password-file), and that the relay allows this account to submit.', severity: c.hard ? 'error' : 'warning' }), 'RELAY_AUTH_FAILED');
+      this.addFinding(() => finding('RELAY_AUTH_FAILED', 'send', `the relay refused the login: ${replyText(r)}`, { fix: 'Check --user and the password (MAILPACE_SMTP_PASSWORD or --password-file), and that the relay allows this account to submit.', severity: c.hard ? 'error' : 'warning' }), 'RELAY_AUTH_FAILED');
     } else if (c.reason === 'requireptr') {
-      this.addFinding(() => finding('SEND_PTR_REQUIRED', 'send', `${recipient}: ${text()}`, { fix: 'Give the sending IP a PTR record that resolves back to it: mailpace-cli check-domain <domain> --ip <sending IP>' }), key('SEND_PTR_REQUIRED'));
+      if (this.findingKeys.has((key = this.causeKey('SEND_PTR_REQUIRED', recipient)))) return;
+      this.addFinding(() => finding('SEND_PTR_REQUIRED', 'send', `${recipient}: ${replyText(r)}`, { fix: 'Give the sending IP a PTR record that resolves back to it: mailpace-cli check-domain <domain> --ip <sending IP>' }), key);
     }
   }
+
+
 
   /**
    * Group commit. SQLite's cost is per commit, not per row, so writes are gathered:

@@ -101,7 +101,11 @@ export class DestinationThrottle {
     const prev = this.holds.get(destination);
     const strikes = (prev && prev.until > now - this.policy.maxBackoffMs ? prev.strikes : 0) + 1;
     const until = now + Math.max(backoffMs(this.policy, strikes), Math.min(retryAfterMs ?? 0, MAX_HONOURED_WAIT_MS));
-    this.holds.set(destination, { until, strikes });
+    // in place: a throttled batch strikes once per recipient
+    if (prev) {
+      prev.until = until;
+      prev.strikes = strikes;
+    } else this.holds.set(destination, { until, strikes });
     return until;
   }
 

@@ -64,7 +64,20 @@ function earliestDue(m: QueuedMessage): number {
   return due;
 }
 
+export interface MemoryStoreOptions {
+  /**
+   * Keep the delivery log (default true). The warm-up simulator does not: its figures come from
+   * the engine's events, and a throttled backlog retried all day, every day, would add a row per
+   * attempt without bound.
+   */
+  keepLog?: boolean;
+}
+
 export class MemoryStore implements Store {
+  private readonly keepLog: boolean;
+  constructor(options: MemoryStoreOptions = {}) {
+    this.keepLog = options.keepLog ?? true;
+  }
   /** Recipient lookup per queued message (recipients never change once queued). */
   private readonly recipientIndex = new WeakMap<QueuedMessage, Map<string, QueuedRecipient>>();
   private readonly suppressions = new Map<string, Suppression>();
@@ -95,6 +108,7 @@ export class MemoryStore implements Store {
   }
   async suppressedAmong(addresses: readonly string[]): Promise<Map<string, Suppression>> {
     const out = new Map<string, Suppression>();
+    if (this.suppressions.size === 0) return out;
     for (const a of addresses) {
       const s = this.suppressions.get(normalizeAddress(a));
       if (s) out.set(s.address, s);
@@ -153,7 +167,7 @@ export class MemoryStore implements Store {
     for (const b of batch) {
       const m = this.queue.get(b.queueId)!;
       this.apply(m, b.updates);
-      for (const e of b.log) await this.logDelivery(e);
+      if (this.keepLog) for (const e of b.log) this.addLogRow(e);
     }
   }
   private apply(m: QueuedMessage, updates: readonly RecipientUpdate[]): void {
@@ -207,6 +221,9 @@ export class MemoryStore implements Store {
   }
 
   async logDelivery(e: DeliveryLogEntry): Promise<number> {
+    return this.keepLog ? this.addLogRow(e) : 0;
+  }
+  private addLogRow(e: DeliveryLogEntry): number {
     const id = this.deliveries.length + 1;
     this.deliveries.push({ ...e, recipient: normalizeAddress(e.recipient), id });
     return id;

@@ -16,7 +16,7 @@ import { DEFAULT_DELIVERY_OPTIONS, DeliveryEngine, type DeliveryOptions } from '
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../delivery/retry-policy.js';
 import type { DnsAnswer, RecordType, Resolver } from '../dns/types.js';
 import { MemoryStore } from '../store/memory-store.js';
-import { FINAL_STATUSES } from '../store/store.js';
+import { FINAL_STATUSES, normalizeAddress } from '../store/store.js';
 import { WARMUP_FLAGS, type WarmupFlag, type WarmupFlagCode } from './codes.js';
 import { ModelTransport } from './model-transport.js';
 import type { ReceiverModel } from './model.js';
@@ -125,14 +125,10 @@ export class SimResolver implements Resolver {
   }
 }
 
-/** The memory store, with the earliest due time of the whole queue, so the simulator can jump to it. */
+/** The memory store without a delivery log, with the earliest due time of the whole queue, so the simulator can jump to it. */
 class SimStore extends MemoryStore {
-  /**
-   * The simulator counts outcomes from the engine's events; keeping a log row per attempt would
-   * grow without bound (a throttled backlog is retried all day, every day).
-   */
-  override async logDelivery(): Promise<number> {
-    return 0;
+  constructor() {
+    super({ keepLog: false });
   }
   nextDue(): number | undefined {
     let min = Infinity;
@@ -295,7 +291,8 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
         const full = Math.floor(a.count / unit);
         const rest = a.count - full * unit;
         for (let i = 0; i < full + (rest > 0 ? 1 : 0); i++) {
-          const addr = `r${simDay + 1}-${seq++}@${simDomain(a.provider)}`;
+          // normalised (and so flat) as the engine keeps it: the engine's events then carry this very string
+          const addr = normalizeAddress(`r${simDay + 1}-${seq++}@${simDomain(a.provider)}`);
           meta.set(addr, { provider: a.provider, weight: i < full ? unit : rest, enqueuedAt: now, day: simDay, offeredDay: -1, deferredDay: -1, limitedDay: -1 });
           recipients.push(addr);
         }
