@@ -15,7 +15,7 @@ import { parseFeedbackReport } from './arf.js';
 import { autoReplyMarker } from './auto-reply.js';
 import { decodeHeader, embeddedHeaders, headerValue, readBounceInput, type BounceInput, type RawHeader, type TextPart } from './mime.js';
 import { addressValue, parseDeliveryStatus } from './rfc3464.js';
-import { recipientsFromText, replyCodeOf, splitOriginal, stageOf, statusOf, type TextRecipient } from './text-bounce.js';
+import { recipientsFromText, replyCodeOf, splitOriginal, squeeze, stageOf, statusOf, type TextRecipient } from './text-bounce.js';
 import type { BounceMessage, BounceResult, OriginalMessage } from './types.js';
 import { BOUNCE_FROM, BOUNCE_SUBJECT, GMAIL_STATES, POWERMTA_CATEGORIES, VENDOR_FORMATS, type VendorFormat } from './vendors.js';
 
@@ -88,7 +88,7 @@ function vendorRecipients(v: VendorFormat, errorText: string): TextRecipient[] {
       const end = text.indexOf('\n\n', m.index);
       diagnostic = text.slice(start < 0 ? 0 : start, end < 0 ? undefined : end);
     }
-    out.push({ recipient, diagnostic: diagnostic.replace(/\s+/g, ' ').trim().slice(0, 2000) });
+    out.push({ recipient, diagnostic: squeeze(diagnostic, 2000) });
   }
   return out;
 }
@@ -105,7 +105,7 @@ function paragraphNaming(text: string, needle: string): string {
   if (at < 0) return '';
   const start = t.lastIndexOf('\n\n', at);
   const end = t.indexOf('\n\n', at);
-  return t.slice(start < 0 ? 0 : start, end < 0 ? undefined : end).replace(/\s+/g, ' ').trim().slice(0, 2000);
+  return squeeze(t.slice(start < 0 ? 0 : start, end < 0 ? undefined : end), 2000);
 }
 
 /** `f`'s value, computed on the first call only. */
@@ -249,7 +249,7 @@ function feedback(file: string, messageId: string, input: BounceInput, fromAddr:
     const to = addr(headerValue(origHeaders, 'to'));
     if (to) recipients = [to];
   }
-  const text = firstText(input.parts).replace(/\s+/g, ' ').trim().slice(0, 500);
+  const text = squeeze(firstText(input.parts), 500);
   const feedbackId = headerValue(origHeaders, 'feedback-id')?.trim();
   const results = recipients.map((recipient): BounceResult => {
     const r: BounceResult = {
@@ -413,14 +413,14 @@ function parseReadable(raw: Uint8Array, file: string): BounceMessage {
     const textNamesOthers = found.length === failed.length && !found.some((f) => failed.some((a) => a.toLowerCase() === f.recipient.toLowerCase()));
     if (failed.length > 0 && !textNamesOthers) {
       const byAddr = new Map(found.map((f) => [f.recipient.toLowerCase(), f]));
-      const generic = errorText.replace(/\s+/g, ' ').trim().slice(0, 2000);
+      const generic = squeeze(errorText, 2000);
       found = failed.map((a) => byAddr.get(a.toLowerCase()) ?? { recipient: a, diagnostic: generic });
     }
     if (found.length === 0 && original) {
       // No address in the error text (V5 sendmail, some gateways): the returned message's To.
       const origHeaders = origPart ? embeddedHeaders(origPart.text) : embeddedHeaders(copied);
       const to = addr(headerValue(origHeaders, 'to'));
-      if (to.includes('@')) found = [{ recipient: to, diagnostic: errorText.replace(/\s+/g, ' ').trim().slice(0, 2000) }];
+      if (to.includes('@')) found = [{ recipient: to, diagnostic: squeeze(errorText, 2000) }];
     }
     if (found.length > 0) {
       const textStage = once(() => stageOf(errorText));
@@ -433,7 +433,7 @@ function parseReadable(raw: Uint8Array, file: string): BounceMessage {
   const marker = autoReplyMarker(h, subject);
   if (marker) {
     const recipient = addr(headerValue(h, 'from'));
-    const diagnostic = bodyText.replace(/\s+/g, ' ').trim().slice(0, 500);
+    const diagnostic = squeeze(bodyText, 500);
     const results: BounceResult[] = recipient
       ? [{ recipient, reason: 'vacation', hard: false, status: '', replyCode: '', action: '', diagnostic, remoteMta: '', suppress: false }]
       : [];

@@ -44,19 +44,52 @@ function firstMarkerLine(text: string): number {
   return -1;
 }
 
+const COPY_HEADER = /(?:Return-Path|Received|Delivered-To|DKIM-Signature|X-Received|Message-ID|From|Date):/iy;
+const SPACE = /\s/;
+
+/**
+ * Offset of the line break before a blank line that a copied header block follows ("\n", white
+ * space holding another "\n", then "Received:" …), or -1. Each run of white space is looked at once.
+ */
+function headerBlockAfterBlankLine(text: string): number {
+  for (let i = text.indexOf('\n'); i >= 0; ) {
+    let j = i + 1;
+    while (j < text.length && SPACE.test(text[j]!)) j++;
+    if (j - 1 > i && text.charCodeAt(j - 1) === 10) {
+      COPY_HEADER.lastIndex = j;
+      if (COPY_HEADER.test(text)) return i;
+    }
+    i = text.indexOf('\n', j);
+  }
+  return -1;
+}
+
 /** Cuts the returned copy of the original message off the error text; returns [error, original]. */
 export function splitOriginal(text: string): [string, string] {
   let cut = firstMarkerLine(text);
   if (cut < 0) {
     // A bare header block after a blank line (Return-Path:/Received: first) starts the copy.
-    const m = /\n\s*\n((?:Return-Path|Received|Delivered-To|DKIM-Signature|X-Received|Message-ID|From|Date):)/i.exec(text);
-    if (m) cut = m.index;
+    cut = headerBlockAfterBlankLine(text);
   }
   return cut < 0 ? [text, ''] : [text.slice(0, cut), text.slice(cut)];
 }
 
+/**
+ * `text` with each run of white space made one space, trimmed, cut to `max` characters — reading
+ * only as much of a long text as that needs (the first 4 × max characters usually suffice; the
+ * whole text when they do not).
+ */
+export function squeeze(text: string, max: number): string {
+  const window = max * 4;
+  if (text.length > window) {
+    const head = text.slice(0, window).replace(/\s+/g, ' ').trim();
+    if (head.length > max) return head.slice(0, max);
+  }
+  return text.replace(/\s+/g, ' ').trim().slice(0, max);
+}
+
 function clean(lines: readonly string[]): string {
-  return lines.join(' ').replace(/\s+/g, ' ').trim().slice(0, 2000);
+  return squeeze(lines.join(' '), 2000);
 }
 
 /** Recipients and their text, from the error part of a bounce. */
