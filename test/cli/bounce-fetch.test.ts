@@ -107,25 +107,34 @@ test('a server that drops the connection after its greeting: exit 3, one line', 
   }
 });
 
-/** An IMAP server without STARTTLS that would accept any login. */
-function noStarttls(s: Socket): void {
-  s.write('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n');
-  let buf = '';
-  s.on('data', (d) => {
-    buf += d.toString('latin1');
-    let i: number;
-    while ((i = buf.indexOf('\r\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      const [tag, cmd] = line.split(' ');
-      if (!tag || !cmd) continue;
-      const c = cmd.toUpperCase();
-      if (c === 'CAPABILITY') s.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK done\r\n`);
-      else if (c === 'LOGOUT') s.end(`* BYE\r\n${tag} OK bye\r\n`);
-      else s.write(`${tag} NO not here\r\n`);
-    }
-  });
+/**
+ * A scripted IMAP server: sends `greeting`, then hands each command line to `answer` as its tag and
+ * upper-case command ("UID FETCH" for UID commands).
+ */
+function imapServer(greeting: string, answer: (s: Socket, tag: string, c: string) => void): (s: Socket) => void {
+  return (s) => {
+    s.write(`${greeting}\r\n`);
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      let i: number;
+      while ((i = buf.indexOf('\r\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const [tag, cmd, sub] = line.split(' ');
+        if (!tag || !cmd) continue;
+        answer(s, tag, cmd.toUpperCase() === 'UID' ? `UID ${sub?.toUpperCase()}` : cmd.toUpperCase());
+      }
+    });
+  };
 }
+
+/** An IMAP server without STARTTLS that would accept any login. */
+const noStarttls = imapServer('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready', (s, tag, c) => {
+  if (c === 'CAPABILITY') s.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK done\r\n`);
+  else if (c === 'LOGOUT') s.end(`* BYE\r\n${tag} OK bye\r\n`);
+  else s.write(`${tag} NO not here\r\n`);
+});
 
 test('imap:// to a server without STARTTLS: refused before the login (--tls required is the default)', async () => {
   const srv = await listen(noStarttls);
@@ -161,34 +170,21 @@ test('bounce fetch --help has examples; --help loads neither imapflow nor the bo
  * then drops the connection, as a server that crashes or a link that fails mid-run would.
  */
 function dropsMidFetch(message: Buffer): (s: Socket) => void {
-  return (s) => {
-    s.write('* OK [CAPABILITY IMAP4rev1] ready\r\n');
-    let buf = '';
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      let i: number;
-      while ((i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const [tag, cmd, sub] = line.split(' ');
-        if (!tag || !cmd) continue;
-        const c = cmd.toUpperCase() === 'UID' ? `UID ${sub?.toUpperCase()}` : cmd.toUpperCase();
-        if (c === 'CAPABILITY') s.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
-        else if (c === 'LOGIN') s.write(`${tag} OK [CAPABILITY IMAP4rev1] logged in\r\n`);
-        else if (c === 'LIST') s.write(`* LIST (\\Noselect) "/" ""\r\n${tag} OK done\r\n`);
-        else if (c === 'SELECT' || c === 'EXAMINE') s.write(`* 2 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen)\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 3] ok\r\n${tag} OK [READ-ONLY] done\r\n`);
-        else if (c === 'UID SEARCH' || c === 'SEARCH') s.write(`* SEARCH 1 2\r\n${tag} OK done\r\n`);
-        else if (c === 'UID FETCH' || c === 'FETCH') {
-          s.write(`* 1 FETCH (UID 1 BODY[] {${message.length}}\r\n`);
-          s.write(message);
-          s.write(')\r\n');
-          // the second message never comes: the connection ends before it (and before the tagged OK)
-          setTimeout(() => s.destroy(), 50);
-        } else if (c === 'LOGOUT') s.end(`* BYE\r\n${tag} OK bye\r\n`);
-        else s.write(`${tag} OK done\r\n`);
-      }
-    });
-  };
+  return imapServer('* OK [CAPABILITY IMAP4rev1] ready', (s, tag, c) => {
+    if (c === 'CAPABILITY') s.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
+    else if (c === 'LOGIN') s.write(`${tag} OK [CAPABILITY IMAP4rev1] logged in\r\n`);
+    else if (c === 'LIST') s.write(`* LIST (\\Noselect) "/" ""\r\n${tag} OK done\r\n`);
+    else if (c === 'SELECT' || c === 'EXAMINE') s.write(`* 2 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen)\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 3] ok\r\n${tag} OK [READ-ONLY] done\r\n`);
+    else if (c === 'UID SEARCH' || c === 'SEARCH') s.write(`* SEARCH 1 2\r\n${tag} OK done\r\n`);
+    else if (c === 'UID FETCH' || c === 'FETCH') {
+      s.write(`* 1 FETCH (UID 1 BODY[] {${message.length}}\r\n`);
+      s.write(message);
+      s.write(')\r\n');
+      // the second message never comes: the connection ends before it (and before the tagged OK)
+      setTimeout(() => s.destroy(), 50);
+    } else if (c === 'LOGOUT') s.end(`* BYE\r\n${tag} OK bye\r\n`);
+    else s.write(`${tag} OK done\r\n`);
+  });
 }
 
 test('the connection drops mid-FETCH: --json still prints one whole document with what was read and why it stopped, exit 3', async () => {
@@ -225,25 +221,14 @@ test('the connection drops mid-FETCH: --json still prints one whole document wit
 });
 
 test('a refused login: exit 3 (the mailbox could not be read), one line with a hint, the password not sent back', async () => {
-  const srv = await listen((s) => {
-    s.write('* OK [CAPABILITY IMAP4rev1] ready\r\n');
-    let buf = '';
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      let i: number;
-      while ((i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const [tag, cmd] = line.split(' ');
-        if (!tag || !cmd) continue;
-        const c = cmd.toUpperCase();
-        if (c === 'CAPABILITY') s.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
-        else if (c === 'LOGIN') s.write(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n`);
-        else if (c === 'LOGOUT') s.end(`* BYE\r\n${tag} OK bye\r\n`);
-        else s.write(`${tag} OK done\r\n`);
-      }
-    });
-  });
+  const srv = await listen(
+    imapServer('* OK [CAPABILITY IMAP4rev1] ready', (s, tag, c) => {
+      if (c === 'CAPABILITY') s.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
+      else if (c === 'LOGIN') s.write(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n`);
+      else if (c === 'LOGOUT') s.end(`* BYE\r\n${tag} OK bye\r\n`);
+      else s.write(`${tag} OK done\r\n`);
+    }),
+  );
   try {
     const r = await fetch(['--imap', `imap://bounces@127.0.0.1:${srv.port}/INBOX`, '--tls', 'none', '--timeout', '5s', '--json']);
     oneLineError(r, 3, /^mailpace-cli: IMAP login refused for user "bounces" at 127\.0\.0\.1:\d+: .*Authentication failed.*\n {2}hint: check the user in --imap and the password/);

@@ -97,3 +97,20 @@ test('recipients written in one block without blank lines between them (AOL) are
     ['mikeneko@example.jp', 'userunknown', '5.1.1'],
   ]);
 });
+
+test('squeeze: white space folded and cut, the same whether or not only the start of a long text is read', async () => {
+  const { squeeze } = await import('../../../src/core/bounce/text-bounce.js');
+  const long = `  a \n\n b${' \t\n'.repeat(5000)}c ${'word '.repeat(3000)}`;
+  const whole = (t: string, max: number) => t.replace(/\s+/g, ' ').trim().slice(0, max);
+  for (const [t, max] of [[long, 2000], [long, 10], ['  x  ', 500], [' '.repeat(9000) + 'y', 3], ['z'.repeat(5000), 2000]] as [string, number][]) assert.equal(squeeze(t, max), whole(t, max));
+});
+
+test('an Amazon SES notification inside SNS\'s JSON envelope (the "Message" string) is read like a bare one', () => {
+  const notification = { notificationType: 'Bounce', bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: 'gone@example.net', action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }], reportingMTA: 'dsn; a1.smtp-out.example.com' }, mail: { messageId: 'm-1', commonHeaders: { from: ['me@example.com'], subject: 'Hi' } } };
+  const envelope = JSON.stringify({ Type: 'Notification', MessageId: 'x', TopicArn: 'arn:aws:sns:us-west-2:1:t', Message: JSON.stringify(notification) }, null, 2);
+  const raw = Buffer.from(['From: AWS Notifications <no-reply@sns.amazonaws.com>', 'To: bounces@example.com', 'Subject: AWS Notification Message', 'Message-ID: <sns-1@example.com>', 'Content-Type: text/plain; charset=UTF-8', '', envelope, ''].join('\n'));
+  const m = parseBounce(raw, 'sns.eml');
+  assert.equal(m.kind, 'bounce');
+  assert.equal(m.format, 'AmazonSES');
+  assert.deepEqual(m.results.map((r) => [r.recipient, r.reason, r.status, r.hard]), [['gone@example.net', 'userunknown', '5.1.1', true]]);
+});
