@@ -12,7 +12,7 @@ import { toNdjsonLine } from '../render/json.js';
 import { renderFinding } from '../render/findings.js';
 import { UsageError } from '../core/errors.js';
 import { Aggregate, HOUR_MS, hourOf, zeroCounts } from '../core/monitor/metrics.js';
-import { buildReport, makeReader, orderInputs, readSource, ReaderPool, type SourceReport } from '../core/monitor/monitor.js';
+import { buildReport, orderInputs, readSource, ReaderPool, type SourceReport } from '../core/monitor/monitor.js';
 import { detect } from '../core/monitor/detect.js';
 import { Tailer } from '../core/monitor/tail.js';
 import { checkReadable, compressionOf } from '../core/monitor/line-source.js';
@@ -109,8 +109,9 @@ export async function follow(ctx: CliContext, paths: string[], flags: MonitorFla
   }
   pool.finish(sink, scores);
   if (live.length === 0) throw new UsageError('--follow: every file given is compressed; give the live log (e.g. /var/log/mail.log)');
-  // One reader per live file, keeping its per-message state across polls.
-  const readers = new Map(live.map((p) => [p, makeReader(sources.find((s) => s.file === p)!.format, flags.year !== undefined ? { year: flags.year } : { refMs: Date.now() })]));
+  // The live files read on with the readers of the files read so far (a message received before
+  // the start and delivered after it keeps its sender), their state kept across polls.
+  const readers = new Map(live.map((p) => [p, pool.forFile(sources.find((s) => s.file === p)!.format, flags.year !== undefined ? { year: flags.year } : { refMs: Date.now() })]));
   const tailer = new Tailer(live, offsets);
   let lines = sources.reduce((n, s) => n + s.lines, 0);
   const seen = new Set<string>();

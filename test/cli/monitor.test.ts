@@ -149,6 +149,35 @@ test('--follow (no TTY): prints alerts as lines as the log grows, and follows a 
   assert.ok(existsSync(`${live}.1`));
 });
 
+test('--follow: the live log reads on with the state of what was read first (an expiry counts under the deferral\'s provider)', async () => {
+  const live = join(dir, 'carry.log');
+  const prom = join(dir, 'carry.prom');
+  const stamp = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
+  const t = Date.now() - 60_000;
+  writeFileSync(
+    live,
+    [
+      `${stamp(t)} mx postfix/qmgr[3]: 9C8D7E6F5A: from=<news@shop.example>, size=2345, nrcpt=1 (queue active)`,
+      `${stamp(t + 1000)} mx postfix/smtp[4]: 9C8D7E6F5A: to=<ann@yahoo.com>, relay=mta5.am0.yahoodns.net[67.195.204.72]:25, delay=1, delays=0/0/0.5/0.5, dsn=4.7.0, status=deferred (host mta5.am0.yahoodns.net[67.195.204.72] said: 421 4.7.0 [TSS04] Messages temporarily deferred (in reply to MAIL FROM command))`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [BIN, 'monitor', live, '--follow', '--format', 'ndjson', '--prometheus-textfile', prom], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    appendFileSync(live, `${stamp(Date.now())} mx postfix/qmgr[3]: 9C8D7E6F5A: from=<news@shop.example>, status=expired, returned to sender\n`);
+    await new Promise((r) => setTimeout(r, 3000));
+  } finally {
+    child.kill('SIGTERM');
+  }
+  await new Promise((r) => child.on('close', r));
+  const text = readFileSync(prom, 'utf8');
+  assert.match(text, /^mailpace_expired_total\{provider="yahoo"\} 1$/m, err);
+  assert.doesNotMatch(text, /^mailpace_expired_total\{provider="other"\} [1-9]/m);
+});
+
 test('--source store: placement runs kept by `placement` become trends per provider; a drop is a warning (exit 1 with --fail-on warning)', async () => {
   const { SqliteStore } = await import('../../src/core/store/sqlite-store.js');
   const path = join(dir, 'placement.sqlite');

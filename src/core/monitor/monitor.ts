@@ -127,13 +127,15 @@ export class ReaderPool {
     return made;
   }
 
-  /** After the last file: what is still pending is emitted, the spam scores are collected. */
+  /**
+   * After the last file (once): what is still pending is emitted, the spam scores are collected.
+   * The readers keep their per-message state (--follow reads on with them).
+   */
   finish(sink: (e: MonitorEvent) => void, scores?: number[]): void {
     for (const r of this.readers.values()) {
       r.finish?.(sink);
       if (r.scores && scores) scores.push(...r.scores);
     }
-    this.readers.clear();
   }
 }
 
