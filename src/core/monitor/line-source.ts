@@ -5,6 +5,7 @@
  * (synchronously), so a million-line file costs one callback per 1 MiB, not one promise per line.
  */
 import { createReadStream, statSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
 import { createGunzip } from 'node:zlib';
 import { Transform, type Readable } from 'node:stream';
 import { MailpaceError } from '../errors.js';
@@ -89,6 +90,8 @@ export class LineSplitter {
   /** The complete lines of `chunk` (with what was left over before it). */
   push(chunk: Buffer): string[] {
     const lines: string[] = [];
+    // A chunk of plain ASCII (most logs) is decoded byte for byte, without UTF-8 validation.
+    const decode = isAscii(chunk) ? latin1Line : lineOf;
     let p = 0;
     let nl = chunk.indexOf(10);
     if (nl < 0) {
@@ -102,7 +105,7 @@ export class LineSplitter {
       nl = chunk.indexOf(10, p);
     }
     while (nl >= 0) {
-      lines.push(lineOf(chunk, p, nl));
+      lines.push(decode(chunk, p, nl));
       p = nl + 1;
       nl = chunk.indexOf(10, p);
     }
@@ -119,8 +122,19 @@ export class LineSplitter {
   }
 }
 
+/** Buffer's own decoders, called without toString's argument checks (once per line). */
+interface Slicing {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+
 function lineOf(b: Buffer, start: number, end: number): string {
-  return b.toString('utf8', start, end > start && b[end - 1] === 13 ? end - 1 : end);
+  return (b as unknown as Slicing).utf8Slice(start, end > start && b[end - 1] === 13 ? end - 1 : end);
+}
+
+/** For ASCII bytes Latin-1 and UTF-8 give the same string. */
+function latin1Line(b: Buffer, start: number, end: number): string {
+  return (b as unknown as Slicing).latin1Slice(start, end > start && b[end - 1] === 13 ? end - 1 : end);
 }
 
 /**

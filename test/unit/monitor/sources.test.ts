@@ -135,3 +135,17 @@ test('no events: a warning for an input without any, info for a quiet window', a
   const empty = await runMonitor({ ...base, inputs: [other], year: 2026 });
   assert.deepEqual(empty.findings.map((f) => [f.code, f.severity]), [['MONITOR_NO_EVENTS', 'warning']]);
 });
+
+test('LineSplitter: ASCII and UTF-8 chunks, CRLF, and a character cut between chunks give the same lines', async () => {
+  const { LineSplitter } = await import('../../../src/core/monitor/line-source.js');
+  const text = 'Dec  1 10:00:00 mx a: plain\r\nDec  1 10:00:01 mx b: from=<jos\u00e9@b\u00fccher.example>\nlast';
+  const bytes = Buffer.from(text, 'utf8');
+  const expected = ['Dec  1 10:00:00 mx a: plain', 'Dec  1 10:00:01 mx b: from=<jos\u00e9@b\u00fccher.example>', 'last'];
+  for (let cut = 1; cut < bytes.length; cut++) {
+    const s = new LineSplitter();
+    const got = [...s.push(bytes.subarray(0, cut)), ...s.push(bytes.subarray(cut))];
+    const tail = s.end();
+    if (tail !== undefined) got.push(tail);
+    assert.deepEqual(got, expected, `cut at byte ${cut}`);
+  }
+});
