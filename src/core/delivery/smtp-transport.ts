@@ -58,28 +58,49 @@ function stageOf(e: SmtpSessionError): SmtpStage {
   }
 }
 
-/** A counting semaphore per key. */
+/** A transaction waiting for a connection to its host (see Slots). */
+interface Waiter {
+  /** The pool key it will use (host, address, port, TLS mode, relay user). */
+  key: string;
+  /** Its MAIL, RCPT… and DATA lines; absent when it may not join a running session. */
+  envelope?: readonly string[];
+  resolve(handoff?: Pooled): void;
+}
+
+/**
+ * A counting semaphore per host. A session about to send a message may take a waiter for the
+ * same key instead (take()): the waiter's commands go out in the same write as the message, and
+ * the slot passes to it with the session.
+ */
 class Slots {
   private readonly used = new Map<string, number>();
-  private readonly waiters = new Map<string, (() => void)[]>();
+  private readonly waiters = new Map<string, Waiter[]>();
   constructor(private readonly limit: number) {}
-  async acquire(key: string): Promise<void> {
-    const n = this.used.get(key) ?? 0;
+  /** Resolves with a session already carrying the waiter's commands, or undefined with a free slot. */
+  async acquire(host: string, key: string, envelope?: readonly string[]): Promise<Pooled | undefined> {
+    const n = this.used.get(host) ?? 0;
     if (n < this.limit) {
-      this.used.set(key, n + 1);
-      return;
+      this.used.set(host, n + 1);
+      return undefined;
     }
-    await new Promise<void>((resolve) => {
-      const q = this.waiters.get(key) ?? [];
-      q.push(resolve);
-      this.waiters.set(key, q);
+    return new Promise<Pooled | undefined>((resolve) => {
+      const q = this.waiters.get(host) ?? [];
+      q.push({ key, ...(envelope ? { envelope } : {}), resolve });
+      this.waiters.set(host, q);
     });
   }
-  release(key: string): void {
-    const q = this.waiters.get(key);
+  /** The first waiter that may join a session of `key` (removed from the queue), if any. */
+  take(host: string, key: string): Waiter | undefined {
+    const q = this.waiters.get(host);
+    const i = q?.findIndex((w) => w.key === key && w.envelope) ?? -1;
+    if (i < 0) return undefined;
+    return q!.splice(i, 1)[0];
+  }
+  release(host: string): void {
+    const q = this.waiters.get(host);
     const next = q?.shift();
-    if (next) return next(); // the slot passes straight to the waiter
-    this.used.set(key, (this.used.get(key) ?? 1) - 1);
+    if (next) return next.resolve(); // the slot passes straight to the waiter
+    this.used.set(host, (this.used.get(host) ?? 1) - 1);
   }
 }
 
@@ -87,6 +108,27 @@ interface Pooled {
   session: SmtpSession;
   /** Reused from the pool: the next transaction starts with RSET (pipelined when possible). */
   reused?: boolean;
+  /**
+   * Taken over from the transaction before, whose message went out in the same write as this
+   * transaction's MAIL, RCPT… and DATA: their replies.
+   */
+  envelope?: Promise<SmtpReply[]>;
+}
+
+/** MAIL, RCPT… and DATA of a request (RFC 2920 §3.1: DATA may end a group). */
+function envelopeLines(req: TransactionRequest): string[] {
+  return [`MAIL FROM:<${req.sender}>`, ...req.recipients.map((r) => `RCPT TO:<${r}>`), 'DATA'];
+}
+
+/** Errors of a handed-on session that closed before answering the transaction's first command. */
+const unanswered = new WeakSet<Error>();
+
+/** One transaction's hold on a host's slot. */
+interface Turn {
+  host: string;
+  key: string;
+  /** The session (and the slot) went on to the next transaction with this one's message. */
+  handedOn: boolean;
 }
 
 export class SmtpTransport implements DeliveryTransport {
@@ -131,17 +173,21 @@ export class SmtpTransport implements DeliveryTransport {
       }
       for (const address of addrs.addresses) {
         if (req.signal?.aborted) throw req.signal.reason;
-        await this.slots.acquire(h.host);
-        let pooled: Pooled | undefined;
+        const mode: StartTlsMode = relay?.secure ? 'never' : tlsReqs.length > 0 ? 'require' : 'opportunistic';
+        const key = `${h.host}|${address}|${h.port}|${mode}|${relay?.auth?.user ?? ''}`;
+        // Only a request without TLS requirements may join a running session (their checks run
+        // on the session before the first command).
+        let pooled: Pooled | undefined = await this.slots.acquire(h.host, key, tlsReqs.length === 0 ? envelopeLines(req) : undefined);
+        const turn: Turn = { host: h.host, key, handedOn: false };
         try {
-          const mode: StartTlsMode = relay?.secure ? 'never' : tlsReqs.length > 0 ? 'require' : 'opportunistic';
-          const key = `${h.host}|${address}|${h.port}|${mode}|${relay?.auth?.user ?? ''}`;
-          const got = await this.connect(key, h.host, address, h.port, mode, relay, req.signal, tlsReqs[0]?.failure);
-          if ('failure' in got) {
-            failures.push(got.failure);
-            continue;
+          if (!pooled) {
+            const got = await this.connect(key, h.host, address, h.port, mode, relay, req.signal, tlsReqs[0]?.failure);
+            if ('failure' in got) {
+              failures.push(got.failure);
+              continue;
+            }
+            pooled = got.pooled;
           }
-          pooled = got.pooled;
           const tlsInfo = pooled.session.tls;
           const tls: TlsRecord | null = tlsInfo?.protocol ? { protocol: tlsInfo.protocol, cipher: tlsInfo.cipher ?? '' } : null;
           const bad = firstError(tlsReqs, (t) =>
@@ -156,11 +202,13 @@ export class SmtpTransport implements DeliveryTransport {
           let results: RecipientResult[];
           const repliesBefore = pooled.session.replyCount;
           try {
-            results = await this.run(pooled, req);
+            results = await this.run(pooled, req, turn);
           } catch (err) {
             // A pooled connection the server closed while idle fails on its first pipelined
-            // write, before any reply: nothing was accepted, so run once more on a new one.
-            if (!(err instanceof SmtpSessionError) || !pooled.reused || pooled.session.replyCount > repliesBefore) throw err;
+            // write, before any reply, and so does one closed after the message before this one
+            // (a 421 to its end of data): nothing was accepted, so run once more on a new one.
+            const retry = err instanceof SmtpSessionError && ((pooled.reused && pooled.session.replyCount === repliesBefore) || unanswered.has(err));
+            if (!retry) throw err;
             pooled.session.close();
             const fresh = await this.connect('', h.host, address, h.port, mode, relay, req.signal, tlsReqs[0]?.failure);
             if ('failure' in fresh) {
@@ -169,9 +217,10 @@ export class SmtpTransport implements DeliveryTransport {
               continue;
             }
             pooled = fresh.pooled;
-            results = await this.run(pooled, req);
+            results = await this.run(pooled, req, turn);
           }
-          const usable = !pooled.session.isClosed;
+          // a session handed on belongs to the next transaction now
+          const usable = !pooled.session.isClosed && !turn.handedOn;
           if (usable) this.putIdle(key, pooled);
           pooled = undefined;
           return { host: h.host, address, port: h.port, tls, results, hostFailures: failures };
@@ -189,8 +238,8 @@ export class SmtpTransport implements DeliveryTransport {
             hostFailures: failures,
           };
         } finally {
-          if (pooled) pooled.session.close();
-          this.slots.release(h.host);
+          if (pooled && !turn.handedOn) pooled.session.close();
+          if (!turn.handedOn) this.slots.release(h.host);
         }
       }
     }
@@ -288,7 +337,7 @@ export class SmtpTransport implements DeliveryTransport {
   }
 
   /** (RSET,) MAIL, RCPT…, DATA on an open session; MAIL and RCPT in one write with PIPELINING (RFC 2920). */
-  private async run(p: Pooled, req: TransactionRequest): Promise<RecipientResult[]> {
+  private async run(p: Pooled, req: TransactionRequest, turn: Turn): Promise<RecipientResult[]> {
     const s = p.session;
     let mail: SmtpReply;
     let rcptReplies: SmtpReply[];
@@ -296,13 +345,13 @@ export class SmtpTransport implements DeliveryTransport {
     if (s.pipelining) {
       // RFC 2920 §3.1: DATA may end the group; the server answers it 554/503 when no recipient
       // was accepted, and 354 otherwise, so the message itself is only sent once RCPTs are known.
-      const lines = [...(p.reused ? ['RSET'] : []), `MAIL FROM:<${req.sender}>`, ...req.recipients.map((r) => `RCPT TO:<${r}>`), 'DATA'];
       let replies: SmtpReply[];
       try {
-        replies = await s.pipeline(lines);
+        replies = await (p.envelope ?? s.pipeline([...(p.reused ? ['RSET'] : []), ...envelopeLines(req)]));
       } catch (err) {
-        const partial = (err as { partialReplies?: SmtpReply[] }).partialReplies ?? [];
+        const partial = [...((err as { partialReplies?: SmtpReply[] }).partialReplies ?? [])];
         if (p.reused) partial.shift();
+        if (p.envelope && partial.length === 0 && err instanceof SmtpSessionError) unanswered.add(err);
         if (!(err instanceof SmtpSessionError) || partial.length === 0) throw err;
         // MAIL (and some RCPTs) answered before the server closed: those answers stand, the
         // recipients it never answered get the transport error.
@@ -347,10 +396,27 @@ export class SmtpTransport implements DeliveryTransport {
     await req.beforeData?.(accepted);
     let end: SmtpReply;
     if (dataReply === undefined) end = await s.data(req.message);
-    else if (dataReply.code === 354) end = await s.dataBody(req.message);
+    else if (dataReply.code === 354) end = await this.content(p, req, turn);
     else end = dataReply;
     for (const rcpt of accepted) results.set(rcpt, { recipient: rcpt, reply: record(end), stage: 'data' });
     return req.recipients.map((r) => results.get(r)!);
+  }
+
+  /**
+   * The message after a 354. When another transaction waits for this host on the same terms, its
+   * MAIL, RCPT… and DATA follow the message in the same write (RFC 2920 §3.1) and the session
+   * passes to it: each message then costs one round trip instead of two. Its recipients get no
+   * "sending" mark until its own 354, so a crash still leaves at most this message unrecorded.
+   */
+  private content(p: Pooled, req: TransactionRequest, turn: Turn): Promise<SmtpReply> {
+    const next = this.slots.take(turn.host, turn.key);
+    if (!next) return p.session.dataBody(req.message);
+    const sent = p.session.dataBodyThen(req.message, next.envelope!);
+    // the next transaction reads these replies; a failure reaches it there
+    sent.next.catch(() => undefined);
+    turn.handedOn = true;
+    next.resolve({ session: p.session, envelope: sent.next });
+    return sent.end;
   }
 
   private putIdle(key: string, p: Pooled): void {

@@ -600,6 +600,74 @@ export class SmtpSession {
     });
   }
 
+  /**
+   * The message after a 354, and in the same write the next transaction's commands (RFC 2920
+   * §3.1: the content of a message may start a group, and a completed transaction needs no RSET
+   * before the next MAIL). `end` is the reply to the message; `next` the replies to `lines`, in
+   * order. When the session fails, `end` rejects if it was not answered yet, and `next` rejects
+   * with the replies that did arrive as `partialReplies`.
+   */
+  dataBodyThen(message: Uint8Array, lines: readonly string[]): { end: Promise<SmtpReply>; next: Promise<SmtpReply[]> } {
+    for (const l of lines) assertLine(l, 'an SMTP command');
+    const w = this.writable('dataBodyThen', 'data');
+    if ('error' in w) return { end: Promise.reject(w.error), next: Promise.reject(Object.assign(w.error, { partialReplies: [] })) };
+    this.phase = 'data';
+    let endResolve!: (r: SmtpReply) => void;
+    let endReject!: (e: Error) => void;
+    let nextResolve!: (r: SmtpReply[]) => void;
+    let nextReject!: (e: Error) => void;
+    const end = new Promise<SmtpReply>((res, rej) => ((endResolve = res), (endReject = rej)));
+    const next = new Promise<SmtpReply[]>((res, rej) => ((nextResolve = res), (nextReject = rej)));
+    const replies: SmtpReply[] = [];
+    let ended = false;
+    const fail = (e: Error) => {
+      if (!ended) {
+        ended = true;
+        endReject(e);
+      }
+      nextReject(Object.assign(e, { partialReplies: [...replies] }));
+    };
+    this.pending = { resolve: () => undefined, reject: fail, command: 'DATA' };
+    w.d.waiters.push((str: string) => {
+      const p = this.pending;
+      if (!p) return;
+      const reply = tryParseReply(str);
+      if (!reply) {
+        this.pending = undefined;
+        return this.notAReply(p, 'DATA', 'the reply to the message', 'data', str);
+      }
+      this.phase = 'command';
+      ended = true;
+      endResolve(reply);
+      if (lines.length === 0) {
+        this.pending = undefined;
+        nextResolve(replies);
+      }
+    });
+    lines.forEach((line, i) => {
+      const verb = commandVerb(line);
+      w.d.waiters.push((str: string) => {
+        const p = this.pending;
+        if (!p) return;
+        const reply = tryParseReply(str);
+        if (!reply) {
+          this.pending = undefined;
+          return this.notAReply(p, verb, `the reply to ${verb}`, 'command', str);
+        }
+        replies.push(reply);
+        if (i === lines.length - 1) {
+          this.pending = undefined;
+          nextResolve(replies);
+        }
+      });
+    });
+    this.transcript.client(`(message, ${message.length} bytes)`);
+    for (const line of lines) this.transcript.client(line);
+    const body = dotStuff(message);
+    w.d.socket.write(lines.length > 0 ? Buffer.concat([body, Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8')]) : body);
+    return { end, next };
+  }
+
   /** RSET (RFC 5321 §4.1.1.5): abandons the transaction. */
   rset(): Promise<SmtpReply> {
     return this.command('RSET');
