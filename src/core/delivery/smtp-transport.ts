@@ -221,7 +221,8 @@ export class SmtpTransport implements DeliveryTransport {
           }
           // a session handed on belongs to the next transaction now
           const usable = !pooled.session.isClosed && !turn.handedOn;
-          if (usable) this.putIdle(key, pooled);
+          // (only the session: the replies it was handed belong to this transaction)
+          if (usable) this.putIdle(key, { session: pooled.session });
           pooled = undefined;
           return { host: h.host, address, port: h.port, tls, results, hostFailures: failures };
         } catch (err) {
@@ -284,10 +285,10 @@ export class SmtpTransport implements DeliveryTransport {
       if (p.session.isClosed) continue;
       // With PIPELINING the RSET goes out in the same write as MAIL and RCPT (run()); a
       // connection the server has dropped meanwhile is then retried once on a new one.
-      if (p.session.pipelining) return { pooled: { ...p, reused: true } };
+      if (p.session.pipelining) return { pooled: { session: p.session, reused: true } };
       try {
         const r = await p.session.rset();
-        if (r.code === 250) return { pooled: { ...p, reused: false } };
+        if (r.code === 250) return { pooled: { session: p.session } };
       } catch {
         // the server closed the idle connection; open a new one
       }
