@@ -602,8 +602,8 @@ export class SmtpSession {
 
   /**
    * The message after a 354, and in the same write the next transaction's commands (RFC 2920
-   * §3.1: the content of a message may start a group, and a completed transaction needs no RSET
-   * before the next MAIL). `end` is the reply to the message; `next` the replies to `lines`, in
+   * §3.1: the content of a message may start a group; RFC 5321 §4.1.1.4: the end of data ends the
+   * transaction, accepted or refused, so the next MAIL needs no RSET before it). `end` is the reply to the message; `next` the replies to `lines`, in
    * order. When the session fails, `end` rejects if it was not answered yet, and `next` rejects
    * with the replies that did arrive as `partialReplies`.
    */
