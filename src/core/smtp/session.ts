@@ -525,25 +525,30 @@ export class SmtpSession {
       // did arrive travel with the error as `partialReplies`.
       const fail = (e: Error) => reject(Object.assign(e, { partialReplies: [...replies] }));
       this.pending = { resolve: () => undefined, reject: fail, command: commandVerb(lines[0] ?? '') };
-      lines.forEach((line, i) => {
-        const verb = commandVerb(line);
-        w.d.waiters.push((str: string) => {
-          const p = this.pending;
-          if (!p) return;
-          const reply = tryParseReply(str);
-          if (!reply) {
-            this.pending = undefined;
-            return this.notAReply(p, verb, `the reply to ${verb}`, 'command', str);
-          }
-          replies.push(reply);
-          if (i === lines.length - 1) {
-            this.pending = undefined;
-            resolve(replies);
-          }
-        });
-      });
+      this.awaitReplies(w.d, lines, replies, resolve);
       for (const line of lines) this.transcript.client(line);
       w.d.socket.write(`${lines.join('\r\n')}\r\n`);
+    });
+  }
+
+  /** Collects the replies to `lines` (already pending) into `replies`; `done` when the last is in. */
+  private awaitReplies(d: DirectReader, lines: readonly string[], replies: SmtpReply[], done: (replies: SmtpReply[]) => void): void {
+    lines.forEach((line, i) => {
+      const verb = commandVerb(line);
+      d.waiters.push((str: string) => {
+        const p = this.pending;
+        if (!p) return;
+        const reply = tryParseReply(str);
+        if (!reply) {
+          this.pending = undefined;
+          return this.notAReply(p, verb, `the reply to ${verb}`, 'command', str);
+        }
+        replies.push(reply);
+        if (i === lines.length - 1) {
+          this.pending = undefined;
+          done(replies);
+        }
+      });
     });
   }
 
@@ -644,23 +649,7 @@ export class SmtpSession {
         nextResolve(replies);
       }
     });
-    lines.forEach((line, i) => {
-      const verb = commandVerb(line);
-      w.d.waiters.push((str: string) => {
-        const p = this.pending;
-        if (!p) return;
-        const reply = tryParseReply(str);
-        if (!reply) {
-          this.pending = undefined;
-          return this.notAReply(p, verb, `the reply to ${verb}`, 'command', str);
-        }
-        replies.push(reply);
-        if (i === lines.length - 1) {
-          this.pending = undefined;
-          nextResolve(replies);
-        }
-      });
-    });
+    this.awaitReplies(w.d, lines, replies, nextResolve);
     this.transcript.client(`(message, ${message.length} bytes)`);
     for (const line of lines) this.transcript.client(line);
     const body = dotStuff(message);
