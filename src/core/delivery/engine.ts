@@ -64,6 +64,8 @@ export interface EngineDeps {
   concurrency?: number;
   /** How long a claim lasts before another worker may take the message over (default 10 min). */
   leaseMs?: number;
+  /** How long a lazy write waits for a durable commit to ride on (default 50 ms; real time, not the clock). */
+  lazyWriteMs?: number;
   onEvent?: (e: EngineEvent) => void;
 }
 
@@ -634,7 +636,7 @@ export class DeliveryEngine {
     if (mode === 'lazy') {
       this.pendingWrites.push({ rec, resolve: () => {}, reject: (e) => (this.writeFailure ??= e) });
       if (!this.flushScheduled && this.lazyTimer === undefined) {
-        this.lazyTimer = setTimeout(() => void this.flush(), LAZY_WRITE_MS);
+        this.lazyTimer = setTimeout(() => void this.flush(), this.deps.lazyWriteMs ?? LAZY_WRITE_MS);
       }
       return Promise.resolve();
     }
