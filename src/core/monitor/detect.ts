@@ -151,17 +151,6 @@ export function windowHours(opts: DetectOptions): number[] {
 }
 
 export function detect(agg: Aggregate, opts: DetectOptions): Finding[] {
-  // p95 delay per series and hour, computed once per run: every window hour's baseline asks for each earlier hour.
-  const p95Cache = new Map<Series, Map<number, number | undefined>>();
-  const hourP95 = (series: Series, h: number): number | undefined => {
-    let m = p95Cache.get(series);
-    if (!m) p95Cache.set(series, (m = new Map()));
-    if (m.has(h)) return m.get(h);
-    const d = series.delays?.get(h);
-    const v = d && d.length > 0 ? percentiles(d)!.p95 : undefined;
-    m.set(h, v);
-    return v;
-  };
   const hits: Hit[] = [];
   const hours = windowHours(opts);
   for (const [key, series] of agg.series) {
@@ -181,7 +170,7 @@ export function detect(agg: Aggregate, opts: DetectOptions): Finding[] {
     const delays = series.delays
       ? new HourValues(series, start, end, (_cc, h) => {
           const dd = series.delays!.get(h);
-          return dd && dd.length >= 5 ? hourP95(series, h) : undefined;
+          return dd && dd.length >= 5 ? percentiles(dd)!.p95 : undefined;
         })
       : undefined;
 
@@ -217,7 +206,7 @@ export function detect(agg: Aggregate, opts: DetectOptions): Finding[] {
       if (series.delays && delays) {
         const d = series.delays.get(H);
         if (d && d.length >= L.MIN_DELAY_N) {
-          const p95 = hourP95(series, H)!;
+          const p95 = delays.at(H)!; // the hour's own p95 (it has at least MIN_DELAY_N delays), computed once with the baselines'
           const b = baselineAt(delays, H, opts);
           const threshold = b ? Math.max(3 * b.centre, b.centre + 10 * 60_000, b.centre + 4 * b.spread) : L.DELAY_FIXED_MS;
           const fire = b ? p95 > threshold || (p95 > L.DELAY_FIXED_MS && p95 > 1.5 * b.centre) : p95 > L.DELAY_FIXED_MS;
