@@ -17,6 +17,10 @@ export interface CommandModule {
 
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** `--format` for a command with one report: human, json, or a CI system's (`testcase`: what a JUnit testcase is). */
+const reportFormat = (testcase?: string): Option =>
+  new Option('--format <format>', `human, json (= --json), junit (JUnit XML${testcase ? `: ${testcase}` : ''}) or github (annotations + job summary)`).choices(['human', 'json', 'junit', 'github']);
+
 function examples(lines: [string, string][]): string {
   const w = Math.max(...lines.map(([cmd]) => cmd.length));
   return `\nExamples:\n${lines.map(([cmd, what]) => `  $ ${cmd.padEnd(w)}  # ${what}`).join('\n')}\n`;
@@ -131,7 +135,7 @@ ${examples([
     .option('--helo <name>', 'the HELO name the client used')
     .option('--mail-from <address>', 'the envelope sender (default: Return-Path)')
     .option('--mta <name>', 'this receiver\'s host name, used in Authentication-Results', 'mailpace-cli')
-    .addOption(new Option('--format <format>', 'human, json (= --json), junit (JUnit XML) or github (annotations + job summary)').choices(['human', 'json', 'junit', 'github']))
+    .addOption(reportFormat())
     .addHelpText(
       'after',
       `
@@ -219,7 +223,7 @@ ${examples([
     .option('--all-symbols', 'ask Rspamd to run every rule ("Pass: all") even once the verdict is settled')
     .option('--check-links', 'look linked domains up in the domain blocklists of `blocklist scan` (uses --dns)')
     .option('--link-zone <zone>', 'with --check-links: domain list to ask (repeatable; a catalogue id or zone, or zone:domain)', collect)
-    .addOption(new Option('--format <format>', 'human, json (= --json), junit (JUnit XML) or github (annotations + job summary)').choices(['human', 'json', 'junit', 'github']))
+    .addOption(reportFormat())
     .addHelpText(
       'after',
       `
@@ -254,7 +258,7 @@ ${examples([
     .option('--max-hosts <n>', 'probe at most this many MX hosts, in preference order', '5')
     .option('--ca-file <pem>', 'extra trusted CA certificates (PEM) for the chain check, besides the system roots')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['error', 'warning', 'info']).default('error'))
-    .addOption(new Option('--format <format>', 'human, json (= --json), junit (JUnit XML) or github (annotations + job summary)').choices(['human', 'json', 'junit', 'github']))
+    .addOption(reportFormat())
     .addHelpText(
       'after',
       `
@@ -312,7 +316,7 @@ ${examples([
     .option('--greylist-delay <duration>', 'never retry a greylisted recipient sooner than this', '5m')
     .option('--max-age <duration>', 'give up (expired) on recipients still deferred after this (default 2h; 5d with --warmup)')
     .option('--ca-file <pem>', 'extra trusted CA (private PKI, tests) for STARTTLS and MTA-STS')
-    .addOption(new Option('--format <format>', 'human, json (= --json), junit (JUnit XML: a testcase per recipient) or github (annotations + job summary)').choices(['human', 'json', 'junit', 'github']))
+    .addOption(reportFormat('a testcase per recipient'))
     .option('--warmup <plan.json>', "keep to a warm-up plan's daily and hourly caps per provider (from `warmup plan --out`); over-cap recipients stay queued")
     .option('--dry-run', 'print the plan (routes, batches, retry policy) and send nothing')
     .addHelpText(
@@ -351,7 +355,7 @@ ${examples([
     .option('--retry', 'wait for and retry deferred recipients until delivered, bounced or expired')
     .option('--helo <name>', "EHLO name (default: this machine's host name)")
     .option('--concurrency <n>', 'transactions at once, per worker', '10')
-    .addOption(new Option('--format <format>', 'human, json (= --json), junit (JUnit XML: a testcase per recipient) or github (annotations + job summary)').choices(['human', 'json', 'junit', 'github']))
+    .addOption(reportFormat('a testcase per recipient'))
     .option('--workers <n>', 'workers in this process, each claiming its own messages (any number of processes may run too)', '1')
     .option('--lease <duration>', 'how long a claim lasts: a crashed worker\'s messages are taken over after this', '10m')
     .option('--password-file <path>', 'relay password (else env MAILPACE_SMTP_PASSWORD)')
@@ -699,7 +703,7 @@ ${examples([
     .command('ci')
     .description('pre-deploy gate: every check the config file lists (domains, sending IPs, templates, recipients) at once, one exit code, JUnit or GitHub output')
     .option('--config <file>', 'project config (default: ./mailpace.config.json)')
-    .addOption(new Option('--format <format>', 'human, json (= --json), junit (JUnit XML) or github (annotations + job summary)').choices(['human', 'json', 'junit', 'github']))
+    .addOption(reportFormat())
     .option('--junit-file <path>', 'also write the JUnit XML report to this file, whatever --format is')
     .option('--only <areas>', 'run only these areas: domains,ips,templates,recipients (comma-separated)')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe (default: the config\'s failOn, else error)').choices(['error', 'warning', 'info']))
