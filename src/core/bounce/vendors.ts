@@ -90,15 +90,17 @@ export const VENDOR_FORMATS: readonly VendorFormat[] = [
   { name: 'DragonFly', body: /DragonFly Mail Agent/ },
   // Apache James (AbstractNotify.java): "Error message below:", then "Message details:" with the
   // envelope ("RCPT TO: addr"); its Message-ID is JavaMail's. Sisimai::Lhost::ApacheJames.
-  ...(['message-id', 'received'] as const).map((header): VendorFormat => ({
+  ...[
+    { header: ['message-id', /\.JavaMail\./] as const, body: /^Error message below:/m },
+    { header: ['received', /JAMES SMTP Server/] as const, body: /^Error message below:/m },
+    { subject: /^\[BOUNCE\]$/ },
+  ].map((rule): VendorFormat => ({
     name: 'ApacheJames',
-    header: [header, header === 'message-id' ? /\.JavaMail\./ : /JAMES SMTP Server/],
-    body: /^Error message below:/m,
+    ...rule,
     identifies: true,
     recipient: new RegExp(String.raw`^\s*RCPT TO:\s*<?(${ADDR})>?`, 'm'),
     diagnostic: /^Error message below:[ \t]*\n([\s\S]*?)(?:\n[ \t]*\n|$)/m,
   })),
-  { name: 'ApacheJames', subject: /^\[BOUNCE\]$/, identifies: true, recipient: new RegExp(String.raw`^\s*RCPT TO:\s*<?(${ADDR})>?`, 'm'), diagnostic: /^Error message below:[ \t]*\n([\s\S]*?)(?:\n[ \t]*\n|$)/m },
   { name: 'MessagingServer', body: /Sun Java System Messaging Server|Oracle Communications Messaging Server/ },
   // Trend Micro InterScan MSS: "Unable to deliver message to <addr> (and other recipients in the same
   // domain)" is its wording for an address the next hop refused (Sisimai::Lhost::InterScanMSS).
