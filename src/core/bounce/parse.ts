@@ -82,13 +82,7 @@ function vendorRecipients(v: VendorFormat, errorText: string): TextRecipient[] {
   for (const m of text.matchAll(re)) {
     const recipient = m[1]!;
     if (out.some((o) => o.recipient.toLowerCase() === recipient.toLowerCase())) continue;
-    let diagnostic = shared;
-    if (diagnostic === undefined) {
-      const start = text.lastIndexOf('\n\n', m.index);
-      const end = text.indexOf('\n\n', m.index);
-      diagnostic = text.slice(start < 0 ? 0 : start, end < 0 ? undefined : end);
-    }
-    out.push({ recipient, diagnostic: squeeze(diagnostic, 2000) });
+    out.push({ recipient, diagnostic: shared === undefined ? paragraphAt(text, m.index) : squeeze(shared, 2000) });
   }
   return out;
 }
@@ -98,14 +92,18 @@ function failedRecipients(h: readonly RawHeader[]): string[] {
   return (headerValue(h, 'x-failed-recipients') ?? '').split(',').map((a) => addressValue(a)).filter((a) => a.includes('@'));
 }
 
+/** The paragraph of `t` (LF line ends) around position `at`, whitespace folded. */
+function paragraphAt(t: string, at: number): string {
+  const start = t.lastIndexOf('\n\n', at);
+  const end = t.indexOf('\n\n', at);
+  return squeeze(t.slice(start < 0 ? 0 : start, end < 0 ? undefined : end), 2000);
+}
+
 /** The paragraph of `text` that contains `needle`, whitespace folded; "" when none does. */
 function paragraphNaming(text: string, needle: string): string {
   const t = text.replace(/\r\n/g, '\n');
   const at = t.indexOf(needle);
-  if (at < 0) return '';
-  const start = t.lastIndexOf('\n\n', at);
-  const end = t.indexOf('\n\n', at);
-  return squeeze(t.slice(start < 0 ? 0 : start, end < 0 ? undefined : end), 2000);
+  return at < 0 ? '' : paragraphAt(t, at);
 }
 
 /** `f`'s value, computed on the first call only. */
