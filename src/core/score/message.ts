@@ -7,8 +7,6 @@ import { UsageError } from '../errors.js';
 import { parseMimeStructure, type MimeStructure } from './mime-structure.js';
 import { notAMessageReason } from './message-check.js';
 
-export { notAMessageReason };
-
 export interface ParsedMessage {
   raw: Uint8Array;
   structure: MimeStructure;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertMessage, notAMessageReason } from '../../../src/core/score/message.js';
+import { assertMessage } from '../../../src/core/score/message.js';
+import { notAMessageReason } from '../../../src/core/score/message-check.js';
 import { UsageError } from '../../../src/core/errors.js';
 import { eml } from './craft.js';
 
