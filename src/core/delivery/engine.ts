@@ -449,7 +449,7 @@ export class DeliveryEngine {
         if (c.rateLimited) {
           rateLimitedUntil = this.throttle.strike(destination, now, c.retryAfterMs);
           rateKey ??= `SEND_RATE_LIMITED|${destination}`;
-          if (!this.findingKeys.has(rateKey)) this.addFinding(() => finding('SEND_RATE_LIMITED', 'send', `${destination} is rate-limiting us: ${replyText(r)}`, { fix: 'Send more slowly to this provider (lower --concurrency, warm up the IP: mailpace-cli warmup plan).' }), rateKey);
+          this.addFinding(() => finding('SEND_RATE_LIMITED', 'send', `${destination} is rate-limiting us: ${replyText(r)}`, { fix: 'Send more slowly to this provider (lower --concurrency, warm up the IP: mailpace-cli warmup plan).' }), rateKey);
         }
         const state: RetryState = { deferrals: rec.attempts + 1, createdAt: m.createdAt, expiresAt: m.expiresAt };
         if (rateLimitedUntil !== undefined) state.destinationNotBefore = rateLimitedUntil;
@@ -595,32 +595,25 @@ export class DeliveryEngine {
     // Greylisting (RFC 6647) refuses nobody: its reason follows the status code (4.7.1 is
     // "blocked" to Sisimai), but the cure is the retry after the delay, not a blocklist scan.
     if (c.greylisted && !c.blocklist) return;
-    // Each key is checked before its finding's thunk is made: a throttled batch gets here for every recipient.
-    let key: string;
+    // addFinding checks each key before it makes the finding: a throttled batch gets here for every recipient.
     if (c.blocklist || c.reason === 'blocked' || c.reason === 'badreputation') {
-      if (this.findingKeys.has((key = this.causeKey('SEND_BLOCKLISTED', recipient)))) return;
       this.addFinding(
         () => finding('SEND_BLOCKLISTED', 'send', `${recipient}: the receiver refused the sender${c.blocklist ? ` (blocklist: ${c.blocklist})` : ''}: ${replyText(r)}`, {
           fix: 'Find out which lists have your sending IP and domain: mailpace-cli blocklist scan <sending IP> --domain-ips <your domain>',
           severity: c.hard ? 'error' : 'warning',
         }),
-        key,
+        this.causeKey('SEND_BLOCKLISTED', recipient),
       );
     } else if (c.reason === 'authfailure') {
-      if (this.findingKeys.has((key = this.causeKey('SEND_AUTH_FAILED', recipient)))) return;
-      this.addFinding(() => finding('SEND_AUTH_FAILED', 'send', `${recipient}: ${replyText(r)}`, { fix: 'Check SPF, DKIM and DMARC of the sending domain: mailpace-cli check-domain <domain> --ip <sending IP>' }), key);
+      this.addFinding(() => finding('SEND_AUTH_FAILED', 'send', `${recipient}: ${replyText(r)}`, { fix: 'Check SPF, DKIM and DMARC of the sending domain: mailpace-cli check-domain <domain> --ip <sending IP>' }), this.causeKey('SEND_AUTH_FAILED', recipient));
     } else if (c.reason === 'spamdetected' || c.reason === 'virusdetected' || c.reason === 'contenterror' || c.reason === 'mesgtoobig' || c.reason === 'policyviolation') {
-      if (this.findingKeys.has((key = this.causeKey('SEND_CONTENT_REJECTED', recipient)))) return;
-      this.addFinding(() => finding('SEND_CONTENT_REJECTED', 'send', `${recipient}: ${c.reason}: ${replyText(r)}`, { fix: 'Score the message as a receiver would: mailpace-cli score <message.eml>' }), key);
+      this.addFinding(() => finding('SEND_CONTENT_REJECTED', 'send', `${recipient}: ${c.reason}: ${replyText(r)}`, { fix: 'Score the message as a receiver would: mailpace-cli score <message.eml>' }), this.causeKey('SEND_CONTENT_REJECTED', recipient));
     } else if (r.stage === 'auth') {
       this.addFinding(() => finding('RELAY_AUTH_FAILED', 'send', `the relay refused the login: ${replyText(r)}`, { fix: 'Check --user and the password (MAILPACE_SMTP_PASSWORD or --password-file), and that the relay allows this account to submit.', severity: c.hard ? 'error' : 'warning' }), 'RELAY_AUTH_FAILED');
     } else if (c.reason === 'requireptr') {
-      if (this.findingKeys.has((key = this.causeKey('SEND_PTR_REQUIRED', recipient)))) return;
-      this.addFinding(() => finding('SEND_PTR_REQUIRED', 'send', `${recipient}: ${replyText(r)}`, { fix: 'Give the sending IP a PTR record that resolves back to it: mailpace-cli check-domain <domain> --ip <sending IP>' }), key);
+      this.addFinding(() => finding('SEND_PTR_REQUIRED', 'send', `${recipient}: ${replyText(r)}`, { fix: 'Give the sending IP a PTR record that resolves back to it: mailpace-cli check-domain <domain> --ip <sending IP>' }), this.causeKey('SEND_PTR_REQUIRED', recipient));
     }
   }
-
-
 
   /**
    * Group commit. SQLite's cost is per commit, not per row, so writes are gathered:
