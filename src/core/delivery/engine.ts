@@ -296,6 +296,7 @@ export class DeliveryEngine {
       this.budgets.set(plan.id, loading);
     }
     const budget = await loading;
+    const { WARMUP_CAP_REASON } = await import('../warmup/enforce.js');
     const go: QueuedRecipient[] = [];
     const wait: RecipientUpdate[] = [];
     const waitFor: QueuedRecipient[] = [];
@@ -307,7 +308,7 @@ export class DeliveryEngine {
         continue;
       }
       const until = budget.nextWindow(provider);
-      wait.push({ recipient: r.recipient, status: 'deferred', nextAttemptAt: until, reason: (await import('../warmup/enforce.js')).WARMUP_CAP_REASON, at: now });
+      wait.push({ recipient: r.recipient, status: 'deferred', nextAttemptAt: until, reason: WARMUP_CAP_REASON, at: now });
       waitFor.push(r);
       const w = waiting.get(provider) ?? { count: 0, until };
       w.count++;
