@@ -106,7 +106,6 @@ interface ConnectionInternals {
   _onSocketData?: (chunk: Buffer) => void;
   /** Bytes after the last line break it has seen. */
   _remainder?: string;
-  _responseActions?: unknown[];
 }
 
 /** nodemailer's own bound on a reply (MAX_RESPONSE_SIZE): a peer that never ends one is cut off. */
