@@ -42,7 +42,7 @@ export interface TlsPolicyDeps {
 }
 
 /** The MTA-STS policy that applies to `domain` now, and where it came from. */
-export interface CurrentMtaSts {
+interface CurrentMtaSts {
   discovery: MtaStsDiscovery;
   policy?: MtaStsPolicy;
   /** fetched: from the policy host now; cached: the stored one (same id, or the fetch failed). */
@@ -61,7 +61,7 @@ function fromCache(c: CachedMtaStsPolicy): MtaStsPolicy {
  * policy replaces the cached one for max_age seconds (§3.3); when no live policy can be had (no
  * record, DNS failure, fetch or parse failure), an unexpired cached policy is still applied (§3.3).
  */
-export async function currentMtaSts(deps: TlsPolicyDeps, domain: string, signal?: AbortSignal): Promise<CurrentMtaSts> {
+async function currentMtaSts(deps: TlsPolicyDeps, domain: string, signal?: AbortSignal): Promise<CurrentMtaSts> {
   const cache = deps.policyCache;
   const key = domain.toLowerCase();
   const stored = cache ? await cache.store.getMtaStsPolicy(key) : undefined;
