@@ -5,8 +5,8 @@
 import {
   applyUpdate,
   countRows,
-  FINAL_STATUSES,
   isSettled,
+  nextDue,
   normalizeAddress,
   type AttemptRecord,
   type CachedMtaStsPolicy,
@@ -55,13 +55,6 @@ function cloneMessage(m: QueuedMessage): QueuedMessage {
 /** The store's own, frozen copy of a reply (shared by the copies it hands out). */
 function ownReply(r: ReplyRecord): ReplyRecord {
   return Object.isFrozen(r) ? r : Object.freeze({ ...r });
-}
-
-/** The earliest time a recipient of `m` is due, or Infinity when every recipient is final. */
-function earliestDue(m: QueuedMessage): number {
-  let due = Infinity;
-  for (const r of m.recipients) if (r.nextAttemptAt < due && !FINAL_STATUSES.has(r.status)) due = r.nextAttemptAt;
-  return due;
 }
 
 export interface MemoryStoreOptions {
@@ -134,7 +127,7 @@ export class MemoryStore implements Store {
     if (m.createdAt < this.lastCreatedAt) this.inCreationOrder = false;
     else this.lastCreatedAt = m.createdAt;
     this.queue.set(m.id, m);
-    this.dueAt.set(m.id, earliestDue(m));
+    this.dueAt.set(m.id, nextDue(m) ?? Infinity);
   }
   async getQueued(id: string): Promise<QueuedMessage | undefined> {
     const m = this.queue.get(id);
@@ -196,7 +189,7 @@ export class MemoryStore implements Store {
       applyUpdate(r, u);
       if (u.lastReply !== undefined) r.lastReply = ownReply(u.lastReply);
     }
-    this.dueAt.set(m.id, earliestDue(m));
+    this.dueAt.set(m.id, nextDue(m) ?? Infinity);
   }
   async release(queueId: string, worker: string): Promise<void> {
     const lease = this.leases.get(queueId);
