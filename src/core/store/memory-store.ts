@@ -75,8 +75,7 @@ export class MemoryStore implements Store {
   private readonly recipientIndex = new WeakMap<QueuedMessage, Map<string, QueuedRecipient>>();
   private readonly suppressions = new Map<string, Suppression>();
   private readonly deliveries: DeliveryLogEntry[] = [];
-  /** The queue as stored (subclasses read it without the copy getQueued makes). */
-  protected readonly queue = new Map<string, QueuedMessage>();
+  private readonly queue = new Map<string, QueuedMessage>();
   /**
    * Each queued message's earliest due time (Infinity: nothing pending), kept up to date by every
    * write, so a claim looks at each message once instead of at each of its recipients.
