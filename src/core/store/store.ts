@@ -286,7 +286,7 @@ export function nextDue(m: Pick<QueuedMessage, 'recipients'>): number | undefine
 /**
  * Applies updates to a message's recipient records, looked up through an index built once per
  * message object and kept in `indexes` (recipients never change once queued; a --separate send has
- * thousands). Shared by the engine's copy of a claimed message and the memory store.
+ * thousands). Used for the engine's copy of a claimed message (the memory store keeps its own index).
  */
 export function applyUpdates(indexes: WeakMap<QueuedMessage, Map<string, QueuedRecipient>>, m: QueuedMessage, updates: readonly RecipientUpdate[]): void {
   let index = indexes.get(m);
