@@ -16,7 +16,7 @@
  */
 import type { SmtpStage } from '../delivery/classification.js';
 import { LineResult, type LogReader, type MonitorEvent } from './events.js';
-import { ClassicClock, RFC3339 } from './syslog.js';
+import { ClassicClock, scanSyslogHeader, type SyslogHeader } from './syslog.js';
 
 /**
  * Where the queue id that starts at `from` ends (at its ": "), or -1: 5–20 letters and digits (short
@@ -106,6 +106,8 @@ export class PostfixReader implements LogReader {
   readonly format = 'postfix' as const;
   readonly scores: number[] = [];
   private clock: ClassicClock;
+  /** Filled for every line (one object, not one per line). */
+  private readonly header: SyslogHeader = { at: 0, progStart: 0, progEnd: 0, colon: 0 };
   /** qid → envelope sender, from qmgr's from= line, until "removed". */
   private readonly senders = new Map<string, string>();
   /** qid → receipt time, from client=/pickup until qmgr names the sender. */
@@ -135,35 +137,10 @@ export class PostfixReader implements LogReader {
    * out: this runs a million times for a day's log of a busy server.
    */
   line(t: string, emit: (e: MonitorEvent) => void): LineResult {
+    const h = this.header;
+    if (!scanSyslogHeader(t, this.clock, h)) return t.trim() === '' ? LineResult.Ignored : LineResult.Skipped;
+    const { at, progStart, progEnd, colon } = h;
     const n = t.length;
-    let at: number;
-    let p: number;
-    const c0 = t.charCodeAt(0);
-    if (c0 >= 65 && c0 <= 90) {
-      // "Mmm dd hh:mm:ss host prog[pid]: …" (RFC 3164 §4.1.2)
-      if (n < 16 || t.charCodeAt(15) !== 32) return LineResult.Skipped;
-      at = this.clock.parse(t);
-      if (Number.isNaN(at)) return LineResult.Skipped;
-      p = 16;
-    } else if (c0 >= 48 && c0 <= 57) {
-      const m = RFC3339.exec(t);
-      if (!m) return LineResult.Skipped;
-      at = Date.parse(m[1]!);
-      if (Number.isNaN(at)) return LineResult.Skipped;
-      p = m[0].length;
-    } else return t.trim() === '' ? LineResult.Ignored : LineResult.Skipped;
-    const hostEnd = t.indexOf(' ', p);
-    if (hostEnd < 0) return LineResult.Skipped;
-    const colon = t.indexOf(': ', hostEnd + 1);
-    if (colon < 0) return LineResult.Skipped;
-    const progStart = hostEnd + 1;
-    let progEnd = colon;
-    for (let i = progStart; i < colon; i++) {
-      if (t.charCodeAt(i) === 91 /* [ */) {
-        progEnd = i;
-        break;
-      }
-    }
     let slash = -1;
     for (let i = progEnd - 1; i >= progStart; i--) {
       if (t.charCodeAt(i) === 47 /* / */) {

@@ -14,13 +14,21 @@ const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4,
 
 export interface SyslogLine {
   at: number;
-  /** Where the host name lies in the line (not sliced: most readers never need it). */
-  hostStart: number;
-  hostEnd: number;
   /** "postfix/smtp", "postfix-deliver/cleanup", "rspamd" … */
   program: string;
   /** Text after "prog[pid]: ". */
   message: string;
+}
+
+/**
+ * Where a line's parts lie: the program is [progStart, progEnd), the message starts at colon + 2.
+ * Positions, not slices: the readers cut out only what they need, and reuse one of these per reader.
+ */
+export interface SyslogHeader {
+  at: number;
+  progStart: number;
+  progEnd: number;
+  colon: number;
 }
 
 /**
@@ -71,27 +79,45 @@ export class ClassicClock {
 
 export const RFC3339 = /^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) /;
 
-/** Splits a syslog line; undefined when it has neither time stamp form or no "prog: " part. */
-export function parseSyslog(line: string, clock: ClassicClock): SyslogLine | undefined {
-  let at: number;
-  let rest: number;
+/**
+ * Reads a line's time stamp and finds its program and message into `h`; false when the line has
+ * neither time stamp form or no "prog: " part.
+ */
+export function scanSyslogHeader(line: string, clock: ClassicClock, h: SyslogHeader): boolean {
+  let p: number;
   const c0 = line.charCodeAt(0);
   if (c0 >= 65 && c0 <= 90) {
-    at = clock.parse(line);
-    if (Number.isNaN(at) || line.charCodeAt(15) !== 32) return undefined;
-    rest = 16;
+    // "Mmm dd hh:mm:ss host prog[pid]: …" (RFC 3164 §4.1.2)
+    if (line.length < 16 || line.charCodeAt(15) !== 32) return false;
+    h.at = clock.parse(line);
+    if (Number.isNaN(h.at)) return false;
+    p = 16;
   } else if (c0 >= 48 && c0 <= 57) {
     const m = RFC3339.exec(line);
-    if (!m) return undefined;
-    at = Date.parse(m[1]!);
-    if (Number.isNaN(at)) return undefined;
-    rest = m[0].length;
-  } else return undefined;
-  const hostEnd = line.indexOf(' ', rest);
-  if (hostEnd < 0) return undefined;
+    if (!m) return false;
+    h.at = Date.parse(m[1]!);
+    if (Number.isNaN(h.at)) return false;
+    p = m[0].length;
+  } else return false;
+  const hostEnd = line.indexOf(' ', p);
+  if (hostEnd < 0) return false;
   const colon = line.indexOf(': ', hostEnd + 1);
-  if (colon < 0) return undefined;
-  const bracket = line.indexOf('[', hostEnd + 1);
-  const program = line.slice(hostEnd + 1, bracket >= 0 && bracket < colon ? bracket : colon);
-  return { at, hostStart: rest, hostEnd, program, message: line.slice(colon + 2) };
+  if (colon < 0) return false;
+  h.progStart = hostEnd + 1;
+  h.progEnd = colon;
+  for (let i = h.progStart; i < colon; i++) {
+    if (line.charCodeAt(i) === 91 /* [ */) {
+      h.progEnd = i;
+      break;
+    }
+  }
+  h.colon = colon;
+  return true;
+}
+
+/** Splits a syslog line; undefined when it has neither time stamp form or no "prog: " part. */
+export function parseSyslog(line: string, clock: ClassicClock): SyslogLine | undefined {
+  const h: SyslogHeader = { at: 0, progStart: 0, progEnd: 0, colon: 0 };
+  if (!scanSyslogHeader(line, clock, h)) return undefined;
+  return { at: h.at, program: line.slice(h.progStart, h.progEnd), message: line.slice(h.colon + 2) };
 }
