@@ -99,6 +99,11 @@ test('4 queue run processes share 2,000 messages; one is killed mid-run; each me
     victim.child.kill('SIGKILL');
     const end = await victim.exit;
     assert.equal(end.signal, 'SIGKILL', `the victim ended by itself: ${victim.stderr}`);
+    // What it held when it died: between the sample above and the kill it may have finished that
+    // message and claimed the next. Its claims stay in the table until the 3 s lease runs out, so
+    // reading them now (milliseconds after the exit) names the message it had in flight.
+    const heldAtKill = (await sql<{ id: string }>(db.url, 'SELECT id FROM queue_message WHERE claimed_by LIKE $1', [`%:${pid}:%`])).map((r) => r.id);
+    held = [...new Set([...held, ...heldAtKill])];
     const receivedAtKill = sink.messages.length;
     assert.ok(receivedAtKill < N, 'killed before the queue was done');
 
