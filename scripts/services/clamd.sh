@@ -26,9 +26,7 @@ STREAM_MAX=10485760
 
 log() { echo "clamd.sh: $*" >&2; }
 
-free_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
-}
+. scripts/services/common.bash
 
 # clamd(8): "zPING\0" is answered "PONG\0" once the database is loaded and the socket accepts.
 ping() { # port
@@ -44,11 +42,7 @@ stop() {
   if [ -f "$DIR/clamd.pid" ]; then
     local pid
     pid=$(tr -dc '0-9' <"$DIR/clamd.pid" 2>/dev/null || true)
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
+    stop_pid "$pid" hard
     rm -f "$DIR/clamd.pid"
   fi
   rm -f "$SOCKET" "$ENV_FILE"

@@ -5,6 +5,24 @@ free_port() {
   node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
 
+# wait_exit pid: up to 5 s for the process to be gone.
+wait_exit() {
+  local i
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+}
+
+# stop_pid pid [hard]: SIGTERM to the process if it runs, wait_exit, then SIGKILL with "hard" (for
+# daemons that may ignore a TERM while busy). An empty or dead pid is not an error.
+stop_pid() {
+  if [ -z "$1" ] || ! kill -0 "$1" 2>/dev/null; then return 0; fi
+  kill "$1" 2>/dev/null || true
+  wait_exit "$1"
+  if [ "${2:-}" = hard ]; then kill -9 "$1" 2>/dev/null || true; fi
+}
+
 # wait_port host port seconds: until something accepts connections there, or fail.
 wait_port() {
   local i

@@ -41,11 +41,8 @@ stop() {
   local pidfile="$RUN/master.pid" pid
   if [ -f "$pidfile" ]; then
     pid=$(tr -dc '0-9' <"$pidfile" 2>/dev/null || true)
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      # only the master this script started (its pid file lives in our base_dir); it takes its children down
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
+    # only the master this script started (its pid file lives in our base_dir); it takes its children down
+    stop_pid "$pid"
     rm -f "$pidfile"
   fi
   rm -f "$ENV_FILE"

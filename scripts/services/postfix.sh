@@ -58,10 +58,7 @@ stop_sinks() {
   local spid
   while read -r spid; do
     [ -n "$spid" ] || continue
-    if kill -0 "$spid" 2>/dev/null && grep -q smtp-sink "/proc/$spid/cmdline" 2>/dev/null; then
-      kill "$spid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
-    fi
+    if grep -q smtp-sink "/proc/$spid/cmdline" 2>/dev/null; then stop_pid "$spid"; fi
   done <"$SINK_PIDS"
   rm -f "$SINK_PIDS"
 }
@@ -107,18 +104,12 @@ stop() {
     # postfix stop returns before the master has gone; wait for it so a restart can bind the port
     local pid
     pid=$(tr -dc '0-9' <"$QUEUE/pid/master.pid" 2>/dev/null || true)
-    for _ in $(seq 1 50); do
-      if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
-      sleep 0.1
-    done
+    if [ -n "$pid" ]; then wait_exit "$pid"; fi
   fi
   if [ -f "$GREY/postgrey.pid" ]; then
     local gpid
     gpid=$(cat "$GREY/postgrey.pid" 2>/dev/null || true)
-    if [ -n "$gpid" ] && kill -0 "$gpid" 2>/dev/null; then
-      kill "$gpid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$gpid" 2>/dev/null || break; sleep 0.1; done
-    fi
+    stop_pid "$gpid"
     rm -f "$GREY/postgrey.pid"
   fi
   rm -f "$ENV_FILE"

@@ -33,13 +33,12 @@ ZONES=(
   bl.example.test:ip4set:custom
 )
 
+. scripts/services/common.bash
+
 stop() {
   if [ -f "$PID_FILE" ]; then
     pid=$(cat "$PID_FILE")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid"
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
+    stop_pid "$pid"
     rm -f "$PID_FILE"
   fi
   rm -f "$ENV_FILE"

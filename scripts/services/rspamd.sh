@@ -33,19 +33,13 @@ CONTROLLER_PASSWORD="mailpace-e2e"
 
 log() { echo "rspamd.sh: $*" >&2; }
 
-free_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
-}
+. scripts/services/common.bash
 
 stop() {
   if [ -f "$DIR/run/rspamd.pid" ]; then
     local pid
     pid=$(cat "$DIR/run/rspamd.pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
+    stop_pid "$pid" hard
     rm -f "$DIR/run/rspamd.pid"
   fi
   if [ -f "$DIR/dns.pid" ]; then
