@@ -53,12 +53,13 @@ export function renderPlacement(c: ChalkInstance, doc: PlacementDocument): strin
   return `${lines.join('\n')}\n`;
 }
 
-export const PLACEMENT_CSV_HEADER = ['address', 'provider', 'placement', 'folder', 'timeToInboxMs', 'timeFromSendStartMs', 'acceptedAt', 'foundAt', 'spf', 'dkim', 'dmarc', 'arc', 'sendStatus', 'replyCode', 'replyText', 'watch', 'cleanedUp', 'error'];
+export const PLACEMENT_CSV_HEADER = ['address', 'provider', 'placement', 'folder', 'timeToInboxMs', 'timeFromSendStartMs', 'acceptedAt', 'foundAt', 'spf', 'dkim', 'dmarc', 'arc', 'sendStatus', 'replyCode', 'replyText', 'watch', 'cleanedUp', 'error', 'runId', 'runNumber'];
 
-/** One row per seed; the same names as the JSON fields (authentication and send flattened). */
+/** One row per seed; the same names as the JSON fields (authentication and send flattened), then the
+ * run's id and number so the rows of an --every series can be told apart. */
 export function placementCsv(doc: PlacementDocument, header = true): string {
   const rows = doc.seeds.map((r) =>
-    csvRow([r.address, r.provider, r.placement, r.folder, r.timeToInboxMs, r.timeFromSendStartMs, r.acceptedAt, r.foundAt, r.authentication.spf, r.authentication.dkim, r.authentication.dmarc, r.authentication.arc, r.send.status, r.send.reply?.code ?? null, r.send.reply?.text ?? null, r.watch, r.cleanedUp, r.error]),
+    csvRow([r.address, r.provider, r.placement, r.folder, r.timeToInboxMs, r.timeFromSendStartMs, r.acceptedAt, r.foundAt, r.authentication.spf, r.authentication.dkim, r.authentication.dmarc, r.authentication.arc, r.send.status, r.send.reply?.code ?? null, r.send.reply?.text ?? null, r.watch, r.cleanedUp, r.error, doc.run.id, doc.run.number]),
   );
   return [...(header ? [csvRow(PLACEMENT_CSV_HEADER)] : []), ...rows].join('');
 }

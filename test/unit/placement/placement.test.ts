@@ -178,8 +178,8 @@ test('--format csv: a header and one row per seed, fields quoted where RFC 4180 
   assert.equal(placementCsv(doc, false), csv.slice(csv.indexOf('\r\n') + 2), 'later runs of --every: rows without the header');
   assert.equal(
     csv,
-    'address,provider,placement,folder,timeToInboxMs,timeFromSendStartMs,acceptedAt,foundAt,spf,dkim,dmarc,arc,sendStatus,replyCode,replyText,watch,cleanedUp,error\r\n' +
-      'a@x.example,gmail,inbox,INBOX,2100,,2026-12-01T20:00:00.000Z,2026-12-01T20:00:02.100Z,pass,pass,pass,,delivered,250,"OK, queued",idle,true,\r\n' +
-      'b@y.example,outlook,bounced,,,,,,,,,,bounced,550,"User ""b"" unknown",,false,\r\n',
+    'address,provider,placement,folder,timeToInboxMs,timeFromSendStartMs,acceptedAt,foundAt,spf,dkim,dmarc,arc,sendStatus,replyCode,replyText,watch,cleanedUp,error,runId,runNumber\r\n' +
+      'a@x.example,gmail,inbox,INBOX,2100,,2026-12-01T20:00:00.000Z,2026-12-01T20:00:02.100Z,pass,pass,pass,,delivered,250,"OK, queued",idle,true,,r1,1\r\n' +
+      'b@y.example,outlook,bounced,,,,,,,,,,bounced,550,"User ""b"" unknown",,false,,r1,1\r\n',
   );
 });
