@@ -67,6 +67,12 @@ export interface EngineDeps {
   /** How long a lazy write waits for a durable commit to ride on (default 50 ms; real time, not the clock). */
   lazyWriteMs?: number;
   onEvent?: (e: EngineEvent) => void;
+  /**
+   * false: attempts write no delivery-log rows (the warm-up simulator, whose store keeps no log:
+   * its figures come from the events, and a throttled backlog retried all day would add a row per
+   * attempt). Default true.
+   */
+  deliveryLog?: boolean;
 }
 
 export type EngineEvent =
@@ -124,6 +130,10 @@ export class DeliveryEngine {
   private readonly flushing = new Set<Promise<void>>();
   /** The first failed lazy write of this run, thrown by drain(). */
   private writeFailure: unknown;
+  /** Every lazy write's failure handler (one function, not one per write). */
+  private readonly lazyFailed = (e: unknown): void => {
+    this.writeFailure ??= e;
+  };
   /** Warm-up budgets of this queue run, per plan id (loaded from the log at the run's start). */
   private budgets = new Map<string, Promise<WarmupBudget>>();
   /** The provider behind each recipient domain (warm-up caps), looked up once. */
@@ -430,6 +440,7 @@ export class DeliveryEngine {
     const tag = opts.warmup ? (await import('../warmup/enforce.js')).warmupTag(opts.warmup.id, (await this.budgets.get(opts.warmup.id))?.key(await this.providerOf(domain)) ?? 'other') : undefined;
     let rateLimitedUntil: number | undefined;
     let rateKey: string | undefined;
+    const keepLog = this.deps.deliveryLog !== false;
     // Transports answer in the batch's order: then the i-th result is the i-th recipient's, else look it up.
     const results = result.results;
     let inOrder = results.length === batch.length;
@@ -450,7 +461,8 @@ export class DeliveryEngine {
         if (c.rateLimited) {
           rateLimitedUntil = this.throttle.strike(destination, now, c.retryAfterMs);
           rateKey ??= `SEND_RATE_LIMITED|${destination}`;
-          this.addFinding(() => finding('SEND_RATE_LIMITED', 'send', `${destination} is rate-limiting us: ${replyText(r)}`, { fix: 'Send more slowly to this provider (lower --concurrency, warm up the IP: mailpace-cli warmup plan).' }), rateKey);
+          // a throttled batch gets here for every recipient: the thunk only once
+          if (!this.findingKeys.has(rateKey)) this.addFinding(() => finding('SEND_RATE_LIMITED', 'send', `${destination} is rate-limiting us: ${replyText(r)}`, { fix: 'Send more slowly to this provider (lower --concurrency, warm up the IP: mailpace-cli warmup plan).' }), rateKey);
         }
         const state: RetryState = { deferrals: rec.attempts + 1, createdAt: m.createdAt, expiresAt: m.expiresAt };
         if (rateLimitedUntil !== undefined) state.destinationNotBefore = rateLimitedUntil;
@@ -486,23 +498,25 @@ export class DeliveryEngine {
       update.at = attemptAt;
       updates.push(update);
       targets.push(rec);
-      const entry: DeliveryLogEntry = {
-        at: attemptAt,
-        queueId: m.id,
-        messageId: m.messageId,
-        recipient: rec.recipient,
-        status,
-        tls: result.tls,
-        classification: status === 'expired' ? { ...c, reason: 'expired', retry: false } : c,
-      };
-      if (tag !== undefined) entry.tag = tag;
-      if (result.host) entry.mx = result.host;
-      if (result.address) entry.address = result.address;
-      if (result.port !== undefined) entry.port = result.port;
-      if (r.reply?.code !== undefined) entry.replyCode = r.reply.code;
-      if (r.reply?.enhanced) entry.enhancedCode = r.reply.enhanced;
-      if (lastReply) entry.response = lastReply.text;
-      log.push(entry);
+      if (keepLog) {
+        const entry: DeliveryLogEntry = {
+          at: attemptAt,
+          queueId: m.id,
+          messageId: m.messageId,
+          recipient: rec.recipient,
+          status,
+          tls: result.tls,
+          classification: status === 'expired' ? { ...c, reason: 'expired', retry: false } : c,
+        };
+        if (tag !== undefined) entry.tag = tag;
+        if (result.host) entry.mx = result.host;
+        if (result.address) entry.address = result.address;
+        if (result.port !== undefined) entry.port = result.port;
+        if (r.reply?.code !== undefined) entry.replyCode = r.reply.code;
+        if (r.reply?.enhanced) entry.enhancedCode = r.reply.enhanced;
+        if (lastReply) entry.response = lastReply.text;
+        log.push(entry);
+      }
       if (this.deps.onEvent) {
         const e: Extract<EngineEvent, { type: 'result' }> = { type: 'result', queueId: m.id, recipient: rec.recipient, status };
         if (r.reply) e.reply = r.reply;
@@ -512,17 +526,29 @@ export class DeliveryEngine {
       }
     }
     // A rate limit holds back the destination's other pending recipients of this message too.
-    if (rateLimitedUntil !== undefined) {
+    if (rateLimitedUntil !== undefined && this.othersToHold(m, domain, batch, rateLimitedUntil)) {
       const inBatch = new Set(batch);
       const updated = new Set(updates.map((u) => u.recipient));
       for (const other of m.recipients) {
-        if (other.domain !== domain || FINAL_STATUSES.has(other.status) || inBatch.has(other) || other.nextAttemptAt >= rateLimitedUntil) continue;
+        if (!holdsBack(other, domain, rateLimitedUntil) || inBatch.has(other)) continue;
         if (updated.has(other.recipient)) continue;
         updates.push({ recipient: other.recipient, status: other.status, nextAttemptAt: rateLimitedUntil, at: now });
         targets.push(other);
       }
     }
     await this.record(m, updates, log, 'lazy', targets);
+  }
+
+  /**
+   * Whether a rate limit at `domain` until `until` has recipients of `m` to hold outside `batch`.
+   * Usually the batch is all of them (a message to one provider): counted, no sets built.
+   */
+  private othersToHold(m: QueuedMessage, domain: string, batch: readonly QueuedRecipient[], until: number): boolean {
+    let inMessage = 0;
+    for (const r of m.recipients) if (holdsBack(r, domain, until)) inMessage++;
+    let inBatch = 0;
+    for (const r of batch) if (holdsBack(r, domain, until)) inBatch++;
+    return inMessage > inBatch;
   }
 
   private classifyResult(r: RecipientResult): Classification {
@@ -628,7 +654,7 @@ export class DeliveryEngine {
    */
   private write(rec: AttemptRecord, mode: 'durable' | 'lazy'): Promise<void> {
     if (mode === 'lazy') {
-      this.pendingWrites.push({ rec, resolve: () => {}, reject: (e) => (this.writeFailure ??= e) });
+      this.pendingWrites.push({ rec, resolve: noop, reject: this.lazyFailed });
       if (!this.flushScheduled && this.lazyTimer === undefined) {
         this.lazyTimer = setTimeout(() => void this.flush(), this.deps.lazyWriteMs ?? LAZY_WRITE_MS);
       }
@@ -700,6 +726,13 @@ export class DeliveryEngine {
     if (targets) for (let i = 0; i < updates.length; i++) applyUpdate(targets[i]!, updates[i]!);
     else applyUpdates(this.recipientIndex, m, updates);
   }
+}
+
+function noop(): void {}
+
+/** A pending recipient at `domain` that a rate limit until `until` moves later. */
+function holdsBack(r: QueuedRecipient, domain: string, until: number): boolean {
+  return r.domain === domain && !FINAL_STATUSES.has(r.status) && r.nextAttemptAt < until;
 }
 
 function synthetic(recipients: readonly string[], reply: ReplyRecord): TransactionResult {

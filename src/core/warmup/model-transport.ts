@@ -56,9 +56,11 @@ export class ModelTransport implements DeliveryTransport {
    * template that names the recipient.
    */
   private readonly filled = new Map<ReplyTemplate, Map<string, ReplyRecord> | null>();
+  /** The same for throttle replies, kept apart so that a reply object tells its kind even when a model gives two kinds one template. */
+  private readonly throttleFilled = new Map<ReplyTemplate, Map<string, ReplyRecord> | null>();
   private readonly greylisted = new Set<string>();
-  /** What the latest transaction answered each recipient (the simulator counts rate limits by it). */
-  readonly lastKind = new Map<string, ReplyKind>();
+  /** The throttle replies handed out (the simulator counts rate limits by them). */
+  private readonly throttleReplies = new WeakSet<ReplyRecord>();
   transactions = 0;
 
   constructor(private readonly o: ModelTransportOptions) {}
@@ -104,7 +106,6 @@ export class ModelTransport implements DeliveryTransport {
       } else if (s.acceptedThisHour > 0 && s.acceptedThisHour + w > s.capacity) kind = 'throttled';
       else if (this.o.random() < this.o.model.bounceRate) kind = 'bounced';
       else kind = 'accepted';
-      this.lastKind.set(recipient, kind);
       if (kind === 'accepted') {
         s.acceptedThisHour += w;
         s.peakHour = Math.max(s.peakHour, s.acceptedThisHour);
@@ -120,18 +121,27 @@ export class ModelTransport implements DeliveryTransport {
       else if (kind === 'throttled') s.day.throttleReplies += 1;
       else if (kind === 'greylisted') s.day.greylisted += w;
       else s.day.blocked += w;
-      const t = kind === 'throttled' ? m.throttleReply : kind === 'greylisted' ? m.greylistReply : kind === 'bounced' ? m.bounceReply : m.blockReply;
-      results.push({ recipient, reply: this.reply(t, recipient, domain), stage: kind === 'blocked' ? 'message' : 'rcpt' });
+      let reply: ReplyRecord;
+      if (kind === 'throttled') {
+        reply = this.reply(m.throttleReply, recipient, domain, this.throttleFilled);
+        this.throttleReplies.add(reply);
+      } else reply = this.reply(kind === 'greylisted' ? m.greylistReply : kind === 'bounced' ? m.bounceReply : m.blockReply, recipient, domain, this.filled);
+      results.push({ recipient, reply, stage: kind === 'blocked' ? 'message' : 'rcpt' });
     }
     if (accepted.length > 0 && req.beforeData) await req.beforeData(accepted);
     return { host: req.route.hosts[0]?.host ?? `mx.${domain}`, address: '192.0.2.25', port: req.route.hosts[0]?.port ?? 25, tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' }, results, hostFailures: [] };
   }
 
-  private reply(t: ReplyTemplate, recipient: string, domain: string): ReplyRecord {
-    let byDomain = this.filled.get(t);
+  /** Whether `reply` is a throttle reply this transport answered with. */
+  isThrottle(reply: ReplyRecord): boolean {
+    return this.throttleReplies.has(reply);
+  }
+
+  private reply(t: ReplyTemplate, recipient: string, domain: string, filled: Map<ReplyTemplate, Map<string, ReplyRecord> | null>): ReplyRecord {
+    let byDomain = filled.get(t);
     if (byDomain === undefined) {
       byDomain = t.text.includes('{recipient}') ? null : new Map();
-      this.filled.set(t, byDomain);
+      filled.set(t, byDomain);
     }
     if (byDomain === null) return fill(t, recipient, domain);
     let r = byDomain.get(domain);

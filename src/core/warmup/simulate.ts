@@ -16,7 +16,7 @@ import { DEFAULT_DELIVERY_OPTIONS, DeliveryEngine, type DeliveryOptions } from '
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../delivery/retry-policy.js';
 import type { DnsAnswer, RecordType, Resolver } from '../dns/types.js';
 import { MemoryStore } from '../store/memory-store.js';
-import { FINAL_STATUSES, normalizeAddress } from '../store/store.js';
+import { normalizeAddress } from '../store/store.js';
 import { WARMUP_FLAGS, type WarmupFlag, type WarmupFlagCode } from './codes.js';
 import { ModelTransport } from './model-transport.js';
 import type { ReceiverModel } from './model.js';
@@ -187,6 +187,7 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
     worker: 'warmup-simulate',
     random,
     concurrency: 10,
+    deliveryLog: false,
     onEvent: (e) => {
       if (e.type !== 'result' || !today) return;
       const r = meta.get(e.recipient);
@@ -213,7 +214,7 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
           today.deferred += r.weight;
           pd.deferred += r.weight;
         }
-        if (transport.lastKind.get(e.recipient) === 'throttled' && r.limitedDay !== simDay) {
+        if (r.limitedDay !== simDay && e.reply !== undefined && transport.isThrottle(e.reply)) {
           r.limitedDay = simDay;
           today.rateLimited += r.weight;
           pd.rateLimited += r.weight;
@@ -226,7 +227,6 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
         today.expired += r.weight;
         meta.delete(e.recipient);
       }
-      if (FINAL_STATUSES.has(e.status as never)) transport.lastKind.delete(e.recipient);
     },
   });
 
