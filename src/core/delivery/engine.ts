@@ -96,6 +96,13 @@ function isDue(r: QueuedRecipient, now: number): boolean {
   return !FINAL_STATUSES.has(r.status) && r.nextAttemptAt <= now;
 }
 
+/** The one domain of `recipients` when every one of them is due at `now` (else undefined). */
+function allDueAtOneDomain(recipients: readonly QueuedRecipient[], now: number): string | undefined {
+  const domain = recipients[0]?.domain;
+  for (const r of recipients) if (r.domain !== domain || !isDue(r, now)) return undefined;
+  return domain;
+}
+
 function optionsOf(m: QueuedMessage): DeliveryOptions {
   const o = m.options as Partial<DeliveryOptions>;
   return { ...DEFAULT_DELIVERY_OPTIONS, ...o, policy: { ...DEFAULT_RETRY_POLICY, ...(o.policy ?? {}) } };
@@ -266,9 +273,13 @@ export class DeliveryEngine {
     let capped: QueuedRecipient[] | undefined;
     if (opts.warmup) capped = await this.withinWarmupCaps(m, opts.warmup, m.recipients.filter((r) => isDue(r, now)), now, held);
     const byDomain = new Map<string, QueuedRecipient[]>();
+    // A message to one domain with every recipient due (a bulk send, a held backlog come due) is
+    // its own one group.
+    const all = capped ? undefined : allDueAtOneDomain(m.recipients, now);
+    if (all !== undefined) byDomain.set(all, m.recipients);
     let last: QueuedRecipient[] | undefined;
     let lastDomain: string | undefined;
-    for (const r of capped ?? m.recipients) {
+    if (all === undefined) for (const r of capped ?? m.recipients) {
       if (!capped && !isDue(r, now)) continue;
       // recipients of one domain usually come together: look the list up only when the domain changes
       if (r.domain !== lastDomain || !last) {
@@ -413,7 +424,7 @@ export class DeliveryEngine {
         tls,
         beforeData: async (accepted) => {
           const at = this.deps.clock.now();
-          await this.record(m, accepted.map((recipient) => ({ recipient, status: 'sending' as const, at })), [], 'durable');
+          await this.record(m, accepted.map((recipient) => ({ recipient, status: 'sending' as const, at })), [], 'durable', inBatchOrder(batch, accepted));
         },
         ...(signal ? { signal } : {}),
       });
@@ -729,6 +740,18 @@ export class DeliveryEngine {
 }
 
 function noop(): void {}
+
+/** The records of `batch` that `addresses` name, when they come in the batch's order (transports keep it); else undefined. */
+function inBatchOrder(batch: readonly QueuedRecipient[], addresses: readonly string[]): QueuedRecipient[] | undefined {
+  const out: QueuedRecipient[] = [];
+  let j = 0;
+  for (const a of addresses) {
+    while (j < batch.length && batch[j]!.recipient !== a) j++;
+    if (j === batch.length) return undefined;
+    out.push(batch[j++]!);
+  }
+  return out;
+}
 
 /** A pending recipient at `domain` that a rate limit until `until` moves later. */
 function holdsBack(r: QueuedRecipient, domain: string, until: number): boolean {
