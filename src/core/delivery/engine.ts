@@ -153,6 +153,8 @@ export class DeliveryEngine {
   private readonly causeKeys = new Map<string, Map<string, string>>();
   /** The domain part causeKey saw last (a batch is one domain), to skip the lookup. */
   private lastCausePart: { part: string; byCode: Map<string, string> } | undefined;
+  /** Each message's options with the defaults filled in, per options object. */
+  private readonly options = new WeakMap<object, DeliveryOptions>();
   /** Recipient lookup per claimed message (a --separate send has thousands). */
   private readonly recipientIndex = new WeakMap<QueuedMessage, Map<string, QueuedRecipient>>();
 
@@ -265,7 +267,9 @@ export class DeliveryEngine {
 
   /** The transactions for one claimed message; `held`: the writes for recipients of throttled destinations. */
   private async plan(m: QueuedMessage, signal?: AbortSignal): Promise<{ jobs: (() => Promise<void>)[]; held: Promise<void>[] }> {
-    const opts = optionsOf(m);
+    // made once per stored options object: the memory store hands out the same one with every claim of a message (nobody changes it)
+    let opts = this.options.get(m.options);
+    if (!opts) this.options.set(m.options, (opts = optionsOf(m)));
     const now = this.deps.clock.now();
     const held: Promise<void>[] = [];
     // The due recipients by domain, in queue order. One pass over the message, no copies: a

@@ -42,6 +42,9 @@ const MAX_HONOURED_WAIT_MS = 24 * 60 * 60_000;
 /** The gap after the n-th deferral (n ≥ 1). */
 export function backoffMs(policy: Pick<RetryPolicy, 'firstBackoffMs' | 'maxBackoffMs'>, deferrals: number): number {
   const n = Math.max(1, deferrals);
+  // Past 2^30 the cap is usually long reached (a throttled batch strikes once per recipient, so n
+  // climbs into the hundreds): the same answer without the power.
+  if (n > 31 && policy.firstBackoffMs > 0 && policy.firstBackoffMs * 2 ** 30 >= policy.maxBackoffMs) return policy.maxBackoffMs;
   // 2^(n-1) overflows to Infinity for large n; min() keeps the cap.
   return Math.min(policy.maxBackoffMs, policy.firstBackoffMs * 2 ** (n - 1));
 }

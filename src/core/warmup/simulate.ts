@@ -148,6 +148,55 @@ interface RecipientMeta {
   limitedDay: number;
 }
 
+/**
+ * The simulated recipients still queued, found by the number in their address ("r<day>-<n>@…"):
+ * an array slot per number rather than a map keyed by address, as every attempt of every
+ * recipient looks its entry up twice (its weight for the receiver, its counts for the day).
+ */
+class RecipientTable {
+  private readonly byNumber: (RecipientMeta | undefined)[] = [];
+  /** No entry lives below this number (entries leave roughly in the order they came). */
+  private low = 0;
+
+  /** Normalised (and so flat) as the engine keeps it: the engine's events then carry this very string. */
+  static address(day: number, n: number, provider: ProviderName): string {
+    return normalizeAddress(`r${day}-${n}@${simDomain(provider)}`);
+  }
+
+  /** The number in an address made by address(), else -1. */
+  private static numberOf(address: string): number {
+    const dash = address.indexOf('-');
+    if (dash < 0) return -1;
+    let n = 0;
+    let i = dash + 1;
+    for (; i < address.length; i++) {
+      const c = address.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      n = n * 10 + c;
+    }
+    return i > dash + 1 && address.charCodeAt(i) === 64 /* @ */ ? n : -1;
+  }
+
+  set(n: number, m: RecipientMeta): void {
+    this.byNumber[n] = m;
+  }
+  get(address: string): RecipientMeta | undefined {
+    const n = RecipientTable.numberOf(address);
+    return n < 0 ? undefined : this.byNumber[n];
+  }
+  delete(address: string): void {
+    const n = RecipientTable.numberOf(address);
+    if (n >= 0) this.byNumber[n] = undefined;
+    while (this.low < this.byNumber.length && this.byNumber[this.low] === undefined) this.low++;
+  }
+  *values(): IterableIterator<RecipientMeta> {
+    for (let i = this.low; i < this.byNumber.length; i++) {
+      const m = this.byNumber[i];
+      if (m) yield m;
+    }
+  }
+}
+
 function weightedPercentile(samples: [number, number][], q: number): number | null {
   if (samples.length === 0) return null;
   samples.sort((a, b) => a[0] - b[0]);
@@ -168,7 +217,7 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
   const random = seededRandom(seed);
   const clock = new FakeClock(0);
   const store = new SimStore();
-  const meta = new Map<string, RecipientMeta>();
+  const meta = new RecipientTable();
   const providerOf = (domain: string): ProviderName => (domain.endsWith('.sim') ? (domain.slice(0, -4) as ProviderName) : 'other');
   const transport = new ModelTransport({ model, clock, random, providerOf, weightOf: (r) => meta.get(r)?.weight ?? 1 });
   const options: DeliveryOptions = { ...DEFAULT_DELIVERY_OPTIONS, policy: input.policy ?? SIMULATION_POLICY };
@@ -291,9 +340,9 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
         const full = Math.floor(a.count / unit);
         const rest = a.count - full * unit;
         for (let i = 0; i < full + (rest > 0 ? 1 : 0); i++) {
-          // normalised (and so flat) as the engine keeps it: the engine's events then carry this very string
-          const addr = normalizeAddress(`r${simDay + 1}-${seq++}@${simDomain(a.provider)}`);
-          meta.set(addr, { provider: a.provider, weight: i < full ? unit : rest, enqueuedAt: now, day: simDay, offeredDay: -1, deferredDay: -1, limitedDay: -1 });
+          const n = seq++;
+          const addr = RecipientTable.address(simDay + 1, n, a.provider);
+          meta.set(n, { provider: a.provider, weight: i < full ? unit : rest, enqueuedAt: now, day: simDay, offeredDay: -1, deferredDay: -1, limitedDay: -1 });
           recipients.push(addr);
         }
         for (let i = 0; i < recipients.length; i += options.maxRcpt) {
