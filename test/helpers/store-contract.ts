@@ -223,6 +223,43 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
     }
   });
 
+  test(`${name}: a hold moves the listed recipients' next attempt and nothing else; later updates in the batch apply after it`, async () => {
+    const store = await make();
+    try {
+      await store.enqueue(
+        queued('q7', [], {
+          recipients: [
+            { recipient: 'a@one.example', domain: 'one.example', status: 'queued', attempts: 0, nextAttemptAt: 1000 },
+            { recipient: 'b@one.example', domain: 'one.example', status: 'deferred', attempts: 2, nextAttemptAt: 1500, firstAttemptAt: 900, lastAttemptAt: 950, lastReply: { code: 421, enhanced: '4.7.0', text: 'slow down' }, reason: 'ratelimited', hard: false },
+            { recipient: 'c@two.example', domain: 'two.example', status: 'queued', attempts: 0, nextAttemptAt: 1000 },
+          ],
+        }),
+      );
+      const [c] = await store.claim({ worker: 'w1', now: 2000, leaseMs: 60_000, limit: 1 });
+      assert.ok(c);
+      await assert.rejects(store.recordAttempts('w2', [{ queueId: 'q7', updates: [], log: [], hold: { recipients: ['a@one.example'], until: 9000 } }]));
+      await store.recordAttempts('w1', [
+        // addresses as given by a caller (case), one of them not in the message
+        { queueId: 'q7', updates: [], log: [], hold: { recipients: ['A@one.example', 'b@one.example', 'nobody@one.example'], until: 9000 } },
+        { queueId: 'q7', updates: [{ recipient: 'b@one.example', status: 'delivered', attempted: true, at: 2100 }], log: [] },
+      ]);
+      await store.release('q7', 'w1');
+      const q7 = (await store.getQueued('q7'))!;
+      assert.deepEqual(
+        q7.recipients.map((r) => [r.recipient, r.status, r.attempts, r.nextAttemptAt, r.firstAttemptAt ?? null, r.lastAttemptAt ?? null, r.lastReply?.code ?? null, r.reason ?? null]),
+        [
+          ['a@one.example', 'queued', 0, 9000, null, null, null, null],
+          ['b@one.example', 'delivered', 3, 9000, 900, 2100, 421, 'ratelimited'],
+          ['c@two.example', 'queued', 0, 1000, null, null, null, null],
+        ],
+      );
+      // c is still due; a waits for the hold
+      assert.deepEqual((await store.claim({ worker: 'w2', now: 2000, leaseMs: 1000, limit: 1 }))[0]?.message.id, 'q7');
+    } finally {
+      await store.close();
+    }
+  });
+
   test(`${name}: a "sending" mark survives for the next worker after a crash`, async () => {
     const store = await make();
     try {

@@ -298,7 +298,7 @@ export class DeliveryEngine {
     for (const [domain, rcpts] of byDomain) {
       const until = this.throttle.notBefore(opts.relay ? 'relay' : domain, now);
       if (until !== undefined) {
-        held.push(this.hold(m, rcpts, until, now));
+        held.push(this.hold(m, rcpts, until));
         continue;
       }
       for (let i = 0; i < rcpts.length; i += size) {
@@ -402,7 +402,7 @@ export class DeliveryEngine {
     const now = this.deps.clock.now();
     const until = this.throttle.notBefore(opts.relay ? 'relay' : domain, now);
     if (until !== undefined) {
-      await this.hold(m, batch, until, now);
+      await this.hold(m, batch, until);
       return;
     }
     const recipients = batch.map((r) => r.recipient);
@@ -725,9 +725,15 @@ export class DeliveryEngine {
     if (failure !== undefined) throw failure;
   }
 
-  /** Recipients of a throttled destination wait, unchanged, until the throttle ends (not an attempt). */
-  private hold(m: QueuedMessage, rcpts: readonly QueuedRecipient[], until: number, now: number): Promise<void> {
-    return this.record(m, rcpts.map((r) => ({ recipient: r.recipient, status: r.status, nextAttemptAt: until, at: now })), [], 'lazy', rcpts);
+  /**
+   * Recipients of a throttled destination wait, unchanged, until the throttle ends (not an
+   * attempt): one list of addresses for the store, not an update each (the whole backlog of a
+   * throttled destination comes here on every claim while the throttle lasts).
+   */
+  private async hold(m: QueuedMessage, rcpts: readonly QueuedRecipient[], until: number): Promise<void> {
+    if (rcpts.length === 0) return;
+    await this.write({ queueId: m.id, updates: [], log: [], hold: { recipients: rcpts.map((r) => r.recipient), until } }, 'lazy');
+    for (const r of rcpts) r.nextAttemptAt = until;
   }
 
   /**

@@ -158,37 +158,54 @@ export class MemoryStore implements Store {
     }
     for (const b of batch) {
       const m = this.queue.get(b.queueId)!;
+      if (b.hold) this.hold(m, b.hold.recipients, b.hold.until);
       this.apply(m, b.updates);
       if (this.keepLog) for (const e of b.log) this.addLogRow(e);
     }
   }
+  private hold(m: QueuedMessage, addresses: readonly string[], until: number): void {
+    if (addresses.length === 0) return;
+    const find = this.finder(m);
+    for (const a of addresses) {
+      const r = find(a);
+      if (r) r.nextAttemptAt = until;
+    }
+    this.dueAt.set(m.id, nextDue(m) ?? Infinity);
+  }
   private apply(m: QueuedMessage, updates: readonly RecipientUpdate[]): void {
     if (updates.length === 0) return;
-    let index = this.recipientIndex.get(m);
-    if (!index) {
-      index = new Map(m.recipients.map((r) => [r.recipient, r]));
-      this.recipientIndex.set(m, index);
-    }
-    const recipients = m.recipients;
-    let cursor = 0;
+    const find = this.finder(m);
     for (const u of updates) {
-      // Updates mostly come in queue order (a batch, a held backlog): look a few records past the
-      // previous one first. Else the index, keyed by normalised address (an address found as given
-      // is already normal).
-      let r: QueuedRecipient | undefined;
-      for (let j = cursor, end = Math.min(recipients.length, cursor + 4); j < end; j++) {
-        if (recipients[j]!.recipient === u.recipient) {
-          r = recipients[j];
-          cursor = j + 1;
-          break;
-        }
-      }
-      r ??= index.get(u.recipient) ?? index.get(normalizeAddress(u.recipient));
+      const r = find(u.recipient);
       if (!r) continue;
       applyUpdate(r, u);
       if (u.lastReply !== undefined) r.lastReply = ownReply(u.lastReply);
     }
     this.dueAt.set(m.id, nextDue(m) ?? Infinity);
+  }
+  /**
+   * Looks up a message's recipient records by address. Writes mostly come in queue order (a batch,
+   * a held backlog): it looks a few records past the previous one first; else the index, keyed by
+   * normalised address (an address found as given is already normal).
+   */
+  private finder(m: QueuedMessage): (address: string) => QueuedRecipient | undefined {
+    let index = this.recipientIndex.get(m);
+    if (!index) {
+      index = new Map(m.recipients.map((r) => [r.recipient, r]));
+      this.recipientIndex.set(m, index);
+    }
+    const byAddress = index;
+    const recipients = m.recipients;
+    let cursor = 0;
+    return (address) => {
+      for (let j = cursor, end = Math.min(recipients.length, cursor + 4); j < end; j++) {
+        if (recipients[j]!.recipient === address) {
+          cursor = j + 1;
+          return recipients[j];
+        }
+      }
+      return byAddress.get(address) ?? byAddress.get(normalizeAddress(address));
+    };
   }
   async release(queueId: string, worker: string): Promise<void> {
     const lease = this.leases.get(queueId);

@@ -31,6 +31,7 @@ import {
   type PlacementRun,
   type QueuedMessage,
   type QueuedRecipient,
+  type RecipientUpdate,
   type Store,
   type Suppression,
   type SuppressionReason,
@@ -142,6 +143,9 @@ export const PG_MIGRATIONS: readonly string[] = [
  * (https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-ADVISORY-LOCKS).
  */
 const MIGRATION_LOCK = `x'6d61696c70616365'::bigint`;
+
+/** One row of recordAttempts' UPDATE … FROM unnest: a recipient update, or a hold (status null: kept). */
+type PgUpdate = Omit<RecipientUpdate, 'status'> & { queueId: string; status: RecipientUpdate['status'] | null };
 
 interface MessageRow {
   id: string;
@@ -575,7 +579,11 @@ export class PostgresStore implements Store {
       const owner = new Map(rows.map((r) => [r.id, r.claimed_by]));
       for (const id of ids) if (owner.get(id) !== worker) throw new Error(`queue entry ${id} is not claimed by ${worker}`);
 
-      const updates = batch.flatMap((b) => b.updates.map((u) => ({ queueId: b.queueId, ...u, recipient: normalizeAddress(u.recipient) })));
+      // a hold is an update that changes nothing but the next attempt (status null: kept)
+      const updates = batch.flatMap((b) => [
+        ...(b.hold ? b.hold.recipients.map((a) => ({ queueId: b.queueId, recipient: normalizeAddress(a), status: null, nextAttemptAt: b.hold!.until, at: 0 }) as PgUpdate) : []),
+        ...b.updates.map((u): PgUpdate => ({ queueId: b.queueId, ...u, recipient: normalizeAddress(u.recipient) })),
+      ]);
       const keys = new Set(updates.map((u) => `${u.queueId}\u0000${u.recipient}`));
       // One UPDATE … FROM unnest for the batch; when a recipient appears twice (a rate-limit hold and
       // its own result) the updates must apply in order, one statement each.
@@ -583,7 +591,7 @@ export class PostgresStore implements Store {
       for (const g of groups) {
         if (g.length === 0) continue;
         await c.query(
-          `UPDATE queue_recipient r SET status = u.status,
+          `UPDATE queue_recipient r SET status = COALESCE(u.status, r.status),
              next_attempt_at = COALESCE(u.next, r.next_attempt_at),
              reply_code = CASE WHEN u.has_reply THEN u.code ELSE r.reply_code END,
              enhanced_code = CASE WHEN u.has_reply THEN u.enhanced ELSE r.enhanced_code END,

@@ -345,7 +345,9 @@ export class SqliteStore implements Store {
         // A "sending" mark (one per transaction, before DATA) changes the status alone: a
         // statement of its own with positional parameters is half the work of the general one.
         const mark = this.stmt('UPDATE queue_recipient SET status = ? WHERE queue_id = ? AND recipient = ?');
-        for (const { queueId, updates, log } of batch) {
+        const wait = this.stmt('UPDATE queue_recipient SET next_attempt_at = ? WHERE queue_id = ? AND recipient = ?');
+        for (const { queueId, updates, log, hold } of batch) {
+          if (hold) for (const a of hold.recipients) wait.run(hold.until, queueId, normalizeAddress(a));
           for (const u of updates) {
             const recipient = normalizeAddress(u.recipient);
             if (u.nextAttemptAt === undefined && !u.lastReply && u.reason === undefined && u.hard === undefined && !u.attempted) {

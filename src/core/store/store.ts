@@ -163,6 +163,12 @@ export interface AttemptRecord {
   queueId: string;
   updates: readonly RecipientUpdate[];
   log: readonly DeliveryLogEntry[];
+  /**
+   * Recipients that wait until `until`, otherwise unchanged (not an attempt): a throttled
+   * destination's backlog, held on every claim while the throttle lasts, as one list of addresses
+   * rather than an update each. Applied before `updates`.
+   */
+  hold?: { recipients: readonly string[]; until: number };
 }
 
 /**
