@@ -24,7 +24,7 @@ import {
   type Suppression,
   type SuppressionReason,
 } from './store.js';
-import { PLACEMENT_SEED_COLUMNS, placementSeedRows, toDelivery, toMtaStsPolicy, toPlacementRuns, toRecipient, toSuppression, type DeliveryRow, type MtaStsRow, type PlacementRunRow, type PlacementSeedRow, type RecipientRow, type SuppressionRow } from './rows.js';
+import { DELIVERY_COLUMNS, deliveryFromArray, PLACEMENT_SEED_COLUMNS, placementSeedRows, RECIPIENT_COLUMNS, recipientFromArray, toMtaStsPolicy, toPlacementRuns, toSuppression, type MtaStsRow, type PlacementRunRow, type PlacementSeedRow, type SuppressionRow } from './rows.js';
 
 /** Append only: never edit a migration that has shipped. */
 export const MIGRATIONS: readonly string[] = [
@@ -143,6 +143,16 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Statements in raw mode (rows as arrays), prepared on first use. */
+  private recipientRows: Database.Statement | undefined;
+  private deliveryRows: Database.Statement | undefined;
+  /** recordAttempts' transaction, built once: better-sqlite3 makes a new wrapper per transaction() call. */
+  private recordTx: ((worker: string, batch: readonly AttemptRecord[]) => void) | undefined;
+  /**
+   * A classification's JSON text, per classification object: the engine hands the same object
+   * for every recipient that got the same reply, so a bulk send serialises each one once.
+   */
+  private readonly classificationText = new WeakMap<object, string>();
   /** What opening this store migrated: from, to, the versions applied (undefined with migrate: false). */
   migrated: { from: number; to: number; applied: number[] } | undefined;
 
@@ -280,7 +290,10 @@ export class SqliteStore implements Store {
     })();
   }
   private load(row: MessageRow): QueuedMessage {
-    const recipients = (this.stmt('SELECT * FROM queue_recipient WHERE queue_id = ? ORDER BY rowid').all(row.id) as RecipientRow[]).map(toRecipient);
+    // Rows as arrays (better-sqlite3's raw mode): a claimed --separate send has thousands of
+    // recipients, and building a keyed object per row first costs twice as much as the arrays.
+    this.recipientRows ??= this.db.prepare(`SELECT ${RECIPIENT_COLUMNS.join(', ')} FROM queue_recipient WHERE queue_id = ? ORDER BY rowid`).raw(true);
+    const recipients = (this.recipientRows.all(row.id) as unknown[][]).map(recipientFromArray);
     return {
       id: row.id,
       messageId: row.message_id,
@@ -322,47 +335,51 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ message: this.load(r), worker: opts.worker, leaseUntil: until }));
   }
   async recordAttempts(worker: string, batch: readonly AttemptRecord[]): Promise<void> {
-    this.db
-      .transaction(() => {
-        const ownerOf = this.stmt('SELECT claimed_by FROM queue_message WHERE id = ?');
-        for (const queueId of new Set(batch.map((b) => b.queueId))) {
-          const owner = ownerOf.get(queueId) as { claimed_by: string | null } | undefined;
-          if (!owner || owner.claimed_by !== worker) throw new Error(`queue entry ${queueId} is not claimed by ${worker}`);
+    this.recordTx ??= this.db.transaction((w: string, b: readonly AttemptRecord[]) => this.writeAttempts(w, b)).immediate;
+    this.recordTx(worker, batch);
+  }
+  private writeAttempts(worker: string, batch: readonly AttemptRecord[]): void {
+    const ownerOf = this.stmt('SELECT claimed_by FROM queue_message WHERE id = ?');
+    // the records of one message usually come together: each run of them is checked once
+    let checked: string | undefined;
+    for (const { queueId } of batch) {
+      if (queueId === checked) continue;
+      const owner = ownerOf.get(queueId) as { claimed_by: string | null } | undefined;
+      if (!owner || owner.claimed_by !== worker) throw new Error(`queue entry ${queueId} is not claimed by ${worker}`);
+      checked = queueId;
+    }
+    const upd = this.stmt(
+      `UPDATE queue_recipient SET status = ?,
+         next_attempt_at = COALESCE(?, next_attempt_at),
+         reply_code = CASE WHEN ? THEN ? ELSE reply_code END,
+         enhanced_code = CASE WHEN ? THEN ? ELSE enhanced_code END,
+         response = CASE WHEN ? THEN ? ELSE response END,
+         reason = COALESCE(?, reason),
+         hard = COALESCE(?, hard),
+         attempts = attempts + ?,
+         first_attempt_at = CASE WHEN ? = 1 THEN COALESCE(first_attempt_at, ?) ELSE first_attempt_at END,
+         last_attempt_at = CASE WHEN ? = 1 THEN ? ELSE last_attempt_at END
+       WHERE queue_id = ? AND recipient = ?`,
+    );
+    // A "sending" mark (one per transaction, before DATA) changes the status alone: a
+    // statement of its own with positional parameters is half the work of the general one.
+    const mark = this.stmt('UPDATE queue_recipient SET status = ? WHERE queue_id = ? AND recipient = ?');
+    const wait = this.stmt('UPDATE queue_recipient SET next_attempt_at = ? WHERE queue_id = ? AND recipient = ?');
+    for (const { queueId, updates, log, hold } of batch) {
+      if (hold) for (const a of hold.recipients) wait.run(hold.until, queueId, normalizeAddress(a));
+      for (const u of updates) {
+        const recipient = normalizeAddress(u.recipient);
+        if (u.nextAttemptAt === undefined && !u.lastReply && u.reason === undefined && u.hard === undefined && !u.attempted) {
+          mark.run(u.status, queueId, recipient);
+          continue;
         }
-        const upd = this.stmt(
-          `UPDATE queue_recipient SET status = ?,
-             next_attempt_at = COALESCE(?, next_attempt_at),
-             reply_code = CASE WHEN ? THEN ? ELSE reply_code END,
-             enhanced_code = CASE WHEN ? THEN ? ELSE enhanced_code END,
-             response = CASE WHEN ? THEN ? ELSE response END,
-             reason = COALESCE(?, reason),
-             hard = COALESCE(?, hard),
-             attempts = attempts + ?,
-             first_attempt_at = CASE WHEN ? = 1 THEN COALESCE(first_attempt_at, ?) ELSE first_attempt_at END,
-             last_attempt_at = CASE WHEN ? = 1 THEN ? ELSE last_attempt_at END
-           WHERE queue_id = ? AND recipient = ?`,
-        );
-        // A "sending" mark (one per transaction, before DATA) changes the status alone: a
-        // statement of its own with positional parameters is half the work of the general one.
-        const mark = this.stmt('UPDATE queue_recipient SET status = ? WHERE queue_id = ? AND recipient = ?');
-        const wait = this.stmt('UPDATE queue_recipient SET next_attempt_at = ? WHERE queue_id = ? AND recipient = ?');
-        for (const { queueId, updates, log, hold } of batch) {
-          if (hold) for (const a of hold.recipients) wait.run(hold.until, queueId, normalizeAddress(a));
-          for (const u of updates) {
-            const recipient = normalizeAddress(u.recipient);
-            if (u.nextAttemptAt === undefined && !u.lastReply && u.reason === undefined && u.hard === undefined && !u.attempted) {
-              mark.run(u.status, queueId, recipient);
-              continue;
-            }
-            const r = u.lastReply;
-            const has = r ? 1 : 0;
-            const attempted = u.attempted ? 1 : 0;
-            upd.run(u.status, u.nextAttemptAt ?? null, has, r?.code ?? null, has, r?.enhanced ?? null, has, r?.text ?? null, u.reason ?? null, u.hard === undefined ? null : u.hard ? 1 : 0, attempted, attempted, u.at, attempted, u.at, queueId, recipient);
-          }
-          for (const e of log) this.insertLog(e);
-        }
-      })
-      .immediate();
+        const r = u.lastReply;
+        const has = r ? 1 : 0;
+        const attempted = u.attempted ? 1 : 0;
+        upd.run(u.status, u.nextAttemptAt ?? null, has, r?.code ?? null, has, r?.enhanced ?? null, has, r?.text ?? null, u.reason ?? null, u.hard === undefined ? null : u.hard ? 1 : 0, attempted, attempted, u.at, attempted, u.at, queueId, recipient);
+      }
+      for (const e of log) this.insertLog(e);
+    }
   }
   async release(queueId: string, worker: string): Promise<void> {
     this.db
@@ -408,10 +425,15 @@ export class SqliteStore implements Store {
       e.tls?.protocol ?? null,
       e.tls?.cipher ?? null,
       e.classification?.reason ?? null,
-      e.classification ? JSON.stringify(e.classification) : null,
+      e.classification ? this.classificationJson(e.classification) : null,
       e.tag ?? null,
     );
     return Number(r.lastInsertRowid);
+  }
+  private classificationJson(c: object): string {
+    let text = this.classificationText.get(c);
+    if (text === undefined) this.classificationText.set(c, (text = JSON.stringify(c)));
+    return text;
   }
   async logDelivery(e: DeliveryLogEntry): Promise<number> {
     return this.insertLog(e);
@@ -422,19 +444,21 @@ export class SqliteStore implements Store {
     })();
   }
   async listDeliveries(filter: DeliveryFilter = {}): Promise<DeliveryLogEntry[]> {
-    const rows = this.stmt(
-      `SELECT * FROM delivery_log
+    // raw mode, as in load(): a send's report reads one row per recipient
+    this.deliveryRows ??= this.db.prepare(
+      `SELECT ${DELIVERY_COLUMNS.join(', ')} FROM delivery_log
        WHERE (@recipient IS NULL OR recipient = @recipient) AND (@since IS NULL OR at >= @since)
          AND (@messageId IS NULL OR message_id = @messageId) AND (@queueId IS NULL OR queue_id = @queueId)
        ORDER BY at DESC, id DESC LIMIT @limit`,
-    ).all({
+    ).raw(true);
+    const rows = this.deliveryRows.all({
       recipient: filter.recipient === undefined ? null : normalizeAddress(filter.recipient),
       since: filter.since ?? null,
       messageId: filter.messageId ?? null,
       queueId: filter.queueId ?? null,
       limit: filter.limit ?? -1,
-    }) as DeliveryRow[];
-    return rows.map(toDelivery);
+    }) as unknown[][];
+    return rows.map(deliveryFromArray);
   }
   async countDeliveries(filter: { tagPrefix: string; since?: number }): Promise<DeliveryCount[]> {
     // The prefix is matched with a range (tag >= p AND tag < p + U+FFFF), which the (tag, at) index serves.
