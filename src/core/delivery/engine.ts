@@ -439,11 +439,6 @@ export class DeliveryEngine {
   /** Classifies each recipient's answer and writes the new state with its log row. */
   private async settle(m: QueuedMessage, opts: DeliveryOptions, domain: string, batch: QueuedRecipient[], result: TransactionResult): Promise<void> {
     const now = this.deps.clock.now();
-    const updates: RecipientUpdate[] = [];
-    /** The claimed recipient record each update is for (updates[i] applies to targets[i]). */
-    const targets: QueuedRecipient[] = [];
-    const log: DeliveryLogEntry[] = [];
-    const destination = opts.relay ? 'relay' : domain;
     for (const f of result.hostFailures) {
       if (f.policyFailure) this.addFinding(finding(f.policyFailure, 'send', `${f.host}${f.address ? ` [${f.address}]` : ''}: ${f.error}`, { evidence: { host: f.host, address: f.address, port: f.port } }));
     }
@@ -453,6 +448,33 @@ export class DeliveryEngine {
     }
     // send --warmup: the log rows count toward the plan's cap of the domain's provider
     const tag = opts.warmup ? (await import('../warmup/enforce.js')).warmupTag(opts.warmup.id, (await this.budgets.get(opts.warmup.id))?.key(await this.providerOf(domain)) ?? 'other') : undefined;
+    const o = this.outcomes(m, opts, domain, batch, result, now, tag);
+    // Suppressions are written before the log rows of the bounces that caused them (the
+    // mailbox-full rule counts earlier bounces in the log), as each bounce was classified.
+    if (o.suppress) for (const [recipient, c, r] of o.suppress) await this.maybeSuppress(recipient, c, r, now);
+    await this.record(m, o.updates, o.log, 'lazy', o.targets);
+  }
+
+  /**
+   * settle()'s work without waiting on anything: each recipient's new state, log row and event.
+   * Synchronous, so that the loop that runs for every recipient of every transaction is plain
+   * code for the optimiser (no resumption point inside it).
+   */
+  private outcomes(
+    m: QueuedMessage,
+    opts: DeliveryOptions,
+    domain: string,
+    batch: QueuedRecipient[],
+    result: TransactionResult,
+    now: number,
+    tag: string | undefined,
+  ): { updates: RecipientUpdate[]; targets: QueuedRecipient[]; log: DeliveryLogEntry[]; suppress?: [string, Classification, RecipientResult][] } {
+    const updates: RecipientUpdate[] = [];
+    /** The claimed recipient record each update is for (updates[i] applies to targets[i]). */
+    const targets: QueuedRecipient[] = [];
+    const log: DeliveryLogEntry[] = [];
+    let suppress: [string, Classification, RecipientResult][] | undefined;
+    const destination = opts.relay ? 'relay' : domain;
     let rateLimitedUntil: number | undefined;
     let rateKey: string | undefined;
     const keepLog = this.deps.deliveryLog !== false;
@@ -497,7 +519,7 @@ export class DeliveryEngine {
         }
       } else {
         status = 'bounced';
-        await this.maybeSuppress(rec.recipient, c, r, now);
+        (suppress ??= []).push([rec.recipient, c, r]);
       }
       // why a recipient waits matters only while it does
       if (status !== 'deferred' && this.trackWaiting) this.waiting.delete(rec.recipient);
@@ -551,7 +573,7 @@ export class DeliveryEngine {
         targets.push(other);
       }
     }
-    await this.record(m, updates, log, 'lazy', targets);
+    return suppress ? { updates, targets, log, suppress } : { updates, targets, log };
   }
 
   /**
