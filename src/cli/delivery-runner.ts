@@ -108,7 +108,12 @@ export async function runDelivery(ctx: CliContext, o: RunnerOptions & { enqueue:
   } finally {
     process.removeListener('SIGINT', onSigint);
     spinner.stop();
-    await close();
-    await store.close();
+    // QUIT goes out first; the store closes (and checkpoints its WAL) while the servers answer it.
+    const quit = close();
+    try {
+      await store.close();
+    } finally {
+      await quit;
+    }
   }
 }
