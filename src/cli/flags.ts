@@ -40,15 +40,21 @@ export function parseHost(value: string, flag: string): string {
   }
 }
 
-/** An envelope address we can put between < and > (RFC 5321 §4.1.2), without line breaks. */
-export function parseAddress(value: string, flag: string, opts: { allowNull?: boolean; allowPostmaster?: boolean } = {}): string {
+/**
+ * An envelope address we can put between < and > (RFC 5321 §4.1.2), without line breaks.
+ * `checkedDomains`: domains already found valid in this list (a --to-file of thousands of
+ * addresses shares a few domains); each new valid one is added.
+ */
+export function parseAddress(value: string, flag: string, opts: { allowNull?: boolean; allowPostmaster?: boolean; checkedDomains?: Set<string> } = {}): string {
   const v = value.trim().replace(/^<(.*)>$/, '$1');
   if (v === '' && opts.allowNull) return '';
   if (opts.allowPostmaster && v.toLowerCase() === 'postmaster') return 'Postmaster';
   // eslint-disable-next-line no-control-regex
   if (!/^[^\s<>()\x00-\x1f@]+@[^\s<>()\x00-\x1f@]+$/.test(v)) throw new UsageError(`${flag} "${value}" is not an address like user@example.com`);
   const domain = v.slice(v.lastIndexOf('@') + 1);
+  if (opts.checkedDomains?.has(domain)) return v;
   if (!/^\[[^\]]+\]$/.test(domain)) parseHost(domain, flag);
+  opts.checkedDomains?.add(domain);
   return v;
 }
 

@@ -45,7 +45,8 @@ export async function run(ctx: CliContext, _args: string[], opts: Record<string,
     const text = opts.toFile === '-' ? await ctx.readStdin('recipients', 'give them with --to') : readInputFile(String(opts.toFile), '--to-file').toString('utf8');
     rcptInput = rcptInput.concat(parseDomainList(text));
   }
-  const recipients = [...new Set(rcptInput.map((r) => parseAddress(r, '--to').toLowerCase()))];
+  const checkedDomains = new Set<string>();
+  const recipients = [...new Set(rcptInput.map((r) => parseAddress(r, '--to', { checkedDomains }).toLowerCase()))];
   if (recipients.length === 0) throw new UsageError('no recipients: --to-file was empty');
 
   checkMessageFlags(opts);
