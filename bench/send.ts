@@ -11,6 +11,8 @@
  * Message: bench/fixtures/send-2k.eml (2,048 bytes), no DKIM, no TLS (smtp-sink offers none).
  *  - ours: the built CLI, wall time from spawn to exit (start-up, SQLite store, DNS for the MX via the
  *    fixture DNS server, every transaction), messages/s, and peak RSS from /usr/bin/time -v.
+ *  - CPU: user + system time of each run (/usr/bin/time -v), ours and smtp-source's alike: on a
+ *    shared machine it moves less than the wall time does.
  *  - smtp-source -s 10 -m N -l 2048: the same number of 2 KB messages, 10 sessions, a new connection
  *    for every message (its default); and with -d (connections reused), for reference.
  *  - swaks: a shell loop of 100 single-message runs, the way people send test mail by hand; per-message
@@ -53,6 +55,13 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
   });
+}
+
+/** User + system seconds reported by /usr/bin/time -v (in its stderr). */
+function cpuSeconds(stderr: string): number {
+  const user = /User time \(seconds\): ([\d.]+)/.exec(stderr)?.[1];
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr)?.[1];
+  return Number(user ?? NaN) + Number(sys ?? NaN);
 }
 
 function freePort(): Promise<number> {
@@ -98,6 +107,9 @@ async function main(): Promise<void> {
     const rss: number[] = [];
     const srcMs: number[] = [];
     const srcDMs: number[] = [];
+    const oursCpu: number[] = [];
+    const srcCpu: number[] = [];
+    const srcDCpu: number[] = [];
     let delivered = NaN;
     let oursCode: number | null = null;
     const srcArgs = ['-s', '10', '-m', String(N), '-l', '2048', '-f', 'a@example.net', '-t', `b@${DOMAIN}`, `127.0.0.1:${port}`];
@@ -114,13 +126,16 @@ async function main(): Promise<void> {
       }
       if (delivered !== N) throw new Error(`our run delivered ${delivered} of ${N} (exit ${ours.code})`);
       oursMs.push(ours.ms);
+      oursCpu.push(cpuSeconds(ours.stderr));
       // ---- smtp-source: same count and size, 10 sessions; then with connections reused ----
-      const src = await run('/usr/sbin/smtp-source', srcArgs);
+      const src = await run('/usr/bin/time', ['-v', '/usr/sbin/smtp-source', ...srcArgs]);
       if (src.code !== 0) throw new Error(`smtp-source failed (exit ${src.code}): ${src.stderr.slice(0, 300)}`);
       srcMs.push(src.ms);
-      const srcD = await run('/usr/sbin/smtp-source', ['-d', ...srcArgs]);
+      srcCpu.push(cpuSeconds(src.stderr));
+      const srcD = await run('/usr/bin/time', ['-v', '/usr/sbin/smtp-source', '-d', ...srcArgs]);
       if (srcD.code !== 0) throw new Error(`smtp-source -d failed (exit ${srcD.code}): ${srcD.stderr.slice(0, 300)}`);
       srcDMs.push(srcD.ms);
+      srcDCpu.push(cpuSeconds(srcD.stderr));
     }
     const rssKb = Math.max(...rss);
     const rate = (ms: number) => (N / ms) * 1000;
@@ -139,15 +154,16 @@ async function main(): Promise<void> {
     }
     const oursPer = median(oursMs) / N;
 
-    const rows: [string, string, string, string][] = [
-      ['', 'msgs/s', 'per message', `range of ${RUNS} runs`],
-      [`mailpace-cli send --separate (exit ${oursCode}, ${fmt(delivered)} delivered)`, fmt(oursRate, 1), `${fmt(oursPer, 2)} ms`, range(oursMs)],
-      [`smtp-source -s 10 -m ${N} -l 2048`, fmt(srcRate, 1), `${fmt(median(srcMs) / N, 2)} ms`, range(srcMs)],
-      ['smtp-source -d (connections reused)', fmt(srcDRate, 1), `${fmt(median(srcDMs) / N, 2)} ms`, range(srcDMs)],
-      [`swaks, ${SWAKS_N} runs in a shell loop`, fmt(1000 / swaksPer, 1), `${fmt(swaksPer, 1)} ms`, '1 run'],
+    const cpu = (xs: number[]) => `${fmt(median(xs), 2)} s`;
+    const rows: [string, string, string, string, string][] = [
+      ['', 'msgs/s', 'per message', `range of ${RUNS} runs`, 'CPU (user+sys)'],
+      [`mailpace-cli send --separate (exit ${oursCode}, ${fmt(delivered)} delivered)`, fmt(oursRate, 1), `${fmt(oursPer, 2)} ms`, range(oursMs), cpu(oursCpu)],
+      [`smtp-source -s 10 -m ${N} -l 2048`, fmt(srcRate, 1), `${fmt(median(srcMs) / N, 2)} ms`, range(srcMs), cpu(srcCpu)],
+      ['smtp-source -d (connections reused)', fmt(srcDRate, 1), `${fmt(median(srcDMs) / N, 2)} ms`, range(srcDMs), cpu(srcDCpu)],
+      [`swaks, ${SWAKS_N} runs in a shell loop`, fmt(1000 / swaksPer, 1), `${fmt(swaksPer, 1)} ms`, '1 run', ''],
     ];
     const w0 = Math.max(...rows.map((r) => r[0].length));
-    for (const r of rows) console.log(`${r[0].padEnd(w0)}  ${r[1].padStart(9)}  ${r[2].padStart(12)}  ${r[3].padStart(16)}`);
+    for (const r of rows) console.log(`${r[0].padEnd(w0)}  ${r[1].padStart(9)}  ${r[2].padStart(12)}  ${r[3].padStart(16)}  ${r[4].padStart(14)}`);
     console.log('');
     const ratio = oursRate / srcRate;
     const speedup = swaksPer / oursPer;
