@@ -69,49 +69,18 @@ export function toDelivery(r: DeliveryRow): DeliveryLogEntry {
   if (r.tag !== null) e.tag = r.tag;
   return e;
 }
+/** A row read as an array (SQLite's raw mode: cheaper than a keyed row), keyed by its column names. */
+function rowOf<R>(columns: readonly (keyof R & string)[], a: readonly unknown[]): R {
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i]!] = a[i];
+  return row as R;
+}
 /** The columns of a delivery_log row, in the order deliveryFromArray reads them. */
-export const DELIVERY_COLUMNS = ['id', 'message_id', 'recipient', 'status', 'reply_code', 'enhanced_code', 'response', 'mx', 'at', 'queue_id', 'address', 'port', 'tls_protocol', 'tls_cipher', 'classification', 'tag'] as const;
-/** A row read as an array of DELIVERY_COLUMNS (SQLite's raw mode). */
-export function deliveryFromArray(a: readonly unknown[]): DeliveryLogEntry {
-  return toDelivery({
-    id: a[0] as number,
-    message_id: a[1] as string,
-    recipient: a[2] as string,
-    status: a[3] as string,
-    reply_code: a[4] as number | null,
-    enhanced_code: a[5] as string | null,
-    response: a[6] as string | null,
-    mx: a[7] as string | null,
-    at: a[8] as number,
-    queue_id: a[9] as string | null,
-    address: a[10] as string | null,
-    port: a[11] as number | null,
-    tls_protocol: a[12] as string | null,
-    tls_cipher: a[13] as string | null,
-    classification: a[14] as string | null,
-    tag: a[15] as string | null,
-  });
-}
+export const DELIVERY_COLUMNS: readonly (keyof DeliveryRow)[] = ['id', 'message_id', 'recipient', 'status', 'reply_code', 'enhanced_code', 'response', 'mx', 'at', 'queue_id', 'address', 'port', 'tls_protocol', 'tls_cipher', 'classification', 'tag'];
+export const deliveryFromArray = (a: readonly unknown[]): DeliveryLogEntry => toDelivery(rowOf<DeliveryRow>(DELIVERY_COLUMNS, a));
 /** The columns of a queue_recipient row, in the order recipientFromArray reads them. */
-export const RECIPIENT_COLUMNS = ['queue_id', 'recipient', 'domain', 'status', 'attempts', 'next_attempt_at', 'first_attempt_at', 'last_attempt_at', 'reply_code', 'enhanced_code', 'response', 'reason', 'hard'] as const;
-/** A row read as an array of RECIPIENT_COLUMNS (SQLite's raw mode). */
-export function recipientFromArray(a: readonly unknown[]): QueuedRecipient {
-  return toRecipient({
-    queue_id: a[0] as string,
-    recipient: a[1] as string,
-    domain: a[2] as string,
-    status: a[3] as string,
-    attempts: a[4] as number,
-    next_attempt_at: a[5] as number,
-    first_attempt_at: a[6] as number | null,
-    last_attempt_at: a[7] as number | null,
-    reply_code: a[8] as number | null,
-    enhanced_code: a[9] as string | null,
-    response: a[10] as string | null,
-    reason: a[11] as string | null,
-    hard: a[12] as number | null,
-  });
-}
+export const RECIPIENT_COLUMNS: readonly (keyof RecipientRow)[] = ['queue_id', 'recipient', 'domain', 'status', 'attempts', 'next_attempt_at', 'first_attempt_at', 'last_attempt_at', 'reply_code', 'enhanced_code', 'response', 'reason', 'hard'];
+export const recipientFromArray = (a: readonly unknown[]): QueuedRecipient => toRecipient(rowOf<RecipientRow>(RECIPIENT_COLUMNS, a));
 export function toRecipient(r: RecipientRow): QueuedRecipient {
   const q: QueuedRecipient = { recipient: r.recipient, domain: r.domain, status: r.status as RecipientStatus, attempts: r.attempts, nextAttemptAt: r.next_attempt_at };
   if (r.first_attempt_at !== null) q.firstAttemptAt = r.first_attempt_at;
