@@ -37,6 +37,31 @@ export interface MonitorEvent {
   score?: number;
 }
 
+/**
+ * An event with every field present (undefined until set), always in the same order: every event
+ * then has one shape, and the aggregation that reads a million of them reads one kind of object.
+ */
+export function newEvent(at: number, kind: EventKind, queueId: string | undefined): MonitorEvent {
+  return {
+    at,
+    kind,
+    queueId,
+    sender: undefined,
+    recipient: undefined,
+    relay: undefined,
+    relayIp: undefined,
+    delayMs: undefined,
+    dsn: undefined,
+    reply: undefined,
+    code: undefined,
+    networkError: undefined,
+    stage: undefined,
+    size: undefined,
+    temporary: undefined,
+    score: undefined,
+  };
+}
+
 /** What a reader made of one line. */
 export const enum LineResult {
   /** Produced events or state (a sender, a size). */

@@ -15,7 +15,7 @@
  * "N deferrals"), not distinct messages, and qmgr's "status=expired" is counted as expired.
  */
 import type { SmtpStage } from '../delivery/classification.js';
-import { LineResult, type LogReader, type MonitorEvent } from './events.js';
+import { LineResult, newEvent, type LogReader, type MonitorEvent } from './events.js';
 import { ClassicClock, scanSyslogHeader, type SyslogHeader } from './syslog.js';
 
 /**
@@ -212,7 +212,7 @@ export class PostfixReader implements LogReader {
     const at = this.pending.get(qid);
     if (at === undefined) return;
     this.pending.delete(qid);
-    const e: MonitorEvent = { at, kind: 'received', queueId: qid };
+    const e = newEvent(at, 'received', qid);
     if (sender !== undefined) e.sender = sender;
     if (size !== undefined) e.size = size;
     emit(e);
@@ -244,12 +244,20 @@ export class PostfixReader implements LogReader {
       if (waiting !== undefined && waiting.length > 0) {
         this.deferred.delete(qid);
         for (const d of waiting) {
-          const e: MonitorEvent = { at, kind: 'expired', queueId: qid, sender, recipient: d.recipient, reply };
+          const e = newEvent(at, 'expired', qid);
+          e.sender = sender;
+          e.recipient = d.recipient;
+          e.reply = reply;
           if (d.relay !== undefined) e.relay = d.relay;
           if (d.relayIp !== undefined) e.relayIp = d.relayIp;
           emit(e);
         }
-      } else emit({ at, kind: 'expired', queueId: qid, sender, reply });
+      } else {
+        const e = newEvent(at, 'expired', qid);
+        e.sender = sender;
+        e.reply = reply;
+        emit(e);
+      }
       return LineResult.Parsed;
     }
     return LineResult.Ignored;
@@ -282,7 +290,7 @@ export class PostfixReader implements LogReader {
     const delayText = statusField(t, ', delay=', from, si);
     const relayText = statusField(t, ', relay=', from, si);
     const split = splitPostfixReply(reply);
-    const e: MonitorEvent = { at, kind, queueId: qid };
+    const e = newEvent(at, kind, qid);
     const sender = this.senders.get(qid);
     if (sender !== undefined) e.sender = sender;
     if (recipient !== undefined) e.recipient = recipient;
@@ -354,8 +362,8 @@ export class PostfixReader implements LogReader {
     if (from) body = body.slice(from[0].length);
     const code = /^([245])(\d\d)[ -]/.exec(body);
     const dsn = /^(?:[245]\d\d[ -])?([245]\.\d{1,3}\.\d{1,3}) /.exec(body);
-    const e: MonitorEvent = { at, kind: 'rejected', reply: body };
-    if (qid !== 'NOQUEUE') e.queueId = qid;
+    const e = newEvent(at, 'rejected', qid === 'NOQUEUE' ? undefined : qid);
+    e.reply = body;
     if (code) {
       e.code = Number(code[1] + code[2]);
       e.temporary = code[1] === '4';
