@@ -4,7 +4,7 @@
  */
 import type { Classification } from '../delivery/classification.js';
 import { domainOf, type EventKind, type MonitorEvent } from './events.js';
-import { providerOf } from './provider.js';
+import { providerOf, relayProviderOf } from './provider.js';
 import type { ProviderName } from '../warmup/providers.js';
 import { ipInReply, normalizeReply, ReplyClassifier } from './replies.js';
 
@@ -134,12 +134,12 @@ export class Aggregate {
   /** Every event offered, kept or not. */
   seen = 0;
 
+  /** The earliest time kept: the window's start less the baseline. */
+  private readonly historyFrom: number;
+
   constructor(readonly opts: AggregateOptions) {
     this.providers = opts.by === 'provider' ? this.groups : new Map();
-  }
-
-  private get historyFrom(): number {
-    return this.opts.since === undefined ? -Infinity : this.opts.since - this.opts.baselineMs;
+    this.historyFrom = opts.since === undefined ? -Infinity : opts.since - opts.baselineMs;
   }
 
   inWindow(at: number): boolean {
@@ -155,10 +155,12 @@ export class Aggregate {
     if (e.at < this.firstAt) this.firstAt = e.at;
     if (e.at > this.lastAt) this.lastAt = e.at;
     const kind = e.kind;
-    const rcptDomain = domainOf(e.recipient);
     const senderDomain = domainOf(e.sender) ?? (e.sender === '' ? '<>' : '(unknown)');
     const outbound = e.kind !== 'received' && e.kind !== 'rejected';
-    const provider = e.kind === 'received' ? undefined : providerOf(e.relay, rcptDomain, this.relayProviders);
+    // The recipient's domain is only needed where the relay names no known provider, and for --by destination.
+    const relayProvider = e.kind === 'received' ? undefined : relayProviderOf(e.relay, this.relayProviders);
+    const rcptDomain = e.kind !== 'received' && (relayProvider === undefined || this.opts.by === 'destination') ? domainOf(e.recipient) : undefined;
+    const provider = e.kind === 'received' ? undefined : (relayProvider ?? providerOf(undefined, rcptDomain));
     const key = this.keyFor(e, senderDomain, rcptDomain, provider);
     const hour = hourOf(e.at);
 
@@ -230,7 +232,7 @@ export class Aggregate {
           hit.lastAt = Math.max(hit.lastAt, e.at);
           hit.firstAt = Math.min(hit.firstAt, e.at);
           if (provider) hit.providers.add(provider);
-        } else map.set(bk, { list, ip, count: 1, firstAt: e.at, lastAt: e.at, example: normalizeReply(e.reply!), providers: new Set(provider ? [provider] : []) });
+        } else map.set(bk, { list, ip, count: 1, firstAt: e.at, lastAt: e.at, example: cluster!.text, providers: new Set(provider ? [provider] : []) });
       }
     }
   }

@@ -88,6 +88,32 @@ export function splitPostfixReply(raw: string): { text: string; code?: number; s
 }
 
 
+/** Where a status line's field that starts at `start` ends: at the next ", " (", status=" begins with one, so the search stops there at the latest). */
+function fieldEnd(t: string, start: number, statusAt: number): number {
+  const end = t.indexOf(', ', start);
+  return end < 0 || end > statusAt ? statusAt : end;
+}
+
+/**
+ * "1.4", "12" → the number, as Number() reads it (an integer of up to 15 digits divided by a power
+ * of ten is correctly rounded, as Number's reading is); NaN for anything else, which Number() then reads.
+ */
+function decimal(t: string, start: number, end: number): number {
+  if (end - start > 15 || end === start) return NaN;
+  let n = 0;
+  let scale = 1;
+  let dot = -1;
+  for (let i = start; i < end; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      if (dot >= 0) scale *= 10;
+    } else if (c === 46 /* . */ && dot < 0 && i > start && i < end - 1) dot = i;
+    else return NaN;
+  }
+  return n / scale;
+}
+
 /** A recipient whose last attempt was deferred, and where that attempt went. */
 interface DeferredRecipient {
   recipient: string;
@@ -314,29 +340,34 @@ export class PostfixReader implements LogReader {
       if (open >= 0) reply = this.cut(t, open + 1, t.charCodeAt(end - 1) === 41 /* ) */ ? end - 1 : end);
     }
     if (kind === 'delivered' && reply.startsWith('forwarded as ')) return LineResult.Ignored; // pflogsumm's "forwarded", not a delivery
-    const delayText = this.statusField(t, marks.delay, from, si);
-    const relayText = this.statusField(t, marks.relay, from, si);
+    const delayAt = this.fieldStart(t, marks.delay, from, si);
+    const relayAt = this.fieldStart(t, marks.relay, from, si);
     const split = splitPostfixReply(reply);
     const e = newEvent(at, kind, qid);
     const sender = this.senders.get(qid);
     if (sender !== undefined) e.sender = sender;
     if (recipient !== undefined) e.recipient = recipient;
-    if (relayText !== undefined) {
+    if (relayAt >= 0) {
       // relay=mx.example.com[192.0.2.1]:25 → host and IP ("none", "local", "virtual" have no IP).
-      const b = relayText.indexOf('[');
-      if (b < 0) e.relay = relayText.toLowerCase();
+      const relayEnd = fieldEnd(t, relayAt, si);
+      let b = relayAt;
+      while (b < relayEnd && t.charCodeAt(b) !== 91 /* [ */) b++;
+      if (b === relayEnd) e.relay = this.cut(t, relayAt, relayEnd).toLowerCase();
       else {
-        const c = relayText.indexOf(']', b);
-        e.relay = relayText.slice(0, b).toLowerCase();
-        e.relayIp = relayText.slice(b + 1, c < 0 ? undefined : c);
+        let c = b + 1;
+        while (c < relayEnd && t.charCodeAt(c) !== 93 /* ] */) c++;
+        e.relay = this.cut(t, relayAt, b).toLowerCase();
+        e.relayIp = this.cut(t, b + 1, c);
       }
     }
-    if (delayText !== undefined) {
-      const delay = Number(delayText);
+    if (delayAt >= 0) {
+      const delayEnd = fieldEnd(t, delayAt, si);
+      let delay = decimal(t, delayAt, delayEnd);
+      if (Number.isNaN(delay)) delay = Number(this.cut(t, delayAt, delayEnd));
       if (!Number.isNaN(delay)) e.delayMs = delay * 1000;
     }
-    const dsn = this.statusField(t, marks.dsn, from, si);
-    if (dsn !== undefined) e.dsn = dsn;
+    const dsnAt = this.fieldStart(t, marks.dsn, from, si);
+    if (dsnAt >= 0) e.dsn = this.cut(t, dsnAt, fieldEnd(t, dsnAt, si));
     e.reply = split.text;
     if (split.code !== undefined) e.code = split.code;
     if (split.stage !== undefined) e.stage = split.stage as MonitorEvent['stage'];
@@ -346,14 +377,10 @@ export class PostfixReader implements LogReader {
     return LineResult.Parsed;
   }
 
-  /** The value of ", key=" between `from` and the status field (postfix writes to=<…> first, the rest in a fixed order). */
-  private statusField(t: string, key: Mark, from: number, statusAt: number): string | undefined {
+  /** Where the value of ", key=" starts, between `from` and the status field (postfix writes to=<…> first, the rest in a fixed order); -1 without one. */
+  private fieldStart(t: string, key: Mark, from: number, statusAt: number): number {
     const i = key.in(t, this.chunk, from, statusAt + key.mark.length);
-    if (i < 0) return undefined;
-    const start = i + key.mark.length;
-    // ", status=" begins with ", ": this search ends at the status field at the latest.
-    const end = t.indexOf(', ', start);
-    return this.cut(t, start, end < 0 || end > statusAt ? statusAt : end);
+    return i < 0 ? -1 : i + key.mark.length;
   }
 
   /** Keeps, per queue id, the recipients whose last attempt was deferred (for qmgr's expiry line). */

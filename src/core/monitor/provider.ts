@@ -37,14 +37,17 @@ const CONSUMER_DOMAINS: Readonly<Record<string, ProviderName>> = {
 /** Reported first, in this order: the three that carry most consumer mail. */
 export const PROVIDER_ORDER: readonly string[] = ['gmail', 'microsoft', 'yahoo'];
 
-export function providerOf(relay: string | undefined, recipientDomain: string | undefined, cache?: Map<string, ProviderName>): ProviderName {
-  if (relay !== undefined && relay !== 'none' && relay.includes('.')) {
-    let p = cache?.get(relay);
-    if (p === undefined) {
-      p = providerForMx(relay);
-      cache?.set(relay, p);
-    }
-    if (p !== 'other') return p;
+/** The provider a relay (MX) host belongs to; undefined when the relay names none ("none", a local transport, another host). */
+export function relayProviderOf(relay: string | undefined, cache?: Map<string, ProviderName>): ProviderName | undefined {
+  if (relay === undefined || relay === 'none' || !relay.includes('.')) return undefined;
+  let p = cache?.get(relay);
+  if (p === undefined) {
+    p = providerForMx(relay);
+    cache?.set(relay, p);
   }
-  return (recipientDomain !== undefined ? CONSUMER_DOMAINS[recipientDomain] : undefined) ?? 'other';
+  return p !== 'other' ? p : undefined;
+}
+
+export function providerOf(relay: string | undefined, recipientDomain: string | undefined, cache?: Map<string, ProviderName>): ProviderName {
+  return relayProviderOf(relay, cache) ?? (recipientDomain !== undefined ? CONSUMER_DOMAINS[recipientDomain] : undefined) ?? 'other';
 }

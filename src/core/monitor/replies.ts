@@ -18,10 +18,12 @@ const CONTINUATION = / [245]\d\d[- ](?:[245]\.\d{1,3}\.\d{1,3} )?/g;
 export function normalizeReply(text: string): string {
   const first = /^([245]\d\d)[- ]((?:[245]\.\d{1,3}\.\d{1,3} )?)/.exec(text);
   let t = first ? `${first[1]} ${first[2]}${text.slice(first[0].length).replace(CONTINUATION, ' ')}` : text;
+  // An address needs an "@", an IPv6 address two ":": the RegExps that cannot match are not run.
+  if (t.includes('@')) t = t.replace(ADDRESS, '<addr>');
+  t = t.replace(IPV4, '<ip>');
+  const colon = t.indexOf(':');
+  if (colon >= 0 && t.indexOf(':', colon + 1) >= 0) t = t.replace(IPV6, (m) => (m.replace(/[\[\]]/g, '').split(':').length >= 3 ? '<ip>' : m));
   t = t
-    .replace(ADDRESS, '<addr>')
-    .replace(IPV4, '<ip>')
-    .replace(IPV6, (m) => (m.replace(/[\[\]]/g, '').split(':').length >= 3 ? '<ip>' : m))
     .replace(TOKEN_ID, '<id>')
     .replace(/\s+/g, ' ')
     .trim();
