@@ -1,5 +1,3 @@
-import type { LineChunk } from './line-source.js';
-
 /**
  * What every log reader turns a line into: one delivery-health event, in the same vocabulary
  * whichever MTA wrote the log (Postfix, Exim, KumoMTA, our own delivery log).
@@ -78,11 +76,6 @@ export interface LogReader {
   readonly format: SourceFormat;
   /** One line (without its newline); events go to `emit`. */
   line(text: string, emit: (e: MonitorEvent) => void): LineResult;
-  /**
-   * The same for the line [start, end) of `chunk` (without its newline), read in place: readers
-   * that have it are spared a string per line.
-   */
-  lineAt?(chunk: LineChunk, start: number, end: number, emit: (e: MonitorEvent) => void): LineResult;
   /** Spam scores seen (Rspamd lines or milter headers), when the reader knows them. */
   scores?: number[];
   /** The next input file of the same run begins (per-message state carries over). */

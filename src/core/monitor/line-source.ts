@@ -77,142 +77,64 @@ async function zstdStream(): Promise<Transform> {
   return t;
 }
 
-/** Buffer's own decoders, called without toString's argument checks. */
-interface Slicing {
-  utf8Slice(start: number, end: number): string;
-  latin1Slice(start: number, end: number): string;
-}
-const slicing = (b: Buffer) => b as unknown as Slicing;
-
 /**
- * Complete lines of the input, each ended by "\n" (the input's last line may lack it). `text` holds
- * the same bytes one character each (Latin-1), so a position in `text` is an offset in `bytes`: a
- * reader finds a line's ASCII marks in `text` without a string per line, and decodes only the
- * values it keeps, from the bytes — UTF-8, unless the chunk is all ASCII (then both decodings are
- * the same). A "\n" byte never occurs inside a UTF-8 sequence, so cutting lines at it is safe, and
- * values cut at ASCII marks decode as they would inside their line.
- */
-export class LineChunk {
-  readonly text: string;
-  readonly ascii: boolean;
-
-  constructor(readonly bytes: Buffer) {
-    this.text = slicing(bytes).latin1Slice(0, bytes.length);
-    this.ascii = isAscii(bytes);
-  }
-
-  /**
-   * Bytes [start, end) as a string of its own. A substring of 13 characters or more is a view into
-   * its parent in V8 (SlicedString::kMinLength, deps/v8/src/objects/string.h), and a kept sender or
-   * reply would keep the whole chunk alive with it; a shorter one is a copy, and cheaper to make here.
-   */
-  cut(start: number, end: number): string {
-    if (end <= start) return '';
-    if (!this.ascii) return slicing(this.bytes).utf8Slice(start, end);
-    return end - start < 13 ? this.text.slice(start, end) : slicing(this.bytes).latin1Slice(start, end);
-  }
-
-  /** Where the line that starts at `start` ends (its "\n", or the end of the chunk). */
-  lineEnd(start: number): number {
-    const nl = this.text.indexOf('\n', start);
-    return nl < 0 ? this.text.length : nl;
-  }
-
-  /** The line [start, nl) without a "\r" before its "\n" ends at. */
-  static contentEnd(text: string, start: number, nl: number): number {
-    return nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-  }
-
-  /** The chunk's lines (the first `max`), decoded, without "\r\n" or "\n". */
-  lines(max = Infinity): string[] {
-    const out: string[] = [];
-    const t = this.text;
-    for (let p = 0; p < t.length && out.length < max; ) {
-      const nl = this.lineEnd(p);
-      out.push(this.cut(p, LineChunk.contentEnd(t, p, nl)));
-      p = nl + 1;
-    }
-    return out;
-  }
-}
-
-/**
- * Finds a mark (", status=", ": ") inside one line of a chunk. indexOf runs on into the next lines
- * when this one lacks the mark; where that search stopped is kept, so the lines in between are not
- * searched again: a chunk of lines without the mark costs one pass, not one per line.
- */
-export class Mark {
-  private owner: LineChunk | undefined;
-  private from = 0;
-  private at = 0;
-
-  constructor(readonly mark: string) {}
-
-  /** Where the mark starts inside text[from, end), or -1. `chunk`: the chunk `text` is of (undefined: `text` is one line). */
-  in(text: string, chunk: LineChunk | undefined, from: number, end: number): number {
-    let i: number;
-    if (chunk !== undefined && chunk === this.owner && from >= this.from && from <= this.at) i = this.at;
-    else {
-      i = text.indexOf(this.mark, from);
-      if (i < 0) i = text.length;
-      if (chunk !== undefined) {
-        this.owner = chunk;
-        this.from = from;
-        this.at = i;
-      }
-    }
-    return i + this.mark.length <= end ? i : -1;
-  }
-}
-
-/**
- * Splits bytes into chunks of complete lines: the line begun in an earlier chunk is completed and
- * handed over on its own, then every complete line of this chunk at once.
+ * Splits bytes into lines: "\n" ends a line, a "\r" before it is dropped. Each line is decoded on
+ * its own (UTF-8), so it is a flat string of its own: readers index into it character by
+ * character, and a value they keep (a sender, a queue id) holds on to its line, not to a whole
+ * chunk of the file. A "\n" byte never occurs inside a UTF-8 sequence, so cutting at it is safe.
  */
 export class LineSplitter {
   /** The unfinished last line of the previous chunk. */
   private rest: Buffer | undefined;
 
   /** The complete lines of `chunk` (with what was left over before it). */
-  pushChunks(chunk: Buffer): LineChunk[] {
-    const out: LineChunk[] = [];
+  push(chunk: Buffer): string[] {
+    const lines: string[] = [];
+    // A chunk of plain ASCII (most logs) is decoded byte for byte, without UTF-8 validation.
+    const decode = isAscii(chunk) ? latin1Line : lineOf;
     let p = 0;
+    let nl = chunk.indexOf(10);
+    if (nl < 0) {
+      this.rest = this.rest ? Buffer.concat([this.rest, chunk]) : Buffer.from(chunk);
+      return lines;
+    }
     if (this.rest) {
-      const nl = chunk.indexOf(10);
-      if (nl < 0) {
-        this.rest = Buffer.concat([this.rest, chunk]);
-        return out;
-      }
-      out.push(new LineChunk(Buffer.concat([this.rest, chunk.subarray(0, nl + 1)])));
+      lines.push(lineOf(Buffer.concat([this.rest, chunk.subarray(0, nl)]), 0, this.rest.length + nl));
       this.rest = undefined;
       p = nl + 1;
+      nl = chunk.indexOf(10, p);
     }
-    const last = chunk.lastIndexOf(10);
-    if (last >= p) {
-      out.push(new LineChunk(chunk.subarray(p, last + 1)));
-      p = last + 1;
+    while (nl >= 0) {
+      lines.push(decode(chunk, p, nl));
+      p = nl + 1;
+      nl = chunk.indexOf(10, p);
     }
     // Copied: the stream may reuse the chunk's memory.
     if (p < chunk.length) this.rest = Buffer.from(chunk.subarray(p));
-    return out;
+    return lines;
   }
 
   /** The last line when the input does not end with "\n". */
-  endChunk(): LineChunk | undefined {
+  end(): string | undefined {
     const r = this.rest;
     this.rest = undefined;
-    return r && r.length > 0 ? new LineChunk(r) : undefined;
+    return r && r.length > 0 ? lineOf(r, 0, r.length) : undefined;
   }
+}
 
-  /** The complete lines of `chunk`, decoded. */
-  push(chunk: Buffer): string[] {
-    return this.pushChunks(chunk).flatMap((c) => c.lines());
-  }
+/** Buffer's own decoders, called without toString's argument checks (once per line). */
+interface Slicing {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
 
-  /** The last line, decoded, when the input does not end with "\n". */
-  end(): string | undefined {
-    return this.endChunk()?.lines()[0];
-  }
+function lineOf(b: Buffer, start: number, end: number): string {
+  return (b as unknown as Slicing).utf8Slice(start, end > start && b[end - 1] === 13 ? end - 1 : end);
+}
+
+/** For ASCII bytes Latin-1 and UTF-8 give the same string. */
+function latin1Line(b: Buffer, start: number, end: number): string {
+  return (b as unknown as Slicing).latin1Slice(start, end > start && b[end - 1] === 13 ? end - 1 : end);
 }
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -224,11 +146,11 @@ const CHUNK_BYTES = 1024 * 1024;
  * every 16 chunks (a progress spinner keeps turning). Undefined, having read nothing, for anything
  * else (a pipe, a device, a compressed file), which the stream reads.
  */
-async function readRegularFile(path: string, start: number, split: LineSplitter, onLines: (chunks: LineChunk[]) => void): Promise<number | undefined> {
+async function readRegularFile(path: string, start: number, split: LineSplitter, onLines: (lines: string[]) => void): Promise<number | undefined> {
   const fd = openSync(path, 'r');
   try {
     if (!fstatSync(fd).isFile()) return undefined;
-    // One buffer throughout: its lines are read before the next read, and LineSplitter copies an unfinished last line.
+    // One buffer throughout: LineSplitter decodes its lines and copies an unfinished last line before the next read.
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);
     let pos = start;
     for (let n = 1; ; n++) {
@@ -237,11 +159,11 @@ async function readRegularFile(path: string, start: number, split: LineSplitter,
       const b = buf.subarray(0, got);
       if (pos === start && compressionOf(b) !== 'none') return undefined;
       pos += got;
-      const chunks = split.pushChunks(b);
-      if (chunks.length > 0) onLines(chunks);
+      const lines = split.push(b);
+      if (lines.length > 0) onLines(lines);
       if (n % 16 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    const last = split.endChunk();
+    const last = split.end();
     if (last !== undefined) onLines([last]);
     return pos - start;
   } finally {
@@ -250,13 +172,12 @@ async function readRegularFile(path: string, start: number, split: LineSplitter,
 }
 
 /**
- * Calls `onLines` with the complete lines of each piece of input read (as one or two chunks).
- * Resolves when the input ends; rejects with UnreadableInputError when it cannot be opened or
- * decompressed.
+ * Calls `onLines` with each chunk's complete lines (without "\n" or "\r"). Resolves when the input
+ * ends; rejects with UnreadableInputError when it cannot be opened or decompressed.
  */
 export async function readLines(
   path: string,
-  onLines: (chunks: LineChunk[]) => void,
+  onLines: (lines: string[]) => void,
   opts: { stdin?: NodeJS.ReadableStream; start?: number } = {},
 ): Promise<{ bytes: number }> {
   const split = new LineSplitter();
@@ -294,10 +215,10 @@ export async function readLines(
     for await (const chunk of stream) {
       const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       bytes += b.length;
-      const chunks = split.pushChunks(b);
-      if (chunks.length > 0) onLines(chunks);
+      const lines = split.push(b);
+      if (lines.length > 0) onLines(lines);
     }
-    const last = split.endChunk();
+    const last = split.end();
     if (last !== undefined) onLines([last]);
     return { bytes };
   } catch (e) {

@@ -11,7 +11,7 @@ import { LineResult, type LogReader, type MonitorEvent, type SourceFormat } from
 import { PostfixReader } from './postfix.js';
 import { EximReader } from './exim.js';
 import { KumoReader } from './kumomta.js';
-import { checkReadable, LineChunk, readLines } from './line-source.js';
+import { checkReadable, readLines } from './line-source.js';
 import { Aggregate, DAY_MS, HOUR_MS, hourOf, zeroCounts, type Counts, type GroupBy, type GroupStats } from './metrics.js';
 import { detect } from './detect.js';
 import { percentiles, wilson, type Interval } from './stats.js';
@@ -158,12 +158,21 @@ export async function readSource(
   const keep = opts.examples ?? 5;
   await readLines(
     path,
-    (chunks) => {
+    (lines) => {
       if (!reader) {
-        if (choice === 'auto') rep.format = sniffFormat(chunks.flatMap((c) => c.lines(50)));
+        if (choice === 'auto') rep.format = sniffFormat(lines);
         reader = pool.forFile(rep.format, { ...(opts.year !== undefined ? { year: opts.year } : { refMs: mtimeMs }) });
       }
-      for (const chunk of chunks) readChunk(chunk, reader, rep, keep, sink);
+      for (const l of lines) {
+        rep.lines++;
+        const r = reader.line(l, sink);
+        if (r === LineResult.Parsed) rep.parsed++;
+        else if (r === LineResult.Ignored) rep.ignored++;
+        else {
+          rep.skipped++;
+          if (rep.skippedExamples.length < keep) rep.skippedExamples.push({ line: rep.lines, text: l.length > 200 ? `${l.slice(0, 200)}…` : l });
+        }
+      }
       opts.onProgress?.({ file: path, lines: rep.lines });
     },
     opts.stdin ? { stdin: opts.stdin } : {},
@@ -172,27 +181,6 @@ export async function readSource(
   if (rep.format === 'postfix' || rep.format === 'exim') rep.yearFrom = rep.format === 'postfix' ? yearFrom : undefined;
   if (rep.yearFrom === undefined) delete rep.yearFrom;
   return rep;
-}
-
-/** Every line of `chunk` through `reader`, counted into `rep`. */
-function readChunk(chunk: LineChunk, reader: Reader, rep: SourceReport, keep: number, sink: (e: MonitorEvent) => void): void {
-  const t = chunk.text;
-  for (let p = 0; p < t.length; ) {
-    const nl = chunk.lineEnd(p);
-    const end = LineChunk.contentEnd(t, p, nl);
-    rep.lines++;
-    const r = reader.lineAt ? reader.lineAt(chunk, p, end, sink) : reader.line(chunk.cut(p, end), sink);
-    if (r === LineResult.Parsed) rep.parsed++;
-    else if (r === LineResult.Ignored) rep.ignored++;
-    else {
-      rep.skipped++;
-      if (rep.skippedExamples.length < keep) {
-        const l = chunk.cut(p, end);
-        rep.skippedExamples.push({ line: rep.lines, text: l.length > 200 ? `${l.slice(0, 200)}…` : l });
-      }
-    }
-    p = nl + 1;
-  }
 }
 
 /** The store's delivery log as events: each attempt is one outcome (the store keeps no receipts). */

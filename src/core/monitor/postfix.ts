@@ -17,15 +17,14 @@
 import type { SmtpStage } from '../delivery/classification.js';
 import { LineResult, newEvent, type LogReader, type MonitorEvent } from './events.js';
 import { ClassicClock, scanSyslogHeader, type SyslogHeader } from './syslog.js';
-import { Mark, type LineChunk } from './line-source.js';
 
 /**
  * Where the queue id that starts at `from` ends (at its ": "), or -1: 5–20 letters and digits (short
  * hex ids, long ids of enable_long_queue_ids) or NOQUEUE. A loop rather than a RegExp: it runs on
  * every line.
  */
-function queueIdEnd(t: string, from: number, end: number): number {
-  const n = Math.min(end - 1, from + 21);
+function queueIdEnd(t: string, from: number): number {
+  const n = Math.min(t.length - 1, from + 21);
   for (let i = from; i < n; i++) {
     const c = t.charCodeAt(i);
     if (c === 58 /* : */) return i - from >= 5 && t.charCodeAt(i + 1) === 32 ? i : -1;
@@ -87,31 +86,52 @@ export function splitPostfixReply(raw: string): { text: string; code?: number; s
   return stage ? { text, stage } : { text };
 }
 
+/** Where the value of ", key=" starts, between `from` and the status field (postfix writes to=<…> first, the rest in a fixed order); -1 without one. */
+function fieldStart(t: string, key: string, from: number, statusAt: number): number {
+  const i = t.indexOf(key, from);
+  return i < 0 || i > statusAt ? -1 : i + key.length;
+}
 
-/** Where a status line's field that starts at `start` ends: at the next ", " (", status=" begins with one, so the search stops there at the latest). */
+/** Where the field that starts at `start` ends: at the next ", " (", status=" begins with one, so the search stops there at the latest). */
 function fieldEnd(t: string, start: number, statusAt: number): number {
   const end = t.indexOf(', ', start);
   return end < 0 || end > statusAt ? statusAt : end;
 }
 
+/** The value of ", key=" between `from` and the status field. */
+function statusField(t: string, key: string, from: number, statusAt: number): string | undefined {
+  const start = fieldStart(t, key, from, statusAt);
+  return start < 0 ? undefined : t.slice(start, fieldEnd(t, start, statusAt));
+}
+
 /**
  * "1.4", "12" → the number, as Number() reads it (an integer of up to 15 digits divided by a power
- * of ten is correctly rounded, as Number's reading is); NaN for anything else, which Number() then reads.
+ * of ten is correctly rounded, as Number's reading is), without a string; NaN for anything else,
+ * which Number() then reads.
  */
 function decimal(t: string, start: number, end: number): number {
   if (end - start > 15 || end === start) return NaN;
   let n = 0;
   let scale = 1;
-  let dot = -1;
+  let dot = false;
   for (let i = start; i < end; i++) {
     const c = t.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       n = n * 10 + (c - 48);
-      if (dot >= 0) scale *= 10;
-    } else if (c === 46 /* . */ && dot < 0 && i > start && i < end - 1) dot = i;
+      if (dot) scale *= 10;
+    } else if (c === 46 /* . */ && !dot && i > start && i < end - 1) dot = true;
     else return NaN;
   }
   return n / scale;
+}
+
+/** toLowerCase only where there is an upper-case letter (relay names are mostly logged in lower case). */
+function lowerCase(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c > 127) return s.toLowerCase();
+  }
+  return s;
 }
 
 /** A recipient whose last attempt was deferred, and where that attempt went. */
@@ -127,18 +147,6 @@ export class PostfixReader implements LogReader {
   private clock: ClassicClock;
   /** Filled for every line (one object, not one per line). */
   private readonly header: SyslogHeader = { at: 0, progStart: 0, progEnd: 0, colon: 0 };
-  /** The chunk the line being read is in (undefined: the line is a string of its own). */
-  private chunk: LineChunk | undefined;
-  private readonly marks = {
-    colon: new Mark(': '),
-    status: new Mark(', status='),
-    toEnd: new Mark('>, '),
-    delay: new Mark(', delay='),
-    relay: new Mark(', relay='),
-    dsn: new Mark(', dsn='),
-    open: new Mark('('),
-    comma: new Mark(','),
-  };
   /** qid → envelope sender, from qmgr's from= line, until "removed". */
   private readonly senders = new Map<string, string>();
   /** qid → receipt time, from client=/pickup until qmgr names the sender. */
@@ -163,34 +171,15 @@ export class PostfixReader implements LogReader {
     if (opts.year === undefined) this.clock = new ClassicClock(opts);
   }
 
-  line(t: string, emit: (e: MonitorEvent) => void): LineResult {
-    this.chunk = undefined;
-    return this.read(t, 0, t.length, emit);
-  }
-
-  lineAt(chunk: LineChunk, start: number, end: number, emit: (e: MonitorEvent) => void): LineResult {
-    this.chunk = chunk;
-    const r = this.read(chunk.text, start, end, emit);
-    this.chunk = undefined;
-    return r;
-  }
-
-  /** text[start, end) as a string of its own (see LineChunk.cut). */
-  private cut(t: string, start: number, end: number): string {
-    return this.chunk === undefined ? t.slice(start, end) : this.chunk.cut(start, end);
-  }
-
   /**
-   * The line [start, end) of `t`. Fields are found by position and only the values an event needs
-   * are cut out: this runs a million times for a day's log of a busy server.
+   * One line. Fields are found by position in the line and only the values an event needs are cut
+   * out: this runs a million times for a day's log of a busy server.
    */
-  private read(t: string, start: number, end: number, emit: (e: MonitorEvent) => void): LineResult {
+  line(t: string, emit: (e: MonitorEvent) => void): LineResult {
     const h = this.header;
-    if (!scanSyslogHeader(t, this.clock, h, start, end, this.chunk, this.marks.colon)) {
-      return this.cut(t, start, end).trim() === '' ? LineResult.Ignored : LineResult.Skipped;
-    }
+    if (!scanSyslogHeader(t, this.clock, h)) return t.trim() === '' ? LineResult.Ignored : LineResult.Skipped;
     const { at, progStart, progEnd, colon } = h;
-    const n = end;
+    const n = t.length;
     let slash = -1;
     for (let i = progEnd - 1; i >= progStart; i--) {
       if (t.charCodeAt(i) === 47 /* / */) {
@@ -200,53 +189,53 @@ export class PostfixReader implements LogReader {
     }
     const m = colon + 2;
     if (slash < 0) {
-      if (progEnd - progStart === 6 && t.startsWith('rspamd', progStart)) return this.rspamd(this.cut(t, m, end));
+      if (progEnd - progStart === 6 && t.startsWith('rspamd', progStart)) return this.rspamd(t.slice(m));
       return LineResult.Ignored;
     }
     // Any "name/…/service" program: Postfix instances and master.cf services have their own names
     // (postfix-out/smtp, postfix/submission/smtpd); lines without a queue id are ignored below.
     const sv = slash + 1;
     const svLen = progEnd - sv;
-    const qidEnd = queueIdEnd(t, m, end);
+    const qidEnd = queueIdEnd(t, m);
     if (qidEnd < 0) return LineResult.Ignored; // "connect from …", "warning: …", statistics
     const q = qidEnd + 2;
     switch (t.charCodeAt(q)) {
       case 116 /* t */:
-        if (t.startsWith('to=<', q)) return this.status(this.cut(t, m, qidEnd), at, t, q, end, emit);
+        if (t.startsWith('to=<', q)) return this.status(t.slice(m, qidEnd), at, t, q, emit);
         break;
       case 102 /* f */:
-        if (t.startsWith('from=<', q)) return this.qmgrFrom(this.cut(t, m, qidEnd), at, t, q, end, emit);
+        if (t.startsWith('from=<', q)) return this.qmgrFrom(t.slice(m, qidEnd), at, t, q, emit);
         break;
       case 99 /* c */:
         if (t.startsWith('client=', q)) {
-          if ((svLen === 5 && t.startsWith('smtpd', sv)) || (svLen === 10 && t.startsWith('postscreen', sv))) this.pending.set(this.cut(t, m, qidEnd), at);
+          if ((svLen === 5 && t.startsWith('smtpd', sv)) || (svLen === 10 && t.startsWith('postscreen', sv))) this.pending.set(t.slice(m, qidEnd), at);
           return LineResult.Parsed;
         }
         break;
       case 117 /* u */:
       case 115 /* s */:
         if ((t.startsWith('uid=', q) || t.startsWith('sender=', q)) && svLen === 6 && t.startsWith('pickup', sv)) {
-          this.pending.set(this.cut(t, m, qidEnd), at);
+          this.pending.set(t.slice(m, qidEnd), at);
           return LineResult.Parsed;
         }
         break;
       case 114 /* r */:
         if (n - q === 7 && t.startsWith('removed', q)) {
-          const qid = this.cut(t, m, qidEnd);
+          const qid = t.slice(m, qidEnd);
           this.senders.delete(qid);
           this.deferred.delete(qid);
           this.flushPending(qid, emit);
           return LineResult.Parsed;
         }
-        if (t.startsWith('reject: ', q)) return this.rejectLine(t, m, qidEnd, q + 8, end, at, sv, svLen, emit);
+        if (t.startsWith('reject: ', q)) return this.rejectLine(t, m, qidEnd, q + 8, at, sv, svLen, emit);
         break;
       case 109 /* m */:
-        if (t.startsWith('milter-reject: ', q)) return this.rejectLine(t, m, qidEnd, q + 15, end, at, sv, svLen, emit);
+        if (t.startsWith('milter-reject: ', q)) return this.rejectLine(t, m, qidEnd, q + 15, at, sv, svLen, emit);
         break;
       case 119 /* w */:
       case 105 /* i */:
         if (t.startsWith('warning: header X-Spam', q) || t.startsWith('info: header X-Spam', q) || t.startsWith('warning: header X-Rspamd', q) || t.startsWith('info: header X-Rspamd', q)) {
-          return this.spamHeader(this.cut(t, q, end));
+          return this.spamHeader(t.slice(q));
         }
         break;
     }
@@ -269,22 +258,22 @@ export class PostfixReader implements LogReader {
   }
 
   /** qmgr(8): "from=<a@b>, size=123, nrcpt=1 (queue active)" or "from=<a@b>, status=expired, returned to sender"; `q` is where "from=<" starts. */
-  private qmgrFrom(qid: string, at: number, t: string, q: number, end: number, emit: (e: MonitorEvent) => void): LineResult {
-    const close = this.marks.toEnd.in(t, this.chunk, q + 6, end);
+  private qmgrFrom(qid: string, at: number, t: string, q: number, emit: (e: MonitorEvent) => void): LineResult {
+    const close = t.indexOf('>, ', q + 6);
     if (close < 0) return LineResult.Skipped;
-    const sender = this.cut(t, q + 6, close);
+    const sender = t.slice(q + 6, close);
     const r = close + 3;
     if (t.startsWith('size=', r)) {
       let size = 0;
       let i = r + 5;
-      for (let c = t.charCodeAt(i); i < end && c >= 48 && c <= 57; c = t.charCodeAt(++i)) size = size * 10 + (c - 48);
+      for (let c = t.charCodeAt(i); c >= 48 && c <= 57; c = t.charCodeAt(++i)) size = size * 10 + (c - 48);
       this.senders.set(qid, sender);
       this.flushPending(qid, emit, sender, i > r + 5 ? size : undefined);
       return LineResult.Parsed;
     }
     if (t.startsWith('status=expired', r)) {
-      const comma = this.marks.comma.in(t, this.chunk, r, end);
-      const reply = this.cut(t, comma < 0 ? r + 1 : comma + 2, end) || 'expired';
+      const comma = t.indexOf(',', r);
+      const reply = t.slice(comma < 0 ? r + 1 : comma + 2) || 'expired';
       // The whole message gave up: qmgr(8) logs this line and has bounce(8) return the recipients of
       // the message's defer log to the sender (src/qmgr/qmgr_active.c, qmgr_active_done_2_generic:
       // "status=expired, returned to sender", then adefer_flush). The line names no recipient: they
@@ -314,19 +303,16 @@ export class PostfixReader implements LogReader {
   }
 
   /** A delivery agent's "to=<…>, [orig_to=<…>,] relay=…, delay=…, delays=…, dsn=…, status=… (…)"; `q` is where "to=<" starts. */
-  private status(qid: string, at: number, t: string, q: number, end: number, emit: (e: MonitorEvent) => void): LineResult {
-    const marks = this.marks;
-    const chunk = this.chunk;
-    const si = marks.status.in(t, chunk, q, end);
+  private status(qid: string, at: number, t: string, q: number, emit: (e: MonitorEvent) => void): LineResult {
+    const si = t.indexOf(', status=', q);
     if (si < 0) return LineResult.Skipped;
     // to=<…> may hold ", " inside a quoted local part: read it up to its closing bracket.
-    const toEnd = marks.toEnd.in(t, chunk, q + 4, end);
-    const recipient = toEnd < 0 ? undefined : this.cut(t, q + 4, toEnd);
+    const toEnd = t.indexOf('>, ', q + 4);
+    const recipient = toEnd < 0 ? undefined : t.slice(q + 4, toEnd);
     const from = toEnd < 0 ? q : toEnd;
     const a = si + 9;
-    let sp = a;
-    while (sp < end && t.charCodeAt(sp) !== 32) sp++;
-    const len = sp - a;
+    const sp = t.indexOf(' ', a);
+    const len = (sp < 0 ? t.length : sp) - a;
     const kind: MonitorEvent['kind'] | undefined =
       len === 4 && t.startsWith('sent', a) ? 'delivered'
       : len === 8 && t.startsWith('deferred', a) ? 'deferred'
@@ -335,13 +321,13 @@ export class PostfixReader implements LogReader {
       : undefined;
     if (kind === undefined) return LineResult.Ignored; // status=deliverable/undeliverable (address verification), softbounce …
     let reply = '';
-    if (sp < end) {
-      const open = marks.open.in(t, chunk, sp, end);
-      if (open >= 0) reply = this.cut(t, open + 1, t.charCodeAt(end - 1) === 41 /* ) */ ? end - 1 : end);
+    if (sp >= 0) {
+      const open = t.indexOf('(', sp);
+      if (open >= 0) reply = t.slice(open + 1, t.charCodeAt(t.length - 1) === 41 /* ) */ ? t.length - 1 : t.length);
     }
     if (kind === 'delivered' && reply.startsWith('forwarded as ')) return LineResult.Ignored; // pflogsumm's "forwarded", not a delivery
-    const delayAt = this.fieldStart(t, marks.delay, from, si);
-    const relayAt = this.fieldStart(t, marks.relay, from, si);
+    const delayAt = fieldStart(t, ', delay=', from, si);
+    const relayAt = fieldStart(t, ', relay=', from, si);
     const split = splitPostfixReply(reply);
     const e = newEvent(at, kind, qid);
     const sender = this.senders.get(qid);
@@ -352,22 +338,21 @@ export class PostfixReader implements LogReader {
       const relayEnd = fieldEnd(t, relayAt, si);
       let b = relayAt;
       while (b < relayEnd && t.charCodeAt(b) !== 91 /* [ */) b++;
-      if (b === relayEnd) e.relay = this.cut(t, relayAt, relayEnd).toLowerCase();
-      else {
+      e.relay = lowerCase(t.slice(relayAt, b));
+      if (b < relayEnd) {
         let c = b + 1;
         while (c < relayEnd && t.charCodeAt(c) !== 93 /* ] */) c++;
-        e.relay = this.cut(t, relayAt, b).toLowerCase();
-        e.relayIp = this.cut(t, b + 1, c);
+        e.relayIp = t.slice(b + 1, c);
       }
     }
     if (delayAt >= 0) {
       const delayEnd = fieldEnd(t, delayAt, si);
       let delay = decimal(t, delayAt, delayEnd);
-      if (Number.isNaN(delay)) delay = Number(this.cut(t, delayAt, delayEnd));
+      if (Number.isNaN(delay)) delay = Number(t.slice(delayAt, delayEnd));
       if (!Number.isNaN(delay)) e.delayMs = delay * 1000;
     }
-    const dsnAt = this.fieldStart(t, marks.dsn, from, si);
-    if (dsnAt >= 0) e.dsn = this.cut(t, dsnAt, fieldEnd(t, dsnAt, si));
+    const dsn = statusField(t, ', dsn=', from, si);
+    if (dsn !== undefined) e.dsn = dsn;
     e.reply = split.text;
     if (split.code !== undefined) e.code = split.code;
     if (split.stage !== undefined) e.stage = split.stage as MonitorEvent['stage'];
@@ -375,12 +360,6 @@ export class PostfixReader implements LogReader {
     if (recipient !== undefined) this.track(qid, kind, recipient, e.relay, e.relayIp);
     emit(e);
     return LineResult.Parsed;
-  }
-
-  /** Where the value of ", key=" starts, between `from` and the status field (postfix writes to=<…> first, the rest in a fixed order); -1 without one. */
-  private fieldStart(t: string, key: Mark, from: number, statusAt: number): number {
-    const i = key.in(t, this.chunk, from, statusAt + key.mark.length);
-    return i < 0 ? -1 : i + key.mark.length;
   }
 
   /** Keeps, per queue id, the recipients whose last attempt was deferred (for qmgr's expiry line). */
@@ -402,17 +381,17 @@ export class PostfixReader implements LogReader {
   }
 
   /** cleanup(8) header/body/milter rejects, smtpd(8) and postscreen(8) rejects; `r` is where the text after "reject: " starts. */
-  private rejectLine(t: string, m: number, qidEnd: number, r: number, end: number, at: number, sv: number, svLen: number, emit: (e: MonitorEvent) => void): LineResult {
+  private rejectLine(t: string, m: number, qidEnd: number, r: number, at: number, sv: number, svLen: number, emit: (e: MonitorEvent) => void): LineResult {
     if (svLen === 7 && t.startsWith('cleanup', sv)) {
       // "reject: header Subject: …; from=<a> to=<b> …: 550 5.7.1 text", "milter-reject: END-OF-MESSAGE from h[ip]: 5.7.1 Spam; from=<a> to=<b> …"
       if (!(t.startsWith('header ', r) || t.startsWith('body ', r) || t.startsWith('END-OF-MESSAGE ', r))) return LineResult.Ignored;
-      const qid = this.cut(t, m, qidEnd);
+      const qid = t.slice(m, qidEnd);
       this.flushPending(qid, emit);
-      emit(this.reject(at, qid, this.cut(t, r, end)));
+      emit(this.reject(at, qid, t.slice(r)));
       return LineResult.Parsed;
     }
     if ((svLen === 5 && t.startsWith('smtpd', sv)) || (svLen === 10 && t.startsWith('postscreen', sv))) {
-      emit(this.reject(at, this.cut(t, m, qidEnd), this.cut(t, r, end)));
+      emit(this.reject(at, t.slice(m, qidEnd), t.slice(r)));
       return LineResult.Parsed;
     }
     return LineResult.Ignored;

@@ -10,8 +10,6 @@
  * that), else — standard input — from now, which is what a pipe's "modification time" is.
  */
 
-import type { LineChunk, Mark } from './line-source.js';
-
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
 
 export interface SyslogLine {
@@ -62,12 +60,12 @@ export class ClassicClock {
     return this.year;
   }
 
-  /** ms for "Mmm dd hh:mm:ss" at `start` of `line`, or NaN. Cached per minute: lines come in order. */
-  parse(line: string, start = 0): number {
-    const sec = (line.charCodeAt(start + 13) - 48) * 10 + (line.charCodeAt(start + 14) - 48);
-    if (sec >= 0 && sec < 61 && this.cacheKey !== '' && line.startsWith(this.cacheKey, start)) return this.cacheMs + sec * 1000;
-    const key = line.slice(start, start + 12);
-    const m = /^([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d)$/.exec(line.slice(start, start + 15));
+  /** ms for "Mmm dd hh:mm:ss" at the start of `line`, or NaN. Cached per minute: lines come in order. */
+  parse(line: string): number {
+    const sec = (line.charCodeAt(13) - 48) * 10 + (line.charCodeAt(14) - 48);
+    if (sec >= 0 && sec < 61 && this.cacheKey !== '' && line.startsWith(this.cacheKey)) return this.cacheMs + sec * 1000;
+    const key = line.slice(0, 12);
+    const m = /^([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d)$/.exec(line.slice(0, 15));
     if (!m) return NaN;
     const month = MONTHS[m[1]!];
     if (month === undefined) return NaN;
@@ -79,44 +77,32 @@ export class ClassicClock {
   }
 }
 
-/** Sticky: matched at a line's start inside a chunk (its characters never include a line end). */
-const RFC3339 = /(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) /y;
+export const RFC3339 = /^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) /;
 
 /**
- * Reads the time stamp of the line [start, end) of `line` and finds its program and message into
- * `h`; false when the line has neither time stamp form or no "prog: " part. In a chunk, `colonMark`
- * (a Mark for ": ", one per reader) finds the end of "prog[pid]".
+ * Reads a line's time stamp and finds its program and message into `h`; false when the line has
+ * neither time stamp form or no "prog: " part.
  */
-export function scanSyslogHeader(
-  line: string,
-  clock: ClassicClock,
-  h: SyslogHeader,
-  start = 0,
-  end = line.length,
-  chunk?: LineChunk,
-  colonMark?: Mark,
-): boolean {
+export function scanSyslogHeader(line: string, clock: ClassicClock, h: SyslogHeader): boolean {
   let p: number;
-  const c0 = line.charCodeAt(start);
+  const c0 = line.charCodeAt(0);
   if (c0 >= 65 && c0 <= 90) {
     // "Mmm dd hh:mm:ss host prog[pid]: …" (RFC 3164 §4.1.2)
-    if (end - start < 16 || line.charCodeAt(start + 15) !== 32) return false;
-    h.at = clock.parse(line, start);
+    if (line.length < 16 || line.charCodeAt(15) !== 32) return false;
+    h.at = clock.parse(line);
     if (Number.isNaN(h.at)) return false;
-    p = start + 16;
+    p = 16;
   } else if (c0 >= 48 && c0 <= 57) {
-    RFC3339.lastIndex = start;
     const m = RFC3339.exec(line);
     if (!m) return false;
     h.at = Date.parse(m[1]!);
     if (Number.isNaN(h.at)) return false;
-    p = start + m[0].length;
+    p = m[0].length;
   } else return false;
-  let hostEnd = p;
-  while (hostEnd < end && line.charCodeAt(hostEnd) !== 32) hostEnd++;
-  if (hostEnd >= end) return false;
-  const colon = colonMark ? colonMark.in(line, chunk, hostEnd + 1, end) : line.indexOf(': ', hostEnd + 1);
-  if (colon < 0 || colon + 2 > end) return false;
+  const hostEnd = line.indexOf(' ', p);
+  if (hostEnd < 0) return false;
+  const colon = line.indexOf(': ', hostEnd + 1);
+  if (colon < 0) return false;
   h.progStart = hostEnd + 1;
   h.progEnd = colon;
   for (let i = h.progStart; i < colon; i++) {
