@@ -328,7 +328,6 @@ export class PostfixReader implements LogReader {
     if (kind === 'delivered' && reply.startsWith('forwarded as ')) return LineResult.Ignored; // pflogsumm's "forwarded", not a delivery
     const delayAt = fieldStart(t, ', delay=', from, si);
     const relayAt = fieldStart(t, ', relay=', from, si);
-    const split = splitPostfixReply(reply);
     const e = newEvent(at, kind, qid);
     const sender = this.senders.get(qid);
     if (sender !== undefined) e.sender = sender;
@@ -353,10 +352,18 @@ export class PostfixReader implements LogReader {
     }
     const dsn = statusField(t, ', dsn=', from, si);
     if (dsn !== undefined) e.dsn = dsn;
-    e.reply = split.text;
-    if (split.code !== undefined) e.code = split.code;
-    if (split.stage !== undefined) e.stage = split.stage as MonitorEvent['stage'];
-    if (split.networkError !== undefined) e.networkError = split.networkError;
+    // Most replies are a plain "250 2.0.0 Ok …": a code first and no "(in reply to …)" to take off.
+    const code = leadingCode(reply);
+    if (code !== undefined && !reply.endsWith(' command)')) {
+      e.reply = reply;
+      e.code = code;
+    } else {
+      const split = splitPostfixReply(reply);
+      e.reply = split.text;
+      if (split.code !== undefined) e.code = split.code;
+      if (split.stage !== undefined) e.stage = split.stage as MonitorEvent['stage'];
+      if (split.networkError !== undefined) e.networkError = split.networkError;
+    }
     if (recipient !== undefined) this.track(qid, kind, recipient, e.relay, e.relayIp);
     emit(e);
     return LineResult.Parsed;
