@@ -2,7 +2,7 @@
  * bench/send — `send --separate` to 2,000 recipients beside the C load generator, measured in the
  * same run, loopback only.
  *
- *   npm run build && node --import tsx bench/send.ts [--recipients 2000] [--swaks 100] [--runs 3]
+ *   npm run build && node --import tsx bench/send.ts [--recipients 2000] [--swaks 100] [--runs 3] [--compare <dir>]
  *
  * Each of ours and the two smtp-source runs is repeated --runs times, interleaved (ours, peer, peer,
  * ours, …) so a busy machine slows both alike; the table shows medians, min–max beside them.
@@ -17,6 +17,9 @@
  *    for every message (its default); and with -d (connections reused), for reference.
  *  - swaks: a shell loop of 100 single-message runs, the way people send test mail by hand; per-message
  *    time beside ours.
+ *  - --compare <dir>: another build of mailpace-cli (a directory with bin/ and dist/, e.g. the previous
+ *    version built elsewhere) run beside ours in every round (each goes first in turn), so both meet
+ *    the same load.
  * Targets: ours ≥ 25 % of smtp-source's rate, ≥ 50× faster per message than swaks, peak RSS ≤ 200 MB.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -33,6 +36,7 @@ const arg = (name: string, dflt: number) => {
 const N = arg('--recipients', 2000);
 const SWAKS_N = arg('--swaks', 100);
 const RUNS = arg('--runs', 3);
+const COMPARE = process.argv.includes('--compare') ? process.argv[process.argv.indexOf('--compare') + 1] : undefined;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const DOMAIN = 'bench.example';
 const BIN = join(process.cwd(), 'bin', 'mailpace-cli.js');
@@ -112,21 +116,38 @@ async function main(): Promise<void> {
     const srcDCpu: number[] = [];
     let delivered = NaN;
     let oursCode: number | null = null;
+    const other = { ms: [] as number[], cpu: [] as number[], rss: [] as number[] };
+    /** One `send` of the built CLI at `bin` into the sink with a fresh store; throws unless all were delivered. */
+    const sendRun = async (bin: string, store: string) => {
+      const r = await run('/usr/bin/time', ['-v', process.execPath, bin, 'send', '--from', 'bench@example.net', '--separate', '--to-file', recipients, '--message', MESSAGE, '--port', String(port), '--helo', 'bench.example.net', '--dns', dns.address, '--store', store, '--quiet', '--json']);
+      let got = NaN;
+      try {
+        got = JSON.parse(r.stdout).summary.delivered;
+      } catch {
+        console.log(`${bin} printed no JSON (exit ${r.code}):\n${r.stderr.split('\n').filter((l) => !/^\t/.test(l)).join('\n')}`);
+      }
+      if (got !== N) throw new Error(`${bin} delivered ${got} of ${N} (exit ${r.code})`);
+      return { ms: r.ms, cpu: cpuSeconds(r.stderr), rssKb: Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN), code: r.code, delivered: got };
+    };
     const srcArgs = ['-s', '10', '-m', String(N), '-l', '2048', '-f', 'a@example.net', '-t', `b@${DOMAIN}`, `127.0.0.1:${port}`];
     for (let i = 0; i < RUNS; i++) {
       // ---- ours: a fresh store each run ----
-      const store = join(work, `store-${i}.sqlite`);
-      const ours = await run('/usr/bin/time', ['-v', process.execPath, BIN, 'send', '--from', 'bench@example.net', '--separate', '--to-file', recipients, '--message', MESSAGE, '--port', String(port), '--helo', 'bench.example.net', '--dns', dns.address, '--store', store, '--quiet', '--json']);
+      // with --compare, the two builds take turns going first
+      const compare = async () => {
+        if (!COMPARE) return;
+        const o = await sendRun(join(COMPARE, 'bin', 'mailpace-cli.js'), join(work, `compare-${i}.sqlite`));
+        other.ms.push(o.ms);
+        other.cpu.push(o.cpu);
+        other.rss.push(o.rssKb);
+      };
+      if (i % 2 === 1) await compare();
+      const ours = await sendRun(BIN, join(work, `store-${i}.sqlite`));
       oursCode = ours.code;
-      rss.push(Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(ours.stderr)?.[1] ?? NaN));
-      try {
-        delivered = JSON.parse(ours.stdout).summary.delivered;
-      } catch {
-        console.log(`our run printed no JSON (exit ${ours.code}):\n${ours.stderr.split('\n').filter((l) => !/^\t/.test(l)).join('\n')}`);
-      }
-      if (delivered !== N) throw new Error(`our run delivered ${delivered} of ${N} (exit ${ours.code})`);
+      delivered = ours.delivered;
+      rss.push(ours.rssKb);
       oursMs.push(ours.ms);
-      oursCpu.push(cpuSeconds(ours.stderr));
+      oursCpu.push(ours.cpu);
+      if (i % 2 === 0) await compare();
       // ---- smtp-source: same count and size, 10 sessions; then with connections reused ----
       const src = await run('/usr/bin/time', ['-v', '/usr/sbin/smtp-source', ...srcArgs]);
       if (src.code !== 0) throw new Error(`smtp-source failed (exit ${src.code}): ${src.stderr.slice(0, 300)}`);
@@ -162,6 +183,7 @@ async function main(): Promise<void> {
       ['smtp-source -d (connections reused)', fmt(srcDRate, 1), `${fmt(median(srcDMs) / N, 2)} ms`, range(srcDMs), cpu(srcDCpu)],
       [`swaks, ${SWAKS_N} runs in a shell loop`, fmt(1000 / swaksPer, 1), `${fmt(swaksPer, 1)} ms`, '1 run', ''],
     ];
+    if (COMPARE) rows.splice(2, 0, [`the build in ${COMPARE} (same rounds)`, fmt(rate(median(other.ms)), 1), `${fmt(median(other.ms) / N, 2)} ms`, range(other.ms), cpu(other.cpu)]);
     const w0 = Math.max(...rows.map((r) => r[0].length));
     for (const r of rows) console.log(`${r[0].padEnd(w0)}  ${r[1].padStart(9)}  ${r[2].padStart(12)}  ${r[3].padStart(16)}  ${r[4].padStart(14)}`);
     console.log('');
@@ -172,6 +194,7 @@ async function main(): Promise<void> {
     console.log(`swaks per message / ours    ${fmt(speedup, 1)}×      (target ≥ 50×)   ${speedup >= 50 ? 'met' : 'NOT met'}`);
     console.log(`our peak RSS                ${fmt(rssMb, 1)} MB  (target ≤ 200 MB) ${rssMb <= 200 ? 'met' : 'NOT met'}`);
     console.log(`our wall time               ${fmt(median(oursMs) / 1000, 2)} s for ${fmt(delivered)} messages (median, from spawn to exit)`);
+    if (COMPARE) console.log(`${COMPARE} / smtp-source  ${fmt((rate(median(other.ms)) / srcRate) * 100, 1)} %; wall ${fmt(median(other.ms) / 1000, 2)} s, peak RSS ${fmt(Math.max(...other.rss) / 1024, 1)} MB`);
     console.log(`load average at the end     ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} CPU(s)`);
   } finally {
     sink.kill();
