@@ -478,6 +478,8 @@ export class DeliveryEngine {
     let rateLimitedUntil: number | undefined;
     let rateKey: string | undefined;
     const keepLog = this.deps.deliveryLog !== false;
+    // one retry state for the batch, filled in per recipient (nextRetry keeps nothing of it)
+    const state: RetryState = { deferrals: 0, createdAt: m.createdAt, expiresAt: m.expiresAt, destinationNotBefore: undefined };
     // Transports answer in the batch's order: then the i-th result is the i-th recipient's, else look it up.
     const results = result.results;
     let inOrder = results.length === batch.length;
@@ -501,8 +503,8 @@ export class DeliveryEngine {
           // a throttled batch gets here for every recipient: the thunk only once
           if (!this.findingKeys.has(rateKey)) this.addFinding(() => finding('SEND_RATE_LIMITED', 'send', `${destination} is rate-limiting us: ${replyText(r)}`, { fix: 'Send more slowly to this provider (lower --concurrency, warm up the IP: mailpace-cli warmup plan).' }), rateKey);
         }
-        const state: RetryState = { deferrals: rec.attempts + 1, createdAt: m.createdAt, expiresAt: m.expiresAt };
-        if (rateLimitedUntil !== undefined) state.destinationNotBefore = rateLimitedUntil;
+        state.deferrals = rec.attempts + 1;
+        state.destinationNotBefore = rateLimitedUntil;
         const decision = nextRetry(opts.policy, state, c, now);
         if (decision.kind === 'expire') {
           status = 'expired';

@@ -59,7 +59,7 @@ export interface RetryState {
   /** createdAt + maxAge (stored per message: a later policy change does not shorten queued mail). */
   expiresAt: number;
   /** The destination's throttle, if it is held back (ms since epoch). */
-  destinationNotBefore?: number;
+  destinationNotBefore?: number | undefined;
 }
 
 /** After a temporary failure at `now`: when to try again, or expire. */

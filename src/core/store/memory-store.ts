@@ -41,6 +41,11 @@ function cloneMessage(m: QueuedMessage): QueuedMessage {
   const recipients = new Array<QueuedRecipient>(from.length);
   for (let i = 0; i < from.length; i++) {
     const r = from[i]!;
+    if (r.firstAttemptAt !== undefined && r.lastAttemptAt !== undefined && r.lastReply !== undefined && r.reason !== undefined && r.hard !== undefined) {
+      // a recipient tried before has them all: one literal, the same fields in the same order
+      recipients[i] = { recipient: r.recipient, domain: r.domain, status: r.status, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt, firstAttemptAt: r.firstAttemptAt, lastAttemptAt: r.lastAttemptAt, lastReply: r.lastReply, reason: r.reason, hard: r.hard };
+      continue;
+    }
     const c: QueuedRecipient = { recipient: r.recipient, domain: r.domain, status: r.status, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt };
     if (r.firstAttemptAt !== undefined) c.firstAttemptAt = r.firstAttemptAt;
     if (r.lastAttemptAt !== undefined) c.lastAttemptAt = r.lastAttemptAt;
