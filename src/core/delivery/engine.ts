@@ -663,12 +663,15 @@ export class DeliveryEngine {
     if (c.greylisted && !c.blocklist) return;
     // addFinding checks each key before it makes the finding: a throttled batch gets here for every recipient.
     if (c.blocklist || c.reason === 'blocked' || c.reason === 'badreputation') {
+      // a provider's throttle reply often reads as "blocked" (bad reputation): known keys go no further
+      const key = this.causeKey('SEND_BLOCKLISTED', recipient);
+      if (this.findingKeys.has(key)) return;
       this.addFinding(
         () => finding('SEND_BLOCKLISTED', 'send', `${recipient}: the receiver refused the sender${c.blocklist ? ` (blocklist: ${c.blocklist})` : ''}: ${replyText(r)}`, {
           fix: 'Find out which lists have your sending IP and domain: mailpace-cli blocklist scan <sending IP> --domain-ips <your domain>',
           severity: c.hard ? 'error' : 'warning',
         }),
-        this.causeKey('SEND_BLOCKLISTED', recipient),
+        key,
       );
     } else if (c.reason === 'authfailure') {
       this.addFinding(() => finding('SEND_AUTH_FAILED', 'send', `${recipient}: ${replyText(r)}`, { fix: 'Check SPF, DKIM and DMARC of the sending domain: mailpace-cli check-domain <domain> --ip <sending IP>' }), this.causeKey('SEND_AUTH_FAILED', recipient));

@@ -347,7 +347,8 @@ export async function runSimulation(input: SimulateInput): Promise<SimulationRes
         }
         for (let i = 0; i < recipients.length; i += options.maxRcpt) {
           const id = `w${String(seq++).padStart(9, '0')}`;
-          await engine.enqueue({ id, messageId: `<${id}@warmup.sim>`, sender: 'warmup@sender.sim', raw, recipients: recipients.slice(i, i + options.maxRcpt), options });
+          // every simulated address is new, so none can be on the suppression list: no lookup (force)
+          await engine.enqueue({ id, messageId: `<${id}@warmup.sim>`, sender: 'warmup@sender.sim', raw, recipients: recipients.slice(i, i + options.maxRcpt), options, force: true });
         }
       }
       await engine.runDue({ limit: 1_000_000 });
