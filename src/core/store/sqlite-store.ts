@@ -4,6 +4,7 @@
  * Import this module only where a store is needed: it loads a native addon.
  */
 import { accessSync, constants as fsConstants, mkdirSync, readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, delimiter, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -120,6 +121,9 @@ export const MIGRATIONS: readonly string[] = [
    );`,
 ];
 
+/** Commits between background write-outs of the WAL (flushWalSoon): a few MB of frames. */
+const WAL_FLUSH_COMMITS = 200;
+
 const FINAL_SQL = `('delivered','bounced','expired','suppressed')`;
 
 interface MessageRow {
@@ -153,6 +157,9 @@ export class SqliteStore implements Store {
    * for every recipient that got the same reply, so a bulk send serialises each one once.
    */
   private readonly classificationText = new WeakMap<object, string>();
+  /** A write-out of the WAL file running in the background (see flushWalSoon), and commits since the last. */
+  private walFlush: Promise<void> | undefined;
+  private commitsSinceFlush = 0;
   /** What opening this store migrated: from, to, the versions applied (undefined with migrate: false). */
   migrated: { from: number; to: number; applied: number[] } | undefined;
 
@@ -337,6 +344,34 @@ export class SqliteStore implements Store {
   async recordAttempts(worker: string, batch: readonly AttemptRecord[]): Promise<void> {
     this.recordTx ??= this.db.transaction((w: string, b: readonly AttemptRecord[]) => this.writeAttempts(w, b)).immediate;
     this.recordTx(worker, batch);
+    if (++this.commitsSinceFlush >= WAL_FLUSH_COMMITS) this.flushWalSoon();
+  }
+  /**
+   * Starts writing the WAL file out to disk in the background (fdatasync on the libuv thread
+   * pool). With synchronous=NORMAL, commits are not synced; the checkpoint at close syncs the
+   * whole WAL first (https://www.sqlite.org/pragma.html#pragma_synchronous), which after a long
+   * send is tens of MB written while the command waits. Written out along the way, while the
+   * process waits for the network anyway, what is left for the checkpoint is small. Only ever
+   * more durable: nothing is skipped, and a failure here (no WAL, a platform that refuses to sync
+   * a read-only handle) changes nothing.
+   */
+  private flushWalSoon(): void {
+    this.commitsSinceFlush = 0;
+    if (this.walFlush || this.path === ':memory:') return;
+    this.walFlush = (async () => {
+      try {
+        const handle = await open(`${this.path}-wal`, 'r');
+        try {
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      } catch {
+        // nothing to write out, or not allowed: the checkpoint syncs as it always does
+      } finally {
+        this.walFlush = undefined;
+      }
+    })();
   }
   private writeAttempts(worker: string, batch: readonly AttemptRecord[]): void {
     const ownerOf = this.stmt('SELECT claimed_by FROM queue_message WHERE id = ?');
@@ -389,6 +424,9 @@ export class SqliteStore implements Store {
         if (pending.n === 0) this.deleteRows(queueId);
       })
       .immediate();
+    // a claim's work is done: what it wrote goes out to disk while the caller reports on it
+    // (after a few commits only: queue workers release a small batch every few messages)
+    if (this.commitsSinceFlush >= WAL_FLUSH_COMMITS / 4) this.flushWalSoon();
   }
   private deleteRows(id: string): number {
     this.stmt('DELETE FROM queue_recipient WHERE queue_id = ?').run(id);
@@ -506,6 +544,8 @@ export class SqliteStore implements Store {
     };
   }
   async close(): Promise<void> {
+    // the WAL is checkpointed and removed on close: no handle of ours may still be open on it
+    await this.walFlush;
     this.db.close();
   }
 }
