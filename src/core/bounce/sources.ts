@@ -5,7 +5,7 @@
  * listed one directory at a time, mbox files read in chunks, and one file is read at a time, so memory stays
  * flat however many messages there are. Results come out in input order.
  */
-import { closeSync, createReadStream, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readdirSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -74,7 +74,7 @@ export async function* splitMbox(chunks: AsyncIterable<Buffer | string> | Iterab
 /** Files a mail server keeps next to messages in a Maildir (Dovecot, Courier indexes): not messages. */
 const MAILDIR_METADATA = /^(?:dovecot[.-]|courierimap|maildirfolder$|subscriptions$|\.DS_Store$)/;
 
-async function* walk(dir: string): AsyncGenerator<string> {
+function* walk(dir: string): Generator<string> {
   // one listing per directory (its names are sorted anyway, so all of them are held at once)
   const entries = readdirSync(dir, { withFileTypes: true }).map((e) => ({ name: e.name, dir: e.isDirectory() }));
   const isMaildir = entries.some((e) => e.dir && e.name === 'cur') && entries.some((e) => e.dir && e.name === 'new');
@@ -108,44 +108,38 @@ export async function checkInputs(inputs: readonly string[]): Promise<void> {
   }
 }
 
-type Item = { kind: 'file'; path: string } | { kind: 'stdin' };
-
-async function* items(inputs: readonly string[]): AsyncGenerator<Item> {
-  for (const i of inputs) {
-    if (i === '-') yield { kind: 'stdin' };
-    else if ((await stat(i)).isDirectory()) for await (const p of walk(i)) yield { kind: 'file', path: p };
-    else yield { kind: 'file', path: i };
-  }
-}
-
 /** Most messages are smaller than this: one read() gets all of them. */
 const FIRST_READ = 64 * 1024;
+
+/** The first read's buffer, reused: a message is copied out of it at its own size. */
+let firstRead: Buffer | undefined;
 
 /**
  * A whole message file, or `mbox: true` when it starts like an mbox: then `raw` is the whole file
  * when the first read got all of it (a message saved with its From_ line), else the file is
- * streamed, however large. One open, one fstat, usually one read, done synchronously: for a
- * directory of many small local files the promise round trips through the thread pool cost more
- * than the reads.
+ * streamed, however large. One open and usually one read (a short read is the end of the file, so
+ * no fstat), done synchronously: for a directory of many small local files the promise round
+ * trips through the thread pool cost more than the reads.
  */
 function readMessageFile(path: string): { raw?: Buffer; mbox?: boolean } {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
-    const first = Buffer.allocUnsafe(Math.min(Math.max(size, 1), FIRST_READ));
-    const bytesRead = readSync(fd, first, 0, first.length, 0);
-    const whole = bytesRead < first.length || size <= FIRST_READ;
-    if (looksLikeMbox(first.subarray(0, bytesRead))) return whole ? { mbox: true, raw: first.subarray(0, bytesRead) } : { mbox: true };
-    if (whole) return { raw: first.subarray(0, bytesRead) };
-    // larger than the first read (or grown since fstat): read on to the end
-    const chunks = [first.subarray(0, bytesRead)];
-    let pos = bytesRead;
+    const buf = (firstRead ??= Buffer.allocUnsafeSlow(FIRST_READ));
+    const n = readSync(fd, buf, 0, FIRST_READ, 0);
+    if (n < FIRST_READ) {
+      const raw = Buffer.from(buf.subarray(0, n));
+      return looksLikeMbox(raw) ? { mbox: true, raw } : { raw };
+    }
+    if (looksLikeMbox(buf)) return { mbox: true };
+    // larger than the first read: read on to the end
+    const chunks = [Buffer.from(buf)];
+    let pos = FIRST_READ;
     for (;;) {
-      const buf = Buffer.allocUnsafe(Math.max(size - pos, FIRST_READ));
-      const n = readSync(fd, buf, 0, buf.length, pos);
-      if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
-      pos += n;
+      const more = Buffer.allocUnsafe(FIRST_READ * 4);
+      const m = readSync(fd, more, 0, more.length, pos);
+      if (m === 0) break;
+      chunks.push(more.subarray(0, m));
+      pos += m;
     }
     return { raw: Buffer.concat(chunks) };
   } finally {
@@ -159,21 +153,24 @@ function readMessageFile(path: string): { raw?: Buffer; mbox?: boolean } {
  * file that cannot be read becomes a source with `error`.
  */
 export async function* messageSources(inputs: readonly string[], opts: { readStdin: () => Promise<Buffer> }): AsyncGenerator<MessageSource & { error?: string }> {
-  for await (const item of items(inputs)) {
-    if (item.kind === 'stdin') {
+  for (const input of inputs) {
+    if (input === '-') {
       const raw = await opts.readStdin();
       if (looksLikeMbox(raw)) yield* splitMbox([raw], '-');
       else yield { file: '-', raw };
       continue;
     }
-    let r: { raw?: Buffer; mbox?: boolean };
-    try {
-      r = readMessageFile(item.path);
-    } catch (e) {
-      yield { file: item.path, raw: new Uint8Array(0), error: `could not be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
-      continue;
+    // a directory is walked synchronously as well: one generator, not a promise per file
+    for (const path of (await stat(input)).isDirectory() ? walk(input) : [input]) {
+      let r: { raw?: Buffer; mbox?: boolean };
+      try {
+        r = readMessageFile(path);
+      } catch (e) {
+        yield { file: path, raw: new Uint8Array(0), error: `could not be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+        continue;
+      }
+      if (r.mbox) yield* splitMbox(r.raw ? [r.raw] : createReadStream(path, { highWaterMark: 256 * 1024 }), path);
+      else yield { file: path, raw: r.raw! };
     }
-    if (r.mbox) yield* splitMbox(r.raw ? [r.raw] : createReadStream(item.path, { highWaterMark: 256 * 1024 }), item.path);
-    else yield { file: item.path, raw: r.raw! };
   }
 }
