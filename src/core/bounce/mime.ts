@@ -4,6 +4,7 @@
  * the structure postal-mime hides (message/delivery-status, text/rfc822-headers, message/rfc822
  * kept as text), and must never throw on broken input.
  */
+import { isAscii } from 'node:buffer';
 import { headerValue, parseHeaderBlock, parseMimeStructure, type RawHeader } from '../score/mime-structure.js';
 
 export interface TextPart {
@@ -84,19 +85,24 @@ const UTF8 = new TextDecoder('utf-8');
 
 /** Charsets whose bytes 0x00–0x7F are ASCII (WHATWG Encoding labels; "" is the RFC 2045 default, US-ASCII). */
 const ASCII_COMPATIBLE = /^(?:|us-ascii|ascii|utf-?8|iso-8859-\d{1,2}|iso_8859-1|latin1|windows-125\d)$/i;
-const NOT_PLAIN_ASCII = /[^\x00-\x1a\x1c-\x7f]/;
 const NOT_ASCII = /[^\x00-\x7f]/;
 
-export function decodeBody(raw: string, transferEncoding: string, charset: string | undefined): string {
-  const body = raw.length > MAX_PART_CHARS ? raw.slice(0, MAX_PART_CHARS) : raw;
+/**
+ * A part's body as text. `bytes` are the same octets as `raw` (its latin1 view), so the checks and
+ * decoders that work on bytes need no copy.
+ */
+export function decodeBody(raw: string, transferEncoding: string, charset: string | undefined, bytes: Buffer = Buffer.from(raw, 'latin1')): string {
+  const cut = raw.length > MAX_PART_CHARS;
+  const body = cut ? raw.slice(0, MAX_PART_CHARS) : raw;
+  const octets = cut ? bytes.subarray(0, MAX_PART_CHARS) : bytes;
   // 7bit/8bit text that is plain ASCII (no escape: ISO-2022-JP is 7-bit too) in a charset that
   // agrees with ASCII reads as it is: no copy, no decoder.
-  if (transferEncoding !== 'base64' && transferEncoding !== 'quoted-printable' && ASCII_COMPATIBLE.test((charset ?? '').trim()) && !NOT_PLAIN_ASCII.test(body)) return body;
-  let bytes: Buffer;
-  if (transferEncoding === 'base64') bytes = Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
-  else if (transferEncoding === 'quoted-printable') bytes = decodeQp(body);
-  else bytes = Buffer.from(body, 'latin1');
-  return decodeCharset(bytes, charset);
+  if (transferEncoding !== 'base64' && transferEncoding !== 'quoted-printable' && ASCII_COMPATIBLE.test((charset ?? '').trim()) && isAscii(octets) && !octets.includes(0x1b)) return body;
+  let decoded: Buffer;
+  if (transferEncoding === 'base64') decoded = Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+  else if (transferEncoding === 'quoted-printable') decoded = decodeQp(body);
+  else decoded = octets;
+  return decodeCharset(decoded, charset);
 }
 
 /** RFC 2047 §2 encoded-word: =?charset[*language]?B|Q?text?= (RFC 2231 §5 adds the language). */
@@ -167,7 +173,8 @@ export function decodeHeader(value: string | undefined): string {
 }
 
 export function readBounceInput(raw: Uint8Array): BounceInput {
-  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const text = bytes.toString('latin1');
   const s = parseMimeStructure(raw, text);
   const parts: TextPart[] = [];
   for (const leaf of s.leaves) {
@@ -176,7 +183,8 @@ export function readBounceInput(raw: Uint8Array): BounceInput {
     if (!(ct.startsWith('text/') || ct.startsWith('message/') || ct === 'application/octet-stream' && leaf.params.name === undefined)) continue;
     // message/* bodies are never transfer-encoded beyond 7bit/8bit (RFC 2046 §5.2.1), but real ones are.
     const body = text.slice(leaf.bodyStart, leaf.bodyEnd);
-    parts.push({ contentType: ct, params: leaf.params, text: decodeBody(body, leaf.transferEncoding, ct === 'message/global-delivery-status' || ct === 'message/global' ? leaf.params.charset ?? 'utf-8' : leaf.params.charset) });
+    const charset = ct === 'message/global-delivery-status' || ct === 'message/global' ? leaf.params.charset ?? 'utf-8' : leaf.params.charset;
+    parts.push({ contentType: ct, params: leaf.params, text: decodeBody(body, leaf.transferEncoding, charset, bytes.subarray(leaf.bodyStart, leaf.bodyEnd)) });
   }
   const top = headerValue(s.headers, 'content-type') ?? '';
   const reportType = /multipart\/report/i.test(top) ? (/report-type\s*=\s*"?([\w-]+)/i.exec(top)?.[1] ?? '').toLowerCase() : '';

@@ -178,12 +178,8 @@ function result(f: Fields, original: OriginalMessage | undefined): BounceResult 
   if (f.action === 'delivered' || f.action === 'relayed' || f.action === 'expanded') {
     c = { reason: 'delivered', hard: false, suppress: false, retry: false };
   } else {
-    c = classify({
-      text: f.diagnostic,
-      ...(replyCode ? { code: Number(replyCode) } : {}),
-      ...(status ? { enhanced: status } : {}),
-      ...(stage ? { stage } : {}),
-    });
+    // (one object shape for every call: absent fields are undefined, not missing)
+    c = classify({ text: f.diagnostic, code: replyCode ? Number(replyCode) : undefined, enhanced: status || undefined, stage: stage || undefined });
     // A user-unknown text is an unknown user when the status says so (X.1.1) or it answered RCPT; a
     // report that names no command and gives another status (5.0.0, 5.2.1, 5.7.1, none) is the
     // recipient's filter refusing the message, as Japanese mobile carriers answer after DATA.

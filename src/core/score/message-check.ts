@@ -54,15 +54,23 @@ export function notAMessageReason(raw: Uint8Array): string | undefined {
   const section = buf.toString('latin1', 0, sectionEnd);
   if (/^\s*$/.test(section) && /^\s*$/.test(buf.toString('latin1')) && raw.length <= buf.length) return 'the file holds only whitespace';
   if (section.includes('\0')) return 'binary data (NUL bytes) where the header section should be';
-  const lines = section.split(/\r?\n/);
+  // Lines one at a time (LF or CRLF ends): usually the first or second line is a known header.
+  let pos = 0;
+  const nextLine = (): string | undefined => {
+    if (pos > section.length) return undefined;
+    const nl = section.indexOf('\n', pos);
+    const line = nl < 0 ? section.slice(pos) : section.slice(pos, nl > pos && section.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+    pos = nl < 0 ? section.length + 1 : nl + 1;
+    return line;
+  };
+  let line = nextLine();
   // an mbox "From " separator line may precede the headers
-  if (lines[0]?.startsWith('From ')) lines.shift();
-  const first = lines[0] ?? '';
-  if (!FIELD_LINE.test(first)) return 'it does not start with a header field ("Name: value", RFC 5322 §2.2)';
+  if (line?.startsWith('From ')) line = nextLine();
+  if (!FIELD_LINE.test(line ?? '')) return 'it does not start with a header field ("Name: value", RFC 5322 §2.2)';
   let known = false;
-  for (const l of lines) {
-    if (!FIELD_LINE.test(l)) continue;
-    if (MESSAGE_HEADERS.has(l.slice(0, l.indexOf(':')).trim().toLowerCase())) {
+  for (; line !== undefined; line = nextLine()) {
+    if (!FIELD_LINE.test(line)) continue;
+    if (MESSAGE_HEADERS.has(line.slice(0, line.indexOf(':')).trim().toLowerCase())) {
       known = true;
       break;
     }
