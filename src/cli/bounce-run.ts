@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { CliContext } from './context.js';
 import { UsageError } from '../core/errors.js';
 import { applyMessage, messageKey, type Applied } from '../core/bounce/apply.js';
-import { parseBounce } from '../core/bounce/parse.js';
+import { messageOf } from '../core/bounce/parse.js';
 import type { MessageSource } from '../core/bounce/sources.js';
 import type { BounceMessage } from '../core/bounce/types.js';
 import type { Store } from '../core/store/store.js';
@@ -77,9 +77,14 @@ export class BounceRun {
 
   /** Parses, applies, counts and prints one message; `extra` fields go into its JSON (e.g. uid). */
   async handle(src: MessageSource & { error?: string }, extra: Record<string, unknown> = {}): Promise<BounceMessage> {
-    const m: BounceMessage = src.error ? { file: src.file, messageId: '', kind: 'unreadable', format: '', results: [], error: src.error } : parseBounce(src.raw, src.file);
+    const m = messageOf(src);
     let applied: Applied[] | undefined;
     if (this.store) applied = await applyMessage(this.store, m, messageKey(m, src.raw), Date.now());
+    await this.emit(m, applied, extra);
+    return m;
+  }
+
+  private async emit(m: BounceMessage, applied: Applied[] | undefined, extra: Record<string, unknown>): Promise<void> {
     count(this.summary, m, applied);
     const f = this.o.format;
     if (f === 'json') {
@@ -89,7 +94,6 @@ export class BounceRun {
     else if (f === 'csv') await this.write(csvRows(m, applied));
     else await this.write(`${humanMessage(m, this.ctx.color, applied)}\n`);
     this.first = false;
-    return m;
   }
 
   /**

@@ -59,20 +59,45 @@ function decodeQp(s: string): Buffer {
   return out.subarray(0, o);
 }
 
+/**
+ * One decoder per charset label (decode() without streaming keeps no state), null for a label the
+ * Encoding Standard does not know: a label is looked up once, not once per part (an unknown one
+ * throws, and building the error costs more than the decoding).
+ */
+type Decoder = InstanceType<typeof TextDecoder>;
+const decoders = new Map<string, Decoder | null>();
+
+function decoderFor(label: string): Decoder | null {
+  let d = decoders.get(label);
+  if (d === undefined) {
+    try {
+      d = new TextDecoder(label);
+    } catch {
+      d = null;
+    }
+    // labels come from the messages: a bounded table, whatever they declare
+    if (decoders.size < 256) decoders.set(label, d);
+  }
+  return d;
+}
+
 /** Bytes (latin1 string) → text in the declared charset; unknown charsets fall back to UTF-8, then latin1. */
 export function decodeCharset(bytes: Buffer, charset: string | undefined): string {
   const cs = (charset ?? '').trim().toLowerCase();
   if (cs && cs !== 'us-ascii' && cs !== 'utf-8' && cs !== 'utf8') {
-    try {
-      return new TextDecoder(cs).decode(bytes);
-    } catch {
-      /* unknown label: below */
+    const d = decoderFor(cs);
+    if (d) {
+      try {
+        return d.decode(bytes);
+      } catch {
+        /* below */
+      }
     }
   }
   // ISO-2022-JP without a label still decodes as ASCII; invalid UTF-8 becomes U+FFFD, never a throw.
   if (!cs && bytes.includes(0x1b)) {
     try {
-      return new TextDecoder('iso-2022-jp').decode(bytes);
+      return decoderFor('iso-2022-jp')!.decode(bytes);
     } catch {
       /* fall through */
     }

@@ -293,6 +293,11 @@ export function wholeReply(diagnostic: string, errorText: string): string {
   return parts.join(' ');
 }
 
+/** A source as read (sources.ts): parsed, or unreadable with the reason it could not be read. */
+export function messageOf(src: { file: string; raw: Uint8Array; error?: string }): BounceMessage {
+  return src.error ? { file: src.file, messageId: '', kind: 'unreadable', format: '', results: [], error: src.error } : parseBounce(src.raw, src.file);
+}
+
 export function parseBounce(raw: Uint8Array, file: string): BounceMessage {
   const why = notAMessageReason(raw);
   if (why) return { file, messageId: '', kind: 'unreadable', format: '', results: [], error: `not an email message: ${why}` };

@@ -5,7 +5,7 @@
  * listed one directory at a time, mbox files read in chunks, and one file is read at a time, so memory stays
  * flat however many messages there are. Results come out in input order.
  */
-import { closeSync, createReadStream, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -29,46 +29,70 @@ function unescapeLine(line: string): string {
   return /^>+From /.test(line) ? line.slice(1) : line;
 }
 
-/** Splits mbox lines (without their From_ lines) into messages, as they arrive. */
-export async function* splitMbox(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, name: string): AsyncGenerator<MessageSource> {
-  let carry = '';
-  let lines: string[] = [];
-  let n = 0;
-  let started = false;
-  let prevBlank = true;
-  const flush = (): MessageSource | undefined => {
-    if (!started) return undefined;
+/**
+ * Splits mbox text into messages (without their From_ lines) as chunks arrive: `push` returns the
+ * messages a chunk completed, `end` the last one.
+ */
+class MboxSplitter {
+  private carry = '';
+  private lines: string[] = [];
+  private n = 0;
+  private started = false;
+  private prevBlank = true;
+
+  constructor(private readonly name: string) {}
+
+  private flush(): MessageSource | undefined {
+    if (!this.started) return undefined;
+    const lines = this.lines;
     // the blank line before the next From_ belongs to the separator (RFC 4155)
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-    n++;
+    this.n++;
     const raw = Buffer.from(lines.join('\n') + '\n', 'latin1');
-    lines = [];
-    return { file: `${name}#${n}`, raw };
-  };
-  for await (const chunk of chunks) {
-    const text = carry + (typeof chunk === 'string' ? chunk : chunk.toString('latin1'));
+    this.lines = [];
+    return { file: `${this.name}#${this.n}`, raw };
+  }
+
+  push(chunk: Buffer | string): MessageSource[] {
+    const out: MessageSource[] = [];
+    const text = this.carry + (typeof chunk === 'string' ? chunk : chunk.toString('latin1'));
     const parts = text.split('\n');
-    carry = parts.pop()!;
+    this.carry = parts.pop()!;
     for (let line of parts) {
       if (line.endsWith('\r')) line = line.slice(0, -1);
-      if (MBOX_FROM.test(line) && prevBlank) {
-        const m = flush();
-        if (m) yield m;
-        started = true;
-        prevBlank = false;
+      if (MBOX_FROM.test(line) && this.prevBlank) {
+        const m = this.flush();
+        if (m) out.push(m);
+        this.started = true;
+        this.prevBlank = false;
         continue;
       }
-      if (!started) {
-        // text before the first From_ line: not an mbox after all; keep it as one message
-        started = true;
-      }
-      lines.push(unescapeLine(line));
-      prevBlank = line === '';
+      // text before the first From_ line: not an mbox after all; keep it as one message
+      this.started = true;
+      this.lines.push(unescapeLine(line));
+      this.prevBlank = line === '';
     }
+    return out;
   }
-  if (carry !== '') lines.push(unescapeLine(carry.replace(/\r$/, '')));
-  const last = flush();
-  if (last && last.raw.length > 1) yield last;
+
+  end(): MessageSource[] {
+    if (this.carry !== '') this.lines.push(unescapeLine(this.carry.replace(/\r$/, '')));
+    const last = this.flush();
+    return last && last.raw.length > 1 ? [last] : [];
+  }
+}
+
+/** Splits mbox lines (without their From_ lines) into messages, as they arrive. */
+export async function* splitMbox(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, name: string): AsyncGenerator<MessageSource> {
+  const splitter = new MboxSplitter(name);
+  for await (const chunk of chunks) yield* splitter.push(chunk);
+  yield* splitter.end();
+}
+
+/** The messages of an mbox held in memory whole. */
+function splitMboxWhole(raw: Buffer, name: string): MessageSource[] {
+  const splitter = new MboxSplitter(name);
+  return [...splitter.push(raw), ...splitter.end()];
 }
 
 /** Files a mail server keeps next to messages in a Maildir (Dovecot, Courier indexes): not messages. */
@@ -147,12 +171,38 @@ function readMessageFile(path: string): { raw?: Buffer; mbox?: boolean } {
   }
 }
 
+export type FileSource = MessageSource & { error?: string };
+
+/**
+ * The messages of one file, read whole (see readMessageFile); undefined for an mbox too large for
+ * one read, which is then streamed with splitMbox. A file that cannot be read is a source with `error`.
+ */
+function fileSources(path: string): FileSource[] | undefined {
+  let r: { raw?: Buffer; mbox?: boolean };
+  try {
+    r = readMessageFile(path);
+  } catch (e) {
+    return [{ file: path, raw: new Uint8Array(0), error: `could not be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }];
+  }
+  if (!r.mbox) return [{ file: path, raw: r.raw! }];
+  return r.raw ? splitMboxWhole(r.raw, path) : undefined;
+}
+
+/** An mbox file too large for one read, split as it is read. */
+function streamMbox(path: string): AsyncGenerator<MessageSource> {
+  return splitMbox(createReadStream(path, { highWaterMark: 256 * 1024 }), path);
+}
+
+/** The files of one input: a directory walked (synchronously: one generator, not a promise per file), or the file itself. */
+function pathsOf(input: string): Iterable<string> {
+  return statSync(input).isDirectory() ? walk(input) : [input];
+}
+
 /**
  * Every message of every input, in order, one at a time: a file is read (synchronously, see
- * readMessageFile) when the previous message has been handled; an mbox is split as it is read. A
- * file that cannot be read becomes a source with `error`.
+ * readMessageFile) when the previous message has been handled; an mbox is split as it is read.
  */
-export async function* messageSources(inputs: readonly string[], opts: { readStdin: () => Promise<Buffer> }): AsyncGenerator<MessageSource & { error?: string }> {
+export async function* messageSources(inputs: readonly string[], opts: { readStdin: () => Promise<Buffer> }): AsyncGenerator<FileSource> {
   for (const input of inputs) {
     if (input === '-') {
       const raw = await opts.readStdin();
@@ -160,17 +210,6 @@ export async function* messageSources(inputs: readonly string[], opts: { readStd
       else yield { file: '-', raw };
       continue;
     }
-    // a directory is walked synchronously as well: one generator, not a promise per file
-    for (const path of (await stat(input)).isDirectory() ? walk(input) : [input]) {
-      let r: { raw?: Buffer; mbox?: boolean };
-      try {
-        r = readMessageFile(path);
-      } catch (e) {
-        yield { file: path, raw: new Uint8Array(0), error: `could not be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
-        continue;
-      }
-      if (r.mbox) yield* splitMbox(r.raw ? [r.raw] : createReadStream(path, { highWaterMark: 256 * 1024 }), path);
-      else yield { file: path, raw: r.raw! };
-    }
+    for (const path of pathsOf(input)) yield* fileSources(path) ?? streamMbox(path);
   }
 }
