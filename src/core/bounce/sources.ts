@@ -151,7 +151,8 @@ function readMessageFile(path: string): { raw?: Buffer; mbox?: boolean } {
     const buf = (firstRead ??= Buffer.allocUnsafeSlow(FIRST_READ));
     const n = readSync(fd, buf, 0, FIRST_READ, 0);
     if (n < FIRST_READ) {
-      const raw = Buffer.from(buf.subarray(0, n));
+      const raw = Buffer.allocUnsafe(n);
+      buf.copy(raw, 0, 0, n);
       return looksLikeMbox(raw) ? { mbox: true, raw } : { raw };
     }
     if (looksLikeMbox(buf)) return { mbox: true };
