@@ -74,18 +74,33 @@ export function splitOriginal(text: string): [string, string] {
   return cut < 0 ? [text, ''] : [text.slice(0, cut), text.slice(cut)];
 }
 
+/** What RegExp \s and String.prototype.trim take for white space (ECMA-262 WhiteSpace and LineTerminator). */
+function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  return c >= 0xa0 && (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff);
+}
+
 /**
- * `text` with each run of white space made one space, trimmed, cut to `max` characters — reading
- * only as much of a long text as that needs (the first 4 × max characters usually suffice; the
- * whole text when they do not).
+ * `text` with each run of white space made one space, trimmed, cut to `max` characters (as
+ * `text.replace(/\s+/g, ' ').trim().slice(0, max)`), reading only as much of a long text as that needs.
  */
 export function squeeze(text: string, max: number): string {
-  const window = max * 4;
-  if (text.length > window) {
-    const head = text.slice(0, window).replace(/\s+/g, ' ').trim();
-    if (head.length > max) return head.slice(0, max);
+  const n = text.length;
+  let i = 0;
+  let out = '';
+  while (i < n && isSpace(text.charCodeAt(i))) i++;
+  while (i < n) {
+    let j = i;
+    while (j < n && !isSpace(text.charCodeAt(j))) j++;
+    out += text.slice(i, j);
+    if (out.length >= max) break;
+    let k = j;
+    while (k < n && isSpace(text.charCodeAt(k))) k++;
+    // a run of white space at the end is trimmed
+    if (k < n) out += ' ';
+    i = k;
   }
-  return text.replace(/\s+/g, ' ').trim().slice(0, max);
+  return out.length > max ? out.slice(0, max) : out;
 }
 
 function clean(lines: readonly string[]): string {

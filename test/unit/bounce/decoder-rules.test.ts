@@ -102,7 +102,11 @@ test('squeeze: white space folded and cut, the same whether or not only the star
   const { squeeze } = await import('../../../src/core/bounce/text-bounce.js');
   const long = `  a \n\n b${' \t\n'.repeat(5000)}c ${'word '.repeat(3000)}`;
   const whole = (t: string, max: number) => t.replace(/\s+/g, ' ').trim().slice(0, max);
-  for (const [t, max] of [[long, 2000], [long, 10], ['  x  ', 500], [' '.repeat(9000) + 'y', 3], ['z'.repeat(5000), 2000]] as [string, number][]) assert.equal(squeeze(t, max), whole(t, max));
+  // every character RegExp \s and trim() take for white space (NBSP, ideographic space, BOM, LS/PS, …), and some they do not
+  const spaces = '\t\n\v\f\r \u00a0\u1680\u2000\u2005\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
+  const mixed = `${spaces}Mailbox${spaces}full\u200b(zero width)\u0085next${spaces}`;
+  const cases: [string, number][] = [[long, 2000], [long, 10], ['  x  ', 500], [' '.repeat(9000) + 'y', 3], ['z'.repeat(5000), 2000], ['', 5], [spaces, 5], [mixed, 500], [mixed, 8], [mixed, 7], ['ab  cd', 3], ['ab  cd', 2]];
+  for (const [t, max] of cases) assert.equal(squeeze(t, max), whole(t, max), JSON.stringify([t.slice(0, 40), max]));
 });
 
 test('an Amazon SES notification inside SNS\'s JSON envelope (the "Message" string) is read like a bare one', () => {
