@@ -15,7 +15,7 @@ import type { Clock } from '../clock.js';
 import type { Resolver } from '../dns/types.js';
 import { finding } from '../probe/host-findings.js';
 import type { Finding } from '../types.js';
-import { addressDomain, applyUpdate, applyUpdates, FINAL_STATUSES, type AttemptRecord, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
+import { addressDomain, applyUpdate, applyUpdates, FINAL_STATUSES, isFinal, type AttemptRecord, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
 import type { Classification, ClassifyInput } from './classification.js';
 import { DEFAULT_RETRY_POLICY, DestinationThrottle, nextRetry, type RetryPolicy, type RetryState } from './retry-policy.js';
 import { applySuppressionRule } from './suppression-rule.js';
@@ -93,7 +93,7 @@ export interface EnqueueInput {
 
 /** Pending and due at `now`. */
 function isDue(r: QueuedRecipient, now: number): boolean {
-  return !FINAL_STATUSES.has(r.status) && r.nextAttemptAt <= now;
+  return !isFinal(r.status) && r.nextAttemptAt <= now;
 }
 
 /** The one domain of `recipients` when every one of them is due at `now` (else undefined). */
@@ -792,7 +792,7 @@ function inBatchOrder(batch: readonly QueuedRecipient[], addresses: readonly str
 
 /** A pending recipient at `domain` that a rate limit until `until` moves later. */
 function holdsBack(r: QueuedRecipient, domain: string, until: number): boolean {
-  return r.domain === domain && !FINAL_STATUSES.has(r.status) && r.nextAttemptAt < until;
+  return r.domain === domain && !isFinal(r.status) && r.nextAttemptAt < until;
 }
 
 function synthetic(recipients: readonly string[], reply: ReplyRecord): TransactionResult {

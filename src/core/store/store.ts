@@ -32,6 +32,11 @@ export interface Suppression {
 export type RecipientStatus = 'queued' | 'sending' | 'delivered' | 'deferred' | 'bounced' | 'expired' | 'suppressed';
 export const FINAL_STATUSES: ReadonlySet<RecipientStatus> = new Set(['delivered', 'bounced', 'expired', 'suppressed']);
 
+/** FINAL_STATUSES.has(status), as comparisons: the queue's loops ask it of every recipient of every claim. */
+export function isFinal(status: RecipientStatus): boolean {
+  return status === 'delivered' || status === 'bounced' || status === 'expired' || status === 'suppressed';
+}
+
 export interface ReplyRecord {
   code?: number;
   enhanced?: string;
@@ -276,14 +281,14 @@ export function addressDomain(address: string): string {
 
 /** Is every recipient in a final state? */
 export function isSettled(m: Pick<QueuedMessage, 'recipients'>): boolean {
-  return m.recipients.every((r) => FINAL_STATUSES.has(r.status));
+  return m.recipients.every((r) => isFinal(r.status));
 }
 
 /** The earliest time a recipient of `m` is due, or undefined when none is pending. */
 export function nextDue(m: Pick<QueuedMessage, 'recipients'>): number | undefined {
   let due: number | undefined;
   for (const r of m.recipients) {
-    if (FINAL_STATUSES.has(r.status)) continue;
+    if (isFinal(r.status)) continue;
     if (due === undefined || r.nextAttemptAt < due) due = r.nextAttemptAt;
   }
   return due;
