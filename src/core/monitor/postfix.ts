@@ -141,21 +141,31 @@ interface DeferredRecipient {
   relayIp: string | undefined;
 }
 
+/** One queue id's state (see PostfixReader.messages). */
+interface QueueEntry {
+  /** Receipt time, while the receipt is not counted yet (NaN once it is, or without one). */
+  receivedAt: number;
+  /** Order in which receipts were first held (finish keeps it). */
+  seq: number;
+  sender: string | undefined;
+  deferred: DeferredRecipient[] | undefined;
+}
+
 export class PostfixReader implements LogReader {
   readonly format = 'postfix' as const;
   readonly scores: number[] = [];
   private clock: ClassicClock;
   /** Filled for every line (one object, not one per line). */
   private readonly header: SyslogHeader = { at: 0, progStart: 0, progEnd: 0, colon: 0 };
-  /** qid → envelope sender, from qmgr's from= line, until "removed". */
-  private readonly senders = new Map<string, string>();
-  /** qid → receipt time, from client=/pickup until qmgr names the sender. */
-  private readonly pending = new Map<string, number>();
   /**
-   * qid → recipients whose last attempt was deferred, until "removed": qmgr's expiry line names no
-   * recipient, and these are the ones it gives up on (see qmgrFrom).
+   * What is known of each queue id, one record per id until qmgr's "removed": the receipt time
+   * until qmgr names the sender, the sender, and the recipients whose last attempt was deferred
+   * (qmgr's expiry line names no recipient: these are the ones it gives up on, see qmgrFrom). One
+   * map, so a line costs one lookup and a finished message one deletion.
    */
-  private readonly deferred = new Map<string, DeferredRecipient[]>();
+  private readonly messages = new Map<string, QueueEntry>();
+  /** Receipts not yet counted, in the order they were first held (finish counts them in that order). */
+  private pendingSeq = 0;
 
   constructor(opts: { year?: number; refMs?: number }) {
     this.clock = new ClassicClock(opts);
@@ -208,23 +218,25 @@ export class PostfixReader implements LogReader {
         break;
       case 99 /* c */:
         if (t.startsWith('client=', q)) {
-          if ((svLen === 5 && t.startsWith('smtpd', sv)) || (svLen === 10 && t.startsWith('postscreen', sv))) this.pending.set(t.slice(m, qidEnd), at);
+          if ((svLen === 5 && t.startsWith('smtpd', sv)) || (svLen === 10 && t.startsWith('postscreen', sv))) this.hold(t.slice(m, qidEnd), at);
           return LineResult.Parsed;
         }
         break;
       case 117 /* u */:
       case 115 /* s */:
         if ((t.startsWith('uid=', q) || t.startsWith('sender=', q)) && svLen === 6 && t.startsWith('pickup', sv)) {
-          this.pending.set(t.slice(m, qidEnd), at);
+          this.hold(t.slice(m, qidEnd), at);
           return LineResult.Parsed;
         }
         break;
       case 114 /* r */:
         if (n - q === 7 && t.startsWith('removed', q)) {
           const qid = t.slice(m, qidEnd);
-          this.senders.delete(qid);
-          this.deferred.delete(qid);
-          this.flushPending(qid, emit);
+          const entry = this.messages.get(qid);
+          if (entry !== undefined) {
+            this.messages.delete(qid);
+            this.flushPending(entry, qid, emit);
+          }
           return LineResult.Parsed;
         }
         if (t.startsWith('reject: ', q)) return this.rejectLine(t, m, qidEnd, q + 8, at, sv, svLen, emit);
@@ -244,13 +256,32 @@ export class PostfixReader implements LogReader {
 
   /** At the end of the input: messages received whose sender never showed up still count as received. */
   finish(emit: (e: MonitorEvent) => void): void {
-    for (const qid of [...this.pending.keys()]) this.flushPending(qid, emit);
+    const waiting: [string, QueueEntry][] = [];
+    for (const entry of this.messages) if (!Number.isNaN(entry[1].receivedAt)) waiting.push(entry);
+    waiting.sort((a, b) => a[1].seq - b[1].seq);
+    for (const [qid, q] of waiting) this.flushPending(q, qid, emit);
   }
 
-  private flushPending(qid: string, emit: (e: MonitorEvent) => void, sender?: string, size?: number): void {
-    const at = this.pending.get(qid);
-    if (at === undefined) return;
-    this.pending.delete(qid);
+  /** A receipt (smtpd's or postscreen's client=, pickup's line), counted once qmgr names the sender. */
+  private hold(qid: string, at: number): void {
+    const q = this.messages.get(qid);
+    if (q === undefined) this.messages.set(qid, { receivedAt: at, seq: this.pendingSeq++, sender: undefined, deferred: undefined });
+    else {
+      if (Number.isNaN(q.receivedAt)) q.seq = this.pendingSeq++;
+      q.receivedAt = at;
+    }
+  }
+
+  private entry(qid: string): QueueEntry {
+    let q = this.messages.get(qid);
+    if (q === undefined) this.messages.set(qid, (q = { receivedAt: NaN, seq: 0, sender: undefined, deferred: undefined }));
+    return q;
+  }
+
+  private flushPending(q: QueueEntry, qid: string, emit: (e: MonitorEvent) => void, sender?: string, size?: number): void {
+    const at = q.receivedAt;
+    if (Number.isNaN(at)) return;
+    q.receivedAt = NaN;
     const e = newEvent(at, 'received', qid);
     if (sender !== undefined) e.sender = sender;
     if (size !== undefined) e.size = size;
@@ -267,8 +298,9 @@ export class PostfixReader implements LogReader {
       let size = 0;
       let i = r + 5;
       for (let c = t.charCodeAt(i); c >= 48 && c <= 57; c = t.charCodeAt(++i)) size = size * 10 + (c - 48);
-      this.senders.set(qid, sender);
-      this.flushPending(qid, emit, sender, i > r + 5 ? size : undefined);
+      const entry = this.entry(qid);
+      entry.sender = sender;
+      this.flushPending(entry, qid, emit, sender, i > r + 5 ? size : undefined);
       return LineResult.Parsed;
     }
     if (t.startsWith('status=expired', r)) {
@@ -279,9 +311,10 @@ export class PostfixReader implements LogReader {
       // "status=expired, returned to sender", then adefer_flush). The line names no recipient: they
       // are the ones whose last attempt in this log was deferred, so each counts under its own
       // destination; without any (the deferrals lie before the log's start), the message counts once.
-      const waiting = this.deferred.get(qid);
+      const entry = this.messages.get(qid);
+      const waiting = entry?.deferred;
       if (waiting !== undefined && waiting.length > 0) {
-        this.deferred.delete(qid);
+        entry!.deferred = undefined;
         for (const d of waiting) {
           const e = newEvent(at, 'expired', qid);
           e.sender = sender;
@@ -329,7 +362,8 @@ export class PostfixReader implements LogReader {
     const delayAt = fieldStart(t, ', delay=', from, si);
     const relayAt = fieldStart(t, ', relay=', from, si);
     const e = newEvent(at, kind, qid);
-    const sender = this.senders.get(qid);
+    const entry = this.messages.get(qid);
+    const sender = entry?.sender;
     if (sender !== undefined) e.sender = sender;
     if (recipient !== undefined) e.recipient = recipient;
     if (relayAt >= 0) {
@@ -364,16 +398,16 @@ export class PostfixReader implements LogReader {
       if (split.stage !== undefined) e.stage = split.stage as MonitorEvent['stage'];
       if (split.networkError !== undefined) e.networkError = split.networkError;
     }
-    if (recipient !== undefined) this.track(qid, kind, recipient, e.relay, e.relayIp);
+    if (recipient !== undefined && (kind === 'deferred' || entry?.deferred !== undefined)) this.track(entry ?? this.entry(qid), kind, recipient, e.relay, e.relayIp);
     emit(e);
     return LineResult.Parsed;
   }
 
   /** Keeps, per queue id, the recipients whose last attempt was deferred (for qmgr's expiry line). */
-  private track(qid: string, kind: MonitorEvent['kind'], recipient: string, relay: string | undefined, relayIp: string | undefined): void {
-    let waiting = this.deferred.get(qid);
+  private track(q: QueueEntry, kind: MonitorEvent['kind'], recipient: string, relay: string | undefined, relayIp: string | undefined): void {
+    let waiting = q.deferred;
     if (kind === 'deferred') {
-      if (waiting === undefined) this.deferred.set(qid, (waiting = []));
+      if (waiting === undefined) q.deferred = waiting = [];
       const d = waiting.find((x) => x.recipient === recipient);
       if (d !== undefined) {
         d.relay = relay;
@@ -383,7 +417,7 @@ export class PostfixReader implements LogReader {
       // Delivered, bounced or expired on its own: no longer waiting.
       const i = waiting.findIndex((x) => x.recipient === recipient);
       if (i >= 0) waiting.splice(i, 1);
-      if (waiting.length === 0) this.deferred.delete(qid);
+      if (waiting.length === 0) q.deferred = undefined;
     }
   }
 
@@ -393,7 +427,12 @@ export class PostfixReader implements LogReader {
       // "reject: header Subject: …; from=<a> to=<b> …: 550 5.7.1 text", "milter-reject: END-OF-MESSAGE from h[ip]: 5.7.1 Spam; from=<a> to=<b> …"
       if (!(t.startsWith('header ', r) || t.startsWith('body ', r) || t.startsWith('END-OF-MESSAGE ', r))) return LineResult.Ignored;
       const qid = t.slice(m, qidEnd);
-      this.flushPending(qid, emit);
+      const q = this.messages.get(qid);
+      if (q !== undefined) {
+        this.flushPending(q, qid, emit);
+        // cleanup(8) rejected the message: no qmgr line and no "removed" follow; nothing else is kept for it.
+        if (q.sender === undefined && q.deferred === undefined) this.messages.delete(qid);
+      }
       emit(this.reject(at, qid, t.slice(r)));
       return LineResult.Parsed;
     }
