@@ -98,12 +98,6 @@ function fieldEnd(t: string, start: number, statusAt: number): number {
   return end < 0 || end > statusAt ? statusAt : end;
 }
 
-/** The value of ", key=" between `from` and the status field. */
-function statusField(t: string, key: string, from: number, statusAt: number): string | undefined {
-  const start = fieldStart(t, key, from, statusAt);
-  return start < 0 ? undefined : t.slice(start, fieldEnd(t, start, statusAt));
-}
-
 /**
  * "1.4", "12" → the number, as Number() reads it (an integer of up to 15 digits divided by a power
  * of ten is correctly rounded, as Number's reading is), without a string; NaN for anything else,
@@ -133,6 +127,52 @@ function lowerCase(s: string): string {
   }
   return s;
 }
+
+/**
+ * Values that repeat across a log's lines (relay hosts, their IPs, DSN codes: a few dozen of them
+ * over a million lines), kept most-recent-first: a line whose value is one of them gets that
+ * string back instead of a new one, and the aggregation's maps then look up a string whose hash
+ * they already know. `made` turns a new slice into the kept value (the relay is lower-cased).
+ */
+class RecentValues {
+  private readonly raw: string[] = [];
+  private readonly values: string[] = [];
+  constructor(
+    private readonly size: number,
+    private readonly made: (s: string) => string,
+  ) {}
+
+  get(t: string, start: number, end: number): string {
+    const raw = this.raw;
+    const len = end - start;
+    for (let i = 0; i < raw.length; i++) {
+      const r = raw[i]!;
+      if (r.length === len && t.startsWith(r, start)) {
+        const v = this.values[i]!;
+        if (i > 0) {
+          // One step towards the front: the frequent ones end up first.
+          raw[i] = raw[i - 1]!;
+          this.values[i] = this.values[i - 1]!;
+          raw[i - 1] = r;
+          this.values[i - 1] = v;
+        }
+        return v;
+      }
+    }
+    const r = t.slice(start, end);
+    const v = this.made(r);
+    if (raw.length < this.size) {
+      raw.push(r);
+      this.values.push(v);
+    } else {
+      raw[raw.length - 1] = r;
+      this.values[raw.length - 1] = v;
+    }
+    return v;
+  }
+}
+
+const same = (s: string): string => s;
 
 /** A recipient whose last attempt was deferred, and where that attempt went. */
 interface DeferredRecipient {
@@ -164,6 +204,9 @@ export class PostfixReader implements LogReader {
    * map, so a line costs one lookup and a finished message one deletion.
    */
   private readonly messages = new Map<string, QueueEntry>();
+  private readonly relays = new RecentValues(16, lowerCase);
+  private readonly relayIps = new RecentValues(16, same);
+  private readonly dsns = new RecentValues(8, same);
   /** Receipts not yet counted, in the order they were first held (finish counts them in that order). */
   private pendingSeq = 0;
 
@@ -371,11 +414,11 @@ export class PostfixReader implements LogReader {
       const relayEnd = fieldEnd(t, relayAt, si);
       let b = relayAt;
       while (b < relayEnd && t.charCodeAt(b) !== 91 /* [ */) b++;
-      e.relay = lowerCase(t.slice(relayAt, b));
+      e.relay = this.relays.get(t, relayAt, b);
       if (b < relayEnd) {
         let c = b + 1;
         while (c < relayEnd && t.charCodeAt(c) !== 93 /* ] */) c++;
-        e.relayIp = t.slice(b + 1, c);
+        e.relayIp = this.relayIps.get(t, b + 1, c);
       }
     }
     if (delayAt >= 0) {
@@ -384,8 +427,8 @@ export class PostfixReader implements LogReader {
       if (Number.isNaN(delay)) delay = Number(t.slice(delayAt, delayEnd));
       if (!Number.isNaN(delay)) e.delayMs = delay * 1000;
     }
-    const dsn = statusField(t, ', dsn=', from, si);
-    if (dsn !== undefined) e.dsn = dsn;
+    const dsnAt = fieldStart(t, ', dsn=', from, si);
+    if (dsnAt >= 0) e.dsn = this.dsns.get(t, dsnAt, fieldEnd(t, dsnAt, si));
     // Most replies are a plain "250 2.0.0 Ok …": a code first and no "(in reply to …)" to take off.
     const code = leadingCode(reply);
     if (code !== undefined && !reply.endsWith(' command)')) {
