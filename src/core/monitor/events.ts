@@ -85,14 +85,25 @@ export interface LogReader {
 export const SOURCE_FORMATS = ['postfix', 'exim', 'kumomta', 'store'] as const;
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
 
+/** toLowerCase only where there is an upper-case or non-ASCII letter (host and domain names are mostly logged in lower case). */
+export function lowerCase(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c > 127) return s.toLowerCase();
+  }
+  return s;
+}
+
+/** Where the domain of `address` starts (after its last "@"), or -1 without one. */
+export function domainStart(address: string): number {
+  let at = address.length - 1;
+  while (at >= 0 && address.charCodeAt(at) !== 64 /* @ */) at--;
+  return at < 0 ? -1 : at + 1;
+}
+
 export function domainOf(address: string | undefined): string | undefined {
   if (address === undefined) return undefined;
-  const at = address.lastIndexOf('@');
-  if (at < 0) return undefined;
+  const d = domainStart(address);
   // Most domains are logged in lower case already: lower-case only those that are not (once per event).
-  for (let i = at + 1; i < address.length; i++) {
-    const c = address.charCodeAt(i);
-    if ((c >= 65 && c <= 90) || c > 127) return address.slice(at + 1).toLowerCase();
-  }
-  return address.slice(at + 1);
+  return d < 0 ? undefined : lowerCase(address.slice(d));
 }

@@ -15,8 +15,9 @@
  * "N deferrals"), not distinct messages, and qmgr's "status=expired" is counted as expired.
  */
 import type { SmtpStage } from '../delivery/classification.js';
-import { LineResult, newEvent, type LogReader, type MonitorEvent } from './events.js';
+import { LineResult, lowerCase, newEvent, type LogReader, type MonitorEvent } from './events.js';
 import { ClassicClock, scanSyslogHeader, type SyslogHeader } from './syslog.js';
+import { RecentValues } from './recent-values.js';
 
 /**
  * Where the queue id that starts at `from` ends (at its ": "), or -1: 5–20 letters and digits (short
@@ -117,59 +118,6 @@ function decimal(t: string, start: number, end: number): number {
     else return NaN;
   }
   return n / scale;
-}
-
-/** toLowerCase only where there is an upper-case letter (relay names are mostly logged in lower case). */
-function lowerCase(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c >= 65 && c <= 90) || c > 127) return s.toLowerCase();
-  }
-  return s;
-}
-
-/**
- * Values that repeat across a log's lines (relay hosts, their IPs, DSN codes: a few dozen of them
- * over a million lines), kept most-recent-first: a line whose value is one of them gets that
- * string back instead of a new one, and the aggregation's maps then look up a string whose hash
- * they already know. `made` turns a new slice into the kept value (the relay is lower-cased).
- */
-class RecentValues {
-  private readonly raw: string[] = [];
-  private readonly values: string[] = [];
-  constructor(
-    private readonly size: number,
-    private readonly made: (s: string) => string,
-  ) {}
-
-  get(t: string, start: number, end: number): string {
-    const raw = this.raw;
-    const len = end - start;
-    for (let i = 0; i < raw.length; i++) {
-      const r = raw[i]!;
-      if (r.length === len && t.startsWith(r, start)) {
-        const v = this.values[i]!;
-        if (i > 0) {
-          // One step towards the front: the frequent ones end up first.
-          raw[i] = raw[i - 1]!;
-          this.values[i] = this.values[i - 1]!;
-          raw[i - 1] = r;
-          this.values[i - 1] = v;
-        }
-        return v;
-      }
-    }
-    const r = t.slice(start, end);
-    const v = this.made(r);
-    if (raw.length < this.size) {
-      raw.push(r);
-      this.values.push(v);
-    } else {
-      raw[raw.length - 1] = r;
-      this.values[raw.length - 1] = v;
-    }
-    return v;
-  }
 }
 
 const same = (s: string): string => s;
