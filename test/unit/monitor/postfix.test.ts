@@ -158,3 +158,60 @@ test('expiries count under their destination in the report, and expiries of seve
   assert.equal(agg.groups.get('two.example')?.counts.expired, 1);
   assert.equal(agg.groups.has('(unknown)'), false);
 });
+
+test('receipts never followed by qmgr count at the end in the order they were first seen; a queue id used again after "removed" starts afresh', () => {
+  const { events } = read([
+    'Dec  1 10:00:00 mx postfix/smtpd[1]: AAAAA11111: client=a.example[192.0.2.1]',
+    'Dec  1 10:00:01 mx postfix/pickup[2]: BBBBB22222: uid=0 from=<root>',
+    'Dec  1 10:00:02 mx postfix/smtpd[1]: CCCCC33333: client=c.example[192.0.2.3]',
+    // A second client= for the first id moves its time, not its place.
+    'Dec  1 10:00:03 mx postfix/smtpd[1]: AAAAA11111: client=a.example[192.0.2.1]',
+    'Dec  1 10:00:04 mx postfix/qmgr[3]: DDDDD44444: from=<x@d.example>, size=10, nrcpt=1 (queue active)',
+    'Dec  1 10:00:05 mx postfix/smtp[4]: DDDDD44444: to=<y@e.example>, relay=mx.e.example[192.0.2.5]:25, delay=1, delays=0/0/0/1, dsn=4.4.1, status=deferred (connect to mx.e.example[192.0.2.5]:25: Connection refused)',
+    'Dec  1 10:00:06 mx postfix/qmgr[3]: DDDDD44444: removed',
+    // The id comes back for another message: no sender and no deferred recipient from before.
+    'Dec  1 10:00:07 mx postfix/smtpd[1]: DDDDD44444: client=f.example[192.0.2.6]',
+    'Dec  1 10:00:08 mx postfix/qmgr[3]: DDDDD44444: from=<>, status=expired, returned to sender',
+  ]);
+  const received = events.filter((e) => e.kind === 'received');
+  // DDDDD44444's first message had no receipt line (its client= lies before the log's start).
+  assert.deepEqual(received.map((e) => [e.queueId, new Date(e.at).getSeconds()]), [
+    ['AAAAA11111', 3],
+    ['BBBBB22222', 1],
+    ['CCCCC33333', 2],
+    ['DDDDD44444', 7],
+  ]);
+  const expired = events.filter((e) => e.kind === 'expired');
+  assert.equal(expired.length, 1);
+  assert.equal(expired[0]!.recipient, undefined);
+  assert.equal(expired[0]!.sender, '');
+});
+
+test('a cleanup reject counts the receipt once and keeps nothing for the id', () => {
+  const r = new PostfixReader({ year: 2026 });
+  const events: MonitorEvent[] = [];
+  r.line('Dec  1 10:00:00 mx postfix/smtpd[1]: AAAAA11111: client=a.example[192.0.2.1]', (e) => events.push(e));
+  r.line('Dec  1 10:00:01 mx postfix/cleanup[2]: AAAAA11111: milter-reject: END-OF-MESSAGE from a.example[192.0.2.1]: 5.7.1 Spam; from=<s@a.example> to=<r@b.example> proto=ESMTP helo=<a>', (e) => events.push(e));
+  r.finish((e) => events.push(e));
+  assert.deepEqual(events.map((e) => e.kind), ['received', 'rejected']);
+  assert.equal((r as unknown as { messages: Map<string, unknown> }).messages.size, 0);
+});
+
+test('relay hosts, IPs and DSN codes: many distinct ones and upper-case ones read the same as each line on its own', () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    const n = (i * 7) % 23; // more distinct relays than are kept, coming back out of order
+    const host = n % 5 === 0 ? `MX${n}.Example.COM` : `mx${n}.example.com`;
+    lines.push(`Dec  1 10:00:${String(i % 60).padStart(2, '0')} mx postfix/smtp[4]: Q${String(i).padStart(9, '0')}: to=<u${i}@d${n}.example>, relay=${host}[192.0.2.${n}]:25, delay=0.5, delays=0/0/0/0.5, dsn=2.0.${n % 3}, status=sent (250 ok)`);
+  }
+  const together = read(lines).events;
+  assert.equal(together.length, 60);
+  for (let i = 0; i < 60; i++) {
+    const alone = read([lines[i]!]).events[0]!;
+    const n = (i * 7) % 23;
+    assert.equal(together[i]!.relay, `mx${n}.example.com`);
+    assert.equal(together[i]!.relayIp, `192.0.2.${n}`);
+    assert.equal(together[i]!.dsn, `2.0.${n % 3}`);
+    assert.deepEqual(together[i], alone);
+  }
+});
