@@ -144,7 +144,7 @@ export class PostfixReader implements LogReader {
   readonly scores: number[] = [];
   private clock: ClassicClock;
   /** Filled for every line (one object, not one per line). */
-  private readonly header: SyslogHeader = { at: 0, progStart: 0, progEnd: 0, colon: 0 };
+  private readonly header: SyslogHeader = { at: 0, progStart: 0, progEnd: 0, colon: 0, slash: -1 };
   /**
    * What is known of each queue id, one record per id until qmgr's "removed": the receipt time
    * until qmgr names the sender, the sender, and the recipients whose last attempt was deferred
@@ -179,15 +179,8 @@ export class PostfixReader implements LogReader {
   line(t: string, emit: (e: MonitorEvent) => void): LineResult {
     const h = this.header;
     if (!scanSyslogHeader(t, this.clock, h)) return t.trim() === '' ? LineResult.Ignored : LineResult.Skipped;
-    const { at, progStart, progEnd, colon } = h;
+    const { at, progStart, progEnd, colon, slash } = h;
     const n = t.length;
-    let slash = -1;
-    for (let i = progEnd - 1; i >= progStart; i--) {
-      if (t.charCodeAt(i) === 47 /* / */) {
-        slash = i;
-        break;
-      }
-    }
     const m = colon + 2;
     if (slash < 0) {
       if (progEnd - progStart === 6 && t.startsWith('rspamd', progStart)) return this.rspamd(t.slice(m));

@@ -29,6 +29,8 @@ export interface SyslogHeader {
   progStart: number;
   progEnd: number;
   colon: number;
+  /** The last "/" in the program ("postfix/smtp"), or -1. */
+  slash: number;
 }
 
 /**
@@ -60,10 +62,18 @@ export class ClassicClock {
     return this.year;
   }
 
+  /** Whether `line` starts with the cached "Mmm dd hh:mm" (compared from the minute back: that is what changes). */
+  private sameMinute(line: string): boolean {
+    const k = this.cacheKey;
+    if (k === '') return false;
+    for (let i = 11; i >= 0; i--) if (line.charCodeAt(i) !== k.charCodeAt(i)) return false;
+    return true;
+  }
+
   /** ms for "Mmm dd hh:mm:ss" at the start of `line`, or NaN. Cached per minute: lines come in order. */
   parse(line: string): number {
     const sec = (line.charCodeAt(13) - 48) * 10 + (line.charCodeAt(14) - 48);
-    if (sec >= 0 && sec < 61 && this.cacheKey !== '' && line.startsWith(this.cacheKey)) return this.cacheMs + sec * 1000;
+    if (sec >= 0 && sec < 61 && this.sameMinute(line)) return this.cacheMs + sec * 1000;
     const key = line.slice(0, 12);
     const m = /^([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d)$/.exec(line.slice(0, 15));
     if (!m) return NaN;
@@ -101,23 +111,29 @@ export function scanSyslogHeader(line: string, clock: ClassicClock, h: SyslogHea
   } else return false;
   const hostEnd = line.indexOf(' ', p);
   if (hostEnd < 0) return false;
-  const colon = line.indexOf(': ', hostEnd + 1);
-  if (colon < 0) return false;
-  h.progStart = hostEnd + 1;
-  h.progEnd = colon;
-  for (let i = h.progStart; i < colon; i++) {
-    if (line.charCodeAt(i) === 91 /* [ */) {
-      h.progEnd = i;
-      break;
-    }
+  // One pass over the program: it ends at "[pid]" or at ": ", whichever comes first.
+  const progStart = hostEnd + 1;
+  const n = line.length;
+  let slash = -1;
+  let i = progStart;
+  for (; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 91 /* [ */ || (c === 58 /* : */ && line.charCodeAt(i + 1) === 32)) break;
+    if (c === 47 /* / */) slash = i;
   }
+  if (i >= n) return false;
+  const colon = line.charCodeAt(i) === 58 ? i : line.indexOf(': ', i + 1);
+  if (colon < 0) return false;
+  h.progStart = progStart;
+  h.progEnd = i;
   h.colon = colon;
+  h.slash = slash;
   return true;
 }
 
 /** Splits a syslog line; undefined when it has neither time stamp form or no "prog: " part. */
 export function parseSyslog(line: string, clock: ClassicClock): SyslogLine | undefined {
-  const h: SyslogHeader = { at: 0, progStart: 0, progEnd: 0, colon: 0 };
+  const h: SyslogHeader = { at: 0, progStart: 0, progEnd: 0, colon: 0, slash: -1 };
   if (!scanSyslogHeader(line, clock, h)) return undefined;
   return { at: h.at, program: line.slice(h.progStart, h.progEnd), message: line.slice(h.colon + 2) };
 }
