@@ -215,3 +215,24 @@ test('relay hosts, IPs and DSN codes: many distinct ones and upper-case ones rea
     assert.deepEqual(together[i], alone);
   }
 });
+
+test('syslog headers: the program ends at "[pid]" or at the first ": ", whichever comes first', () => {
+  const clock = new ClassicClock({ year: 2026 });
+  const p = (l: string) => {
+    const s = parseSyslog(l, clock);
+    return s && [s.program, s.message];
+  };
+  assert.deepEqual(p('Dec  1 10:00:00 mx postfix/smtpd: warning: x'), ['postfix/smtpd', 'warning: x']);
+  assert.deepEqual(p('Dec  1 10:00:00 mx postfix-out/smtp[12]: ABCDE12345: removed'), ['postfix-out/smtp', 'ABCDE12345: removed']);
+  assert.deepEqual(p('Dec  1 10:00:00 mx kernel: [123.4] eth0: up'), ['kernel', '[123.4] eth0: up']);
+  assert.deepEqual(p('Dec  1 10:00:00 mx postfix/submission/smtpd[7]: x: y'), ['postfix/submission/smtpd', 'x: y']);
+  assert.equal(p('Dec  1 10:00:00 mx prog[12]'), undefined);
+  assert.equal(p('Dec  1 10:00:00 mx prog:no-space'), undefined);
+  // The postfix reader takes the service after the last "/" of the program.
+  const events: MonitorEvent[] = [];
+  const r = new PostfixReader({ year: 2026 });
+  assert.equal(r.line('Dec  1 10:00:00 mx postfix/submission/smtpd[7]: ABCDE12345: client=a.example[192.0.2.1]', (e) => events.push(e)), LineResult.Parsed);
+  assert.equal(r.line('Dec  1 10:00:00 mx smtpd[7]: ABCDE12346: client=a.example[192.0.2.1]', (e) => events.push(e)), LineResult.Ignored);
+  r.finish((e) => events.push(e));
+  assert.deepEqual(events.map((e) => e.queueId), ['ABCDE12345']);
+});
