@@ -33,11 +33,72 @@ export function percentileSorted(sorted: ArrayLike<number>, q: number): number |
   return sorted[Math.min(n, rank) - 1]!;
 }
 
-/** p50/p95/p99 of the samples (sorts a copy as Float64Array: numeric order, no comparator). */
+/** The nearest rank (0-based) of quantile q among n samples, as percentileSorted reads it. */
+function rankOf(n: number, q: number): number {
+  return Math.min(n, Math.max(1, Math.ceil(q * n))) - 1;
+}
+
+/**
+ * Puts the k-th smallest of a[lo..hi] at a[k], smaller ones before it and larger ones after it
+ * (Hoare's FIND, median-of-three pivots); false when it took too many rounds (the caller sorts instead).
+ */
+function select(a: Float64Array, k: number, lo: number, hi: number): boolean {
+  for (let rounds = 0; hi > lo; rounds++) {
+    if (rounds > 64) return false;
+    const mid = (lo + hi) >>> 1;
+    // Median of three as the pivot: sorted or reversed samples do not make it quadratic.
+    if (a[mid]! < a[lo]!) swap(a, mid, lo);
+    if (a[hi]! < a[lo]!) swap(a, hi, lo);
+    if (a[hi]! < a[mid]!) swap(a, hi, mid);
+    const pivot = a[mid]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return true;
+  }
+  return true;
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
+}
+
+/**
+ * p50/p95/p99 of the samples, nearest rank: the three order statistics are selected in a copy
+ * (linear time) rather than sorting it all; the same values a sort gives. Samples with a NaN are sorted.
+ */
 export function percentiles(samples: ArrayLike<number>): { p50: number; p95: number; p99: number } | undefined {
-  if (samples.length === 0) return undefined;
-  const s = Float64Array.from(samples as ArrayLike<number>).sort();
-  return { p50: percentileSorted(s, 0.5)!, p95: percentileSorted(s, 0.95)!, p99: percentileSorted(s, 0.99)! };
+  const n = samples.length;
+  if (n === 0) return undefined;
+  const s = Float64Array.from(samples as ArrayLike<number>);
+  const k50 = rankOf(n, 0.5);
+  const k95 = rankOf(n, 0.95);
+  const k99 = rankOf(n, 0.99);
+  let selected = n >= 64;
+  if (selected) {
+    for (let i = 0; i < n; i++) {
+      if (Number.isNaN(s[i]!)) {
+        selected = false;
+        break;
+      }
+    }
+  }
+  // Largest rank first: each selection leaves the smaller ranks in the part before it.
+  selected = selected && select(s, k99, 0, n - 1) && select(s, k95, 0, k99) && select(s, k50, 0, k95);
+  if (!selected) s.sort();
+  return { p50: s[k50]!, p95: s[k95]!, p99: s[k99]! };
 }
 
 export function median(xs: readonly number[]): number {

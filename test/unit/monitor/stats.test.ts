@@ -26,6 +26,32 @@ test('percentiles are nearest-rank; median/MAD; EWMA tracks a level', () => {
   assert.ok(Math.abs(e.mean - 10) < 1e-9 && e.sd < 1e-9);
 });
 
+test('percentiles select the same order statistics a full sort gives: ascending, descending, ties, constant, random, NaN', () => {
+  let seed = 11;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const bySort = (xs: number[]) => {
+    const s = Float64Array.from(xs).sort();
+    const at = (q: number) => s[Math.min(s.length, Math.max(1, Math.ceil(q * s.length))) - 1];
+    return { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+  };
+  const shapes: ((i: number, n: number) => number)[] = [
+    (i) => i,
+    (i, n) => n - i,
+    () => Math.floor(rnd() * 4),
+    () => 7,
+    () => Math.round(rnd() * 1e6) / 100,
+    (i) => (i % 3 === 0 ? 1e9 : rnd()),
+  ];
+  for (const n of [1, 2, 63, 64, 65, 100, 1000, 4099]) {
+    for (const shape of shapes) {
+      const xs = Array.from({ length: n }, (_, i) => shape(i, n));
+      assert.deepEqual(percentiles(xs), bySort(xs), `n=${n} ${shape}`);
+    }
+  }
+  const withNaN = [3, NaN, ...Array.from({ length: 100 }, (_, i) => i)];
+  assert.deepEqual(percentiles(withNaN), bySort(withNaN));
+});
+
 test('reply normalisation masks addresses, IPs and ids and joins multi-line replies', () => {
   assert.equal(
     normalizeReply('550-5.1.1 <bob@example.org>: The email account that you tried to reach does not exist. 550-5.1.1 Please try 550 5.1.1 double-checking 1700000000 x12ab34cd - gsmtp'),
