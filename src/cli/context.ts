@@ -4,14 +4,20 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { systemClock } from '../core/clock.js';
 import type { Deps } from '../core/deps.js';
-import { CachingResolver } from '../core/dns/caching-resolver.js';
-import { SocketResolver } from '../core/dns/socket-resolver.js';
-import { LimitingResolver } from '../core/dns/limiting-resolver.js';
-import { parseNameServer, systemNameServers } from '../core/dns/servers.js';
 import { parseDuration } from '../core/duration.js';
 import { defaultStorePath, type Store } from '../core/store/store.js';
 import { parseStoreLocation } from '../core/store/location.js';
 import type { HttpClient } from '../core/http/http-client.js';
+
+/**
+ * The DNS stack (sockets, node:dns, node:crypto), loaded before a command that resolves names runs
+ * (see loadDnsStack): a command that only reads files (monitor) starts without it.
+ */
+let dns: typeof import('./dns-stack.js') | undefined;
+
+export async function loadDnsStack(): Promise<void> {
+  dns ??= await import('./dns-stack.js');
+}
 
 /** How long stdin may stay silent before a notice says the command is waiting for it. */
 export const STDIN_QUIET_MS = 2000;
@@ -68,6 +74,8 @@ export class CliContext {
    * every answer until the end).
    */
   deps(opts: { maxInFlight?: number; cache?: boolean } = {}): Deps {
+    if (!dns) throw new Error('the DNS stack is not loaded (loadDnsStack)');
+    const { parseNameServer, systemNameServers, SocketResolver, LimitingResolver, CachingResolver } = dns;
     const servers = this.opts.dns && this.opts.dns.length > 0 ? this.opts.dns.map(parseNameServer) : systemNameServers();
     const base = new SocketResolver({ servers, timeoutMs: this.timeoutMs });
     const bounded = new LimitingResolver(base, opts.maxInFlight ?? DEFAULT_DNS_IN_FLIGHT);

@@ -28,14 +28,18 @@ function examples(lines: [string, string][]): string {
 
 type Loader = () => Promise<CommandModule>;
 
-/** Wires a command to its lazily imported implementation; its result becomes the exit code. */
-function action(load: Loader, state: { code: number }) {
+/**
+ * Wires a command to its lazily imported implementation; its result becomes the exit code.
+ * `resolves: false`: the command never builds ctx.deps() (no DNS stack loaded for it).
+ */
+function action(load: Loader, state: { code: number }, { resolves = true }: { resolves?: boolean } = {}) {
   return async (...params: unknown[]) => {
     const cmd = params[params.length - 1] as Command;
     const args = (params.slice(0, -2) as (string | string[] | undefined)[]).flatMap((a) => (a === undefined ? [] : a));
     const global = cmd.optsWithGlobals() as GlobalOptions;
     // Loaded here, not at start-up: the context pulls in the DNS stack and chalk, which --help never needs.
-    const [{ CliContext: Context }, mod] = await Promise.all([import('./context.js'), load()]);
+    const [{ CliContext: Context, loadDnsStack }, mod] = await Promise.all([import('./context.js'), load()]);
+    if (resolves) await loadDnsStack();
     const ctx = new Context(global);
     state.code = await mod.run(ctx, args, cmd.opts());
   };
@@ -524,7 +528,7 @@ ${examples([
   ['zcat old.log.gz | mailpace-cli monitor - --year 2025', 'stdin, with the year of its time stamps'],
 ])}`,
     )
-    .action(action(() => import('./commands/monitor.js'), state));
+    .action(action(() => import('./commands/monitor.js'), state, { resolves: false }));
 
   const bounce = program.command('bounce').description('read bounce reports (DSNs), feedback-loop complaints (ARF) and auto-replies, and act on them');
   bounce

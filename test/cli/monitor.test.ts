@@ -119,6 +119,8 @@ test('--help loads neither ink, react, mailauth nor SQLite; monitor --help docum
   await runCli(['monitor', CLEAN, '--json'], { env });
   const run = readFileSync(trace, 'utf8');
   assert.ok(!run.includes('node_modules/ink/') && !run.includes('node_modules/better-sqlite3/'));
+  // nor the DNS stack: reading a log resolves no names
+  for (const m of ['core/dns/socket-resolver', 'node:dgram']) assert.ok(!run.includes(m), `${m} loaded by monitor`);
 });
 
 test('--follow (no TTY): prints alerts as lines as the log grows, and follows a rotation', async () => {
