@@ -69,18 +69,43 @@ export function toDelivery(r: DeliveryRow): DeliveryLogEntry {
   if (r.tag !== null) e.tag = r.tag;
   return e;
 }
-/** A row read as an array (SQLite's raw mode: cheaper than a keyed row), keyed by its column names. */
-function rowOf<R>(columns: readonly (keyof R & string)[], a: readonly unknown[]): R {
-  const row: Record<string, unknown> = {};
-  for (let i = 0; i < columns.length; i++) row[columns[i]!] = a[i];
-  return row as R;
-}
 /** The columns of a delivery_log row, in the order deliveryFromArray reads them. */
 export const DELIVERY_COLUMNS: readonly (keyof DeliveryRow)[] = ['id', 'message_id', 'recipient', 'status', 'reply_code', 'enhanced_code', 'response', 'mx', 'at', 'queue_id', 'address', 'port', 'tls_protocol', 'tls_cipher', 'classification', 'tag'];
-export const deliveryFromArray = (a: readonly unknown[]): DeliveryLogEntry => toDelivery(rowOf<DeliveryRow>(DELIVERY_COLUMNS, a));
+/**
+ * A delivery_log row read as an array in DELIVERY_COLUMNS order: the same entry as toDelivery of the
+ * keyed row, read by position (a report reads one row per recipient, thousands after a large send).
+ */
+export function deliveryFromArray(a: readonly unknown[]): DeliveryLogEntry {
+  const e: DeliveryLogEntry = { id: a[0] as number, messageId: a[1] as string, recipient: a[2] as string, status: a[3] as string, at: a[8] as number };
+  if (a[9] !== null) e.queueId = a[9] as string;
+  if (a[7] !== null) e.mx = a[7] as string;
+  if (a[10] !== null) e.address = a[10] as string;
+  if (a[11] !== null) e.port = a[11] as number;
+  if (a[12] !== null) e.tls = { protocol: a[12] as string, cipher: (a[13] as string | null) ?? '' };
+  if (a[4] !== null) e.replyCode = a[4] as number;
+  if (a[5] !== null) e.enhancedCode = a[5] as string;
+  if (a[6] !== null) e.response = a[6] as string;
+  const c = a[14] as DeliveryRow['classification'];
+  if (c !== null) e.classification = typeof c === 'string' ? (JSON.parse(c) as Classification) : c;
+  if (a[15] !== null) e.tag = a[15] as string;
+  return e;
+}
 /** The columns of a queue_recipient row, in the order recipientFromArray reads them. */
 export const RECIPIENT_COLUMNS: readonly (keyof RecipientRow)[] = ['queue_id', 'recipient', 'domain', 'status', 'attempts', 'next_attempt_at', 'first_attempt_at', 'last_attempt_at', 'reply_code', 'enhanced_code', 'response', 'reason', 'hard'];
-export const recipientFromArray = (a: readonly unknown[]): QueuedRecipient => toRecipient(rowOf<RecipientRow>(RECIPIENT_COLUMNS, a));
+/** A queue_recipient row read as an array in RECIPIENT_COLUMNS order: the same object as toRecipient of the keyed row. */
+export function recipientFromArray(a: readonly unknown[]): QueuedRecipient {
+  const q: QueuedRecipient = { recipient: a[1] as string, domain: a[2] as string, status: a[3] as RecipientStatus, attempts: a[4] as number, nextAttemptAt: a[5] as number };
+  if (a[6] !== null) q.firstAttemptAt = a[6] as number;
+  if (a[7] !== null) q.lastAttemptAt = a[7] as number;
+  if (a[10] !== null) {
+    q.lastReply = { text: a[10] as string };
+    if (a[8] !== null) q.lastReply.code = a[8] as number;
+    if (a[9] !== null) q.lastReply.enhanced = a[9] as string;
+  }
+  if (a[11] !== null) q.reason = a[11] as string;
+  if (a[12] !== null) q.hard = a[12] === true || a[12] === 1;
+  return q;
+}
 export function toRecipient(r: RecipientRow): QueuedRecipient {
   const q: QueuedRecipient = { recipient: r.recipient, domain: r.domain, status: r.status as RecipientStatus, attempts: r.attempts, nextAttemptAt: r.next_attempt_at };
   if (r.first_attempt_at !== null) q.firstAttemptAt = r.first_attempt_at;
