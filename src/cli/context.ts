@@ -1,7 +1,7 @@
 /**
  * Composition root: the only place that turns flags and environment into real dependencies.
  */
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import { systemClock } from '../core/clock.js';
 import type { Deps } from '../core/deps.js';
 import { parseDuration } from '../core/duration.js';
@@ -42,6 +42,30 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
+/** chalk's constructor, once loadColour() has run: only a context that colours something needs it. */
+let ChalkClass: (typeof import('chalk'))['Chalk'] | undefined;
+
+/** Loads chalk, for a run where stdout or stderr is a terminal (colour is used nowhere else). */
+export async function loadColour(): Promise<void> {
+  ChalkClass ??= (await import('chalk')).Chalk;
+}
+
+/**
+ * What chalk does at level 0, without loading it: any style, however chained, returns its
+ * arguments as text (one argument as it is, several joined by spaces, as chalk joins them), and
+ * `level` is 0.
+ */
+const NO_COLOUR = new Proxy(() => undefined, {
+  apply: (_target, _this, args: unknown[]) => (args.length === 1 ? '' + args[0] : args.join(' ')),
+  get: (_target, prop) => (prop === 'level' ? 0 : NO_COLOUR),
+}) as unknown as ChalkInstance;
+
+function colourAt(level: 0 | 2): ChalkInstance {
+  if (level === 0) return NO_COLOUR;
+  if (!ChalkClass) throw new Error('colour output needs loadColour() before the context is made');
+  return new ChalkClass({ level });
+}
+
 export class CliContext {
   readonly timeoutMs: number;
   /** Colour for stdout output: only on a TTY, never with NO_COLOR or --no-color. */
@@ -55,8 +79,8 @@ export class CliContext {
   ) {
     this.timeoutMs = opts.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(opts.timeout, '--timeout');
     const allowed = opts.color !== false && !('NO_COLOR' in io.env && io.env.NO_COLOR !== '') && !opts.json;
-    this.color = new Chalk({ level: allowed && io.stdout.isTTY ? 2 : 0 });
-    this.errColor = new Chalk({ level: allowed && io.stderr.isTTY ? 2 : 0 });
+    this.color = colourAt(allowed && io.stdout.isTTY ? 2 : 0);
+    this.errColor = colourAt(allowed && io.stderr.isTTY ? 2 : 0);
   }
 
   get json(): boolean {

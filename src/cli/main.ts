@@ -37,9 +37,10 @@ function action(load: Loader, state: { code: number }, { resolves = true }: { re
     const cmd = params[params.length - 1] as Command;
     const args = (params.slice(0, -2) as (string | string[] | undefined)[]).flatMap((a) => (a === undefined ? [] : a));
     const global = cmd.optsWithGlobals() as GlobalOptions;
-    // Loaded here, not at start-up: the context pulls in the DNS stack and chalk, which --help never needs.
-    const [{ CliContext: Context, loadDnsStack }, mod] = await Promise.all([import('./context.js'), load()]);
-    if (resolves) await loadDnsStack();
+    // Loaded here, not at start-up: the context, the DNS stack and chalk, none of which --help needs.
+    const [{ CliContext: Context, loadDnsStack, loadColour }, mod] = await Promise.all([import('./context.js'), load()]);
+    // chalk only where colour can show: a terminal on stdout or stderr
+    await Promise.all([resolves ? loadDnsStack() : undefined, process.stdout.isTTY || process.stderr.isTTY ? loadColour() : undefined]);
     const ctx = new Context(global);
     state.code = await mod.run(ctx, args, cmd.opts());
   };

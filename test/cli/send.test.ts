@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -200,4 +200,22 @@ test('send --format junit|github: a testcase per recipient, failing unless deliv
   assert.deepEqual(failingCases(q.stdout).map((c) => c.slice(1)), [['later@example.test', 'RECIPIENT_DEFERRED']]);
   const both = await runCli([...sendArgs(store(), ['fine@example.test']), '--format', 'junit', '--json']);
   assert.equal(both.code, 2);
+});
+
+test('send --message without a terminal loads only what delivering it needs: no chalk, composer, DKIM, ink, react, ora or undici', async () => {
+  const s = store();
+  const trace = join(dir, `modules-${n}.txt`);
+  const eml = join(dir, 'startup.eml');
+  writeFileSync(eml, 'From: me@example.com\r\nTo: ok@example.test\r\nSubject: start-up\r\nMessage-ID: <startup@example.com>\r\nDate: Tue, 1 Dec 2026 10:00:00 +0000\r\n\r\nHello.\r\n');
+  const r = await runCli(['send', '--from', 'me@example.com', '--to', 'ok@example.test', '--message', eml, '--port', String(mx.port), '--helo', 'client.example.com', ...base(s), '--json'], {
+    env: { TRACE_FILE: trace, NODE_OPTIONS: `--import ${join(process.cwd(), 'test/helpers/trace-imports.mjs')}` },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).summary.delivered, 1);
+  const loaded = readFileSync(trace, 'utf8');
+  // tracing works: what the path needs is seen
+  for (const m of ['node_modules/commander/', 'node_modules/nodemailer/dist/esm/smtp-connection/', 'node_modules/postal-mime/', 'node_modules/better-sqlite3/']) assert.ok(loaded.includes(m), `${m} not seen`);
+  for (const m of ['node_modules/chalk/', 'node_modules/nodemailer/dist/esm/mail-composer/', 'node_modules/mailauth/', 'node_modules/ink/', 'node_modules/react/', 'node_modules/ora/', 'node_modules/undici/']) {
+    assert.ok(!loaded.includes(m), `${m} was loaded by send --message`);
+  }
 });
