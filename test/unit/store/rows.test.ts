@@ -7,7 +7,15 @@ import assert from 'node:assert/strict';
 import type { Classification } from '../../../src/core/delivery/classification.js';
 import { DELIVERY_COLUMNS, deliveryFromArray, RECIPIENT_COLUMNS, recipientFromArray, toDelivery, toRecipient, type DeliveryRow, type RecipientRow } from '../../../src/core/store/rows.js';
 
-const asArray = <R>(columns: readonly (keyof R)[], row: R): unknown[] => columns.map((c) => row[c]);
+/** Each row read as an array gives what the keyed conversion gives, with the keys in the same order. */
+function assertSameAsKeyed<R, T>(columns: readonly (keyof R)[], rows: readonly R[], fromArray: (a: unknown[]) => T, keyed: (r: R) => T): void {
+  for (const row of rows) {
+    const got = fromArray(columns.map((c) => row[c]));
+    const want = keyed(row);
+    assert.deepEqual(got, want);
+    assert.equal(JSON.stringify(got), JSON.stringify(want));
+  }
+}
 
 const recipientRows: RecipientRow[] = [
   { queue_id: 'q1', recipient: 'a@example.com', domain: 'example.com', status: 'queued', attempts: 0, next_attempt_at: 1_700_000_000_000, first_attempt_at: null, last_attempt_at: null, reply_code: null, enhanced_code: null, response: null, reason: null, hard: null },
@@ -17,12 +25,7 @@ const recipientRows: RecipientRow[] = [
 ];
 
 test('recipientFromArray gives what toRecipient gives for the keyed row, key order included', () => {
-  for (const row of recipientRows) {
-    const got = recipientFromArray(asArray(RECIPIENT_COLUMNS, row));
-    const want = toRecipient(row);
-    assert.deepEqual(got, want);
-    assert.equal(JSON.stringify(got), JSON.stringify(want));
-  }
+  assertSameAsKeyed(RECIPIENT_COLUMNS, recipientRows, recipientFromArray, toRecipient);
 });
 
 const classification: Classification = { reason: 'userunknown', hard: true, suppress: true, retry: false };
@@ -33,10 +36,5 @@ const deliveryRows: DeliveryRow[] = [
 ];
 
 test('deliveryFromArray gives what toDelivery gives for the keyed row, key order included', () => {
-  for (const row of deliveryRows) {
-    const got = deliveryFromArray(asArray(DELIVERY_COLUMNS, row));
-    const want = toDelivery(row);
-    assert.deepEqual(got, want);
-    assert.equal(JSON.stringify(got), JSON.stringify(want));
-  }
+  assertSameAsKeyed(DELIVERY_COLUMNS, deliveryRows, deliveryFromArray, toDelivery);
 });
