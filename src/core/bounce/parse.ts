@@ -55,9 +55,9 @@ function vendorOf(headers: readonly RawHeader[], from: string, subject: string, 
     }
     // the body (the costly test) only when the cheaper rules leave it deciding
     const bodyOk = v.body === undefined || (fromOk && headerOk && v.body.test(head));
-    // every rule a format has must hold; a format with a body rule and no header rule may ignore its subject rule
-    if (fromOk && headerOk && bodyOk && (v.subject === undefined || v.subject.test(subject))) return v;
-    if (v.body && bodyOk && !v.header && fromOk) return v;
+    if (!fromOk || !headerOk || !bodyOk) continue;
+    // every rule a format has must hold, except that a format with a body rule and no header rule may ignore its subject rule
+    if ((v.body !== undefined && v.header === undefined) || v.subject === undefined || v.subject.test(subject)) return v;
   }
   return undefined;
 }
