@@ -15,7 +15,7 @@ import type { Clock } from '../clock.js';
 import type { Resolver } from '../dns/types.js';
 import { finding } from '../probe/host-findings.js';
 import type { Finding } from '../types.js';
-import { addressDomain, applyUpdate, applyUpdates, FINAL_STATUSES, isFinal, type AttemptRecord, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
+import { addressDomain, applyUpdate, applyUpdates, isFinal, type AttemptRecord, nextDue, normalizeAddress, type DeliveryLogEntry, type QueuedMessage, type QueuedRecipient, type RecipientUpdate, type ReplyRecord, type Store, type TlsRecord } from '../store/store.js';
 import type { Classification, ClassifyInput } from './classification.js';
 import { DEFAULT_RETRY_POLICY, DestinationThrottle, nextRetry, type RetryPolicy, type RetryState } from './retry-policy.js';
 import { applySuppressionRule } from './suppression-rule.js';
@@ -255,10 +255,10 @@ export class DeliveryEngine {
       if (due === undefined) return m;
       const now = this.deps.clock.now();
       if (due > now) {
-        this.deps.onEvent?.({ type: 'waiting', queueId: id, until: due, recipients: m.recipients.filter((r) => !FINAL_STATUSES.has(r.status)).map((r) => this.waiting.get(r.recipient) ?? { recipient: r.recipient, why: 'queued' }) });
+        this.deps.onEvent?.({ type: 'waiting', queueId: id, until: due, recipients: m.recipients.filter((r) => !isFinal(r.status)).map((r) => this.waiting.get(r.recipient) ?? { recipient: r.recipient, why: 'queued' }) });
         await this.deps.transport.closeIdle();
         await this.deps.clock.sleep(due - now, signal);
-      } else if (m.recipients.some((r) => r.status === 'sending' || (!FINAL_STATUSES.has(r.status) && r.nextAttemptAt <= now))) {
+      } else if (m.recipients.some((r) => r.status === 'sending' || isDue(r, now))) {
         // due but not claimable (another worker holds it): wait a little and look again
         await this.deps.clock.sleep(1000, signal);
       }
@@ -316,12 +316,11 @@ export class DeliveryEngine {
   private async withinWarmupCaps(m: QueuedMessage, plan: WarmupEnforcement, due: QueuedRecipient[], now: number, held: Promise<void>[]): Promise<QueuedRecipient[]> {
     let loading = this.budgets.get(plan.id);
     if (!loading) {
-      // the warm-up code loads only for a `send --warmup` queue entry
-      loading = import('../warmup/enforce.js').then(({ WarmupBudget }) => WarmupBudget.load(this.deps.store, plan, now));
+      loading = warmupEnforce().then(({ WarmupBudget }) => WarmupBudget.load(this.deps.store, plan, now));
       this.budgets.set(plan.id, loading);
     }
     const budget = await loading;
-    const { WARMUP_CAP_REASON } = await import('../warmup/enforce.js');
+    const { WARMUP_CAP_REASON } = await warmupEnforce();
     const go: QueuedRecipient[] = [];
     const wait: RecipientUpdate[] = [];
     const waitFor: QueuedRecipient[] = [];
@@ -447,7 +446,7 @@ export class DeliveryEngine {
       this.addFinding(() => finding('TLS_NOT_USED', 'send', `${result.host} [${result.address}] offered no STARTTLS: the message travelled in plaintext.`, { fix: 'Ask the receiver to enable STARTTLS, or send with --tls required to refuse plaintext.' }), `TLS_NOT_USED|${result.host}`);
     }
     // send --warmup: the log rows count toward the plan's cap of the domain's provider
-    const tag = opts.warmup ? (await import('../warmup/enforce.js')).warmupTag(opts.warmup.id, (await this.budgets.get(opts.warmup.id))?.key(await this.providerOf(domain)) ?? 'other') : undefined;
+    const tag = opts.warmup ? (await warmupEnforce()).warmupTag(opts.warmup.id, (await this.budgets.get(opts.warmup.id))?.key(await this.providerOf(domain)) ?? 'other') : undefined;
     const o = this.outcomes(m, opts, domain, batch, result, now, tag);
     // Suppressions are written before the log rows of the bounces that caused them (the
     // mailbox-full rule counts earlier bounces in the log), as each bounce was classified.
@@ -777,6 +776,11 @@ export class DeliveryEngine {
 }
 
 function noop(): void {}
+
+/** The warm-up enforcement code, loaded only for a `send --warmup` queue entry. */
+function warmupEnforce(): Promise<typeof import('../warmup/enforce.js')> {
+  return import('../warmup/enforce.js');
+}
 
 /** The records of `batch` that `addresses` name, when they come in the batch's order (transports keep it); else undefined. */
 function inBatchOrder(batch: readonly QueuedRecipient[], addresses: readonly string[]): QueuedRecipient[] | undefined {

@@ -28,12 +28,10 @@ export function wilson(successes: number, n: number, z = 1.959964): Interval {
 /** Nearest-rank percentile (q in 0..1) of an already sorted array; undefined when empty. */
 export function percentileSorted(sorted: ArrayLike<number>, q: number): number | undefined {
   const n = sorted.length;
-  if (n === 0) return undefined;
-  const rank = Math.max(1, Math.ceil(q * n));
-  return sorted[Math.min(n, rank) - 1]!;
+  return n === 0 ? undefined : sorted[rankOf(n, q)]!;
 }
 
-/** The nearest rank (0-based) of quantile q among n samples, as percentileSorted reads it. */
+/** The nearest rank (0-based) of quantile q among n samples (n > 0). */
 function rankOf(n: number, q: number): number {
   return Math.min(n, Math.max(1, Math.ceil(q * n))) - 1;
 }

@@ -8,6 +8,7 @@ import {
   isSettled,
   nextDue,
   normalizeAddress,
+  recipientIndex,
   type AttemptRecord,
   type CachedMtaStsPolicy,
   type Claim,
@@ -194,12 +195,7 @@ export class MemoryStore implements Store {
    * normalised address (an address found as given is already normal).
    */
   private finder(m: QueuedMessage): (address: string) => QueuedRecipient | undefined {
-    let index = this.recipientIndex.get(m);
-    if (!index) {
-      index = new Map(m.recipients.map((r) => [r.recipient, r]));
-      this.recipientIndex.set(m, index);
-    }
-    const byAddress = index;
+    const byAddress = recipientIndex(this.recipientIndex, m);
     const recipients = m.recipients;
     let cursor = 0;
     return (address) => {

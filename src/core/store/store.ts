@@ -295,16 +295,21 @@ export function nextDue(m: Pick<QueuedMessage, 'recipients'>): number | undefine
 }
 
 /**
- * Applies updates to a message's recipient records, looked up through an index built once per
- * message object and kept in `indexes` (recipients never change once queued; a --separate send has
- * thousands). Used for the engine's copy of a claimed message (the memory store keeps its own index).
+ * A message's recipient records by (normalised) address, built once per message object and kept in
+ * `indexes` (recipients never change once queued; a --separate send has thousands).
  */
-export function applyUpdates(indexes: WeakMap<QueuedMessage, Map<string, QueuedRecipient>>, m: QueuedMessage, updates: readonly RecipientUpdate[]): void {
+export function recipientIndex(indexes: WeakMap<QueuedMessage, Map<string, QueuedRecipient>>, m: QueuedMessage): Map<string, QueuedRecipient> {
   let index = indexes.get(m);
   if (!index) {
     index = new Map(m.recipients.map((r) => [r.recipient, r]));
     indexes.set(m, index);
   }
+  return index;
+}
+
+/** Applies updates to a message's recipient records, found through recipientIndex (the engine's copy of a claimed message). */
+export function applyUpdates(indexes: WeakMap<QueuedMessage, Map<string, QueuedRecipient>>, m: QueuedMessage, updates: readonly RecipientUpdate[]): void {
+  const index = recipientIndex(indexes, m);
   for (const u of updates) {
     const r = index.get(normalizeAddress(u.recipient));
     if (r) applyUpdate(r, u);
