@@ -70,6 +70,11 @@ export const enum LineResult {
   Ignored = 1,
   /** Not understood: counted and shown. */
   Skipped = 2,
+  /**
+   * Only from a reader told to read a later part of a log on its own: the line needs what earlier
+   * parts said about its message, so it is read again after them.
+   */
+  Later = 3,
 }
 
 export interface LogReader {

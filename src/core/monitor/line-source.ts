@@ -146,7 +146,7 @@ const CHUNK_BYTES = 1024 * 1024;
  * every 16 chunks (a progress spinner keeps turning). Undefined, having read nothing, for anything
  * else (a pipe, a device, a compressed file), which the stream reads.
  */
-async function readRegularFile(path: string, start: number, split: LineSplitter, onLines: (lines: string[]) => void): Promise<number | undefined> {
+async function readRegularFile(path: string, start: number, end: number, split: LineSplitter, onLines: (lines: string[]) => void): Promise<number | undefined> {
   const fd = openSync(path, 'r');
   try {
     if (!fstatSync(fd).isFile()) return undefined;
@@ -154,7 +154,8 @@ async function readRegularFile(path: string, start: number, split: LineSplitter,
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);
     let pos = start;
     for (let n = 1; ; n++) {
-      const got = readSync(fd, buf, 0, CHUNK_BYTES, pos);
+      const want = Math.min(CHUNK_BYTES, end - pos);
+      const got = want > 0 ? readSync(fd, buf, 0, want, pos) : 0;
       if (got === 0) break;
       const b = buf.subarray(0, got);
       if (pos === start && compressionOf(b) !== 'none') return undefined;
@@ -173,24 +174,25 @@ async function readRegularFile(path: string, start: number, split: LineSplitter,
 
 /**
  * Calls `onLines` with each chunk's complete lines (without "\n" or "\r"). Resolves when the input
- * ends; rejects with UnreadableInputError when it cannot be opened or decompressed.
+ * ends; rejects with UnreadableInputError when it cannot be opened or decompressed. `start` and
+ * `end` (exclusive) are byte positions in a file as stored.
  */
 export async function readLines(
   path: string,
   onLines: (lines: string[]) => void,
-  opts: { stdin?: NodeJS.ReadableStream; start?: number } = {},
+  opts: { stdin?: NodeJS.ReadableStream; start?: number; end?: number } = {},
 ): Promise<{ bytes: number }> {
   const split = new LineSplitter();
   let bytes = 0;
   let stream: AsyncIterable<Buffer> | undefined;
   try {
     if (path !== '-') {
-      const plain = await readRegularFile(path, opts.start ?? 0, split, onLines);
+      const plain = await readRegularFile(path, opts.start ?? 0, opts.end ?? Infinity, split, onLines);
       if (plain !== undefined) return { bytes: plain };
     }
     let raw: Readable | NodeJS.ReadableStream;
     if (path === '-') raw = opts.stdin ?? process.stdin;
-    else raw = createReadStream(path, { highWaterMark: CHUNK_BYTES, ...(opts.start !== undefined ? { start: opts.start } : {}) });
+    else raw = createReadStream(path, { highWaterMark: CHUNK_BYTES, ...(opts.start !== undefined ? { start: opts.start } : {}), ...(opts.end !== undefined ? { end: opts.end - 1 } : {}) });
     const iterator = (raw as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done) return { bytes: 0 };

@@ -70,6 +70,9 @@ export interface ReplyCluster {
   hourly: Map<number, number>;
   /** Groups (provider) it came from. */
   providers: Set<string>;
+  /** Where in the input it was first seen (Aggregate.seq), and each provider: see Aggregate.absorb. */
+  firstSeq: number;
+  providerSeq: Map<string, number>;
 }
 
 export interface BlocklistHit {
@@ -80,6 +83,8 @@ export interface BlocklistHit {
   lastAt: number;
   example: string;
   providers: Set<string>;
+  firstSeq: number;
+  providerSeq: Map<string, number>;
 }
 
 export interface GroupStats {
@@ -88,6 +93,7 @@ export interface GroupStats {
   delays: number[];
   replies: Map<string, ReplyCluster>;
   blocklists: Map<string, BlocklistHit>;
+  firstSeq: number;
 }
 
 /** An hourly series: counts per hour, and delivery delays per hour (providers only). */
@@ -97,6 +103,7 @@ export interface Series {
   /** The hour last counted into (events mostly come in time order). */
   lastHour?: number;
   lastCounts?: Counts;
+  firstSeq: number;
 }
 
 export interface AggregateOptions {
@@ -134,6 +141,13 @@ export class Aggregate {
   dropped = 0;
   /** Every event offered, kept or not. */
   seen = 0;
+  /**
+   * Where in the input the events being added come from (a line number, or any number that grows
+   * with the input). Only parts of one input counted apart and merged (absorb) need it: what was
+   * seen first decides a cluster's classification and the order of equal counts, as it does when
+   * the input is counted in one go.
+   */
+  seq = 0;
 
   /** The earliest time kept: the window's start less the baseline. */
   private readonly historyFrom: number;
@@ -194,14 +208,17 @@ export class Aggregate {
           ...(e.stage !== undefined ? { stage: e.stage } : {}),
           ...(e.networkError !== undefined ? { networkError: e.networkError } : {}),
         });
-        cluster = { text: norm, kind: e.kind, classification, count: 0, windowCount: 0, firstAt: e.at, lastAt: e.at, hourly: new Map(), providers: new Set() };
+        cluster = { text: norm, kind: e.kind, classification, count: 0, windowCount: 0, firstAt: e.at, lastAt: e.at, hourly: new Map(), providers: new Set(), firstSeq: this.seq, providerSeq: new Map() };
         this.clusters.set(ckey, cluster);
       }
       cluster.count++;
       cluster.lastAt = Math.max(cluster.lastAt, e.at);
       cluster.firstAt = Math.min(cluster.firstAt, e.at);
       cluster.hourly.set(hour, (cluster.hourly.get(hour) ?? 0) + 1);
-      if (provider !== undefined) cluster.providers.add(provider);
+      if (provider !== undefined && !cluster.providers.has(provider)) {
+        cluster.providers.add(provider);
+        cluster.providerSeq.set(provider, this.seq);
+      }
       // Blocklist replies only count for mail we sent: a reject of ours names the client's list entry, not our IP.
       // The cluster's classification already looked for a named list (the masked parts never hold one).
       if (outbound) list = cluster.classification.blocklist;
@@ -232,8 +249,14 @@ export class Aggregate {
           hit.count++;
           hit.lastAt = Math.max(hit.lastAt, e.at);
           hit.firstAt = Math.min(hit.firstAt, e.at);
-          if (provider) hit.providers.add(provider);
-        } else map.set(bk, { list, ip, count: 1, firstAt: e.at, lastAt: e.at, example: cluster!.text, providers: new Set(provider ? [provider] : []) });
+          if (provider && !hit.providers.has(provider)) {
+            hit.providers.add(provider);
+            hit.providerSeq.set(provider, this.seq);
+          }
+        } else {
+          const providers = provider ? [provider] : [];
+          map.set(bk, { list, ip, count: 1, firstAt: e.at, lastAt: e.at, example: cluster!.text, providers: new Set(providers), firstSeq: this.seq, providerSeq: new Map(providers.map((x) => [x, this.seq])) });
+        }
       }
     }
   }
@@ -255,7 +278,7 @@ export class Aggregate {
       const k = `${e.kind}|${cluster.text}`;
       const r = x.replies.get(k);
       if (r) r.windowCount++;
-      else x.replies.set(k, { ...cluster, windowCount: 1 });
+      else x.replies.set(k, { ...cluster, windowCount: 1, firstSeq: this.seq });
     }
   }
 
@@ -274,7 +297,7 @@ export class Aggregate {
 
   private group(map: Map<string, GroupStats>, key: string): GroupStats {
     let g = map.get(key);
-    if (!g) map.set(key, (g = { key, counts: zeroCounts(), delays: [], replies: new Map(), blocklists: new Map() }));
+    if (!g) map.set(key, (g = { key, counts: zeroCounts(), delays: [], replies: new Map(), blocklists: new Map(), firstSeq: this.seq }));
     return g;
   }
 
@@ -285,7 +308,7 @@ export class Aggregate {
   private readonly bySeries = new Map<string, Series>();
 
   private newSeries(name: string): Series {
-    const s: Series = { hours: new Map(), lastHour: undefined, lastCounts: undefined };
+    const s: Series = { hours: new Map(), lastHour: undefined, lastCounts: undefined, firstSeq: this.seq };
     this.series.set(name, s);
     return s;
   }
@@ -306,4 +329,150 @@ export class Aggregate {
     s.lastCounts = c;
     return c;
   }
+
+  /** What absorb() needs of another Aggregate (as a worker thread sends it back). */
+  data(): AggregateData {
+    const { totals, deferredMessages, groups, providers, senderDomains, series, clusters, blocklists, firstAt, lastAt, windowFirstAt, windowLastAt, dropped, seen } = this;
+    return { totals, deferredMessages, groups, providers, senderDomains, series, clusters, blocklists, firstAt, lastAt, windowFirstAt, windowLastAt, dropped, seen };
+  }
+
+  /**
+   * Adds what another Aggregate (same options) counted of another part of the same input, as if its
+   * events had been added here in input order (by their seq): counts add up, sets and lists join, and
+   * what was seen first comes first — a map's order, a reply cluster's classification, a blocklist
+   * hit's example. Events can still be added afterwards. `o`'s objects become this one's.
+   */
+  absorb(o: AggregateData): void {
+    addCounts(this.totals, o.totals);
+    for (const q of o.deferredMessages) this.deferredMessages.add(q);
+    this.firstAt = Math.min(this.firstAt, o.firstAt);
+    this.lastAt = Math.max(this.lastAt, o.lastAt);
+    this.windowFirstAt = Math.min(this.windowFirstAt, o.windowFirstAt);
+    this.windowLastAt = Math.max(this.windowLastAt, o.windowLastAt);
+    this.dropped += o.dropped;
+    this.seen += o.seen;
+    for (const [k, c] of o.senderDomains) {
+      const mine = this.senderDomains.get(k);
+      if (mine) addCounts(mine, c);
+      else this.senderDomains.set(k, c);
+    }
+    mergeFirstSeen(this.series, o.series, mergeSeries);
+    mergeFirstSeen(this.clusters, o.clusters, mergeCluster);
+    mergeFirstSeen(this.blocklists, o.blocklists, mergeHit);
+    mergeFirstSeen(this.groups, o.groups, mergeGroup);
+    if (this.providers !== this.groups) mergeFirstSeen(this.providers, o.providers, mergeGroup);
+    // A group's reply entry carries its cluster's classification: the first event's of the whole input.
+    for (const map of this.providers === this.groups ? [this.groups] : [this.groups, this.providers]) {
+      for (const g of map.values()) for (const [k, r] of g.replies) r.classification = this.clusters.get(k)?.classification ?? r.classification;
+    }
+    // The per-dimension lookups of add() point at the merged series.
+    this.allSeries = undefined;
+    this.senderSeries.clear();
+    this.providerSeries.clear();
+    this.bySeries.clear();
+    for (const [name, x] of this.series) {
+      const colon = name.indexOf(':');
+      const dim = name.slice(0, colon);
+      if (name === 'all') this.allSeries = x;
+      else if (dim === 'sender') this.senderSeries.set(name.slice(colon + 1), x);
+      else if (dim === 'provider') this.providerSeries.set(name.slice(colon + 1), x);
+      else if (dim === 'by') this.bySeries.set(name.slice(colon + 1), x);
+    }
+  }
+}
+
+export type AggregateData = Pick<
+  Aggregate,
+  'totals' | 'deferredMessages' | 'groups' | 'providers' | 'senderDomains' | 'series' | 'clusters' | 'blocklists' | 'firstAt' | 'lastAt' | 'windowFirstAt' | 'windowLastAt' | 'dropped' | 'seen'
+>;
+
+export function addCounts(into: Counts, c: Counts): void {
+  into.received += c.received;
+  into.delivered += c.delivered;
+  into.deferred += c.deferred;
+  into.bounced += c.bounced;
+  into.rejected += c.rejected;
+  into.expired += c.expired;
+  into.complaints += c.complaints;
+}
+
+/** Merges `theirs` into `mine` by key (`merge` gets the one seen first, then the other); the keys end up in the order first seen. */
+function mergeFirstSeen<T extends { firstSeq: number }>(mine: Map<string, T>, theirs: Map<string, T>, merge: (first: T, then: T) => T): void {
+  if (theirs.size === 0) return;
+  const all = [...mine];
+  const index = new Map(all.map(([k], i) => [k, i]));
+  let ordered = true;
+  for (const [k, v] of theirs) {
+    const i = index.get(k);
+    if (i === undefined) {
+      if (all.length > 0 && v.firstSeq < all[all.length - 1]![1].firstSeq) ordered = false;
+      all.push([k, v]);
+    } else {
+      const m = all[i]![1];
+      all[i] = [k, v.firstSeq < m.firstSeq ? merge(v, m) : merge(m, v)];
+    }
+  }
+  if (!ordered) all.sort((a, b) => a[1].firstSeq - b[1].firstSeq);
+  mine.clear();
+  for (const [k, v] of all) mine.set(k, v);
+}
+
+/** Providers in the order they were first seen. */
+function mergeProviders(a: { providers: Set<string>; providerSeq: Map<string, number> }, b: { providers: Set<string>; providerSeq: Map<string, number> }): { providers: Set<string>; providerSeq: Map<string, number> } {
+  const seq = new Map(a.providerSeq);
+  for (const [p, q] of b.providerSeq) seq.set(p, Math.min(q, seq.get(p) ?? Infinity));
+  const order = [...seq].sort((x, y) => x[1] - y[1]);
+  return { providers: new Set(order.map(([p]) => p)), providerSeq: new Map(order) };
+}
+
+function mergeHourly(into: Map<number, number>, from: Map<number, number>): void {
+  for (const [h, n] of from) into.set(h, (into.get(h) ?? 0) + n);
+}
+
+/** `first` was seen before `then`: its text and classification stand. */
+function mergeCluster(first: ReplyCluster, then: ReplyCluster): ReplyCluster {
+  const hourly = new Map(first.hourly);
+  mergeHourly(hourly, then.hourly);
+  return {
+    ...first,
+    count: first.count + then.count,
+    windowCount: first.windowCount + then.windowCount,
+    firstAt: Math.min(first.firstAt, then.firstAt),
+    lastAt: Math.max(first.lastAt, then.lastAt),
+    hourly,
+    ...mergeProviders(first, then),
+  };
+}
+
+function mergeHit(first: BlocklistHit, then: BlocklistHit): BlocklistHit {
+  return { ...first, count: first.count + then.count, firstAt: Math.min(first.firstAt, then.firstAt), lastAt: Math.max(first.lastAt, then.lastAt), ...mergeProviders(first, then) };
+}
+
+function mergeGroup(first: GroupStats, then: GroupStats): GroupStats {
+  const counts = zeroCounts();
+  addCounts(counts, first.counts);
+  addCounts(counts, then.counts);
+  const replies = new Map(first.replies);
+  mergeFirstSeen(replies, then.replies, mergeCluster);
+  const blocklists = new Map(first.blocklists);
+  mergeFirstSeen(blocklists, then.blocklists, mergeHit);
+  return { key: first.key, counts, delays: first.delays.concat(then.delays), replies, blocklists, firstSeq: first.firstSeq };
+}
+
+function mergeSeries(first: Series, then: Series): Series {
+  const hours = new Map<number, Counts>();
+  for (const s of [first, then]) {
+    for (const [h, c] of s.hours) {
+      const m = hours.get(h);
+      if (m) addCounts(m, c);
+      else hours.set(h, { ...c });
+    }
+  }
+  const merged: Series = { hours, lastHour: undefined, lastCounts: undefined, firstSeq: first.firstSeq };
+  if (first.delays || then.delays) {
+    const delays = new Map<number, number[]>();
+    for (const s of [first, then]) for (const [h, d] of s.delays ?? []) delays.set(h, (delays.get(h) ?? []).concat(d));
+    merged.delays = delays;
+  }
+  return merged;
 }

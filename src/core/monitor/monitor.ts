@@ -11,13 +11,15 @@ import { LineResult, type LogReader, type MonitorEvent, type SourceFormat } from
 import { PostfixReader } from './postfix.js';
 import { EximReader } from './exim.js';
 import { KumoReader } from './kumomta.js';
-import { checkReadable, readLines } from './line-source.js';
+import { checkReadable, compressionOf, readLines } from './line-source.js';
+import { PARALLEL_MIN_BYTES, readInHalves, type HalvesOptions } from './halves.js';
 import { Aggregate, DAY_MS, HOUR_MS, hourOf, zeroCounts, type Counts, type GroupBy, type GroupStats } from './metrics.js';
 import { detect } from './detect.js';
 import { percentiles, wilson, type Interval } from './stats.js';
 import { PROVIDER_ORDER } from './provider.js';
 import { placementTrend, type PlacementTrend } from './placement-trend.js';
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 
 export type SourceChoice = SourceFormat | 'auto';
@@ -41,6 +43,8 @@ export interface MonitorOptions extends MonitorSelection {
   onProgress?: (p: { file: string; lines: number }) => void;
   /** How many unparseable lines to keep per source. */
   examples?: number;
+  /** How a large plain Postfix log is read by two threads (monitor/halves.ts). */
+  halves?: HalvesOptions;
 }
 
 export interface SourceReport {
@@ -140,15 +144,44 @@ export class ReaderPool {
 }
 
 /**
+ * The size of a file that two threads should read (monitor/halves.ts): a plain Postfix log of at
+ * least `minBytes` on a machine with two or more CPUs (an explicit `minBytes` asks regardless of
+ * CPUs). Undefined for anything else: standard input, compressed files, other formats.
+ */
+function halvesSize(path: string, choice: SourceChoice, minBytes: number | undefined): number | undefined {
+  if (path === '-' || (choice !== 'auto' && choice !== 'postfix')) return undefined;
+  if (minBytes === undefined && availableParallelism() < 2) return undefined;
+  let head = Buffer.alloc(64 * 1024);
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile() || st.size < (minBytes ?? PARALLEL_MIN_BYTES)) return undefined;
+    size = st.size;
+    const fd = openSync(path, 'r');
+    try {
+      head = head.subarray(0, readSync(fd, head, 0, head.length, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined; // the one-pass reading reports why
+  }
+  if (compressionOf(head) !== 'none') return undefined;
+  if (choice === 'auto' && sniffFormat(head.toString('latin1').split('\n')) !== 'postfix') return undefined;
+  return size;
+}
+
+/**
  * Feeds one file (or stdin) through its reader into `sink`; the source's counts come back. With a
  * `pool`, the reader is the pool's (the caller finishes the pool after the last file); without,
- * the file is read on its own.
+ * the file is read on its own. With `aggregate` (the Aggregate `sink` adds to), a large plain
+ * Postfix log is read by two threads (monitor/halves.ts).
  */
 export async function readSource(
   path: string,
   choice: SourceChoice,
   sink: (e: MonitorEvent) => void,
-  opts: { year?: number; stdin?: NodeJS.ReadableStream; examples?: number; onProgress?: MonitorOptions['onProgress']; scores?: number[]; pool?: ReaderPool },
+  opts: { year?: number; stdin?: NodeJS.ReadableStream; examples?: number; onProgress?: MonitorOptions['onProgress']; scores?: number[]; pool?: ReaderPool; aggregate?: Aggregate; halves?: HalvesOptions },
 ): Promise<SourceReport> {
   const { mtimeMs } = checkReadable(path);
   const yearFrom: SourceReport['yearFrom'] = opts.year !== undefined ? 'flag' : path === '-' ? 'now' : 'mtime';
@@ -156,12 +189,24 @@ export async function readSource(
   const pool = opts.pool ?? new ReaderPool();
   let reader: Reader | undefined;
   const keep = opts.examples ?? 5;
+  const readerOpts = opts.year !== undefined ? { year: opts.year } : { refMs: mtimeMs };
+  const size = opts.aggregate && opts.pool ? halvesSize(path, choice, opts.halves?.minBytes) : undefined;
+  if (size !== undefined) {
+    rep.format = 'postfix';
+    reader = pool.forFile('postfix', readerOpts);
+    const counts = await readInHalves(path, size, opts.aggregate!, reader as PostfixReader, { ...opts.halves, reader: readerOpts, examples: keep, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    if (counts) {
+      Object.assign(rep, counts);
+      rep.yearFrom = yearFrom;
+      return rep;
+    }
+  }
   await readLines(
     path,
     (lines) => {
       if (!reader) {
         if (choice === 'auto') rep.format = sniffFormat(lines);
-        reader = pool.forFile(rep.format, { ...(opts.year !== undefined ? { year: opts.year } : { refMs: mtimeMs }) });
+        reader = pool.forFile(rep.format, readerOpts);
       }
       for (const l of lines) {
         rep.lines++;
@@ -283,6 +328,8 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
           examples: opts.examples ?? 5,
           scores,
           pool,
+          aggregate: agg,
+          ...(opts.halves ? { halves: opts.halves } : {}),
         }),
       );
     }

@@ -16,7 +16,7 @@
  */
 import type { SmtpStage } from '../delivery/classification.js';
 import { LineResult, lowerCase, newEvent, type LogReader, type MonitorEvent } from './events.js';
-import { ClassicClock, scanSyslogHeader, type SyslogHeader } from './syslog.js';
+import { ClassicClock, scanSyslogHeader, type ClockState, type SyslogHeader } from './syslog.js';
 import { RecentValues } from './recent-values.js';
 
 /**
@@ -130,7 +130,7 @@ interface DeferredRecipient {
 }
 
 /** One queue id's state (see PostfixReader.messages). */
-interface QueueEntry {
+export interface QueueEntry {
   /** Receipt time, while the receipt is not counted yet (NaN once it is, or without one). */
   receivedAt: number;
   /** Order in which receipts were first held (finish keeps it). */
@@ -157,9 +157,44 @@ export class PostfixReader implements LogReader {
   private readonly dsns = new RecentValues(8, same);
   /** Receipts not yet counted, in the order they were first held (finish counts them in that order). */
   private pendingSeq = 0;
+  /**
+   * Set when this reader reads a later part of a log on its own (monitor/halves.ts): the queue ids
+   * that arrive in it (smtpd's or postscreen's client=, pickup), and the queue ids of lines held
+   * back. A line that needs per-message state of a queue id that has not arrived in this part is
+   * answered with LineResult.Later: an earlier part knows that message.
+   */
+  private readonly arrived: Set<string> | undefined;
+  private readonly heldBack: Set<string> | undefined;
+  /** A queue id arrived after lines of it were held back: this part cannot be read on its own. */
+  arrivedAfterHeld = false;
+  /** The time stamp of the last line answered with Later. */
+  laterAt = NaN;
 
-  constructor(opts: { year?: number; refMs?: number }) {
+  constructor(opts: { year?: number; refMs?: number; later?: boolean }) {
     this.clock = new ClassicClock(opts);
+    if (opts.later) {
+      this.arrived = new Set();
+      this.heldBack = new Set();
+    }
+  }
+
+  /** What this reader knows of the messages in flight, its clock's year state, and (a later part) the queue ids that arrived. */
+  state(): { messages: Map<string, QueueEntry>; pendingSeq: number; clock: ClockState; arrived: Set<string> | undefined } {
+    return { messages: this.messages, pendingSeq: this.pendingSeq, clock: this.clock.state, arrived: this.arrived };
+  }
+
+  /**
+   * Goes on from the end of a later part of the same log, read on its own after this one: its
+   * messages in flight (none of them known here) join this reader's, its receipts after this
+   * reader's; with --year its clock's year state is taken over.
+   */
+  adopt(later: { messages: Iterable<[string, QueueEntry]>; pendingSeq: number; clock: ClockState }, withYear: boolean): void {
+    for (const [qid, e] of later.messages) {
+      e.seq += this.pendingSeq;
+      this.messages.set(qid, e);
+    }
+    this.pendingSeq += later.pendingSeq;
+    if (withYear) this.clock.adopt(later.clock);
   }
 
   /**
@@ -176,10 +211,12 @@ export class PostfixReader implements LogReader {
    * One line. Fields are found by position in the line and only the values an event needs are cut
    * out: this runs a million times for a day's log of a busy server.
    */
-  line(t: string, emit: (e: MonitorEvent) => void): LineResult {
+  line(t: string, emit: (e: MonitorEvent) => void, knownAt?: number): LineResult {
     const h = this.header;
     if (!scanSyslogHeader(t, this.clock, h)) return t.trim() === '' ? LineResult.Ignored : LineResult.Skipped;
-    const { at, progStart, progEnd, colon, slash } = h;
+    const { progStart, progEnd, colon, slash } = h;
+    // A held-back line is read again with the time its own part's clock gave it.
+    const at = knownAt === undefined ? h.at : knownAt;
     const n = t.length;
     const m = colon + 2;
     if (slash < 0) {
@@ -193,6 +230,10 @@ export class PostfixReader implements LogReader {
     const qidEnd = queueIdEnd(t, m);
     if (qidEnd < 0) return LineResult.Ignored; // "connect from …", "warning: …", statistics
     const q = qidEnd + 2;
+    if (this.arrived !== undefined && this.holdBack(t, m, qidEnd, q, sv, svLen)) {
+      this.laterAt = at;
+      return LineResult.Later;
+    }
     switch (t.charCodeAt(q)) {
       case 116 /* t */:
         if (t.startsWith('to=<', q)) return this.status(t.slice(m, qidEnd), at, t, q, emit);
@@ -236,6 +277,33 @@ export class PostfixReader implements LogReader {
         break;
     }
     return LineResult.Ignored;
+  }
+
+  /**
+   * For a reader of a later part: notes arrivals, and whether a line must wait for the earlier
+   * parts' state of its message. The lines that read or change `messages` — to=, from=, removed,
+   * cleanup's rejects — are held back unless their queue id arrived in this part; the arrivals are
+   * exactly the lines that call hold().
+   */
+  private holdBack(t: string, m: number, qidEnd: number, q: number, sv: number, svLen: number): boolean {
+    const c = t.charCodeAt(q);
+    const arrival =
+      (c === 99 /* c */ && t.startsWith('client=', q) && ((svLen === 5 && t.startsWith('smtpd', sv)) || (svLen === 10 && t.startsWith('postscreen', sv)))) ||
+      ((c === 117 /* u */ || c === 115) /* s */ && (t.startsWith('uid=', q) || t.startsWith('sender=', q)) && svLen === 6 && t.startsWith('pickup', sv));
+    const qid = t.slice(m, qidEnd);
+    if (arrival) {
+      if (this.heldBack!.has(qid)) this.arrivedAfterHeld = true;
+      this.arrived!.add(qid);
+      return false;
+    }
+    if (this.arrived!.has(qid)) return false;
+    const stateful =
+      (c === 116 /* t */ && t.startsWith('to=<', q)) ||
+      (c === 102 /* f */ && t.startsWith('from=<', q)) ||
+      (c === 114 /* r */ && (t.startsWith('removed', q) || (t.startsWith('reject: ', q) && svLen === 7 && t.startsWith('cleanup', sv)))) ||
+      (c === 109 /* m */ && t.startsWith('milter-reject: ', q) && svLen === 7 && t.startsWith('cleanup', sv));
+    if (stateful) this.heldBack!.add(qid);
+    return stateful;
   }
 
   /** At the end of the input: messages received whose sender never showed up still count as received. */

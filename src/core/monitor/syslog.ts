@@ -38,6 +38,12 @@ export interface SyslogHeader {
  * next). `refMs`: a time the log cannot be later than (mtime): each line gets that year, or the year
  * before when its month and day lie after the reference's.
  */
+export interface ClockState {
+  year: number;
+  lastMonth: number;
+  firstMonth: number;
+}
+
 export class ClassicClock {
   private year: number;
   private lastMonth = -1;
@@ -50,7 +56,23 @@ export class ClassicClock {
     this.year = opts.year ?? this.ref?.getFullYear() ?? new Date().getFullYear();
   }
 
+  /** The month of the first classic time stamp read (-1: none yet). */
+  private firstMonth = -1;
+
+  /** The year state (with --year): where a later part of the same log, read on its own, starts and ends. */
+  get state(): ClockState {
+    return { year: this.year, lastMonth: this.lastMonth, firstMonth: this.firstMonth };
+  }
+
+  /** Goes on from where a later part of the log, read on its own, left its clock. */
+  adopt(s: ClockState): void {
+    this.year = s.year;
+    this.lastMonth = s.lastMonth;
+    this.cacheKey = '';
+  }
+
   private yearFor(month: number, day: number): number {
+    if (this.firstMonth === -1) this.firstMonth = month;
     if (this.ref) {
       const rm = this.ref.getMonth();
       // A day's slack: a line written just before midnight in a file touched just after.
