@@ -40,6 +40,9 @@ export const DETECTOR_LIMITS = {
   DELAY_FIXED_MS: HOUR_MS,
 } as const;
 const L = DETECTOR_LIMITS;
+/** localeCompare's order (ECMA-402: it is a default Collator's compare), with the collator made once (when first needed) rather than per comparison. */
+let collator: Intl.Collator | undefined;
+const collate = (a: string, b: string): number => (collator ??= new Intl.Collator()).compare(a, b);
 const WEEK_MS = 7 * DAY_MS;
 
 export interface DetectOptions {
@@ -60,55 +63,56 @@ interface Baseline {
 }
 
 /**
- * One metric of one series, hour by hour, each hour computed once: every window hour's baseline
- * reads up to a week of the hours before it, for every series and metric.
+ * One metric of one series, hour by hour from the start of the history to the last window hour,
+ * each hour computed once, up front: every window hour's baseline reads up to a week of the hours
+ * before it, for every series and metric, straight from these arrays.
  */
 class HourValues {
-  private readonly values: Float64Array;
-  /** 0 not computed yet, 1 a value, 2 no value. */
-  private readonly state: Uint8Array;
+  /** The hour's value; `has` tells whether there is one (rates need volume, delays enough samples). */
+  readonly values: Float64Array;
+  readonly has: Uint8Array;
 
   constructor(
-    private readonly series: Series,
-    private readonly start: number,
+    series: Series,
+    readonly start: number,
     end: number,
-    private readonly value: (c: Counts | undefined, h: number) => number | undefined,
+    value: (c: Counts | undefined, h: number) => number | undefined,
   ) {
     const n = Number.isFinite(start) && end >= start ? Math.floor((end - start) / HOUR_MS) + 1 : 0;
     this.values = new Float64Array(n);
-    this.state = new Uint8Array(n);
+    this.has = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const h = start + i * HOUR_MS;
+      const v = value(series.hours.get(h), h);
+      if (v !== undefined) {
+        this.values[i] = v;
+        this.has[i] = 1;
+      }
+    }
   }
 
+  /** The value of hour `h` (one of the hours from start to end). */
   at(h: number): number | undefined {
     const i = (h - this.start) / HOUR_MS;
-    if (!(i >= 0 && i < this.state.length && Number.isInteger(i))) return this.value(this.series.hours.get(h), h);
-    const st = this.state[i]!;
-    if (st === 1) return this.values[i]!;
-    if (st === 2) return undefined;
-    const v = this.value(this.series.hours.get(h), h);
-    if (v === undefined) this.state[i] = 2;
-    else {
-      this.state[i] = 1;
-      this.values[i] = v;
-    }
-    return v;
+    return this.has[i] === 1 ? this.values[i]! : undefined;
   }
 }
 
 /** Baseline for hour H from the hours before it; hours without a value (rates without volume) are left out. */
-function baselineAt(values: HourValues, H: number, opts: DetectOptions): Baseline | undefined {
+function baselineAt(hv: HourValues, H: number, opts: DetectOptions): Baseline | undefined {
   const from = Math.max(hourOf(opts.historyStart), H - opts.baselineMs);
   if (H - from < L.MIN_HISTORY_HOURS * HOUR_MS) return undefined;
+  const { values, has } = hv;
+  const first = (from - hv.start) / HOUR_MS;
+  const last = (H - hv.start) / HOUR_MS; // exclusive
   const sameHour: number[] = [];
   const ewma = new Ewma(L.EWMA_ALPHA);
   let dayMax = 0;
-  for (let h = from; h < H; h += HOUR_MS) {
-    const v = values.at(h);
-    if (v === undefined) continue;
-    if ((H - h) % WEEK_MS === 0) sameHour.push(v);
-    ewma.push(v);
-    if (H - h <= DAY_MS && v > dayMax) dayMax = v;
-  }
+  // The same hour of the week, one, two … weeks back, oldest first.
+  const weekHours = WEEK_MS / HOUR_MS;
+  for (let i = last - Math.floor((last - first) / weekHours) * weekHours; i < last; i += weekHours) if (has[i] === 1) sameHour.push(values[i]!);
+  for (let i = first; i < last; i++) if (has[i] === 1) ewma.push(values[i]!);
+  for (let i = Math.max(first, last - DAY_MS / HOUR_MS); i < last; i++) if (has[i] === 1 && values[i]! > dayMax) dayMax = values[i]!;
   if (sameHour.length >= L.MIN_SAME_HOUR) {
     const m = median(sameHour);
     return { model: 'hour-of-week', centre: m, spread: mad(sameHour, m), samples: sameHour.length, dayMax };
@@ -294,7 +298,7 @@ function topReplyFor(agg: Aggregate, key: string, hour: number, kind: 'deferred'
 }
 
 function mergeHits(hits: Hit[], agg: Aggregate): Finding[] {
-  hits.sort((a, b) => a.code.localeCompare(b.code) || a.key.localeCompare(b.key) || a.hour - b.hour);
+  hits.sort((a, b) => collate(a.code, b.code) || collate(a.key, b.key) || a.hour - b.hour);
   const out: Finding[] = [];
   for (let i = 0; i < hits.length; ) {
     let j = i + 1;

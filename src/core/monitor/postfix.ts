@@ -290,20 +290,22 @@ export class PostfixReader implements LogReader {
     const arrival =
       (c === 99 /* c */ && t.startsWith('client=', q) && ((svLen === 5 && t.startsWith('smtpd', sv)) || (svLen === 10 && t.startsWith('postscreen', sv)))) ||
       ((c === 117 /* u */ || c === 115) /* s */ && (t.startsWith('uid=', q) || t.startsWith('sender=', q)) && svLen === 6 && t.startsWith('pickup', sv));
-    const qid = t.slice(m, qidEnd);
     if (arrival) {
+      const qid = t.slice(m, qidEnd);
       if (this.heldBack!.has(qid)) this.arrivedAfterHeld = true;
       this.arrived!.add(qid);
       return false;
     }
-    if (this.arrived!.has(qid)) return false;
     const stateful =
       (c === 116 /* t */ && t.startsWith('to=<', q)) ||
       (c === 102 /* f */ && t.startsWith('from=<', q)) ||
       (c === 114 /* r */ && (t.startsWith('removed', q) || (t.startsWith('reject: ', q) && svLen === 7 && t.startsWith('cleanup', sv)))) ||
       (c === 109 /* m */ && t.startsWith('milter-reject: ', q) && svLen === 7 && t.startsWith('cleanup', sv));
-    if (stateful) this.heldBack!.add(qid);
-    return stateful;
+    if (!stateful) return false;
+    const qid = t.slice(m, qidEnd);
+    if (this.arrived!.has(qid)) return false;
+    this.heldBack!.add(qid);
+    return true;
   }
 
   /** At the end of the input: messages received whose sender never showed up still count as received. */
