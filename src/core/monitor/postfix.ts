@@ -161,9 +161,11 @@ export class PostfixReader implements LogReader {
    * Set when this reader reads a later part of a log on its own (monitor/halves.ts): the queue ids
    * that arrive in it (smtpd's or postscreen's client=, pickup), and the queue ids of lines held
    * back. A line that needs per-message state of a queue id that has not arrived in this part is
-   * answered with LineResult.Later: an earlier part knows that message.
+   * answered with LineResult.Later: an earlier part knows that message. A queue id arrived here
+   * when `messages` has it (in flight) or `gone` does (arrived, then removed).
    */
-  private readonly arrived: Set<string> | undefined;
+  private readonly arrived: string[] | undefined;
+  private readonly gone: Set<string> | undefined;
   private readonly heldBack: Set<string> | undefined;
   /** A queue id arrived after lines of it were held back: this part cannot be read on its own. */
   arrivedAfterHeld = false;
@@ -173,13 +175,14 @@ export class PostfixReader implements LogReader {
   constructor(opts: { year?: number; refMs?: number; later?: boolean }) {
     this.clock = new ClassicClock(opts);
     if (opts.later) {
-      this.arrived = new Set();
+      this.arrived = [];
+      this.gone = new Set();
       this.heldBack = new Set();
     }
   }
 
   /** What this reader knows of the messages in flight, its clock's year state, and (a later part) the queue ids that arrived. */
-  state(): { messages: Map<string, QueueEntry>; pendingSeq: number; clock: ClockState; arrived: Set<string> | undefined } {
+  state(): { messages: Map<string, QueueEntry>; pendingSeq: number; clock: ClockState; arrived: string[] | undefined } {
     return { messages: this.messages, pendingSeq: this.pendingSeq, clock: this.clock.state, arrived: this.arrived };
   }
 
@@ -260,6 +263,7 @@ export class PostfixReader implements LogReader {
           const entry = this.messages.get(qid);
           if (entry !== undefined) {
             this.messages.delete(qid);
+            this.gone?.add(qid);
             this.flushPending(entry, qid, emit);
           }
           return LineResult.Parsed;
@@ -292,8 +296,8 @@ export class PostfixReader implements LogReader {
       ((c === 117 /* u */ || c === 115) /* s */ && (t.startsWith('uid=', q) || t.startsWith('sender=', q)) && svLen === 6 && t.startsWith('pickup', sv));
     if (arrival) {
       const qid = t.slice(m, qidEnd);
-      if (this.heldBack!.has(qid)) this.arrivedAfterHeld = true;
-      this.arrived!.add(qid);
+      if (this.heldBack!.size > 0 && this.heldBack!.has(qid)) this.arrivedAfterHeld = true;
+      this.arrived!.push(qid);
       return false;
     }
     const stateful =
@@ -303,7 +307,8 @@ export class PostfixReader implements LogReader {
       (c === 109 /* m */ && t.startsWith('milter-reject: ', q) && svLen === 7 && t.startsWith('cleanup', sv));
     if (!stateful) return false;
     const qid = t.slice(m, qidEnd);
-    if (this.arrived!.has(qid)) return false;
+    // Most of these are messages in flight here: `messages` is small, `gone` large.
+    if (this.messages.has(qid) || this.gone!.has(qid)) return false;
     this.heldBack!.add(qid);
     return true;
   }
@@ -485,7 +490,10 @@ export class PostfixReader implements LogReader {
       if (q !== undefined) {
         this.flushPending(q, qid, emit);
         // cleanup(8) rejected the message: no qmgr line and no "removed" follow; nothing else is kept for it.
-        if (q.sender === undefined && q.deferred === undefined) this.messages.delete(qid);
+        if (q.sender === undefined && q.deferred === undefined) {
+          this.messages.delete(qid);
+          this.gone?.add(qid);
+        }
       }
       emit(this.reject(at, qid, t.slice(r)));
       return LineResult.Parsed;
