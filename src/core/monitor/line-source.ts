@@ -2,7 +2,7 @@
  * Reads log files line by line without holding them in memory: plain text, gzip (what logrotate
  * writes with `compress`) and zstd (KumoMTA's log files), recognised by their magic numbers
  * rather than their names, and standard input. Lines are handed over a chunk at a time
- * (synchronously), so a million-line file costs one callback per 1 MiB, not one promise per line.
+ * (synchronously), so a million-line file costs one callback per 256 KiB, not one promise per line.
  */
 import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { isAscii } from 'node:buffer';
@@ -137,7 +137,12 @@ function latin1Line(b: Buffer, start: number, end: number): string {
   return (b as unknown as Slicing).latin1Slice(start, end > start && b[end - 1] === 13 ? end - 1 : end);
 }
 
-const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Bytes per read. A chunk's lines are alive while it is counted, and whatever is alive when the young
+ * generation is collected gets copied: smaller chunks keep that small (256 KiB measured a little
+ * faster than 1 MiB on the bench log).
+ */
+const CHUNK_BYTES = 256 * 1024;
 
 /**
  * An uncompressed regular file, read with readSync in this thread: a read from the page cache
