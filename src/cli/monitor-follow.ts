@@ -100,7 +100,8 @@ export async function follow(ctx: CliContext, paths: string[], flags: MonitorFla
   const pool = new ReaderPool();
   for (const p of files) {
     const size = statSync(p).size;
-    const rep = await readSource(p, flags.source, sink, { ...(flags.year !== undefined ? { year: flags.year } : {}), scores, pool });
+    // A large plain Postfix log is read by two threads (monitor/halves.ts), its state then where one pass leaves it.
+    const rep = await readSource(p, flags.source, sink, { ...(flags.year !== undefined ? { year: flags.year } : {}), scores, pool, aggregate: agg });
     sources.push(rep);
     if (!isCompressed(p)) {
       live.push(p);

@@ -5,8 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { runCli, BIN } from '../helpers/cli.js';
 import { generatePostfixLog } from '../helpers/postfix-log.js';
+import { runMonitor } from '../../src/core/monitor/monitor.js';
+import { PARALLEL_MIN_BYTES } from '../../src/core/monitor/halves.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'monitor-cli-'));
 const g = generatePostfixLog({ start: new Date('2026-11-02T00:00:00Z'), hours: 24 * 3, peakPerHour: 150, seed: 21, rfc3339: true, blocklist: { provider: 'gmail', list: 'zen.spamhaus.org', ip: '203.0.113.5', rate: 0.3, fromHour: 60, hours: 1 } });
@@ -36,6 +39,24 @@ test('--json: the documented document, and exit 1 on a blocklist reply (an error
   for (const k of ['text', 'count', 'classification']) assert.ok(k in gmail.topReplies[0], k);
   assert.deepEqual(gmail.blocklists[0], { list: 'zen.spamhaus.org', ip: '203.0.113.5', count: gmail.blocklists[0].count });
   assert.ok(doc.findings.some((f: { code: string }) => f.code === 'BLOCKLIST_REPLY'));
+});
+
+test('a log past PARALLEL_MIN_BYTES is read by the built worker thread: the same report as one pass', async () => {
+  const big = generatePostfixLog({ start: new Date('2026-11-02T00:00:00Z'), hours: 48, peakPerHour: 1400, seed: 23, deferralBurst: { provider: 'gmail', rate: 0.5, fromHour: 30, hours: 2 } });
+  const BIG = join(dir, 'big.log');
+  writeFileSync(BIG, big.text);
+  assert.ok(Buffer.byteLength(big.text) >= PARALLEL_MIN_BYTES, `${Buffer.byteLength(big.text)} bytes`);
+  const r = await runCli(['monitor', BIG, '--json', '--year', '2026']);
+  assert.ok(r.code === 0 || r.code === 1, r.stderr);
+  const { schemaVersion: _v, command: _c, ...doc } = JSON.parse(r.stdout);
+  const one = await runMonitor({ inputs: [BIG], source: 'auto', by: 'provider', baselineMs: 7 * 86_400_000, now: Date.now(), year: 2026, halves: { minBytes: Number.MAX_SAFE_INTEGER } });
+  for (const k of ['window', 'sources', 'totals', 'groups', 'providers', 'senderDomains', 'hourly', 'daily', 'findings'] as const) assert.deepEqual(doc[k], JSON.parse(JSON.stringify(one[k])), k);
+  // The built code starts its worker thread (halves-worker.js) and merges, rather than reading the second half again.
+  const built = (await import(pathToFileURL(join(BIN, '../../dist/core/monitor/monitor.js')).href)) as typeof import('../../src/core/monitor/monitor.js');
+  const ways: string[] = [];
+  await built.runMonitor({ inputs: [BIG], source: 'auto', by: 'provider', baselineMs: 7 * 86_400_000, now: Date.now(), year: 2026, halves: { onJoin: (how) => ways.push(how) } });
+  assert.deepEqual(ways, ['merged']);
+  rmSync(BIG);
 });
 
 test('a clean log exits 0 with --fail-on warning; human output names the providers', async () => {

@@ -143,7 +143,9 @@ export function splitPoint(path: string, size: number): number | undefined {
 /**
  * Reads the second half in a worker thread: halves-worker.js beside this module once built; run
  * from the TypeScript source (the tests, under tsx), the worker registers tsx's loader first, which
- * a worker thread does not inherit.
+ * a worker thread does not inherit. The worker gets none of this process's Node options
+ * (`execArgv: []`): they are not its business, and some stop a worker from starting at all
+ * (`--input-type`, an `--import` of a TypeScript file).
  */
 function inWorker(input: HalfInput): Promise<HalfResult> {
   const self = import.meta.url;
@@ -151,8 +153,8 @@ function inWorker(input: HalfInput): Promise<HalfResult> {
   const url = new URL(fromSource ? './halves-worker.ts' : './halves-worker.js', self);
   return new Promise((resolve, reject) => {
     const w = fromSource
-      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: input })
-      : new Worker(url, { workerData: input });
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: input, execArgv: [] })
+      : new Worker(url, { workerData: input, execArgv: [] });
     w.once('message', (m: HalfResult) => {
       resolve(m);
       void w.terminate();

@@ -181,6 +181,16 @@ test('a generated log read by a real worker thread: the same report as one pass,
   }
 });
 
+test('a worker thread that fails (or cannot start): the second half is read again here, with the same report', async () => {
+  const { path } = write('worker-fails.log', STRADDLING);
+  const ways: string[] = [];
+  const failing = async () => {
+    throw new Error('no worker threads here');
+  };
+  assert.equal(await report({ inputs: [path], year: 2026 }, { minBytes: 0, second: failing, onJoin: (how) => ways.push(how) }), await report({ inputs: [path], year: 2026 }, ONE_PASS));
+  assert.deepEqual(ways, ['reread']);
+});
+
 test('a file without a line start past its middle is read in one pass', async () => {
   const { path } = write('one-line.log', [STRADDLING[0]!]);
   const ways: string[] = [];
