@@ -14,6 +14,11 @@ export interface MonitorEvent {
   queueId?: string;
   /** Envelope sender ("" for the null sender). */
   sender?: string;
+  /**
+   * The sender's domain, lower-cased, when the reader has it at hand (once per message rather than
+   * once per event); otherwise the aggregation takes it from `sender`.
+   */
+  senderDomain?: string;
   recipient?: string;
   /** The host the MTA handed the message to (MX or relay), without its IP. */
   relay?: string;
@@ -47,6 +52,7 @@ export function newEvent(at: number, kind: EventKind, queueId: string | undefine
     kind,
     queueId,
     sender: undefined,
+    senderDomain: undefined,
     recipient: undefined,
     relay: undefined,
     relayIp: undefined,

@@ -170,7 +170,7 @@ export class Aggregate {
     if (e.at < this.firstAt) this.firstAt = e.at;
     if (e.at > this.lastAt) this.lastAt = e.at;
     const kind = e.kind;
-    const senderDomain = this.senderDomainOf(e.sender) ?? (e.sender === '' ? '<>' : '(unknown)');
+    const senderDomain = e.senderDomain ?? this.senderDomainOf(e.sender) ?? (e.sender === '' ? '<>' : '(unknown)');
     const outbound = e.kind !== 'received' && e.kind !== 'rejected';
     // The recipient's domain is only needed where the relay names no known provider, and for --by destination.
     const relayProvider = e.kind === 'received' ? undefined : relayProviderOf(e.relay, this.relayProviders);

@@ -15,7 +15,7 @@
  * "N deferrals"), not distinct messages, and qmgr's "status=expired" is counted as expired.
  */
 import type { SmtpStage } from '../delivery/classification.js';
-import { LineResult, lowerCase, newEvent, type LogReader, type MonitorEvent } from './events.js';
+import { domainStart, LineResult, lowerCase, newEvent, type LogReader, type MonitorEvent } from './events.js';
 import { ClassicClock, scanSyslogHeader, type ClockState, type SyslogHeader } from './syslog.js';
 import { RecentValues } from './recent-values.js';
 
@@ -136,6 +136,8 @@ export interface QueueEntry {
   /** Order in which receipts were first held (finish keeps it). */
   seq: number;
   sender: string | undefined;
+  /** The sender's domain (lower-cased; undefined without an "@"), found once for all the message's events. */
+  senderDomain: string | undefined;
   deferred: DeferredRecipient[] | undefined;
 }
 
@@ -155,6 +157,13 @@ export class PostfixReader implements LogReader {
   private readonly relays = new RecentValues(16, lowerCase);
   private readonly relayIps = new RecentValues(16, same);
   private readonly dsns = new RecentValues(8, same);
+  private readonly senderDomains = new RecentValues(16, lowerCase);
+
+  /** The domain of a sender (after its last "@"), lower-cased; undefined without one. As the aggregation reads it. */
+  private senderDomainOf(sender: string): string | undefined {
+    const d = domainStart(sender);
+    return d < 0 ? undefined : this.senderDomains.get(sender, d, sender.length);
+  }
   /** Receipts not yet counted, in the order they were first held (finish counts them in that order). */
   private pendingSeq = 0;
   /**
@@ -324,7 +333,7 @@ export class PostfixReader implements LogReader {
   /** A receipt (smtpd's or postscreen's client=, pickup's line), counted once qmgr names the sender. */
   private hold(qid: string, at: number): void {
     const q = this.messages.get(qid);
-    if (q === undefined) this.messages.set(qid, { receivedAt: at, seq: this.pendingSeq++, sender: undefined, deferred: undefined });
+    if (q === undefined) this.messages.set(qid, { receivedAt: at, seq: this.pendingSeq++, sender: undefined, senderDomain: undefined, deferred: undefined });
     else {
       if (Number.isNaN(q.receivedAt)) q.seq = this.pendingSeq++;
       q.receivedAt = at;
@@ -333,7 +342,7 @@ export class PostfixReader implements LogReader {
 
   private entry(qid: string): QueueEntry {
     let q = this.messages.get(qid);
-    if (q === undefined) this.messages.set(qid, (q = { receivedAt: NaN, seq: 0, sender: undefined, deferred: undefined }));
+    if (q === undefined) this.messages.set(qid, (q = { receivedAt: NaN, seq: 0, sender: undefined, senderDomain: undefined, deferred: undefined }));
     return q;
   }
 
@@ -342,7 +351,10 @@ export class PostfixReader implements LogReader {
     if (Number.isNaN(at)) return;
     q.receivedAt = NaN;
     const e = newEvent(at, 'received', qid);
-    if (sender !== undefined) e.sender = sender;
+    if (sender !== undefined) {
+      e.sender = sender;
+      e.senderDomain = q.senderDomain;
+    }
     if (size !== undefined) e.size = size;
     emit(e);
   }
@@ -359,6 +371,7 @@ export class PostfixReader implements LogReader {
       for (let c = t.charCodeAt(i); c >= 48 && c <= 57; c = t.charCodeAt(++i)) size = size * 10 + (c - 48);
       const entry = this.entry(qid);
       entry.sender = sender;
+      entry.senderDomain = this.senderDomainOf(sender);
       this.flushPending(entry, qid, emit, sender, i > r + 5 ? size : undefined);
       return LineResult.Parsed;
     }
@@ -423,7 +436,10 @@ export class PostfixReader implements LogReader {
     const e = newEvent(at, kind, qid);
     const entry = this.messages.get(qid);
     const sender = entry?.sender;
-    if (sender !== undefined) e.sender = sender;
+    if (sender !== undefined) {
+      e.sender = sender;
+      e.senderDomain = entry!.senderDomain;
+    }
     if (recipient !== undefined) e.recipient = recipient;
     if (relayAt >= 0) {
       // relay=mx.example.com[192.0.2.1]:25 → host and IP ("none", "local", "virtual" have no IP).
