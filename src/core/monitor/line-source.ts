@@ -6,8 +6,8 @@
  */
 import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { isAscii } from 'node:buffer';
-import { createGunzip } from 'node:zlib';
-import { Transform, type Readable } from 'node:stream';
+// zlib and stream are loaded when a compressed file or standard input is read (a plain file needs neither).
+import type { Transform, Readable } from 'node:stream';
 import { MailpaceError } from '../errors.js';
 
 export interface InputFile {
@@ -53,6 +53,7 @@ export function checkReadable(path: string): { mtimeMs: number } {
 /** A streaming zstd decoder (fzstd, pure JavaScript: Node 20's zlib has no zstd), loaded only when a .zst file is read. */
 async function zstdStream(): Promise<Transform> {
   const { Decompress } = await import('fzstd');
+  const { Transform } = await import('node:stream');
   let push: ((chunk: Uint8Array) => void) | undefined;
   const dec = new Decompress((chunk) => push?.(chunk));
   const t = new Transform({
@@ -214,7 +215,7 @@ export async function readLines(
     if (kind === 'none') stream = source;
     else {
       const { Readable: R } = await import('node:stream');
-      const decomp = kind === 'gzip' ? createGunzip() : await zstdStream();
+      const decomp = kind === 'gzip' ? (await import('node:zlib')).createGunzip() : await zstdStream();
       const input = R.from(source);
       input.on('error', (e) => decomp.destroy(e));
       stream = input.pipe(decomp) as unknown as AsyncIterable<Buffer>;
