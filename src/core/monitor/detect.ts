@@ -20,7 +20,7 @@
  * Consecutive hours that fire for the same group merge into one finding: since when, until when, peak.
  */
 import type { Finding, Severity } from '../types.js';
-import { Ewma, mad, median, percentiles, wilson } from './stats.js';
+import { Ewma, mad, median, percentile, wilson } from './stats.js';
 import { DAY_MS, HOUR_MS, hourOf, type Aggregate, type Counts, type Series } from './metrics.js';
 
 export const DETECTOR_LIMITS = {
@@ -42,7 +42,7 @@ export const DETECTOR_LIMITS = {
 const L = DETECTOR_LIMITS;
 /** localeCompare's order (ECMA-402: it is a default Collator's compare), with the collator made once (when first needed) rather than per comparison. */
 let collator: Intl.Collator | undefined;
-const collate = (a: string, b: string): number => (collator ??= new Intl.Collator()).compare(a, b);
+const collate = (a: string, b: string): number => (a === b ? 0 : (collator ??= new Intl.Collator()).compare(a, b));
 const WEEK_MS = 7 * DAY_MS;
 
 export interface DetectOptions {
@@ -174,7 +174,7 @@ export function detect(agg: Aggregate, opts: DetectOptions): Finding[] {
     const delays = series.delays
       ? new HourValues(series, start, end, (_cc, h) => {
           const dd = series.delays!.get(h);
-          return dd && dd.length >= 5 ? percentiles(dd)!.p95 : undefined;
+          return dd && dd.length >= 5 ? percentile(dd, 0.95) : undefined;
         })
       : undefined;
 

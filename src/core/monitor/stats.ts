@@ -74,29 +74,40 @@ function swap(a: Float64Array, i: number, j: number): void {
 }
 
 /**
+ * The samples in a Float64Array of their own (new Float64Array(array) copies a plain array of numbers
+ * directly; from() goes through its iterator), and whether selection may be used on it: 64 or more
+ * samples, none NaN (those are sorted instead).
+ */
+function copyForSelection(samples: ArrayLike<number>): { s: Float64Array; selectable: boolean } {
+  const s = new Float64Array(samples as ArrayLike<number>);
+  let selectable = s.length >= 64;
+  for (let i = 0; selectable && i < s.length; i++) if (Number.isNaN(s[i]!)) selectable = false;
+  return { s, selectable };
+}
+
+/** One nearest-rank percentile (q in 0..1) of the samples, selected in a copy: the value percentiles() gives for it. Undefined when empty. */
+export function percentile(samples: ArrayLike<number>, q: number): number | undefined {
+  const n = samples.length;
+  if (n === 0) return undefined;
+  const { s, selectable } = copyForSelection(samples);
+  const k = rankOf(n, q);
+  if (!(selectable && select(s, k, 0, n - 1))) s.sort();
+  return s[k]!;
+}
+
+/**
  * p50/p95/p99 of the samples, nearest rank: the three order statistics are selected in a copy
  * (linear time) rather than sorting it all; the same values a sort gives. Samples with a NaN are sorted.
  */
 export function percentiles(samples: ArrayLike<number>): { p50: number; p95: number; p99: number } | undefined {
   const n = samples.length;
   if (n === 0) return undefined;
-  // new Float64Array(array) copies a plain array of numbers directly (from() goes through its iterator).
-  const s = new Float64Array(samples as ArrayLike<number>);
+  const { s, selectable } = copyForSelection(samples);
   const k50 = rankOf(n, 0.5);
   const k95 = rankOf(n, 0.95);
   const k99 = rankOf(n, 0.99);
-  let selected = n >= 64;
-  if (selected) {
-    for (let i = 0; i < n; i++) {
-      if (Number.isNaN(s[i]!)) {
-        selected = false;
-        break;
-      }
-    }
-  }
   // Largest rank first: each selection leaves the smaller ranks in the part before it.
-  selected = selected && select(s, k99, 0, n - 1) && select(s, k95, 0, k99) && select(s, k50, 0, k95);
-  if (!selected) s.sort();
+  if (!(selectable && select(s, k99, 0, n - 1) && select(s, k95, 0, k99) && select(s, k50, 0, k95))) s.sort();
   return { p50: s[k50]!, p95: s[k95]!, p99: s[k99]! };
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ewma, mad, median, percentiles, wilson } from '../../../src/core/monitor/stats.js';
+import { Ewma, mad, median, percentile, percentiles, wilson } from '../../../src/core/monitor/stats.js';
 import { normalizeReply, ipInReply } from '../../../src/core/monitor/replies.js';
 import { eximDuration } from '../../../src/core/monitor/exim.js';
 
@@ -46,10 +46,15 @@ test('percentiles select the same order statistics a full sort gives: ascending,
     for (const shape of shapes) {
       const xs = Array.from({ length: n }, (_, i) => shape(i, n));
       assert.deepEqual(percentiles(xs), bySort(xs), `n=${n} ${shape}`);
+      // One percentile on its own (the detectors' hourly p95) is the same order statistic.
+      assert.equal(percentile(xs, 0.95), bySort(xs).p95, `p95 n=${n} ${shape}`);
+      assert.equal(percentile(xs, 0.5), bySort(xs).p50, `p50 n=${n} ${shape}`);
     }
   }
   const withNaN = [3, NaN, ...Array.from({ length: 100 }, (_, i) => i)];
   assert.deepEqual(percentiles(withNaN), bySort(withNaN));
+  assert.equal(percentile(withNaN, 0.95), bySort(withNaN).p95);
+  assert.equal(percentile([], 0.95), undefined);
 });
 
 test('reply normalisation masks addresses, IPs and ids and joins multi-line replies', () => {
