@@ -40,9 +40,6 @@ export const DETECTOR_LIMITS = {
   DELAY_FIXED_MS: HOUR_MS,
 } as const;
 const L = DETECTOR_LIMITS;
-/** localeCompare's order (ECMA-402: it is a default Collator's compare), with the collator made once (when first needed) rather than per comparison. */
-let collator: Intl.Collator | undefined;
-const collate = (a: string, b: string): number => (a === b ? 0 : (collator ??= new Intl.Collator()).compare(a, b));
 const WEEK_MS = 7 * DAY_MS;
 
 export interface DetectOptions {
@@ -298,7 +295,7 @@ function topReplyFor(agg: Aggregate, key: string, hour: number, kind: 'deferred'
 }
 
 function mergeHits(hits: Hit[], agg: Aggregate): Finding[] {
-  hits.sort((a, b) => collate(a.code, b.code) || collate(a.key, b.key) || a.hour - b.hour);
+  hits.sort((a, b) => a.code.localeCompare(b.code) || a.key.localeCompare(b.key) || a.hour - b.hour);
   const out: Finding[] = [];
   for (let i = 0; i < hits.length; ) {
     let j = i + 1;
