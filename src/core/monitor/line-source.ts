@@ -143,7 +143,7 @@ function latin1Line(b: Buffer, start: number, end: number): string {
  * generation is collected gets copied: smaller chunks keep that small (256 KiB measured a little
  * faster than 1 MiB on the bench log).
  */
-const CHUNK_BYTES = 256 * 1024;
+export const CHUNK_BYTES = 256 * 1024;
 
 /**
  * An uncompressed regular file, read with readSync in this thread: a read from the page cache

@@ -11,7 +11,7 @@ import { LineResult, type LogReader, type MonitorEvent, type SourceFormat } from
 import { PostfixReader } from './postfix.js';
 import { EximReader } from './exim.js';
 import { KumoReader } from './kumomta.js';
-import { checkReadable, compressionOf, readLines } from './line-source.js';
+import { CHUNK_BYTES, checkReadable, compressionOf, readLines } from './line-source.js';
 import { PARALLEL_MIN_BYTES, readInHalves, type HalvesOptions } from './halves.js';
 import { Aggregate, DAY_MS, HOUR_MS, hourOf, zeroCounts, type Counts, type GroupBy, type GroupStats } from './metrics.js';
 import { detect } from './detect.js';
@@ -151,7 +151,8 @@ export class ReaderPool {
 function halvesSize(path: string, choice: SourceChoice, minBytes: number | undefined): number | undefined {
   if (path === '-' || (choice !== 'auto' && choice !== 'postfix')) return undefined;
   if (minBytes === undefined && availableParallelism() < 2) return undefined;
-  let head = Buffer.alloc(64 * 1024);
+  // The first read's bytes: their complete lines are what a one-pass reading sniffs the format from.
+  let head = Buffer.alloc(CHUNK_BYTES);
   let size: number;
   try {
     const st = statSync(path);
@@ -167,7 +168,11 @@ function halvesSize(path: string, choice: SourceChoice, minBytes: number | undef
     return undefined; // the one-pass reading reports why
   }
   if (compressionOf(head) !== 'none') return undefined;
-  if (choice === 'auto' && sniffFormat(head.toString('latin1').split('\n')) !== 'postfix') return undefined;
+  if (choice === 'auto') {
+    const lines = head.toString('utf8').split('\n');
+    if (lines.length > 1) lines.pop(); // unfinished (or empty): the one-pass reading sniffs complete lines
+    if (sniffFormat(lines) !== 'postfix') return undefined;
+  }
   return size;
 }
 

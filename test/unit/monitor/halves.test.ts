@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, utimesSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMonitor, type MonitorOptions } from '../../../src/core/monitor/monitor.js';
@@ -189,6 +190,17 @@ test('a worker thread that fails (or cannot start): the second half is read agai
   };
   assert.equal(await report({ inputs: [path], year: 2026 }, { minBytes: 0, second: failing, onJoin: (how) => ways.push(how) }), await report({ inputs: [path], year: 2026 }, ONE_PASS));
   assert.deepEqual(ways, ['reread']);
+});
+
+test('other formats, compressed files and standard input are read in one pass', async () => {
+  const exim = join(process.cwd(), 'test/fixtures/monitor/exim-mainlog');
+  const gz = join(dir, 'mail.log.gz');
+  writeFileSync(gz, gzipSync(`${STRADDLING.join('\n')}\n`));
+  for (const path of [exim, gz]) {
+    const ways: string[] = [];
+    assert.equal(await report({ inputs: [path], year: 2026 }, { minBytes: 0, second: readSecondHalf, onJoin: (how) => ways.push(how) }), await report({ inputs: [path], year: 2026 }, ONE_PASS), path);
+    assert.deepEqual(ways, [], path);
+  }
 });
 
 test('a file without a line start past its middle is read in one pass', async () => {
