@@ -19,7 +19,7 @@ import { MailpaceError, UsageError } from '../errors.js';
 import { scrub } from './location.js';
 import type { StoreCounts } from './admin.js';
 import {
-  FINAL_STATUSES,
+  FINAL_STATUSES_SQL,
   normalizeAddress,
   type AttemptRecord,
   type CachedMtaStsPolicy,
@@ -38,7 +38,7 @@ import {
 } from './store.js';
 import { PLACEMENT_SEED_COLUMNS, placementSeedRows, toDelivery, toMtaStsPolicy, toPlacementRuns, toRecipient, toSuppression, type DeliveryRow, type MtaStsRow, type PlacementRunRow, type PlacementSeedRow, type RecipientRow, type SuppressionRow } from './rows.js';
 
-const FINAL_SQL = `(${[...FINAL_STATUSES].map((s) => `'${s}'`).join(',')})`;
+const FINAL_SQL = FINAL_STATUSES_SQL;
 
 /** Append only: never edit a migration that has shipped. Version n is MIGRATIONS[n - 1]. */
 export const PG_MIGRATIONS: readonly string[] = [

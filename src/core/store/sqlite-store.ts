@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { MailpaceError } from '../errors.js';
 import type { StoreCounts } from './admin.js';
 import {
+  FINAL_STATUSES_SQL,
   normalizeAddress,
   type AttemptRecord,
   type CachedMtaStsPolicy,
@@ -124,7 +125,7 @@ export const MIGRATIONS: readonly string[] = [
 /** Commits between background write-outs of the WAL (flushWalSoon): a few MB of frames. */
 const WAL_FLUSH_COMMITS = 200;
 
-const FINAL_SQL = `('delivered','bounced','expired','suppressed')`;
+const FINAL_SQL = FINAL_STATUSES_SQL;
 
 interface MessageRow {
   id: string;

@@ -32,6 +32,9 @@ export interface Suppression {
 export type RecipientStatus = 'queued' | 'sending' | 'delivered' | 'deferred' | 'bounced' | 'expired' | 'suppressed';
 export const FINAL_STATUSES: ReadonlySet<RecipientStatus> = new Set(['delivered', 'bounced', 'expired', 'suppressed']);
 
+/** FINAL_STATUSES as an SQL list, for `status NOT IN …` (SQLite and PostgreSQL alike). */
+export const FINAL_STATUSES_SQL = `(${[...FINAL_STATUSES].map((s) => `'${s}'`).join(',')})`;
+
 /** FINAL_STATUSES.has(status), as comparisons: the queue's loops ask it of every recipient of every claim. */
 export function isFinal(status: RecipientStatus): boolean {
   return status === 'delivered' || status === 'bounced' || status === 'expired' || status === 'suppressed';

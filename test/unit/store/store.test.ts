@@ -7,7 +7,7 @@ import { after } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteStore, MIGRATIONS } from '../../../src/core/store/sqlite-store.js';
 import { MemoryStore } from '../../../src/core/store/memory-store.js';
-import { defaultStorePath } from '../../../src/core/store/store.js';
+import { defaultStorePath, FINAL_STATUSES, FINAL_STATUSES_SQL, isFinal, type RecipientStatus } from '../../../src/core/store/store.js';
 import { queued, storeContract } from '../../helpers/store-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailpace-store-'));
@@ -73,4 +73,10 @@ test('store copy carries placement runs, skipping run ids the target already has
   assert.equal(r.placementRuns, 1);
   assert.deepEqual(await to.listPlacementRuns(), [run('r1', 1000), run('r2', 2000)]);
   assert.equal((await copyStore(from, to)).placementRuns, 0);
+});
+
+test('final statuses: isFinal, FINAL_STATUSES and the SQL list the stores query with agree', () => {
+  const all: RecipientStatus[] = ['queued', 'sending', 'delivered', 'deferred', 'bounced', 'expired', 'suppressed'];
+  for (const st of all) assert.equal(isFinal(st), FINAL_STATUSES.has(st), st);
+  assert.equal(FINAL_STATUSES_SQL, "('delivered','bounced','expired','suppressed')");
 });
