@@ -3,8 +3,8 @@
  * sender domain, per provider, per --by group) reaching back over the baseline for the detectors.
  */
 import type { Classification } from '../delivery/classification.js';
-import { domainOf, domainStart, lowerCase, type EventKind, type MonitorEvent } from './events.js';
-import { RecentValues } from './recent-values.js';
+import { domainOf, type EventKind, type MonitorEvent } from './events.js';
+import { RecentDomains } from './recent-values.js';
 import { providerOf, relayProviderOf } from './provider.js';
 import type { ProviderName } from '../warmup/providers.js';
 import { ipInReply, normalizeReply, ReplyClassifier } from './replies.js';
@@ -170,7 +170,7 @@ export class Aggregate {
     if (e.at < this.firstAt) this.firstAt = e.at;
     if (e.at > this.lastAt) this.lastAt = e.at;
     const kind = e.kind;
-    const senderDomain = e.senderDomain ?? this.senderDomainOf(e.sender) ?? (e.sender === '' ? '<>' : '(unknown)');
+    const senderDomain = e.senderDomain ?? (e.sender === undefined ? undefined : this.senderDomainNames.of(e.sender)) ?? (e.sender === '' ? '<>' : '(unknown)');
     const outbound = e.kind !== 'received' && e.kind !== 'rejected';
     // The recipient's domain is only needed where the relay names no known provider, and for --by destination.
     const relayProvider = e.kind === 'received' ? undefined : relayProviderOf(e.relay, this.relayProviders);
@@ -261,14 +261,8 @@ export class Aggregate {
     }
   }
 
-  /** domainOf for senders: a log's few sender domains come back as the same strings (see RecentValues). */
-  private readonly senderDomainsSeen = new RecentValues(16, lowerCase);
-
-  private senderDomainOf(address: string | undefined): string | undefined {
-    if (address === undefined) return undefined;
-    const d = domainStart(address);
-    return d < 0 ? undefined : this.senderDomainsSeen.get(address, d, address.length);
-  }
+  /** domainOf for senders the reader did not find the domain of. */
+  private readonly senderDomainNames = new RecentDomains();
 
   private countInGroup(x: GroupStats | undefined, e: MonitorEvent, cluster: ReplyCluster | undefined): void {
     if (!x) return;

@@ -7,12 +7,12 @@ import type { Store, DeliveryLogEntry } from '../store/store.js';
 import type { Finding } from '../types.js';
 import { sortFindings, summarize, type FindingSummary } from '../types.js';
 import { UsageError } from '../errors.js';
-import { LineResult, type LogReader, type MonitorEvent, type SourceFormat } from './events.js';
+import type { LogReader, MonitorEvent, SourceFormat } from './events.js';
 import { PostfixReader } from './postfix.js';
 import { EximReader } from './exim.js';
 import { KumoReader } from './kumomta.js';
 import { CHUNK_BYTES, checkReadable, compressionOf, readLines } from './line-source.js';
-import { PARALLEL_MIN_BYTES, readInHalves, type HalvesOptions } from './halves.js';
+import { countLine, PARALLEL_MIN_BYTES, readInHalves, type HalvesOptions } from './halves.js';
 import { Aggregate, DAY_MS, HOUR_MS, hourOf, zeroCounts, type Counts, type GroupBy, type GroupStats } from './metrics.js';
 import { detect } from './detect.js';
 import { percentiles, wilson, type Interval } from './stats.js';
@@ -215,13 +215,7 @@ export async function readSource(
       }
       for (const l of lines) {
         rep.lines++;
-        const r = reader.line(l, sink);
-        if (r === LineResult.Parsed) rep.parsed++;
-        else if (r === LineResult.Ignored) rep.ignored++;
-        else {
-          rep.skipped++;
-          if (rep.skippedExamples.length < keep) rep.skippedExamples.push({ line: rep.lines, text: l.length > 200 ? `${l.slice(0, 200)}…` : l });
-        }
+        countLine(rep, reader.line(l, sink), l, rep.lines, keep);
       }
       opts.onProgress?.({ file: path, lines: rep.lines });
     },

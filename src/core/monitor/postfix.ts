@@ -15,9 +15,9 @@
  * "N deferrals"), not distinct messages, and qmgr's "status=expired" is counted as expired.
  */
 import type { SmtpStage } from '../delivery/classification.js';
-import { domainStart, LineResult, lowerCase, newEvent, type LogReader, type MonitorEvent } from './events.js';
+import { LineResult, lowerCase, newEvent, type LogReader, type MonitorEvent } from './events.js';
 import { ClassicClock, scanSyslogHeader, type ClockState, type SyslogHeader } from './syslog.js';
-import { RecentValues } from './recent-values.js';
+import { RecentDomains, RecentValues } from './recent-values.js';
 
 /**
  * Where the queue id that starts at `from` ends (at its ": "), or -1: 5–20 letters and digits (short
@@ -122,6 +122,18 @@ function decimal(t: string, start: number, end: number): number {
 
 const same = (s: string): string => s;
 
+/** Whether the service name of "…/<service>" (it starts at `sv`, `svLen` long) is `name`. */
+function isService(t: string, sv: number, svLen: number, name: string): boolean {
+  return svLen === name.length && t.startsWith(name, sv);
+}
+
+/** A line where a message arrives, the lines that call hold(): smtpd's or postscreen's "client=", pickup's "uid=" or "sender="; `q` is where the text after the queue id starts. */
+function isArrival(t: string, q: number, sv: number, svLen: number): boolean {
+  const c = t.charCodeAt(q);
+  if (c === 99 /* c */) return t.startsWith('client=', q) && (isService(t, sv, svLen, 'smtpd') || isService(t, sv, svLen, 'postscreen'));
+  return (c === 117 /* u */ || c === 115) /* s */ && (t.startsWith('uid=', q) || t.startsWith('sender=', q)) && isService(t, sv, svLen, 'pickup');
+}
+
 /** A recipient whose last attempt was deferred, and where that attempt went. */
 interface DeferredRecipient {
   recipient: string;
@@ -141,6 +153,8 @@ export interface QueueEntry {
   deferred: DeferredRecipient[] | undefined;
 }
 
+const newEntry = (receivedAt: number, seq: number): QueueEntry => ({ receivedAt, seq, sender: undefined, senderDomain: undefined, deferred: undefined });
+
 export class PostfixReader implements LogReader {
   readonly format = 'postfix' as const;
   readonly scores: number[] = [];
@@ -157,13 +171,7 @@ export class PostfixReader implements LogReader {
   private readonly relays = new RecentValues(16, lowerCase);
   private readonly relayIps = new RecentValues(16, same);
   private readonly dsns = new RecentValues(8, same);
-  private readonly senderDomains = new RecentValues(16, lowerCase);
-
-  /** The domain of a sender (after its last "@"), lower-cased; undefined without one. As the aggregation reads it. */
-  private senderDomainOf(sender: string): string | undefined {
-    const d = domainStart(sender);
-    return d < 0 ? undefined : this.senderDomains.get(sender, d, sender.length);
-  }
+  private readonly senderDomains = new RecentDomains();
   /** Receipts not yet counted, in the order they were first held (finish counts them in that order). */
   private pendingSeq = 0;
   /**
@@ -255,13 +263,13 @@ export class PostfixReader implements LogReader {
         break;
       case 99 /* c */:
         if (t.startsWith('client=', q)) {
-          if ((svLen === 5 && t.startsWith('smtpd', sv)) || (svLen === 10 && t.startsWith('postscreen', sv))) this.hold(t.slice(m, qidEnd), at);
+          if (isArrival(t, q, sv, svLen)) this.hold(t.slice(m, qidEnd), at);
           return LineResult.Parsed;
         }
         break;
       case 117 /* u */:
       case 115 /* s */:
-        if ((t.startsWith('uid=', q) || t.startsWith('sender=', q)) && svLen === 6 && t.startsWith('pickup', sv)) {
+        if (isArrival(t, q, sv, svLen)) {
           this.hold(t.slice(m, qidEnd), at);
           return LineResult.Parsed;
         }
@@ -271,8 +279,7 @@ export class PostfixReader implements LogReader {
           const qid = t.slice(m, qidEnd);
           const entry = this.messages.get(qid);
           if (entry !== undefined) {
-            this.messages.delete(qid);
-            this.gone?.add(qid);
+            this.forget(qid);
             this.flushPending(entry, qid, emit);
           }
           return LineResult.Parsed;
@@ -299,21 +306,18 @@ export class PostfixReader implements LogReader {
    * exactly the lines that call hold().
    */
   private holdBack(t: string, m: number, qidEnd: number, q: number, sv: number, svLen: number): boolean {
-    const c = t.charCodeAt(q);
-    const arrival =
-      (c === 99 /* c */ && t.startsWith('client=', q) && ((svLen === 5 && t.startsWith('smtpd', sv)) || (svLen === 10 && t.startsWith('postscreen', sv)))) ||
-      ((c === 117 /* u */ || c === 115) /* s */ && (t.startsWith('uid=', q) || t.startsWith('sender=', q)) && svLen === 6 && t.startsWith('pickup', sv));
-    if (arrival) {
+    if (isArrival(t, q, sv, svLen)) {
       const qid = t.slice(m, qidEnd);
       if (this.heldBack!.size > 0 && this.heldBack!.has(qid)) this.arrivedAfterHeld = true;
       this.arrived!.push(qid);
       return false;
     }
+    const c = t.charCodeAt(q);
     const stateful =
       (c === 116 /* t */ && t.startsWith('to=<', q)) ||
       (c === 102 /* f */ && t.startsWith('from=<', q)) ||
-      (c === 114 /* r */ && (t.startsWith('removed', q) || (t.startsWith('reject: ', q) && svLen === 7 && t.startsWith('cleanup', sv)))) ||
-      (c === 109 /* m */ && t.startsWith('milter-reject: ', q) && svLen === 7 && t.startsWith('cleanup', sv));
+      (c === 114 /* r */ && (t.startsWith('removed', q) || (t.startsWith('reject: ', q) && isService(t, sv, svLen, 'cleanup')))) ||
+      (c === 109 /* m */ && t.startsWith('milter-reject: ', q) && isService(t, sv, svLen, 'cleanup'));
     if (!stateful) return false;
     const qid = t.slice(m, qidEnd);
     // Most of these are messages in flight here: `messages` is small, `gone` large.
@@ -333,7 +337,7 @@ export class PostfixReader implements LogReader {
   /** A receipt (smtpd's or postscreen's client=, pickup's line), counted once qmgr names the sender. */
   private hold(qid: string, at: number): void {
     const q = this.messages.get(qid);
-    if (q === undefined) this.messages.set(qid, { receivedAt: at, seq: this.pendingSeq++, sender: undefined, senderDomain: undefined, deferred: undefined });
+    if (q === undefined) this.messages.set(qid, newEntry(at, this.pendingSeq++));
     else {
       if (Number.isNaN(q.receivedAt)) q.seq = this.pendingSeq++;
       q.receivedAt = at;
@@ -342,8 +346,14 @@ export class PostfixReader implements LogReader {
 
   private entry(qid: string): QueueEntry {
     let q = this.messages.get(qid);
-    if (q === undefined) this.messages.set(qid, (q = { receivedAt: NaN, seq: 0, sender: undefined, senderDomain: undefined, deferred: undefined }));
+    if (q === undefined) this.messages.set(qid, (q = newEntry(NaN, 0)));
     return q;
+  }
+
+  /** The message is done with: its state goes (a reader of a later part remembers that it arrived here). */
+  private forget(qid: string): void {
+    this.messages.delete(qid);
+    this.gone?.add(qid);
   }
 
   private flushPending(q: QueueEntry, qid: string, emit: (e: MonitorEvent) => void, sender?: string, size?: number): void {
@@ -371,7 +381,7 @@ export class PostfixReader implements LogReader {
       for (let c = t.charCodeAt(i); c >= 48 && c <= 57; c = t.charCodeAt(++i)) size = size * 10 + (c - 48);
       const entry = this.entry(qid);
       entry.sender = sender;
-      entry.senderDomain = this.senderDomainOf(sender);
+      entry.senderDomain = this.senderDomains.of(sender);
       this.flushPending(entry, qid, emit, sender, i > r + 5 ? size : undefined);
       return LineResult.Parsed;
     }
@@ -498,7 +508,7 @@ export class PostfixReader implements LogReader {
 
   /** cleanup(8) header/body/milter rejects, smtpd(8) and postscreen(8) rejects; `r` is where the text after "reject: " starts. */
   private rejectLine(t: string, m: number, qidEnd: number, r: number, at: number, sv: number, svLen: number, emit: (e: MonitorEvent) => void): LineResult {
-    if (svLen === 7 && t.startsWith('cleanup', sv)) {
+    if (isService(t, sv, svLen, 'cleanup')) {
       // "reject: header Subject: …; from=<a> to=<b> …: 550 5.7.1 text", "milter-reject: END-OF-MESSAGE from h[ip]: 5.7.1 Spam; from=<a> to=<b> …"
       if (!(t.startsWith('header ', r) || t.startsWith('body ', r) || t.startsWith('END-OF-MESSAGE ', r))) return LineResult.Ignored;
       const qid = t.slice(m, qidEnd);
@@ -506,15 +516,12 @@ export class PostfixReader implements LogReader {
       if (q !== undefined) {
         this.flushPending(q, qid, emit);
         // cleanup(8) rejected the message: no qmgr line and no "removed" follow; nothing else is kept for it.
-        if (q.sender === undefined && q.deferred === undefined) {
-          this.messages.delete(qid);
-          this.gone?.add(qid);
-        }
+        if (q.sender === undefined && q.deferred === undefined) this.forget(qid);
       }
       emit(this.reject(at, qid, t.slice(r)));
       return LineResult.Parsed;
     }
-    if ((svLen === 5 && t.startsWith('smtpd', sv)) || (svLen === 10 && t.startsWith('postscreen', sv))) {
+    if (isService(t, sv, svLen, 'smtpd') || isService(t, sv, svLen, 'postscreen')) {
       emit(this.reject(at, t.slice(m, qidEnd), t.slice(r)));
       return LineResult.Parsed;
     }

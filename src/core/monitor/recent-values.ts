@@ -1,4 +1,5 @@
 /** A small most-recent-first set of strings read out of log lines. */
+import { domainStart, lowerCase } from './events.js';
 
 /**
  * Values that repeat across a log's lines (relay hosts, their IPs, DSN codes, sender domains: a few
@@ -41,5 +42,16 @@ export class RecentValues {
       this.values[raw.length - 1] = v;
     }
     return v;
+  }
+}
+
+/** The domains of addresses (after the last "@", lower-cased) as RecentValues keeps them: a log's few sender domains come back as the same strings. */
+export class RecentDomains {
+  private readonly values = new RecentValues(16, lowerCase);
+
+  /** Undefined without an "@". */
+  of(address: string): string | undefined {
+    const d = domainStart(address);
+    return d < 0 ? undefined : this.values.get(address, d, address.length);
   }
 }

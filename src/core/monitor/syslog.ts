@@ -33,17 +33,18 @@ export interface SyslogHeader {
   slash: number;
 }
 
-/**
- * Year for classic time stamps. `year`: the year the log starts in (a Dec → Jan step moves on to the
- * next). `refMs`: a time the log cannot be later than (mtime): each line gets that year, or the year
- * before when its month and day lie after the reference's.
- */
+/** A clock's year state (see ClassicClock.state). */
 export interface ClockState {
   year: number;
   lastMonth: number;
   firstMonth: number;
 }
 
+/**
+ * Year for classic time stamps. `year`: the year the log starts in (a Dec → Jan step moves on to the
+ * next). `refMs`: a time the log cannot be later than (mtime): each line gets that year, or the year
+ * before when its month and day lie after the reference's.
+ */
 export class ClassicClock {
   private year: number;
   private lastMonth = -1;
